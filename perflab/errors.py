@@ -1,0 +1,43 @@
+"""Errors for bad input: one clear message naming the file, row and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PerflabError(Exception):
+    """Base class of the errors the `perflab` command reports in one line (exit 2)."""
+
+
+class SchemeError(PerflabError, ValueError):
+    """An invalid scheme file: names the file and the key path (e.g. ``indicators[2].weight``)."""
+
+    def __init__(self, message: str, file: str | Path | None = None, key: str | None = None):
+        self.file = str(file) if file is not None else None
+        self.key = key
+        self.message = message
+        where = ", ".join(p for p in (self.file, f"key {key}" if key else None) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class DataError(PerflabError, ValueError):
+    """An invalid data table: names the file, the row (line number in the file, header = 1) and the column."""
+
+    def __init__(
+        self,
+        message: str,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ):
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.column = column
+        self.message = message
+        parts = [self.file] if self.file else []
+        if row is not None:
+            parts.append(f"row {row}")
+        if column is not None:
+            parts.append(f"column {column}")
+        where = ", ".join(parts)
+        super().__init__(f"{where}: {message}" if where else message)
