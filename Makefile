@@ -1,0 +1,39 @@
+# The README's two commands. Each sets itself up on a fresh machine with only Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SCHEME ?= params/beijing_2016.yaml
+DATA   ?= data/raw/demo
+OUT    ?= reports/beijing_2016
+
+.PHONY: report test venv bench demo clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "perflab needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## make report: run every notebook on the bundled demo data; prints the HTML report's path
+report: $(STAMP)
+	$(BIN)/perflab run --scheme $(SCHEME) --data $(DATA) --out $(OUT)
+
+## make test: the whole suite, the notebooks included (nbval)
+test: $(STAMP)
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -q
+
+## make bench: the benchmarks (not part of the tests)
+bench: $(STAMP)
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+## make demo: regenerate the bundled demo data (seed 2016)
+demo: $(STAMP)
+	rm -rf $(DATA)
+	$(BIN)/perflab simulate --out $(DATA) --seed 2016 --gzip
+
+clean:
+	rm -rf reports data/processed/*/ .pytest_cache

@@ -1,0 +1,171 @@
+"""The ``perflab`` command: simulate, validate, score, run.
+
+Bad input ends with one line on stderr naming the file, row and column, exit
+status 2 and no traceback; a failing notebook ends with exit status 1 naming
+the notebook and the cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from perflab import __version__
+from perflab.errors import DataError, PerflabError
+
+EXIT_BAD_INPUT = 2
+EXIT_NOTEBOOK = 1
+
+
+def _load(data: str, scheme_path: str):
+    from perflab.io import load_dataset
+    from perflab.scheme import load_scheme
+
+    scheme = load_scheme(scheme_path)
+    return scheme, load_dataset(data, scheme)
+
+
+def _guard_raw(target: Path, data: str) -> None:
+    """Never write into the raw data directory."""
+    raw = Path(data).resolve()
+    t = target.resolve()
+    if t == raw or raw in t.parents:
+        raise DataError("refusing to write inside the raw data directory", file=target)
+
+
+def cmd_simulate(args) -> int:
+    from perflab.scheme import load_scheme
+    from perflab.simulate import simulate, write_simulated
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise DataError("output directory is not empty (use --force to overwrite)", file=out)
+    scheme = load_scheme(args.scheme)
+    sim = simulate(scheme, seed=args.seed)
+    paths = write_simulated(sim, out, gzip_ratings=args.gzip)
+    t = sim.tables
+    print(
+        f"simulated {len(t['units'])} units, {len(t['raters'])} raters, {len(t['ratings'])} ratings "
+        f"(seed {args.seed}) -> {out}/ ({len(paths)} files; ground truth in {out}/truth/)"
+    )
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from perflab.io import default_processed_dir, write_processed
+
+    scheme, ds = _load(args.data, args.scheme)
+    target = Path(args.processed) if args.processed else default_processed_dir(args.data)
+    _guard_raw(target, args.data)
+    write_processed(ds, scheme, target, seed=args.seed)
+    sizes = ", ".join(f"{len(df)} {name}" for name, df in ds.tables().items())
+    print(f"valid: {sizes}")
+    print(f"processed tables and provenance.json -> {target}/")
+    return 0
+
+
+def cmd_score(args) -> int:
+    from perflab.scoring import score_units
+
+    scheme, ds = _load(args.data, args.scheme)
+    out = Path(args.out)
+    _guard_raw(out, args.data)
+    scores = score_units(ds, scheme)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scores.to_csv(out, index=False, float_format="%.6f", lineterminator="\n")
+    counts = scores.groupby("kind").size()
+    print(f"scored {len(scores)} units ({', '.join(f'{n} {k}s' for k, n in counts.items())}) -> {out}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from perflab.io import default_processed_dir, provenance, write_processed
+    from perflab.report import NOTEBOOK_DIR, discover_notebooks, run_report
+
+    scheme, ds = _load(args.data, args.scheme)
+    out = Path(args.out) if args.out else Path("reports") / scheme.name
+    _guard_raw(out, args.data)
+    processed = default_processed_dir(args.data)
+    write_processed(ds, scheme, processed, seed=args.seed)
+    books = discover_notebooks(args.notebooks or NOTEBOOK_DIR)
+    if args.only:
+        wanted = set(args.only)
+        books = [b for b in books if b.stem in wanted or b.stem.split("_", 1)[0] in wanted]
+        if not books:
+            raise PerflabError(f"no notebook matches {', '.join(args.only)}")
+    result = run_report(
+        args.scheme,
+        args.data,
+        out,
+        seed=args.seed,
+        notebooks=books,
+        provenance=provenance(ds, scheme, args.seed),
+        title=f"perflab report: {scheme.title_en}",
+        progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )
+    print(f"processed tables -> {processed}/")
+    for h in result.html:
+        print(f"report: {h}")
+    print(f"tables: {result.out_dir / 'tables'}/ ({len(result.tables)} CSV files)")
+    print(f"HTML report: {result.index}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="perflab",
+        description="perflab: a research workbench for the methodology of government performance evaluation.",
+    )
+    p.add_argument("--version", action="version", version=f"perflab {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("simulate", help="write demo data shaped like Beijing 2016, with planted effects and truth")
+    s.add_argument("--out", required=True, help="directory to write the CSV tables into (truth goes to OUT/truth/)")
+    s.add_argument("--seed", type=int, default=2016, help="random seed (default 2016); the same seed gives identical files")
+    s.add_argument("--scheme", default="params/beijing_2016.yaml", help="scheme whose indicators, groups and bands to use")
+    s.add_argument("--gzip", action="store_true", help="write ratings as ratings.csv.gz (compact, deterministic)")
+    s.add_argument("--force", action="store_true", help="allow writing into a non-empty directory")
+    s.set_defaults(func=cmd_simulate)
+
+    v = sub.add_parser("validate", help="check a data directory against a scheme; write typed parquet and provenance")
+    v.add_argument("data", metavar="DIR", help="directory of raw tables (CSV, CSV.GZ or XLSX)")
+    v.add_argument("--scheme", required=True, help="scheme YAML file (e.g. params/beijing_2016.yaml)")
+    v.add_argument("--processed", help="where to write parquet (default data/processed/<name of DIR>)")
+    v.add_argument("--seed", type=int, default=None, help="seed to record in provenance.json")
+    v.set_defaults(func=cmd_validate)
+
+    c = sub.add_parser("score", help="score and rank every unit; write one row per unit as CSV")
+    c.add_argument("data", metavar="DIR", help="directory of raw tables")
+    c.add_argument("--scheme", required=True, help="scheme YAML file")
+    c.add_argument("--out", required=True, metavar="FILE.csv", help="CSV file to write")
+    c.set_defaults(func=cmd_score)
+
+    r = sub.add_parser("run", help="execute the notebooks with papermill: executed notebooks, HTML, tables")
+    r.add_argument("--scheme", required=True, help="scheme YAML file")
+    r.add_argument("--data", default="data/raw/demo", help="directory of raw tables (default data/raw/demo)")
+    r.add_argument("--out", help="output directory (default reports/<scheme name>)")
+    r.add_argument("--seed", type=int, default=2016, help="random seed passed to the notebooks (default 2016)")
+    r.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
+    r.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 10 or 10_scores)")
+    r.set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except PerflabError as exc:
+        from perflab.report import NotebookError
+
+        print(f"perflab: error: {exc}", file=sys.stderr)
+        return EXIT_NOTEBOOK if isinstance(exc, NotebookError) else EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("perflab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Seaborn figures for the notebooks, with Chinese labels when a CJK font is installed.
+
+:func:`theme` picks the language: Chinese (``name_zh`` labels) when a CJK font
+is found, English (``name_en``) otherwise, so no glyph is ever missing. Set
+``PERFLAB_LANG=en`` or ``zh`` to force one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+)
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"), str(Path.home() / ".local/share/fonts"))
+FALLBACK = "DejaVu Sans"
+
+_lang: str | None = None
+
+
+def find_cjk_font() -> str | None:
+    """The family name of an installed CJK font, registering font files matplotlib's cache has not seen."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for fam in CJK_FAMILIES:
+        if fam in names:
+            return fam
+    for d in FONT_DIRS:
+        base = Path(d)
+        if not base.is_dir():
+            continue
+        for pattern in ("*CJK*", "*SourceHanSans*", "*wqy*", "*simhei*", "*msyh*"):
+            for f in base.rglob(pattern):
+                if f.suffix.lower() in (".ttf", ".otf", ".ttc"):
+                    try:
+                        font_manager.fontManager.addfont(str(f))
+                    except (RuntimeError, OSError):
+                        continue
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((fam for fam in CJK_FAMILIES if fam in names), None)
+
+
+def theme(lang: str | None = None) -> str:
+    """Apply the seaborn theme and fonts; returns the label language, ``"zh"`` or ``"en"``."""
+    global _lang
+    sns.set_theme(style="whitegrid", context="notebook")
+    wanted = (lang or os.environ.get("PERFLAB_LANG", "auto")).lower()
+    font = find_cjk_font() if wanted in ("auto", "zh") else None
+    if font:
+        # set_theme resets font.family: apply the CJK font after it, DejaVu Sans as fallback for the minus sign
+        plt.rcParams["font.family"] = "sans-serif"
+        plt.rcParams["font.sans-serif"] = [font, FALLBACK]
+        _lang = "zh"
+    else:
+        plt.rcParams["font.family"] = "sans-serif"
+        plt.rcParams["font.sans-serif"] = [FALLBACK]
+        _lang = "en"
+    plt.rcParams["axes.unicode_minus"] = True
+    return _lang
+
+
+def lang() -> str:
+    """The language chosen by the last :func:`theme` call (English before any)."""
+    return _lang or "en"
+
+
+def t(zh: str, en: str) -> str:
+    """Pick a label in the current language."""
+    return zh if lang() == "zh" else en
+
+
+def name_column() -> str:
+    """``name_zh`` or ``name_en``: the unit/zone name column matching the language."""
+    return "name_zh" if lang() == "zh" else "name_en"
+
+
+def zone_names(scheme) -> dict[str, str]:
+    return {z.id: (z.name_zh if lang() == "zh" else z.name_en) for z in scheme.zones}
+
+
+def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
+    """Final scores of every unit by zone, one panel per kind (points over boxes)."""
+    df = scores.assign(zone_label=scores["zone"].map(zone_names(scheme)).fillna(scores["zone"]))
+    kinds = [k for k in ("district", "department") if k in set(df["kind"])]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(6 * len(kinds), 4.8), squeeze=False, sharey=True)
+    kind_label = {"district": t("区政府", "District governments"), "department": t("市级部门", "Municipal departments")}
+    for ax, kind in zip(axes[0], kinds):
+        sub = df[df["kind"] == kind]
+        order = list(dict.fromkeys(z for z in zone_names(scheme) if z in set(sub["zone"])))
+        labels = [zone_names(scheme).get(z, z) for z in order] or sorted(sub["zone_label"].unique())
+        sns.boxplot(data=sub, x="zone_label", y="final", order=labels, color="0.9", fliersize=0, ax=ax)
+        sns.stripplot(data=sub, x="zone_label", y="final", order=labels, hue="zone_label", palette="deep",
+                      legend=False, size=6, jitter=0.15, ax=ax)
+        ax.set_title(kind_label[kind])
+        ax.set_xlabel(t("功能区 / 领域", "Zone (peer group)"))
+        ax.set_ylabel(t("综合得分", "Final score (0–100)"))
+        ax.tick_params(axis="x", rotation=20)
+    fig.suptitle(t("各功能区得分分布", "Final scores by zone"))
+    fig.tight_layout()
+    return fig
+
+
+def ranking_bars(scores: pd.DataFrame, kind: str, top: int | None = None) -> plt.Figure:
+    """Horizontal bars of the final score, best first, components stacked by their weighted contribution."""
+    sub = scores[scores["kind"] == kind].sort_values("rank")
+    if top:
+        sub = sub.head(top)
+    names = sub[name_column()].astype(str)
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(sub) + 1.5))
+    sns.barplot(x=sub["final"].to_numpy(), y=names.to_numpy(), color=sns.color_palette()[0], ax=ax, orient="h")
+    lo = max(0.0, float(sub["final"].min()) - 5)
+    ax.set_xlim(lo, min(100.0, float(sub["final"].max()) + 2))
+    ax.set_xlabel(t("综合得分", "Final score (0–100)"))
+    ax.set_ylabel("")
+    title = {"district": t("区政府排名", "Ranking of district governments"),
+             "department": t("市级部门排名", "Ranking of municipal departments")}[kind]
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,179 @@
+"""Runs: execute the parameterised notebooks with papermill, export HTML memos, collect tables.
+
+A run writes into one output directory: each executed notebook (``NN_name.ipynb``),
+an HTML copy with the code hidden (``NN_name.html``), the result tables the
+notebooks save under ``tables/``, an ``index.html`` linking them, and a
+``provenance.json`` (scheme and data hashes, versions, seed).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from perflab.errors import PerflabError
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+PARAMETERS = ("scheme", "data", "output", "seed")
+
+
+class NotebookError(PerflabError):
+    """A notebook failed: names the notebook and the failing cell."""
+
+    def __init__(self, notebook: str, cell: int | None, message: str):
+        self.notebook, self.cell = notebook, cell
+        where = f"notebook {notebook}" + (f", cell {cell}" if cell is not None else "")
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out_dir: Path
+    index: Path
+    executed: tuple[Path, ...]
+    html: tuple[Path, ...]
+    tables: tuple[Path, ...]
+
+
+def discover_notebooks(directory: str | Path = NOTEBOOK_DIR) -> list[Path]:
+    """The numbered notebooks (``NN_name.ipynb``) in reading order."""
+    return sorted(p for p in Path(directory).glob("[0-9][0-9]_*.ipynb") if p.is_file())
+
+
+def save_table(df: pd.DataFrame, output: str | Path, name: str, index: bool = False) -> Path:
+    """Write a result table to ``output/tables/name.csv`` (UTF-8 with BOM so spreadsheet software reads the Chinese)."""
+    path = Path(output) / "tables" / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=index, encoding="utf-8-sig", float_format="%.6g", lineterminator="\n")
+    return path
+
+
+def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
+    """papermill only logs unknown parameters: refuse them here, and a notebook without a parameters cell."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    if not declared:
+        raise NotebookError(notebook.name, None, "has no cell tagged 'parameters'")
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise NotebookError(
+            notebook.name, None, f"unknown parameter(s) {', '.join(unknown)}; it declares {', '.join(declared)}"
+        )
+
+
+def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: Path | None = None) -> Path:
+    """Execute one notebook with papermill; a failing cell raises NotebookError naming notebook and cell."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    check_parameters(notebook, parameters)
+    params = {k: (v.item() if hasattr(v, "item") else v) for k, v in parameters.items()}  # native values only
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in (1, 2):
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=params,
+                cwd=str(cwd or notebook.parent),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+            )
+            return executed
+        except PapermillExecutionError as exc:
+            raise NotebookError(
+                notebook.name, exc.cell_index, f"{exc.ename}: {exc.evalue}".strip().splitlines()[0]
+            ) from None
+        except RuntimeError as exc:  # kernels started at the same instant can collide on ports: retry once
+            if attempt == 2 or "kernel" not in str(exc).lower():
+                raise NotebookError(notebook.name, None, f"could not start the kernel: {exc}") from None
+            time.sleep(1.0)
+    return executed
+
+
+def export_html(executed: Path, target: Path) -> Path:
+    """HTML copy of an executed notebook with code cells and prompts hidden (nbconvert ``--no-input``)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(executed), as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def _title(notebook: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return notebook.stem
+
+
+def write_index(out_dir: Path, pages: list[tuple[str, Path]], tables: list[Path], title: str) -> Path:
+    items = "\n".join(f'<li><a href="{html.escape(p.name)}">{html.escape(t)}</a></li>' for t, p in pages)
+    tabs = "\n".join(
+        f'<li><a href="{html.escape(str(p.relative_to(out_dir)))}">{html.escape(p.name)}</a></li>' for p in tables
+    )
+    doc = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:50em;margin:2em auto}}</style></head>
+<body><h1>{html.escape(title)}</h1>
+<h2>Reports</h2><ul>
+{items}
+</ul>
+<h2>Tables (CSV)</h2><ul>
+{tabs}
+</ul>
+<p>How this run was made: <a href="provenance.json">provenance.json</a>.</p>
+</body></html>
+"""
+    path = out_dir / "index.html"
+    path.write_text(doc, encoding="utf-8")
+    return path
+
+
+def run_report(
+    scheme: str | Path,
+    data: str | Path,
+    out_dir: str | Path,
+    seed: int = 2016,
+    notebooks: list[Path] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    title: str = "perflab report",
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Execute every notebook with (scheme, data, output, seed), export HTML, collect tables, write the index."""
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    if provenance is not None:
+        (out / "provenance.json").write_text(
+            json.dumps(dict(provenance), indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+        )
+    params = {"scheme": str(Path(scheme).resolve()), "data": str(Path(data).resolve()), "output": str(out), "seed": int(seed)}
+    books = notebooks if notebooks is not None else discover_notebooks()
+    if not books:
+        raise NotebookError(str(NOTEBOOK_DIR), None, "no notebooks found")
+    executed, pages = [], []
+    for nb in books:
+        if progress:
+            progress(f"running {nb.name}")
+        ex = execute(nb, out / nb.name, params)
+        executed.append(ex)
+        pages.append((_title(nb), export_html(ex, out / f"{nb.stem}.html")))
+    tables = sorted((out / "tables").glob("*.csv")) if (out / "tables").is_dir() else []
+    index = write_index(out, pages, tables, title)
+    return RunResult(out, index, tuple(executed), tuple(p for _, p in pages), tuple(tables))

@@ -1,0 +1,198 @@
+"""Scores and ranks: raters → groups → indicators → on-site score; figures → routine score; components → final.
+
+The chain follows the 2016 evaluation: within each evaluator group the raters'
+scores for a unit and an indicator are combined (mean or trimmed mean); the
+groups are combined by their shares; the indicators by their weights into the
+on-site score. The routine score comes from the special-evaluation
+departments' figures (target attainment), the satisfaction survey and on-site
+verification. The final score is the weighted mean of the components, and
+units are ranked within their kind (and zone) unless the scheme says otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from perflab.errors import DataError
+from perflab.io import Dataset
+from perflab.scheme import Scheme
+
+_TIE_DECIMALS = 9  # scores equal to 9 decimals tie (guards against float noise in sums)
+
+
+def group_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
+    """One row per unit × indicator × evaluator group: the group's aggregated score and its number of raters.
+
+    Aggregation is the scheme's: ``mean``, or ``trimmed_mean`` dropping the ``trim``
+    highest and lowest scores; a group with too few raters to trim (n <= 2·trim)
+    gets its median, the limit of trimming.
+    """
+    r = dataset.ratings[["rater", "unit", "indicator", "score"]].merge(
+        dataset.raters[["rater", "group"]], on="rater", how="left"
+    )
+    keys = ["unit", "indicator", "group"]
+    k = scheme.aggregation.trim
+    if k == 0:
+        out = r.groupby(keys, sort=True, observed=True)["score"].agg(score="mean", n_raters="size")
+        return out.reset_index()
+    r = r.sort_values(keys + ["score"], kind="mergesort")
+    g = r.groupby(keys, sort=False, observed=True)["score"]
+    pos = g.cumcount()
+    n = g.transform("size")
+    kept = r[(pos >= k) & (pos < n - k)]
+    trimmed = kept.groupby(keys, observed=True)["score"].mean()
+    stats = r.groupby(keys, sort=True, observed=True)["score"].agg(median="median", n_raters="size")
+    stats["score"] = trimmed.reindex(stats.index)
+    small = stats["n_raters"] <= 2 * k
+    stats.loc[small, "score"] = stats.loc[small, "median"]
+    return stats[["score", "n_raters"]].reset_index()
+
+
+def indicator_scores(dataset: Dataset, scheme: Scheme, groups: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Unit × indicator on-site scores (wide): group scores combined by the scheme's shares.
+
+    Shares are rescaled over the groups that scored the unit (a group absent for a
+    unit does not pull its score towards zero).
+    """
+    gs = group_scores(dataset, scheme) if groups is None else groups
+    share = gs["group"].map(scheme.shares).fillna(0.0).to_numpy()
+    gs = gs.assign(_w=share, _ws=share * gs["score"].to_numpy())
+    gs = gs[gs["_w"] > 0]
+    agg = gs.groupby(["unit", "indicator"], observed=True)[["_w", "_ws"]].sum()
+    wide = (agg["_ws"] / agg["_w"]).unstack("indicator")
+    return wide.reindex(columns=[i for i in scheme.indicator_ids if i in wide.columns])
+
+
+def onsite_scores(dataset: Dataset, scheme: Scheme, indicators: pd.DataFrame | None = None) -> pd.Series:
+    """The on-site score per unit: indicator scores combined by the weights (rescaled over indicators scored)."""
+    wide = indicator_scores(dataset, scheme) if indicators is None else indicators
+    w = scheme.weights.reindex(wide.columns).to_numpy()
+    vals = wide.to_numpy()
+    have = ~np.isnan(vals)
+    wsum = (have * w).sum(axis=1)
+    total = np.nansum(vals * w, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(wsum > 0, total / wsum, np.nan)
+    return pd.Series(out, index=wide.index, name="onsite")
+
+
+def attainment_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
+    """Per unit × measure in the routine year: achieved against target, scored 0–100.
+
+    ratio = value / target (target / value when lower is better); score =
+    100 · clip(ratio, 0, cap) / cap, so over-achievement is capped and meeting
+    the target exactly scores 100 / cap.
+    """
+    cols = ["unit", "measure", "year", "value", "target", "ratio", "score"]
+    if dataset.history is None or scheme.routine is None:
+        return pd.DataFrame(columns=cols)
+    h = dataset.history
+    h = h[(h["year"] == scheme.routine.year) & h["target"].notna()]
+    direction = h["measure"].map({m.id: m.direction for m in scheme.measures}).fillna("higher")
+    bad = h["target"] <= 0
+    if bad.any():
+        row = int(h.index[np.argmax(bad.to_numpy())])
+        raise DataError(
+            f"target {h.loc[row, 'target']:g} must be positive to measure attainment",
+            file=dataset.file("history"),
+            row=row,
+            column="target",
+        )
+    value, target = h["value"].to_numpy(float), h["target"].to_numpy(float)
+    lower = (direction == "lower").to_numpy()
+    with np.errstate(divide="ignore"):
+        ratio = np.where(lower, np.where(value > 0, target / np.where(value > 0, value, 1.0), np.inf), value / target)
+    cap = scheme.routine.attainment_cap
+    score = 100.0 * np.clip(ratio, 0.0, cap) / cap
+    return h.assign(ratio=ratio, score=score)[cols].reset_index(drop=True)
+
+
+def routine_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
+    """Per unit: mean attainment, satisfaction, failed verifications and the routine score (0–100).
+
+    routine = (1 − s)·attainment + s·satisfaction − penalty·failed, clipped to 0–100,
+    with s the scheme's satisfaction share (rescaled to the part available).
+    """
+    units = dataset.units["unit"]
+    out = pd.DataFrame(index=pd.Index(units, name="unit"))
+    if scheme.routine is None:
+        out[["attainment", "satisfaction", "failed_verifications", "routine"]] = np.nan
+        return out
+    year = scheme.routine.year
+    att = attainment_scores(dataset, scheme).groupby("unit")["score"].mean()
+    out["attainment"] = att.reindex(out.index)
+    if dataset.survey is not None:
+        sv = dataset.survey[dataset.survey["year"] == year].set_index("unit")["satisfaction"]
+        out["satisfaction"] = sv.reindex(out.index).astype(float)
+    else:
+        out["satisfaction"] = np.nan
+    if dataset.verification is not None:
+        v = dataset.verification
+        failed = v[(v["year"] == year) & ~v["verified"].astype(bool)].groupby("unit").size()
+        out["failed_verifications"] = failed.reindex(out.index).fillna(0).astype(int)
+    else:
+        out["failed_verifications"] = 0
+    s = scheme.routine.satisfaction_share
+    a, sat = out["attainment"].to_numpy(float), out["satisfaction"].to_numpy(float)
+    wa = np.where(np.isnan(a), 0.0, 1.0 - s)
+    ws = np.where(np.isnan(sat), 0.0, s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = (wa * np.nan_to_num(a) + ws * np.nan_to_num(sat)) / (wa + ws)
+    base = np.where(wa + ws > 0, base, np.nan)
+    penalty = scheme.routine.verification_penalty * out["failed_verifications"].to_numpy()
+    out["routine"] = np.clip(base - penalty, 0.0, 100.0)
+    return out
+
+
+def rank_desc(scores: pd.Series, by: pd.Series | list | None = None) -> pd.Series:
+    """Rank 1 = highest score within each group of ``by``; ties take the lowest rank; NaN stays unranked."""
+    s = scores.round(_TIE_DECIMALS)
+    r = s.groupby(by, observed=True).rank(ascending=False, method="min") if by is not None else s.rank(
+        ascending=False, method="min"
+    )
+    return r.astype("Int64")
+
+
+def final_scores(components: pd.DataFrame, scheme: Scheme, file: str = "scores") -> pd.Series:
+    """Weighted mean of the components with positive weight; weights rescaled over the components a unit has."""
+    w = pd.Series({k: v for k, v in scheme.components.items() if v > 0})
+    vals = components[list(w.index)].to_numpy(float)
+    have = ~np.isnan(vals)
+    if scheme.missing_components == "error" and not have.all():
+        i, j = np.argwhere(~have)[0]
+        raise DataError(
+            f"unit {components.index[i]} has no {w.index[j]} score and the scheme sets missing_components: error",
+            file=file,
+            column=w.index[j],
+        )
+    wsum = (have * w.to_numpy()).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(wsum > 0, np.nansum(vals * w.to_numpy(), axis=1) / wsum, np.nan)
+    return pd.Series(out, index=components.index, name="final")
+
+
+def score_units(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
+    """One row per unit: components, final score, its grade band, rank within kind and rank within zone."""
+    u = dataset.units.set_index("unit")
+    out = u[["kind", "zone", "name_zh", "name_en", "presented"]].copy()
+    out["onsite"] = onsite_scores(dataset, scheme).reindex(out.index)
+    rt = routine_scores(dataset, scheme)
+    out["attainment"] = rt["attainment"]
+    out["routine"] = rt["routine"]
+    out["satisfaction"] = rt["satisfaction"]
+    out["failed_verifications"] = rt["failed_verifications"]
+    out["final"] = final_scores(out, scheme, file=dataset.file("ratings"))
+    fin = out["final"].to_numpy()
+    grade = np.full(len(out), None, dtype=object)
+    ok = ~np.isnan(fin)
+    grade[ok] = scheme.grade_of(np.clip(fin[ok], 0, 100))
+    out["grade"] = pd.Series(grade, index=out.index, dtype="string")
+    by = out["kind"] if scheme.ranking.within == "kind" else None
+    out["rank"] = rank_desc(out["final"], by)
+    if scheme.ranking.zone:
+        out["zone_rank"] = rank_desc(out["final"], [out["kind"], out["zone"]])
+    else:
+        out["zone_rank"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+    out = out.reset_index()
+    return out.sort_values(["kind", "rank", "unit"], kind="mergesort").reset_index(drop=True)

@@ -1,0 +1,102 @@
+"""Shared fixtures: the Beijing scheme, a tiny hand-made data set, and the bundled demo data."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from perflab.scheme import load_scheme, scheme_from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEME_FILE = ROOT / "params" / "beijing_2016.yaml"
+DEMO_DIR = ROOT / "data" / "raw" / "demo"
+
+
+@pytest.fixture(scope="session")
+def scheme():
+    return load_scheme(SCHEME_FILE)
+
+
+@pytest.fixture
+def scheme_dict():
+    """The Beijing scheme as a plain dict, to edit in a test."""
+    return copy.deepcopy(yaml.safe_load(SCHEME_FILE.read_text(encoding="utf-8")))
+
+
+def make_scheme(d: dict):
+    return scheme_from_dict(d, source="test-scheme.yaml")
+
+
+def tiny_tables() -> dict[str, pd.DataFrame]:
+    """Four units (two districts, two departments), four raters in two groups, two years of figures.
+
+    Small enough that every score can be computed by hand in the tests.
+    """
+    units = pd.DataFrame(
+        {
+            "unit": ["D01", "D02", "M01", "M02"],
+            "kind": ["district", "district", "department", "department"],
+            "zone": ["core", "ecological", "economy", "economy"],
+            "name_zh": ["东城区", "怀柔区", "市发展改革委", "市商务委"],
+            "name_en": ["Dongcheng", "Huairou", "Development and Reform", "Commerce"],
+            "presented": [True, True, True, False],
+        }
+    )
+    raters = pd.DataFrame(
+        {
+            "rater": ["R1", "R2", "R3", "R4"],
+            "group": ["city_leaders", "city_leaders", "grassroots", "grassroots"],
+            "home_unit": ["", "", "", ""],
+        }
+    )
+    rows = []
+    base = {"D01": 90, "D02": 80, "M01": 70}
+    bump = {"R1": 0, "R2": 2, "R3": -4, "R4": 6}
+    for unit, b in base.items():
+        for rater, d in bump.items():
+            for k, ind in enumerate(
+                ["rectification", "main_indicators", "key_tasks", "law_based_admin", "clean_admin", "innovation", "service"]
+            ):
+                rows.append({"rater": rater, "unit": unit, "indicator": ind, "score": b + d + (k % 2), "session": 1, "order": 1})
+    ratings = pd.DataFrame(rows)
+    history = pd.DataFrame(
+        {
+            "unit": ["D01", "D01", "D02", "M01", "M02", "D01"],
+            "measure": ["gdp_growth", "pm25", "gdp_growth", "approval_days", "approval_days", "gdp_growth"],
+            "year": [2016, 2016, 2016, 2016, 2016, 2015],
+            "value": [7.0, 80.0, 6.0, 10.0, 8.0, 6.5],
+            "target": [7.0, 60.0, 6.5, 12.0, 8.0, None],
+        }
+    )
+    survey = pd.DataFrame(
+        {"unit": ["D01", "D02", "M01", "M02"], "year": [2016] * 4, "satisfaction": [78.0, 82.0, 93.0, 95.0], "respondents": [500] * 4}
+    )
+    verification = pd.DataFrame(
+        {"unit": ["D01", "D01", "D02"], "year": [2016, 2016, 2016], "claim": ["a", "b", "c"], "verified": [True, False, True]}
+    )
+    return {"units": units, "raters": raters, "ratings": ratings, "history": history, "survey": survey, "verification": verification}
+
+
+def write_tables(tables: dict[str, pd.DataFrame], directory: Path, encoding: str = "utf-8") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_csv(directory / f"{name}.csv", index=False, encoding=encoding)
+    return directory
+
+
+@pytest.fixture
+def tiny_dir(tmp_path) -> Path:
+    return write_tables(tiny_tables(), tmp_path / "tiny")
+
+
+@pytest.fixture
+def demo_copy(tmp_path) -> Path:
+    """A writable copy of the bundled demo data."""
+    dst = tmp_path / "demo"
+    shutil.copytree(DEMO_DIR, dst, ignore=shutil.ignore_patterns("truth"))
+    return dst

@@ -1,0 +1,107 @@
+"""Write the committed notebooks from their cell sources (clean: no outputs, no execution counts).
+
+Run `python tools/make_notebooks.py` after editing a notebook's cells here;
+editing the .ipynb in JupyterLab works too (then clear outputs before committing).
+"""
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PARAMS = '''# parameters: papermill overrides these; the defaults run on the bundled demo data
+scheme = "../params/beijing_2016.yaml"
+data = "../data/raw/demo"
+output = "../reports/notebooks"
+seed = 2016'''
+
+
+def scores_notebook():
+    cells = [
+        new_markdown_cell(
+            "# Scores and ranks\n\n"
+            "**What this answers:** what is each unit's score under the scheme, and where does it rank among units "
+            "of its own kind and zone?\n"
+            "The scheme (indicator weights, grade bands, evaluator-group shares, components) comes from the params file; "
+            "the data from a validated data directory."
+        ),
+        new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
+        new_code_cell(
+            "from pathlib import Path\n\n"
+            "import pandas as pd\n"
+            "from IPython.display import display\n\n"
+            "from perflab import plots\n"
+            "from perflab.io import describe_dataset, load_dataset\n"
+            "from perflab.report import save_table\n"
+            "from perflab.scheme import load_scheme\n"
+            "from perflab.scoring import score_units\n\n"
+            "output = Path(output)\n"
+            "lang = plots.theme()\n"
+            "the_scheme = load_scheme(scheme)\n"
+            "dataset = load_dataset(data, the_scheme)\n"
+            "pd.set_option('display.precision', 2)\n"
+            "print(f'scheme: {the_scheme.title_en} ({the_scheme.name}); labels in {lang}')"
+        ),
+        new_markdown_cell(
+            "## The scheme\n\n"
+            "Seven indicators with their weights (used relative to their sum), five grade bands on the 0–100 scale, "
+            "the evaluator groups with their shares in the on-site score, and the weights of the final score's components. "
+            "Numbers the source article does not give are assumptions, marked as such in the params file."
+        ),
+        new_code_cell(
+            "ind = the_scheme.indicator_table()\n"
+            "ind['weight_share'] = ind['weight'] / ind['weight'].sum()\n"
+            "display(ind)\n"
+            "display(pd.DataFrame([b.__dict__ for b in the_scheme.bands]))\n"
+            "display(pd.DataFrame([g.__dict__ for g in the_scheme.groups]))\n"
+            "display(pd.Series(dict(the_scheme.components), name='component weight').to_frame())"
+        ),
+        new_markdown_cell("## The data\n\nUnits by kind and zone, evaluators by group, and the size of each table."),
+        new_code_cell(
+            "summary = describe_dataset(dataset)\n"
+            "display(summary['tables'])\n"
+            "display(summary['units'])\n"
+            "display(summary['raters'])"
+        ),
+        new_markdown_cell(
+            "## Scores and ranks\n\n"
+            "Ranks are within each kind (district governments are never ranked against municipal departments unless the "
+            "scheme says `ranking: within: all`) and within each zone; 1 is best and tied units share the best rank. "
+            "Units that only submitted a written report have no on-site score: their final score rescales the weights "
+            "of the components they have."
+        ),
+        new_code_cell(
+            "scores = score_units(dataset, the_scheme)\n"
+            "save_table(scores, output, 'scores')\n"
+            "cols = ['rank', 'zone_rank', 'unit', plots.name_column(), 'zone', 'onsite', 'routine', 'final', 'grade']\n"
+            "display(scores.loc[scores['kind'] == 'district', cols])"
+        ),
+        new_code_cell("display(scores.loc[scores['kind'] == 'department', cols])"),
+        new_code_cell("fig = plots.scores_by_zone(scores, the_scheme)"),
+        new_code_cell("fig = plots.ranking_bars(scores, 'district')"),
+        new_code_cell("fig = plots.ranking_bars(scores, 'department')"),
+        new_markdown_cell(
+            "## Reading the result\n\n"
+            "The final score mixes on-site scoring by the evaluators with the routine score from the special-evaluation "
+            "departments' figures. How fragile these ranks are under other weights or another grassroots share, and "
+            "which evaluators move them, are the questions of the later notebooks."
+        ),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def main():
+    for name, build in (("10_scores.ipynb", scores_notebook),):
+        nb = build()
+        nbformat.validate(nb)
+        nbformat.write(nb, str(ROOT / "notebooks" / name))
+        print(f"wrote notebooks/{name}")
+
+
+if __name__ == "__main__":
+    main()
