@@ -16,7 +16,7 @@ import pandas as pd
 
 from perflab.errors import DataError
 from perflab.io import Dataset
-from perflab.scheme import Scheme
+from perflab.scheme import KINDS, Scheme
 
 _TIE_DECIMALS = 9  # scores equal to 9 decimals tie (guards against float noise in sums)
 
@@ -195,4 +195,6 @@ def score_units(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     else:
         out["zone_rank"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     out = out.reset_index()
-    return out.sort_values(["kind", "rank", "unit"], kind="mergesort").reset_index(drop=True)
+    kind_order = out["kind"].map({k: n for n, k in enumerate(KINDS)})
+    out = out.assign(_k=kind_order).sort_values(["_k", "rank", "unit"], kind="mergesort")
+    return out.drop(columns="_k").reset_index(drop=True)

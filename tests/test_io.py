@@ -1,0 +1,158 @@
+"""Loading and validation: encodings and formats, processed output with provenance, and every bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, SCHEME_FILE, tiny_tables, write_tables
+from perflab.cli import main
+from perflab.io import dataset_from_tables, load_dataset, read_raw_table
+
+
+def tree_hashes(d: Path) -> dict[str, str]:
+    return {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def assert_same_dataset(a, b):
+    for name in ("units", "raters", "ratings", "history", "survey", "verification"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_dtype=False)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_reads_utf8_bom_and_gb18030_alike(tmp_path, scheme, encoding):
+    ref = load_dataset(write_tables(tiny_tables(), tmp_path / "ref"), scheme)
+    other = load_dataset(write_tables(tiny_tables(), tmp_path / encoding, encoding=encoding), scheme)
+    assert_same_dataset(ref, other)
+    assert other.units.loc[other.units["unit"] == "D02", "name_zh"].item() == "怀柔区"
+
+
+def test_reads_xlsx_and_gzipped_csv_alike(tmp_path, scheme):
+    ref = load_dataset(write_tables(tiny_tables(), tmp_path / "ref"), scheme)
+    d = tmp_path / "mixed"
+    d.mkdir()
+    for name, df in tiny_tables().items():
+        if name in ("units", "ratings", "history"):
+            df.to_excel(d / f"{name}.xlsx", index=False)
+        else:
+            df.to_csv(d / f"{name}.csv.gz", index=False)
+    assert_same_dataset(ref, load_dataset(d, scheme))
+
+
+def test_in_memory_tables_follow_the_same_validation(tmp_path, scheme):
+    assert_same_dataset(load_dataset(write_tables(tiny_tables(), tmp_path / "t"), scheme), dataset_from_tables(tiny_tables(), scheme))
+
+
+def test_rows_keep_their_line_numbers(tiny_dir):
+    df = read_raw_table(tiny_dir / "ratings.csv")
+    assert df.index[0] == 2 and df.index.name == "row"
+
+
+def test_grades_are_derived_from_scores_and_scores_from_grades_alone(tmp_path, scheme):
+    t = tiny_tables()
+    r = t["ratings"]
+    r["grade"] = ""
+    r["score"] = r["score"].astype(object)
+    r.loc[0, "score"], r.loc[0, "grade"] = "", "B"
+    ds = load_dataset(write_tables(t, tmp_path / "g"), scheme)
+    assert ds.ratings.loc[2, "score"] == 85 and ds.ratings.loc[2, "grade"] == "B"
+    assert ds.ratings.loc[3, "grade"] == scheme.grade_of([r.loc[1, "score"]])[0]
+
+
+def test_validate_writes_parquet_and_provenance_without_touching_raw(tiny_dir, tmp_path, capsys):
+    before = tree_hashes(tiny_dir)
+    out = tmp_path / "processed"
+    assert main(["validate", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--processed", str(out), "--seed", "7"]) == 0
+    assert tree_hashes(tiny_dir) == before
+    prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["seed"] == 7
+    assert prov["data"]["files"]["ratings.csv"] == hashlib.sha256((tiny_dir / "ratings.csv").read_bytes()).hexdigest()
+    assert prov["scheme"]["sha256"] == hashlib.sha256(SCHEME_FILE.read_bytes()).hexdigest()
+    assert prov["perflab_version"]
+    ratings = pd.read_parquet(out / "ratings.parquet")
+    assert len(ratings) == len(tiny_tables()["ratings"]) and set(ratings["grade"]) <= set("ABCDE")
+    assert {p.name for p in out.glob("*.parquet")} >= {"units.parquet", "raters.parquet", "indicators.parquet"}
+
+
+def test_validate_refuses_to_write_into_the_raw_directory(tiny_dir, capsys):
+    before = tree_hashes(tiny_dir)
+    assert main(["validate", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--processed", str(tiny_dir / "p")]) == 2
+    assert "refusing to write inside the raw data directory" in capsys.readouterr().err
+    assert tree_hashes(tiny_dir) == before
+
+
+def _edit_csv(path: Path, fn):
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = fn(df)
+    df.to_csv(path, index=False)
+
+
+def _set(col, idx, value):
+    def fn(df):
+        df.loc[idx, col] = value
+        return df
+
+    return fn
+
+
+BAD_INPUTS = {
+    "missing column": ("ratings.csv", lambda p: _edit_csv(p, lambda d: d.drop(columns="score")), "ratings.csv, row 1, column score: missing column 'score'"),
+    "unknown unit": ("ratings.csv", lambda p: _edit_csv(p, _set("unit", 5, "D99")), "ratings.csv, row 7, column unit: unknown unit 'D99'"),
+    "unknown rater": ("ratings.csv", lambda p: _edit_csv(p, _set("rater", 8, "R99")), "ratings.csv, row 10, column rater: unknown rater 'R99'"),
+    "unknown indicator": ("ratings.csv", lambda p: _edit_csv(p, _set("indicator", 3, "speed")), "ratings.csv, row 5, column indicator: unknown indicator 'speed'"),
+    "unknown group": ("raters.csv", lambda p: _edit_csv(p, _set("group", 1, "aliens")), "raters.csv, row 3, column group: unknown evaluator group 'aliens'"),
+    "grade outside A-E": ("ratings.csv", lambda p: _edit_csv(p, lambda d: d.assign(grade="B").pipe(_set("grade", 4, "F"))), "ratings.csv, row 6, column grade: unknown grade 'F' (known: A, B, C, D, E)"),
+    "score above 100": ("ratings.csv", lambda p: _edit_csv(p, _set("score", 6, "120")), "ratings.csv, row 8, column score: 120 is above the allowed range 0–100"),
+    "score below 0": ("ratings.csv", lambda p: _edit_csv(p, _set("score", 6, "-1")), "ratings.csv, row 8, column score: -1 is below the allowed range 0–100"),
+    "score not a number": ("ratings.csv", lambda p: _edit_csv(p, _set("score", 9, "eighty")), "ratings.csv, row 11, column score: 'eighty' is not a number"),
+    "duplicated rating": ("ratings.csv", lambda p: _edit_csv(p, lambda d: pd.concat([d, d.iloc[[2]]], ignore_index=True)), "column indicator: duplicated row for rater R1 × unit D01 × indicator key_tasks (first at row 4)"),
+    "empty file": ("raters.csv", lambda p: p.write_bytes(b""), "raters.csv: the file is empty"),
+    "header only": ("ratings.csv", lambda p: p.write_text("rater,unit,indicator,score\n"), "ratings.csv, row 2: the file has a header but no data rows"),
+    "missing file": ("raters.csv", lambda p: p.unlink(), "raters.csv: missing file: the data directory needs raters.csv"),
+    "undecodable bytes": ("units.csv", lambda p: p.write_bytes(p.read_bytes().replace("怀柔区".encode(), b"\xff\xfe\xff")), "units.csv, row 3, column name_zh: undecodable bytes"),
+    "bad year": ("history.csv", lambda p: _edit_csv(p, _set("year", 0, "2016a")), "history.csv, row 2, column year: '2016a' is not a number"),
+    "not true/false": ("verification.csv", lambda p: _edit_csv(p, _set("verified", 1, "maybe")), "verification.csv, row 3, column verified: 'maybe' is not true or false"),
+    "unknown zone": ("units.csv", lambda p: _edit_csv(p, _set("zone", 0, "moon")), "units.csv, row 2, column zone: unknown zone for a district 'moon'"),
+    "grade clashes with score": ("ratings.csv", lambda p: _edit_csv(p, lambda d: d.assign(grade="").pipe(_set("grade", 0, "E"))), "ratings.csv, row 2, column grade: grade E does not match score 90"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_gives_one_line_error_and_exit_2(case, tiny_dir, tmp_path, capsys):
+    fname, corrupt, expected = BAD_INPUTS[case]
+    corrupt(tiny_dir / fname)
+    before = tree_hashes(tiny_dir)
+    code = main(["score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("perflab: error: ")
+    assert expected in err, err
+    assert str(tiny_dir) in err  # names the file with its path
+    assert "Traceback" not in err
+    assert tree_hashes(tiny_dir) == before
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_misspelt_scheme_key_gives_one_line_error(tiny_dir, tmp_path, capsys):
+    bad = tmp_path / "scheme.yaml"
+    bad.write_text(SCHEME_FILE.read_text(encoding="utf-8").replace("\ncomponents:", "\ncomponets:"), encoding="utf-8")
+    code = main(["validate", str(tiny_dir), "--scheme", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "scheme.yaml, key componets: unknown key 'componets' (did you mean 'components'?)" in err
+
+
+def test_the_installed_command_exits_2_without_traceback(tiny_dir, tmp_path):
+    (tiny_dir / "ratings.csv").write_bytes(b"")
+    exe = Path(sys.executable).parent / "perflab"
+    proc = subprocess.run([str(exe), "score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith("ratings.csv: the file is empty")
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1

@@ -1,0 +1,57 @@
+"""Figures render Chinese labels with a CJK font and clean English labels without one, never a missing glyph."""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+import matplotlib.pyplot as plt
+import pytest
+
+from conftest import tiny_tables
+from perflab import plots
+from perflab.io import dataset_from_tables
+from perflab.scoring import score_units
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _draw_all(scheme, caplog):
+    scores = score_units(dataset_from_tables(tiny_tables(), scheme), scheme)
+    figs = [plots.scores_by_zone(scores, scheme), plots.ranking_bars(scores, "district")]
+    texts = []
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        for fig in figs:
+            fig.canvas.draw()
+            texts += [t.get_text() for t in fig.findobj(plt.Text)]
+            plt.close(fig)
+    problems = [str(w.message) for w in caught if "glyph" in str(w.message).lower() or "findfont" in str(w.message).lower()]
+    problems += [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
+    return texts, problems
+
+
+def test_english_fallback_draws_no_chinese_and_misses_no_glyph(scheme, caplog):
+    assert plots.theme("en") == "en"
+    texts, problems = _draw_all(scheme, caplog)
+    assert not problems, problems
+    assert not any(CJK.search(t) for t in texts)
+    assert "Huairou" in " ".join(texts)  # English unit names are used
+
+
+def test_chinese_labels_when_a_cjk_font_is_installed(scheme, caplog):
+    if plots.find_cjk_font() is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    assert plots.theme("zh") == "zh"
+    texts, problems = _draw_all(scheme, caplog)
+    assert not problems, problems
+    assert "怀柔区" in " ".join(texts)
+
+
+def test_auto_picks_chinese_exactly_when_a_font_exists(monkeypatch):
+    monkeypatch.delenv("PERFLAB_LANG", raising=False)
+    expected = "zh" if plots.find_cjk_font() else "en"
+    assert plots.theme() == expected
+    monkeypatch.setenv("PERFLAB_LANG", "en")
+    assert plots.theme() == "en"
