@@ -27,6 +27,7 @@ KINDS = ("district", "department")
 DIRECTIONS = ("higher", "lower")
 AGGREGATIONS = ("mean", "trimmed_mean")
 COMPONENTS = ("onsite", "routine", "satisfaction")
+MISSING_POLICIES = ("impute_mean", "renormalise", "error")
 SCALE = (0.0, 100.0)
 
 
@@ -423,7 +424,7 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     elif components["routine"] > 0:
         c.fail("routine", "missing key 'routine' (components.routine has a positive weight)")
 
-    missing = c.choice(raw.get("missing_components", "renormalise"), "missing_components", ("renormalise", "error"))
+    missing = c.choice(raw.get("missing_components", "impute_mean"), "missing_components", MISSING_POLICIES)
 
     rk = c.mapping(raw.get("ranking", {}), "ranking", (), ("within", "zone"))
     within = c.choice(rk.get("within", "kind"), "ranking.within", ("kind", "all"))

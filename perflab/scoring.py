@@ -154,22 +154,33 @@ def rank_desc(scores: pd.Series, by: pd.Series | list | None = None) -> pd.Serie
     return r.astype("Int64")
 
 
-def final_scores(components: pd.DataFrame, scheme: Scheme, file: str = "scores") -> pd.Series:
-    """Weighted mean of the components with positive weight; weights rescaled over the components a unit has."""
+def final_scores(components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | None = None, file: str = "scores") -> pd.DataFrame:
+    """Weighted mean of the components with positive weight, and which components were imputed.
+
+    A unit without a component follows ``missing_components``: ``renormalise``
+    rescales the weights over the components it has; ``impute_mean`` gives it the
+    mean of that component over the units of its kind that have it; ``error`` refuses.
+    """
     w = pd.Series({k: v for k, v in scheme.components.items() if v > 0})
-    vals = components[list(w.index)].to_numpy(float)
-    have = ~np.isnan(vals)
-    if scheme.missing_components == "error" and not have.all():
-        i, j = np.argwhere(~have)[0]
+    comp = components[list(w.index)].astype(float)
+    missing = comp.isna()
+    if scheme.missing_components == "error" and missing.to_numpy().any():
+        i, j = np.argwhere(missing.to_numpy())[0]
         raise DataError(
             f"unit {components.index[i]} has no {w.index[j]} score and the scheme sets missing_components: error",
             file=file,
             column=w.index[j],
         )
+    if scheme.missing_components == "impute_mean":
+        by = kinds.reindex(comp.index) if kinds is not None else pd.Series("all", index=comp.index)
+        comp = comp.fillna(comp.groupby(by.to_numpy()).transform("mean"))
+    vals = comp.to_numpy()
+    have = ~np.isnan(vals)
     wsum = (have * w.to_numpy()).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(wsum > 0, np.nansum(vals * w.to_numpy(), axis=1) / wsum, np.nan)
-    return pd.Series(out, index=components.index, name="final")
+        final = np.where(wsum > 0, np.nansum(vals * w.to_numpy(), axis=1) / wsum, np.nan)
+    imputed = [", ".join(c for c, m, h in zip(w.index, mrow, hrow) if m and h) for mrow, hrow in zip(missing.to_numpy(), have)]
+    return pd.DataFrame({"final": final, "imputed": pd.Series(imputed, index=comp.index, dtype="string")}, index=comp.index)
 
 
 def score_units(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
@@ -182,7 +193,9 @@ def score_units(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     out["routine"] = rt["routine"]
     out["satisfaction"] = rt["satisfaction"]
     out["failed_verifications"] = rt["failed_verifications"]
-    out["final"] = final_scores(out, scheme, file=dataset.file("ratings"))
+    fin = final_scores(out, scheme, kinds=out["kind"], file=dataset.file("ratings"))
+    out["final"] = fin["final"]
+    out["imputed"] = fin["imputed"]
     fin = out["final"].to_numpy()
     grade = np.full(len(out), None, dtype=object)
     ok = ~np.isnan(fin)

@@ -83,6 +83,7 @@ GROUP_SIZES = {
 OTHER_GROUP_SIZE = 10  # a group of the scheme not listed above
 N_HEADS_DISTRICT = 10  # unit heads leading a district (the other heads lead departments)
 N_DEPT_BY_SESSION = {1: 12, 2: 20, 3: 11}  # districts: half in session 1, half in session 3
+SESSION_DRAWS = 500  # random allocations to sessions tried; the best balanced in true quality is kept
 
 # ---------------------------------------------------------------------------
 # the units
@@ -202,11 +203,32 @@ DISTRICT_CLAIMS = (
 )
 DISTRICT_SCALE = {"core": 0.5, "extension": 1.0, "new_development": 1.4, "ecological": 0.8}
 DEPARTMENT_CLAIMS = {
-    "economy": (("新增科技型企业 {}家", 200, 2000, 0), ("压减行政审批事项 {}项", 10, 120, 0), ("新增网上办理事项 {}项", 20, 200, 0)),
-    "urban": (("新建公共停车位 {}个", 1000, 20000, 0), ("新建改造城市道路 {}公里", 5, 60, 1), ("新增城市绿地 {}公顷", 50, 800, 0), ("新建污水处理设施 {}座", 2, 20, 0)),
-    "social": (("新增养老床位 {}张", 500, 8000, 0), ("新建幼儿园 {}所", 5, 60, 0), ("新增就业岗位 {}万个", 5, 45, 1)),
-    "security": (("检查食品生产经营单位 {}家", 5000, 60000, 0), ("排查整治安全隐患 {}处", 1000, 30000, 0), ("查处违法案件 {}起", 200, 5000, 0)),
-    "governance": (("办结群众来信来访 {}件", 2000, 40000, 0), ("完成审计项目 {}个", 50, 600, 0), ("新增政务服务事项网上办理 {}项", 20, 300, 0)),
+    "economy": (
+        ("新增科技型企业 {}家", 200, 2000, 0),
+        ("压减行政审批事项 {}项", 10, 120, 0),
+        ("新增网上办理事项 {}项", 20, 200, 0),
+    ),
+    "urban": (
+        ("新建公共停车位 {}个", 1000, 20000, 0),
+        ("新建改造城市道路 {}公里", 5, 60, 1),
+        ("新增城市绿地 {}公顷", 50, 800, 0),
+        ("新建污水处理设施 {}座", 2, 20, 0),
+    ),
+    "social": (
+        ("新增养老床位 {}张", 500, 8000, 0),
+        ("新建幼儿园 {}所", 5, 60, 0),
+        ("新增就业岗位 {}万个", 5, 45, 1),
+    ),
+    "security": (
+        ("检查食品生产经营单位 {}家", 5000, 60000, 0),
+        ("排查整治安全隐患 {}处", 1000, 30000, 0),
+        ("查处违法案件 {}起", 200, 5000, 0),
+    ),
+    "governance": (
+        ("办结群众来信来访 {}件", 2000, 40000, 0),
+        ("完成审计项目 {}个", 50, 600, 0),
+        ("新增政务服务事项网上办理 {}项", 20, 300, 0),
+    ),
 }
 N_DISTRICT_CLAIMS = 3  # per district and year, besides the polluting-firms claim
 N_DEPARTMENT_CHECKED = 25  # departments checked per year (1 or 2 claims each)
@@ -240,6 +262,8 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
     # -- true quality ------------------------------------------------------
     ind_ids = scheme.indicator_ids
     general = rng.normal(0.0, UNIT_SD, n_units)
+    for k in ("district", "department"):  # both kinds centred on QUALITY_MEAN: sessions mixing kinds stay comparable
+        general[kind == k] -= general[kind == k].mean()
     specific = rng.normal(0.0, INDICATOR_SD, (n_units, len(ind_ids)))
     zone_eff = np.array([[ZONE_EFFECTS.get(z, {}).get(i, 0.0) for i in ind_ids] for z in zone])
     quality = np.clip(QUALITY_MEAN + general[:, None] + specific + zone_eff, 40.0, 99.0)
@@ -247,14 +271,14 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
     zscore = general / UNIT_SD  # the unit's standardised general level: drives the objective figures
 
     # -- survey and the grassroots perception term --------------------------
-    survey, sat2016 = _survey(rng, units, quality, ind_ids, year)
+    survey, sat_year = _survey(rng, units, quality, ind_ids, year)
     grass_term = np.zeros(n_units)
     for k in ("district", "department"):
         m = kind == k
-        grass_term[m] = GRASSROOTS_COEF * (sat2016[m] - sat2016[m].mean())
+        grass_term[m] = GRASSROOTS_COEF * (sat_year[m] - sat_year[m].mean())
 
     # -- sessions and presentation order ------------------------------------
-    session, order = _sessions(rng, units, general)
+    session, order = _sessions(rng, units, quality.mean(axis=1))
     n_in_session = {s: int((session == s).sum()) for s in SESSIONS}
     drift = np.zeros(n_units)
     m2 = session == DRIFT_SESSION
@@ -344,10 +368,16 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
     planted = {
         "seed": int(seed),
         "year": year,
-        "quality": {"mean": QUALITY_MEAN, "unit_sd": UNIT_SD, "indicator_sd": INDICATOR_SD, "zone_effects": ZONE_EFFECTS},
+        "quality": {
+            "mean": QUALITY_MEAN,
+            "unit_sd": UNIT_SD,
+            "indicator_sd": INDICATOR_SD,
+            "zone_effects": ZONE_EFFECTS,
+            "centred_within_kind": True,
+        },
         "noise": {"rater_unit_sd": RATER_UNIT_SD, "rating_sd": NOISE_SD, "ordinary_severity_sd": SEVERITY_SD},
         "sessions": {str(s): {"label": SESSIONS[s], "units": n_in_session[s]} for s in SESSIONS},
-        "drift": {str(s): round(float(drift[session == s].mean()), 4) if (session == s).any() else 0.0 for s in SESSIONS},
+        "drift": {str(s): round(float(drift[session == s].mean()), 4) for s in SESSIONS},
         "drift_model": {
             "session": DRIFT_SESSION,
             "first": DRIFT_START,
@@ -456,40 +486,39 @@ def _survey(rng, units: pd.DataFrame, quality, ind_ids, year):
     return survey, sat
 
 
-def _sessions(rng, units: pd.DataFrame, general):
+def _sessions(rng, units: pd.DataFrame, level):
     """Session and presentation order of each presented unit (0 for the others).
 
-    Districts are split between sessions 1 and 3, departments over all three;
-    within each kind, units are dealt to sessions in order of their general
-    level so that sessions have about the same mean true quality (the drift is
-    then not confounded with the units' quality); the order within a session
-    is random.
+    Districts are split between sessions 1 and 3, departments over all three
+    (N_DEPT_BY_SESSION). Of SESSION_DRAWS random allocations the one whose
+    sessions have the most similar mean true quality is kept, so that the
+    evening drift is not confounded with the quality of the units presented
+    then; the order within a session is random.
     """
     n = len(units)
     kind = units["kind"].to_numpy()
     presented = units["presented"].to_numpy()
+    dist = np.flatnonzero(presented & (kind == "district"))
+    dept = np.flatnonzero(presented & (kind == "department"))
+    d_sessions = np.repeat([1, 3], [len(dist) - len(dist) // 2, len(dist) // 2])
+    counts = np.array([N_DEPT_BY_SESSION[s] for s in SESSIONS], dtype=float)
+    counts = np.floor(counts / counts.sum() * len(dept)).astype(int)
+    counts[1] += len(dept) - counts.sum()
+    m_sessions = np.repeat(list(SESSIONS), counts)
+    members = np.concatenate([dist, dept])
+    # candidate allocations: one row each, a session for every presented unit
+    cand = np.concatenate(
+        [
+            rng.permuted(np.tile(d_sessions, (SESSION_DRAWS, 1)), axis=1),
+            rng.permuted(np.tile(m_sessions, (SESSION_DRAWS, 1)), axis=1),
+        ],
+        axis=1,
+    )
+    lv = level[members]
+    means = np.stack([(np.where(cand == s, lv, 0.0).sum(axis=1) / (cand == s).sum(axis=1)) for s in SESSIONS], axis=1)
+    best = int(np.argmin(means.max(axis=1) - means.min(axis=1)))
     session = np.zeros(n, dtype=np.int64)
-    n_dist = int((presented & (kind == "district")).sum())
-    quotas = {
-        "district": {1: n_dist - n_dist // 2, 2: 0, 3: n_dist // 2},
-        "department": dict(N_DEPT_BY_SESSION),
-    }
-    for k, quota in quotas.items():
-        idx = np.flatnonzero(presented & (kind == k))
-        total = sum(quota.values())
-        if len(idx) != total:  # another scheme of units: spread proportionally
-            shares = np.array([quota[s] for s in SESSIONS], dtype=float) / total
-            counts = np.floor(shares * len(idx)).astype(int)
-            counts[np.argmax(shares)] += len(idx) - counts.sum()
-            quota = dict(zip(SESSIONS, counts.tolist()))
-        idx = idx[np.argsort(-general[idx], kind="stable")]
-        done = {s: 0 for s in SESSIONS}
-        m = len(idx)
-        for j, u in enumerate(idx):
-            deficit = {s: quota[s] * (j + 1) / max(m, 1) - done[s] for s in SESSIONS if done[s] < quota[s]}
-            s = max(deficit, key=lambda s: (deficit[s], -s))
-            session[u] = s
-            done[s] += 1
+    session[members] = cand[best]
     order = np.zeros(n, dtype=np.int64)
     for s in SESSIONS:
         idx = np.flatnonzero(session == s)
@@ -609,9 +638,11 @@ def _series(rng, mid: str, direction: str, zone: str, z: float, t: np.ndarray) -
     elif mid == "budget_revenue_growth":
         v = 11.0 + 1.0 * z + rng.normal(0, 1.5) - 0.6 * t + 1.5 * e
     elif mid == "green_cover":
-        v = np.minimum(_GREEN.get(zone, 30.0) + rng.normal(0, 3.0) + (_GREEN_TREND.get(zone, 0.7) + 0.15 * z) * t + 0.2 * e, 80.0)
+        slope = _GREEN_TREND.get(zone, 0.7) + 0.15 * z
+        v = np.minimum(_GREEN.get(zone, 30.0) + rng.normal(0, 3.0) + slope * t + 0.2 * e, 80.0)
     elif mid == "polluting_firms_closed":
-        lam = _FIRMS.get(zone, 40.0) * np.exp(rng.normal(0, 0.25)) * (1 + 0.15 * t) * max(1 + 0.1 * z, 0.5)
+        level = _FIRMS.get(zone, 40.0) * np.exp(np.clip(rng.normal(0, 0.25), -0.5, 0.5))
+        lam = level * (1 + 0.15 * t) * max(1 + 0.1 * z, 0.5)
         v = rng.poisson(lam).astype(float)
     elif mid == "approval_days":
         b = np.clip(rng.normal(18.0, 2.5), 12.0, 24.0)
@@ -670,7 +701,10 @@ def _history(rng, scheme: Scheme, units: pd.DataFrame, zscore, year: int):
     kind = units["kind"].to_numpy()
     zone = units["zone"].to_numpy()
     dist_measures = [m.id for m in scheme.measures if m.kind in ("district", "all")]
-    wanted = [("polluting_firms_closed", ("new_development", "ecological")), ("green_cover", ("extension", "new_development"))]
+    wanted = [
+        ("polluting_firms_closed", ("new_development", "ecological")),
+        ("green_cover", ("extension", "new_development")),
+    ]
     used = set()
     for mid, zones in wanted:
         if mid not in dist_measures:
@@ -684,7 +718,9 @@ def _history(rng, scheme: Scheme, units: pd.DataFrame, zscore, year: int):
         key = (hist["unit"] == unit) & (hist["measure"] == mid)
         prev_val = float(hist.loc[key & (hist["year"] == year - 1), "value"].iat[0])
         hist.loc[key & (hist["year"] == year), "target"] = prev_val
-        repeats.append({"unit": unit, "measure": mid, "year": year, "target": prev_val, "previous_year_value": prev_val})
+        repeats.append(
+            {"unit": unit, "measure": mid, "year": year, "target": prev_val, "previous_year_value": prev_val}
+        )
     return hist, repeats
 
 
@@ -763,7 +799,7 @@ def _csv_bytes(df: pd.DataFrame, integral_by: str | None = None) -> bytes:
     for col in df.columns:
         s = df[col]
         if pd.api.types.is_bool_dtype(s):
-            out[col] = ["true" if b else "false" for b in s]
+            out[col] = np.where(s.to_numpy(dtype=bool), "true", "false").astype(object)
         elif pd.api.types.is_float_dtype(s):
             dec = _DECIMALS.get(col, 2)
             text = np.array(_fmt_float(s.to_numpy(), dec), dtype=object)
@@ -773,14 +809,12 @@ def _csv_bytes(df: pd.DataFrame, integral_by: str | None = None) -> bytes:
                     fin = vals[np.isfinite(vals)]
                     if len(fin) and np.all(fin == np.rint(fin)):
                         text[idx] = ["" if not np.isfinite(x) else str(int(x)) for x in vals]
-            out[col] = list(text)
-        elif pd.api.types.is_integer_dtype(s):
-            out[col] = [str(int(x)) for x in s]
-        else:
-            out[col] = ["" if pd.isna(x) else str(x) for x in s]
-    text = pd.DataFrame(out, columns=list(df.columns), dtype=object)
+            out[col] = text
+        else:  # integers and text: as pandas writes them, missing as blank
+            out[col] = s
+    text = pd.DataFrame(out, columns=list(df.columns))
     buf = io.StringIO()
-    text.to_csv(buf, index=False, lineterminator="\n")
+    text.to_csv(buf, index=False, lineterminator="\n", na_rep="")
     return buf.getvalue().encode("utf-8")
 
 
@@ -821,7 +855,11 @@ def write_simulated(sim: Simulated, out_dir: str | Path, gzip_ratings: bool = Fa
     for name in ("units", "raters", "ratings", "history", "survey", "verification"):
         data = _csv_bytes(t[name], integral_by="measure" if name == "history" else None)
         if name == "ratings" and gzip_ratings:
+            (out / "ratings.csv").unlink(missing_ok=True)  # one file per table: never leave a stale twin
             put(out / "ratings.csv.gz", _gzip_bytes(data))
+        elif name == "ratings":
+            (out / "ratings.csv.gz").unlink(missing_ok=True)
+            put(out / "ratings.csv", data)
         else:
             put(out / f"{name}.csv", data)
     put(out / "truth" / "unit_quality.csv", _csv_bytes(sim.truth["unit_quality"]))

@@ -72,12 +72,23 @@ def test_lower_is_better_measure_is_scored_the_right_way_round(scheme):
     assert better > worse
 
 
-def test_unit_without_onsite_scores_is_scored_on_the_components_it_has(scheme):
+def test_unit_without_onsite_scores_gets_its_kinds_mean_onsite_score(scheme):
+    assert scheme.missing_components == "impute_mean"
     scores = score_units(tiny(scheme), scheme).set_index("unit")
-    assert np.isnan(scores.loc["M02", "onsite"])
-    assert scores.loc["M02", "final"] == pytest.approx(scores.loc["M02", "routine"])
+    assert np.isnan(scores.loc["M02", "onsite"])  # the table still shows it has none
+    m2 = scores.loc["M02"]
+    # only one other department (M01) has an on-site score: its score is the mean
+    assert m2["final"] == pytest.approx(0.6 * scores.loc["M01", "onsite"] + 0.4 * m2["routine"])
+    assert m2["imputed"] == "onsite" and scores.loc["M01", "imputed"] == ""
     d = scores.loc["D01"]
     assert d["final"] == pytest.approx(0.6 * d["onsite"] + 0.4 * d["routine"])
+
+
+def test_renormalise_scores_a_unit_on_the_components_it_has(scheme_dict):
+    scheme_dict["missing_components"] = "renormalise"
+    s = make_scheme(scheme_dict)
+    scores = score_units(tiny(s), s).set_index("unit")
+    assert scores.loc["M02", "final"] == pytest.approx(scores.loc["M02", "routine"])
 
 
 def test_missing_components_error_policy(scheme_dict):
