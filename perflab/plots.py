@@ -10,13 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib import font_manager
 
 CJK_FAMILIES = (
     "Noto Sans CJK SC",
@@ -118,20 +115,26 @@ def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
     return fig
 
 
-def ranking_bars(scores: pd.DataFrame, kind: str, top: int | None = None) -> plt.Figure:
-    """Horizontal bars of the final score, best first, components stacked by their weighted contribution."""
+def ranking_bars(scores: pd.DataFrame, scheme, kind: str, top: int | None = None) -> plt.Figure:
+    """Horizontal bars of the final score, best first, coloured by zone; units with an imputed component marked."""
     sub = scores[scores["kind"] == kind].sort_values("rank")
     if top:
         sub = sub.head(top)
-    names = sub[name_column()].astype(str)
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(sub) + 1.5))
-    sns.barplot(x=sub["final"].to_numpy(), y=names.to_numpy(), color=sns.color_palette()[0], ax=ax, orient="h")
+    mark = t(" (书面)", " (written)")
+    imputed = sub["imputed"].fillna("").astype(str) != "" if "imputed" in sub else pd.Series(False, index=sub.index)
+    names = sub[name_column()].astype(str) + imputed.map({True: mark, False: ""})
+    zones = sub["zone"].map(zone_names(scheme)).fillna(sub["zone"])
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(sub) + 1.8))
+    sns.barplot(x=sub["final"].to_numpy(), y=names.to_numpy(), hue=zones.to_numpy(), dodge=False, ax=ax, orient="h")
     lo = max(0.0, float(sub["final"].min()) - 5)
     ax.set_xlim(lo, min(100.0, float(sub["final"].max()) + 2))
     ax.set_xlabel(t("综合得分", "Final score (0–100)"))
     ax.set_ylabel("")
+    ax.legend(title=t("功能区 / 领域", "Zone"), loc="lower right", fontsize="small")
     title = {"district": t("区政府排名", "Ranking of district governments"),
              "department": t("市级部门排名", "Ranking of municipal departments")}[kind]
+    if imputed.any():
+        title += t("（书面：仅提交书面报告，现场得分取同类均值）", "\n(written: report only, on-site score imputed as the kind's mean)")
     ax.set_title(title)
     fig.tight_layout()
     return fig

@@ -24,9 +24,9 @@ PARAMETERS = ("scheme", "data", "output", "seed")
 
 
 class NotebookError(PerflabError):
-    """A notebook failed: names the notebook and the failing cell."""
+    """A notebook failed: names the notebook and the failing cell (counted from 1, as shown in JupyterLab)."""
 
-    def __init__(self, notebook: str, cell: int | None, message: str):
+    def __init__(self, notebook: str, cell: str | None, message: str):
         self.notebook, self.cell = notebook, cell
         where = f"notebook {notebook}" + (f", cell {cell}" if cell is not None else "")
         super().__init__(f"{where}: {message}")
@@ -89,9 +89,8 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: 
             )
             return executed
         except PapermillExecutionError as exc:
-            raise NotebookError(
-                notebook.name, exc.cell_index, f"{exc.ename}: {exc.evalue}".strip().splitlines()[0]
-            ) from None
+            message = f"{exc.ename}: {exc.evalue}".strip().splitlines()[0]
+            raise NotebookError(notebook.name, f"{exc.cell_index + 1} (In [{exc.exec_count}])", message) from None
         except RuntimeError as exc:  # kernels started at the same instant can collide on ports: retry once
             if attempt == 2 or "kernel" not in str(exc).lower():
                 raise NotebookError(notebook.name, None, f"could not start the kernel: {exc}") from None

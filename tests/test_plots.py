@@ -19,7 +19,7 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 
 def _draw_all(scheme, caplog):
     scores = score_units(dataset_from_tables(tiny_tables(), scheme), scheme)
-    figs = [plots.scores_by_zone(scores, scheme), plots.ranking_bars(scores, "district")]
+    figs = [plots.scores_by_zone(scores, scheme), plots.ranking_bars(scores, scheme, "district"), plots.ranking_bars(scores, scheme, "department")]
     texts = []
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")

@@ -80,8 +80,8 @@ def scores_notebook():
         ),
         new_code_cell("display(scores.loc[scores['kind'] == 'department', cols])"),
         new_code_cell("fig = plots.scores_by_zone(scores, the_scheme)"),
-        new_code_cell("fig = plots.ranking_bars(scores, 'district')"),
-        new_code_cell("fig = plots.ranking_bars(scores, 'department')"),
+        new_code_cell("fig = plots.ranking_bars(scores, the_scheme, 'district')"),
+        new_code_cell("fig = plots.ranking_bars(scores, the_scheme, 'department')"),
         new_markdown_cell(
             "## Reading the result\n\n"
             "The final score mixes on-site scoring by the evaluators with the routine score from the special-evaluation "

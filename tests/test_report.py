@@ -1,0 +1,87 @@
+"""`perflab run`: papermill executes the notebooks, HTML with code hidden, tables, and failures named by cell."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from conftest import DEMO_DIR, ROOT, SCHEME_FILE
+from perflab.cli import main
+from perflab.report import discover_notebooks
+
+
+def test_run_writes_executed_notebooks_html_and_tables(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # processed tables go to ./data/processed/
+    out = tmp_path / "report"
+    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(out)])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert f"HTML report: {out / 'index.html'}" in stdout
+    for nb in discover_notebooks():
+        assert (out / nb.name).is_file()
+        page = (out / f"{nb.stem}.html").read_text(encoding="utf-8")
+        assert "load_dataset(" not in page  # code hidden
+        assert "<img" in page  # the figures are there
+    executed = nbformat.read(str(out / "10_scores.ipynb"), as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and str(DEMO_DIR) in injected[0].source
+    scores = pd.read_csv(out / "tables" / "scores.csv")
+    assert len(scores) == 76 and sorted(scores.loc[scores["kind"] == "district", "rank"]) == list(range(1, 17))
+    prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["scheme"]["name"] == "beijing_2016" and "ratings.csv.gz" in prov["data"]["files"]
+    assert (tmp_path / "data" / "processed" / "demo" / "ratings.parquet").is_file()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "10_scores.html" in index and "tables/scores.csv" in index
+
+
+def _notebook(path, *sources, params="scheme = ''\ndata = ''\noutput = ''\nseed = 0"):
+    cells = [new_code_cell(params, metadata={"tags": ["parameters"]})] + [new_code_cell(s) for s in sources]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+def test_a_failing_notebook_exits_non_zero_naming_notebook_and_cell(tmp_path, capsys):
+    books = tmp_path / "nbs"
+    books.mkdir()
+    _notebook(books / "10_ok.ipynb", "x = 1")
+    _notebook(books / "20_broken.ipynb", "x = 1", "y = x / 0")
+    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(tmp_path / "o"),
+                 "--notebooks", str(books)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "perflab: error: notebook 20_broken.ipynb, cell 4 (In [4]): ZeroDivisionError" in err  # 4th cell, after the injected parameters
+    assert "Traceback" not in err
+    assert (tmp_path / "o" / "20_broken.ipynb").is_file()  # the executed copy shows where it failed
+
+
+def test_a_notebook_without_the_run_parameters_is_refused(tmp_path, capsys):
+    books = tmp_path / "nbs"
+    books.mkdir()
+    _notebook(books / "10_old.ipynb", "x = 1", params="scheme = ''\ndata = ''")
+    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(tmp_path / "o"),
+                 "--notebooks", str(books)])
+    assert code == 1
+    assert "notebook 10_old.ipynb: unknown parameter(s) output, seed" in capsys.readouterr().err
+
+
+def test_run_validates_the_data_before_running_any_notebook(tmp_path, capsys):
+    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+    assert code == 2 and "data directory not found" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("nb", discover_notebooks(), ids=lambda p: p.name)
+def test_notebooks_are_committed_clean_with_one_parameters_cell(nb):
+    book = nbformat.read(str(nb), as_version=4)
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    for name in ("scheme", "data", "output", "seed"):
+        assert f"{name} = " in tagged[0].source
+    assert book.cells[0].cell_type == "markdown" and book.cells[0].source.startswith("# ")
