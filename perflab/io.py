@@ -188,12 +188,14 @@ def read_raw_table(path: str | Path) -> pd.DataFrame:
         if not text.strip():
             raise DataError("the file is empty", file=path)
         try:
-            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
+            # keep blank lines while parsing so the index stays the file's line number; drop them after
+            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
         except pd.errors.ParserError as exc:
             raise DataError(f"not a valid CSV file: {exc}", file=path) from None
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     df.index = pd.RangeIndex(2, 2 + len(df), name="row")
-    return df.apply(lambda s: s.str.strip())
+    df = df.fillna("").apply(lambda s: s.str.strip())
+    return df[(df != "").any(axis=1)] if len(df.columns) else df
 
 
 # ---------------------------------------------------------------------------

@@ -156,3 +156,12 @@ def test_the_installed_command_exits_2_without_traceback(tiny_dir, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("ratings.csv: the file is empty")
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_blank_lines_keep_the_line_numbers_right(tiny_dir, tmp_path, capsys):
+    lines = (tiny_dir / "ratings.csv").read_text().splitlines()
+    bad = lines[:3] + [""] + lines[3:5] + ["", ""] + [lines[5].replace("D01", "D77")] + lines[6:] + [""]
+    (tiny_dir / "ratings.csv").write_text("\n".join(bad) + "\n")
+    code = main(["score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")])
+    # header is line 1; the bad row is on line 9 of the file (three blank lines above it)
+    assert code == 2 and "ratings.csv, row 9, column unit: unknown unit 'D77'" in capsys.readouterr().err

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -377,12 +376,6 @@ def test_does_not_touch_global_random_state(scheme):
     np.random.seed(123)
     simulate(scheme, seed=1)
     assert np.random.random() == before
-
-
-def test_fast(scheme):
-    t0 = time.perf_counter()
-    simulate(scheme, seed=3)
-    assert time.perf_counter() - t0 < 2.0
 
 
 def test_write_byte_identical(sim, scheme, tmp_path):
