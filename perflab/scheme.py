@@ -285,6 +285,19 @@ class _Ctx:
             seen.add(i)
 
 
+def _named(c: _Ctx, items, key, required=(), optional=(), min_len=1):
+    """Validate a list of named items (id, optional name_zh/name_en): yields (key path, item, id, name_zh, name_en)."""
+    ids = []
+    for n, it in enumerate(c.seq(items, key, min_len)):
+        k = f"{key}[{n}]"
+        c.mapping(it, k, ("id",) + tuple(required), tuple(optional) + ("name_zh", "name_en"))
+        iid = c.text(it["id"], f"{k}.id")
+        if iid in ids:
+            c.fail(f"{k}.id", f"duplicated id {iid!r}")
+        ids.append(iid)
+        yield k, it, iid, c.text(it.get("name_zh", iid), f"{k}.name_zh"), c.text(it.get("name_en", iid), f"{k}.name_en")
+
+
 def _join(key, sub):
     return f"{key}.{sub}" if key else str(sub)
 
@@ -324,20 +337,10 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
         year = int(c.number(year, "year", 1900, 2200))
 
     # indicators
-    inds = []
-    for n, it in enumerate(c.seq(raw["indicators"], "indicators")):
-        k = f"indicators[{n}]"
-        c.mapping(it, k, ("id", "weight"), ("name_zh", "name_en"))
-        iid = c.text(it["id"], f"{k}.id")
-        inds.append(
-            Indicator(
-                id=iid,
-                name_zh=c.text(it.get("name_zh", iid), f"{k}.name_zh"),
-                name_en=c.text(it.get("name_en", iid), f"{k}.name_en"),
-                weight=c.number(it["weight"], f"{k}.weight"),
-            )
-        )
-    c.unique([i.id for i in inds], "indicators", "id")
+    inds = [
+        Indicator(id=i, name_zh=zh, name_en=en, weight=c.number(it["weight"], f"{k}.weight"))
+        for k, it, i, zh, en in _named(c, raw["indicators"], "indicators", ("weight",))
+    ]
     _check_weights([i.weight for i in inds], "indicators", source, "weight")
 
     # bands
@@ -368,20 +371,10 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     bands = tuple(sorted(bands, key=lambda b: -b.lower))  # best first
 
     # groups
-    groups = []
-    for n, it in enumerate(c.seq(raw["groups"], "groups")):
-        k = f"groups[{n}]"
-        c.mapping(it, k, ("id", "share"), ("name_zh", "name_en"))
-        gid = c.text(it["id"], f"{k}.id")
-        groups.append(
-            Group(
-                id=gid,
-                name_zh=c.text(it.get("name_zh", gid), f"{k}.name_zh"),
-                name_en=c.text(it.get("name_en", gid), f"{k}.name_en"),
-                share=c.number(it["share"], f"{k}.share"),
-            )
-        )
-    c.unique([g.id for g in groups], "groups", "id")
+    groups = [
+        Group(id=i, name_zh=zh, name_en=en, share=c.number(it["share"], f"{k}.share"))
+        for k, it, i, zh, en in _named(c, raw["groups"], "groups", ("share",))
+    ]
     _check_weights([g.share for g in groups], "groups", source, "share")
     total = sum(g.share for g in groups)
     if abs(total - 1.0) > 1e-6:
@@ -432,37 +425,21 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     if not isinstance(zone_rank, bool):
         c.fail("ranking.zone", f"expected true or false, got {zone_rank!r}")
 
-    zones = []
-    for n, it in enumerate(c.seq(raw.get("zones", []), "zones", 0)):
-        k = f"zones[{n}]"
-        c.mapping(it, k, ("id", "kind"), ("name_zh", "name_en"))
-        zid = c.text(it["id"], f"{k}.id")
-        zones.append(
-            Zone(
-                id=zid,
-                kind=c.choice(it["kind"], f"{k}.kind", KINDS),
-                name_zh=c.text(it.get("name_zh", zid), f"{k}.name_zh"),
-                name_en=c.text(it.get("name_en", zid), f"{k}.name_en"),
-            )
+    zones = [
+        Zone(id=i, kind=c.choice(it["kind"], f"{k}.kind", KINDS), name_zh=zh, name_en=en)
+        for k, it, i, zh, en in _named(c, raw.get("zones", []), "zones", ("kind",), min_len=0)
+    ]
+    measures = [
+        Measure(
+            id=i,
+            kind=c.choice(it.get("kind", "all"), f"{k}.kind", KINDS + ("all",)),
+            direction=c.choice(it["direction"], f"{k}.direction", DIRECTIONS),
+            unit=str(it.get("unit", "")),
+            name_zh=zh,
+            name_en=en,
         )
-    c.unique([z.id for z in zones], "zones", "id")
-
-    measures = []
-    for n, it in enumerate(c.seq(raw.get("measures", []), "measures", 0)):
-        k = f"measures[{n}]"
-        c.mapping(it, k, ("id", "direction"), ("kind", "unit", "name_zh", "name_en"))
-        mid = c.text(it["id"], f"{k}.id")
-        measures.append(
-            Measure(
-                id=mid,
-                kind=c.choice(it.get("kind", "all"), f"{k}.kind", KINDS + ("all",)),
-                direction=c.choice(it["direction"], f"{k}.direction", DIRECTIONS),
-                unit=str(it.get("unit", "")),
-                name_zh=c.text(it.get("name_zh", mid), f"{k}.name_zh"),
-                name_en=c.text(it.get("name_en", mid), f"{k}.name_en"),
-            )
-        )
-    c.unique([m.id for m in measures], "measures", "id")
+        for k, it, i, zh, en in _named(c, raw.get("measures", []), "measures", ("direction",), ("kind", "unit"), 0)
+    ]
 
     return Scheme(
         name=name,

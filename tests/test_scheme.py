@@ -77,6 +77,8 @@ def test_with_group_share_keeps_the_total_and_the_ratios_of_the_others(group, sh
         (lambda d: d["bands"][1].update(upper=88), r"gap between 88 \(B\) and 90 \(A\)"),
         (lambda d: d["bands"][4].update(lower=10), r"gap: nothing covers scores from 0 to 10"),
         (lambda d: d["bands"][0].update(grade="B"), r"duplicated grade 'B'"),
+        (lambda d: d["indicators"][1].update(id="rectification"), r"indicators\[1\]\.id: duplicated id 'rectification'"),
+        (lambda d: d["groups"][1].update(share=1.0), r"shares sum to 1\.95"),
         (lambda d: d["indicators"][3].update(weight="ten"), r"expected a number, got 'ten'"),
         (lambda d: d["aggregation"].update(method="median"), r"must be one of mean, trimmed_mean"),
         (lambda d: d["components"].update(onsite=0, routine=0), r"all component weights are zero"),
