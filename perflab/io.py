@@ -490,6 +490,18 @@ def write_processed(
     return out
 
 
+def read_processed(directory: str | Path) -> Dataset:
+    """Read back the typed tables that :func:`write_processed` wrote (no re-validation: they were validated)."""
+    d = Path(directory)
+    if not (d / "provenance.json").is_file():
+        raise DataError("not a processed data directory (no provenance.json)", file=d)
+    prov = json.loads((d / "provenance.json").read_text(encoding="utf-8"))
+    tables = {n: pd.read_parquet(d / f"{n}.parquet") for n in TABLES + ("indicators",) if (d / f"{n}.parquet").is_file()}
+    root = Path(prov["data"]["dir"]) if prov["data"]["dir"] else None
+    files = {n: root / f for n in TABLES for f in prov["data"]["files"] if root and f.split(".")[0] == n}
+    return Dataset(**tables, files=files, root=root)
+
+
 def describe_dataset(dataset: Dataset) -> dict[str, pd.DataFrame]:
     """Small summary tables: rows per table, units per kind × zone (and how many presented), raters per group."""
     tables = pd.DataFrame(

@@ -138,3 +138,18 @@ def ranking_bars(scores: pd.DataFrame, scheme, kind: str, top: int | None = None
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def components_scatter(scores: pd.DataFrame) -> plt.Figure:
+    """On-site score against routine score, one point per unit: do the evaluators and the figures agree?"""
+    df = scores.dropna(subset=["onsite", "routine"]).copy()
+    kind_label = {"district": t("区政府", "District"), "department": t("市级部门", "Department")}
+    df["kind_label"] = df["kind"].map(kind_label)
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    sns.scatterplot(data=df, x="routine", y="onsite", hue="kind_label", style="kind_label", s=60, ax=ax)
+    ax.set_xlabel(t("日常考评得分（专项考评部门）", "Routine score (special-evaluation departments)"))
+    ax.set_ylabel(t("现场评分", "On-site score (evaluators)"))
+    ax.set_title(t("现场评分与日常考评是否一致？", "Do the evaluators and the figures agree?"))
+    ax.legend(title="")
+    fig.tight_layout()
+    return fig

@@ -165,3 +165,13 @@ def test_blank_lines_keep_the_line_numbers_right(tiny_dir, tmp_path, capsys):
     code = main(["score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")])
     # header is line 1; the bad row is on line 9 of the file (three blank lines above it)
     assert code == 2 and "ratings.csv, row 9, column unit: unknown unit 'D77'" in capsys.readouterr().err
+
+
+def test_processed_parquet_round_trips_exactly(tiny_dir, tmp_path, scheme):
+    from perflab.io import read_processed, write_processed
+
+    ds = load_dataset(tiny_dir, scheme)
+    back = read_processed(write_processed(ds, scheme, tmp_path / "p"))
+    for name, df in ds.tables().items():
+        pd.testing.assert_frame_equal(getattr(back, name), df)  # dtypes and row numbers included
+    assert back.file("ratings") == str(tiny_dir / "ratings.csv")

@@ -83,6 +83,33 @@ def scores_notebook():
         new_code_cell("fig = plots.ranking_bars(scores, the_scheme, 'district')"),
         new_code_cell("fig = plots.ranking_bars(scores, the_scheme, 'department')"),
         new_markdown_cell(
+            "## Units that only submitted a written report\n\n"
+            "Seventeen units did not present in person, so no evaluator scored them on site. The scheme's "
+            "`missing_components` rule decides how they are scored; the `imputed` column names the component filled in."
+        ),
+        new_code_cell(
+            "written = scores.loc[~scores['presented'], ['rank', 'unit', plots.name_column(), 'zone', 'routine', 'final', 'imputed']]\n"
+            "print(f'rule: missing_components = {the_scheme.missing_components}')\n"
+            "display(written)"
+        ),
+        new_markdown_cell(
+            "## Do the evaluators and the figures agree?\n\n"
+            "Each point is a unit: its on-site score (the evaluators' judgement, the \"essay questions\") against its "
+            "routine score (the verified figures, the \"objective questions\"). Units far from the cloud are where "
+            "the two sources of evidence disagree and deserve a closer look."
+        ),
+        new_code_cell(
+            "fig = plots.components_scatter(scores)\n"
+            "agreement = scores.dropna(subset=['onsite']).groupby('kind')[['onsite', 'routine']].corr(method='spearman')\n"
+            "display(agreement.xs('onsite', level=1)[['routine']].rename(columns={'routine': 'Spearman rho, on-site vs routine'}))"
+        ),
+        new_markdown_cell("## Grades\n\nHow many units of each kind fall in each grade band of the final score."),
+        new_code_cell(
+            "grades = pd.crosstab(scores['kind'], scores['grade']).reindex(columns=the_scheme.grades, fill_value=0)\n"
+            "save_table(grades, output, 'grades', index=True)\n"
+            "display(grades)"
+        ),
+        new_markdown_cell(
             "## Reading the result\n\n"
             "The final score mixes on-site scoring by the evaluators with the routine score from the special-evaluation "
             "departments' figures. How fragile these ranks are under other weights or another grassroots share, and "
