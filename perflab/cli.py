@@ -14,6 +14,8 @@ from pathlib import Path
 from perflab import __version__
 from perflab.errors import DataError, PerflabError
 
+PROJECT = Path(__file__).resolve().parent.parent
+DEFAULT_SCHEME = PROJECT / "params" / "beijing_2016.yaml"
 EXIT_BAD_INPUT = 2
 EXIT_NOTEBOOK = 1
 
@@ -39,6 +41,8 @@ def cmd_simulate(args) -> int:
     from perflab.simulate import simulate, write_simulated
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise DataError("output exists and is not a directory", file=out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise DataError("output directory is not empty (use --force to overwrite)", file=out)
     scheme = load_scheme(args.scheme)
@@ -112,6 +116,16 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; seeds are whole numbers >= 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="perflab",
@@ -122,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="write demo data shaped like Beijing 2016, with planted effects and truth")
     s.add_argument("--out", required=True, help="directory to write the CSV tables into (truth goes to OUT/truth/)")
-    s.add_argument("--seed", type=int, default=2016, help="random seed (default 2016); the same seed gives identical files")
-    s.add_argument("--scheme", default="params/beijing_2016.yaml", help="scheme whose indicators, groups and bands to use")
+    s.add_argument("--seed", type=_seed, default=2016, help="random seed >= 0 (default 2016); the same seed gives identical files")
+    s.add_argument("--scheme", default=str(DEFAULT_SCHEME), help="scheme whose indicators, groups and bands to use (default: the bundled Beijing 2016 scheme)")
     s.add_argument("--gzip", action="store_true", help="write ratings as ratings.csv.gz (compact, deterministic)")
     s.add_argument("--force", action="store_true", help="allow writing into a non-empty directory")
     s.set_defaults(func=cmd_simulate)
@@ -132,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("data", metavar="DIR", help="directory of raw tables (CSV, CSV.GZ or XLSX)")
     v.add_argument("--scheme", required=True, help="scheme YAML file (e.g. params/beijing_2016.yaml)")
     v.add_argument("--processed", help="where to write parquet (default data/processed/<name of DIR>)")
-    v.add_argument("--seed", type=int, default=None, help="seed to record in provenance.json")
+    v.add_argument("--seed", type=_seed, default=None, help="seed to record in provenance.json")
     v.set_defaults(func=cmd_validate)
 
     c = sub.add_parser("score", help="score and rank every unit; write one row per unit as CSV")
@@ -145,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scheme", required=True, help="scheme YAML file")
     r.add_argument("--data", default="data/raw/demo", help="directory of raw tables (default data/raw/demo)")
     r.add_argument("--out", help="output directory (default reports/<scheme name>)")
-    r.add_argument("--seed", type=int, default=2016, help="random seed passed to the notebooks (default 2016)")
+    r.add_argument("--seed", type=_seed, default=2016, help="random seed passed to the notebooks (default 2016)")
     r.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
     r.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 10 or 10_scores)")
     r.set_defaults(func=cmd_run)
@@ -162,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"perflab: error: {exc}", file=sys.stderr)
         return EXIT_NOTEBOOK if isinstance(exc, NotebookError) else EXIT_BAD_INPUT
+    except OSError as exc:  # unwritable output, a file where a directory should be, ...
+        where = exc.filename if exc.filename is not None else ""
+        print(f"perflab: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("perflab: interrupted", file=sys.stderr)
         return 130

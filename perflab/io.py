@@ -10,11 +10,14 @@ ever read.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io as _io
 import json
 import platform
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -66,8 +69,8 @@ SPEC: dict[str, tuple[Column, ...]] = {
         Column("indicator", "id"),
         Column("score", "float", nullable=True, minimum=0, maximum=100),
         Column("grade", "id", required=False, nullable=True),
-        Column("session", "int", required=False, nullable=True, minimum=1),
-        Column("order", "int", required=False, nullable=True, minimum=1),
+        Column("session", "int", nullable=True, minimum=1),
+        Column("order", "int", nullable=True, minimum=1),
     ),
     "history": (
         Column("unit", "id"),
@@ -80,7 +83,7 @@ SPEC: dict[str, tuple[Column, ...]] = {
         Column("unit", "id"),
         Column("year", "int", minimum=1900, maximum=2200),
         Column("satisfaction", "float", minimum=0, maximum=100),
-        Column("respondents", "int", required=False, nullable=True, minimum=0),
+        Column("respondents", "int", nullable=True, minimum=0),
     ),
     "verification": (
         Column("unit", "id"),
@@ -177,6 +180,7 @@ def read_raw_table(path: str | Path) -> pd.DataFrame:
             raise DataError("the file is empty", file=path)
         df = df.fillna("").astype(str)
         df = df.apply(lambda s: s.str.replace(r"\.0$", "", regex=True) if s.str.fullmatch(r"-?\d+\.0").any() else s)
+        df.index = pd.RangeIndex(2, 2 + len(df), name="row")  # the Excel row number
     else:
         raw = path.read_bytes()
         if path.name.endswith(".gz"):
@@ -189,13 +193,65 @@ def read_raw_table(path: str | Path) -> pd.DataFrame:
             raise DataError("the file is empty", file=path)
         try:
             # keep blank lines while parsing so the index stays the file's line number; drop them after
-            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = pd.read_csv(
+                    _io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False
+                )
+        except pd.errors.EmptyDataError:
+            raise DataError("the first row holds no column names: the header must be on row 1", file=path, row=1) from None
+        except pd.errors.ParserWarning:  # a row longer than the header
+            row, n, saw = _ragged_row(text)
+            raise DataError(f"not a valid CSV row: expected {n} fields, saw {saw}", file=path, row=row) from None
         except pd.errors.ParserError as exc:
-            raise DataError(f"not a valid CSV file: {exc}", file=path) from None
+            m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if m:
+                raise DataError(
+                    f"not a valid CSV row: expected {m[1]} fields, saw {m[3]}", file=path, row=int(m[2])
+                ) from None
+            raise DataError(f"not a valid CSV file: {' '.join(str(exc).split())}", file=path) from None
+        df.index = _record_lines(text, len(df))
+    _check_header(df.columns, path)
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    df.index = pd.RangeIndex(2, 2 + len(df), name="row")
     df = df.fillna("").apply(lambda s: s.str.strip())
     return df[(df != "").any(axis=1)] if len(df.columns) else df
+
+
+def _record_lines(text: str, n_records: int) -> pd.Index:
+    """The line on which each CSV record starts: 2, 3, ... unless a quoted field spans several lines."""
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if lines == n_records + 1:  # one line per record: the fast, usual case
+        return pd.RangeIndex(2, 2 + n_records, name="row")
+    starts, reader = [], csv.reader(_io.StringIO(text))
+    end = 0
+    for _ in reader:
+        starts.append(end + 1)
+        end = reader.line_num
+    starts = starts[1 : n_records + 1]  # drop the header record
+    if len(starts) != n_records:  # the two parsers disagree: number the records rather than fail
+        return pd.RangeIndex(2, 2 + n_records, name="row")
+    return pd.Index(starts, name="row")
+
+
+def _ragged_row(text: str) -> tuple[int, int, int]:
+    """The first record whose number of fields differs from the header's: (line, expected, seen)."""
+    reader = csv.reader(_io.StringIO(text))
+    header = next(reader)
+    start = reader.line_num + 1
+    for rec in reader:
+        if rec and len(rec) != len(header):
+            return start, len(header), len(rec)
+        start = reader.line_num + 1
+    return 1, len(header), len(header)
+
+
+def _check_header(columns, path) -> None:
+    """pandas renames a repeated header `x` to `x.1`: report the repeat instead."""
+    names = [str(c) for c in columns]
+    for c in names:
+        m = re.fullmatch(r"(.+)\.(\d+)", c)
+        if m and m[1] in names:
+            raise DataError("duplicated column", file=path, row=1, column=m[1])
 
 
 # ---------------------------------------------------------------------------
@@ -249,6 +305,8 @@ def validate_table(name: str, raw: pd.DataFrame, file=None) -> pd.DataFrame:
     if len(raw) == 0:
         raise DataError("the file has a header but no data rows", file=file, row=2)
     cols = {c.name: c for c in SPEC[name]}
+    if all(str(c).startswith("Unnamed:") or not str(c) for c in raw.columns):
+        raise DataError("the first row holds no column names: the header must be on row 1", file=file, row=1)
     for c in SPEC[name]:
         if c.required and c.name not in raw.columns:
             raise DataError(
@@ -322,12 +380,14 @@ def _cross_check(t: dict[str, pd.DataFrame], scheme: Scheme, files: Mapping[str,
             row=row,
             column="grade",
         )
+    _check_presentations(units, r, f, fr)
     for name in ("history", "survey", "verification"):
         if name in t:
             _check_in(t[name], "unit", unit_ids, files[name], "unit")
-    if "history" in t and scheme.measures:
+    if "history" in t:
         h = t["history"]
-        _check_in(h, "measure", [m.id for m in scheme.measures], files["history"], "measure")
+        hint = None if scheme.measures else "none: the scheme declares no measures; add them with their direction"
+        _check_in(h, "measure", [m.id for m in scheme.measures], files["history"], "measure", allowed_text=hint)
         kind_of = units.set_index("unit")["kind"]
         mkind = {m.id: m.kind for m in scheme.measures}
         hk = h["unit"].map(kind_of)
@@ -343,6 +403,56 @@ def _cross_check(t: dict[str, pd.DataFrame], scheme: Scheme, files: Mapping[str,
             )
 
 
+def _check_presentations(units: pd.DataFrame, ratings: pd.DataFrame, fu, fr) -> None:
+    """`presented` agrees with the ratings; each unit presents once (one session, one order), one unit per slot."""
+    rated = set(ratings["unit"])
+    has = units["unit"].isin(rated)
+    said = units["presented"]
+    bad = (said == True) & ~has  # noqa: E712 (nullable boolean)
+    if bad.any():
+        row = _first(bad.fillna(False))
+        raise DataError(
+            f"unit {units.loc[row, 'unit']} is marked presented but has no ratings", file=fu, row=row, column="presented"
+        )
+    silent = units.loc[(said == False).fillna(False), ["unit"]]  # noqa: E712
+    clash = ratings["unit"].isin(set(silent["unit"]))
+    if clash.any():
+        row = _first(clash)
+        unit = ratings.loc[row, "unit"]
+        urow = int(silent.index[silent["unit"] == unit][0])
+        raise DataError(
+            f"unit {unit} has ratings but is marked presented = false ({Path(str(fu)).name} row {urow})",
+            file=fr,
+            row=row,
+            column="unit",
+        )
+    for col in ("session", "order"):
+        known = ratings[ratings[col].notna()]
+        first = known.groupby("unit", observed=True)[col].transform("first")
+        differs = known[col] != first
+        if differs.any():
+            row = _first(differs)
+            raise DataError(
+                f"unit {known.loc[row, 'unit']} has {col} {known.loc[row, col]} here but {first[row]} in earlier rows "
+                "(a unit presents once)",
+                file=fr,
+                row=row,
+                column=col,
+            )
+    slots = ratings.dropna(subset=["session", "order"]).drop_duplicates("unit")
+    dup = slots.duplicated(["session", "order"])
+    if dup.any():
+        row = _first(dup)
+        s, o = slots.loc[row, "session"], slots.loc[row, "order"]
+        other = slots[(slots["session"] == s) & (slots["order"] == o)]["unit"].iloc[0]
+        raise DataError(
+            f"units {other} and {slots.loc[row, 'unit']} both present at session {s}, order {o}",
+            file=fr,
+            row=row,
+            column="order",
+        )
+
+
 def _finish(t: dict[str, pd.DataFrame], scheme: Scheme) -> dict[str, pd.DataFrame]:
     """Fill derived values: grades from scores, scores from grades alone, presented defaults to true."""
     r = t["ratings"].copy()
@@ -352,7 +462,7 @@ def _finish(t: dict[str, pd.DataFrame], scheme: Scheme) -> dict[str, pd.DataFram
     r["grade"] = pd.Series(scheme.grade_of(r["score"].to_numpy()), index=r.index, dtype="string")
     t["ratings"] = r
     u = t["units"].copy()
-    u["presented"] = u["presented"].fillna(True).astype(bool)
+    u["presented"] = u["presented"].fillna(u["unit"].isin(set(r["unit"]))).astype(bool)  # blank: rated or not
     t["units"] = u
     return t
 
@@ -452,12 +562,12 @@ def provenance(dataset: Dataset, scheme: Scheme, seed: int | None = None) -> dic
         "seed": seed,
         "scheme": {
             "name": scheme.name,
-            "file": scheme.source,
+            "file": str(Path(scheme.source).resolve()) if scheme.source else None,
             "sha256": sha256_file(scheme.source) if scheme.source and Path(scheme.source).is_file() else None,
             "content_sha256": scheme.digest(),
         },
         "data": {
-            "dir": str(dataset.root) if dataset.root else None,
+            "dir": str(dataset.root.resolve()) if dataset.root else None,
             "files": {
                 Path(p).name: sha256_file(p) for _, p in sorted(dataset.files.items()) if Path(p).is_file()
             },
@@ -467,8 +577,12 @@ def provenance(dataset: Dataset, scheme: Scheme, seed: int | None = None) -> dic
 
 
 def default_processed_dir(data_dir: str | Path) -> Path:
-    """``data/processed/<name of the raw data directory>``."""
-    return Path("data") / "processed" / Path(data_dir).resolve().name
+    """Where validated tables go: ``…/data/processed/<name>`` beside ``…/data/raw/<name>``, else ``./data/processed/<name>``."""
+    raw = Path(data_dir).resolve()
+    for parent in raw.parents:
+        if parent.name == "raw" and parent.parent.name == "data":
+            return parent.parent / "processed" / raw.relative_to(parent)
+    return Path("data") / "processed" / raw.name
 
 
 def write_processed(

@@ -95,7 +95,7 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: 
             if attempt == 2 or "kernel" not in str(exc).lower():
                 raise NotebookError(notebook.name, None, f"could not start the kernel: {exc}") from None
             time.sleep(1.0)
-    return executed
+    raise NotebookError(notebook.name, None, "could not start the kernel")  # not reached: the loop returns or raises
 
 
 def export_html(executed: Path, target: Path) -> Path:

@@ -272,6 +272,12 @@ class _Ctx:
             self.fail(key, f"must be <= {maximum}, got {obj}")
         return float(obj)
 
+    def integer(self, obj, key, minimum=None, maximum=None):
+        value = self.number(obj, key, minimum, maximum)
+        if value != int(value):
+            self.fail(key, f"expected a whole number, got {obj!r}")
+        return int(value)
+
     def choice(self, obj, key, choices):
         if obj not in choices:
             self.fail(key, f"must be one of {', '.join(map(str, choices))}, got {obj!r}")
@@ -334,7 +340,7 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     name = c.text(raw["name"], "name")
     year = raw.get("year")
     if year is not None:
-        year = int(c.number(year, "year", 1900, 2200))
+        year = c.integer(year, "year", 1900, 2200)
 
     # indicators
     inds = [
@@ -368,6 +374,10 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
             c.fail(f"bands[{b}]", f"bands {A.grade} [{A.lower:g}, {A.upper:g}) and {B.grade} [{B.lower:g}, {B.upper:g}) overlap")
         if B.lower > A.upper:
             c.fail(f"bands[{b}]", f"the bands leave a gap between {A.upper:g} ({A.grade}) and {B.lower:g} ({B.grade})")
+    for b in bands:
+        if b.upper < SCALE[1] and b.score >= b.upper:
+            n = bands.index(b)
+            c.fail(f"bands[{n}].score", f"score {b.score:g} must lie below the band's upper bound {b.upper:g} (it would be graded {b.grade}'s better neighbour)")
     bands = tuple(sorted(bands, key=lambda b: -b.lower))  # best first
 
     # groups
@@ -409,7 +419,7 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
         if ryear is None:
             c.fail("routine.year", "missing key 'year' (no top-level year either)")
         routine = Routine(
-            year=int(c.number(ryear, "routine.year", 1900, 2200)),
+            year=c.integer(ryear, "routine.year", 1900, 2200),
             attainment_cap=c.number(r["attainment_cap"], "routine.attainment_cap", 1.0),
             satisfaction_share=c.number(r["satisfaction_share"], "routine.satisfaction_share", 0.0, 1.0),
             verification_penalty=c.number(r["verification_penalty"], "routine.verification_penalty", 0.0),

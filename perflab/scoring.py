@@ -89,12 +89,14 @@ def attainment_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     h = dataset.history
     h = h[(h["year"] == scheme.routine.year) & h["target"].notna()]
-    direction = h["measure"].map({m.id: m.direction for m in scheme.measures}).fillna("higher")
+    directions = {m.id: m.direction for m in scheme.measures}
+    direction = pd.Series([directions.get(m, "higher") for m in h["measure"]], index=h.index)
     bad = h["target"] <= 0
     if bad.any():
         row = int(h.index[np.argmax(bad.to_numpy())])
         raise DataError(
-            f"target {h.loc[row, 'target']:g} must be positive to measure attainment",
+            f"target {h.loc[row, 'target']:g} must be positive to measure attainment as achieved/target "
+            "(express growth rates as indices, e.g. 106.5 for +6.5%)",
             file=dataset.file("history"),
             row=row,
             column="target",

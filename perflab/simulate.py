@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from perflab.errors import SchemeError
 from perflab.scheme import Scheme
 
 # ---------------------------------------------------------------------------
@@ -431,9 +432,10 @@ def _units(scheme: Scheme) -> pd.DataFrame:
     known = {(z.id, z.kind) for z in scheme.zones}
     missing = sorted({(r[2], r[1]) for r in rows} - known)
     if missing:
-        raise ValueError(
+        raise SchemeError(
             "simulate needs the Beijing zones in the scheme; missing: "
-            + ", ".join(f"{z} ({k})" for z, k in missing)
+            + ", ".join(f"{z} ({k})" for z, k in missing),
+            file=scheme.source,
         )
     cols = list(zip(*rows))
     return pd.DataFrame(
@@ -530,7 +532,7 @@ def _raters(rng, scheme: Scheme, units: pd.DataFrame):
     gids = scheme.group_ids
     for need in ("unit_heads", "grassroots"):
         if need not in gids:
-            raise ValueError(f"simulate needs the evaluator group {need!r} in the scheme")
+            raise SchemeError(f"simulate needs the evaluator group {need!r} in the scheme", file=scheme.source)
     sizes = [GROUP_SIZES.get(g, OTHER_GROUP_SIZE) for g in gids]
     group = np.repeat(np.asarray(gids, dtype=object), sizes)
     n = len(group)
@@ -691,6 +693,8 @@ def _history(rng, scheme: Scheme, units: pd.DataFrame, zscore, year: int):
             frames.append(
                 pd.DataFrame({"unit": unit, "measure": m.id, "year": years, "value": v, "target": target})
             )
+    if not frames:
+        raise SchemeError("simulate needs objective measures (the `measures` list) in the scheme", file=scheme.source)
     hist = pd.concat(frames, ignore_index=True)
     hist["unit"] = hist["unit"].astype("str")
     hist["measure"] = hist["measure"].astype("str")

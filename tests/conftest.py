@@ -57,12 +57,12 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
     rows = []
     base = {"D01": 90, "D02": 80, "M01": 70}
     bump = {"R1": 0, "R2": 2, "R3": -4, "R4": 6}
-    for unit, b in base.items():
+    for slot, (unit, b) in enumerate(base.items(), start=1):
         for rater, d in bump.items():
             for k, ind in enumerate(
                 ["rectification", "main_indicators", "key_tasks", "law_based_admin", "clean_admin", "innovation", "service"]
             ):
-                rows.append({"rater": rater, "unit": unit, "indicator": ind, "score": b + d + (k % 2), "session": 1, "order": 1})
+                rows.append({"rater": rater, "unit": unit, "indicator": ind, "score": b + d + (k % 2), "session": 1, "order": slot})
     ratings = pd.DataFrame(rows)
     history = pd.DataFrame(
         {

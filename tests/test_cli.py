@@ -90,3 +90,21 @@ def test_raising_the_grassroots_share_moves_scores_the_way_grassroots_ratings_po
 def test_every_subcommand_has_help(command):
     proc = subprocess.run([str(EXE), command, "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "usage: perflab " + command in proc.stdout
+
+
+def test_simulate_with_a_scheme_it_cannot_serve_is_one_line_exit_2(tmp_path, scheme_dict, capsys):
+    import yaml
+
+    scheme_dict["groups"] = [g for g in scheme_dict["groups"] if g["id"] != "grassroots"]
+    scheme_dict["groups"][0]["share"] += 0.25
+    path = tmp_path / "no_grassroots.yaml"
+    path.write_text(yaml.safe_dump(scheme_dict, allow_unicode=True), encoding="utf-8")
+    assert main(["simulate", "--out", str(tmp_path / "d"), "--scheme", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "simulate needs the evaluator group 'grassroots'" in err
+
+
+def test_simulate_finds_its_default_scheme_from_any_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["simulate", "--out", "d", "--seed", "3"]) == 0
+    assert (tmp_path / "d" / "ratings.csv").is_file()

@@ -175,3 +175,86 @@ def test_processed_parquet_round_trips_exactly(tiny_dir, tmp_path, scheme):
     for name, df in ds.tables().items():
         pd.testing.assert_frame_equal(getattr(back, name), df)  # dtypes and row numbers included
     assert back.file("ratings") == str(tiny_dir / "ratings.csv")
+
+
+def test_a_quoted_multi_line_field_keeps_later_line_numbers_right(tiny_dir, tmp_path, capsys):
+    units = pd.read_csv(tiny_dir / "units.csv", dtype=str, keep_default_na=False)
+    units.loc[0, "name_en"] = "Dongcheng\n(capital core)"  # line 2 spills onto line 3
+    units.loc[2, "zone"] = "moon"  # the third record starts on line 5
+    units.to_csv(tiny_dir / "units.csv", index=False)
+    code = main(["score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")])
+    assert code == 2 and "units.csv, row 5, column zone: unknown zone for a department 'moon'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("unit,kind,zone,name_zh,name_en\nD01,district,core,东城区,Dongcheng,extra,cells\n", "units.csv, row 2: not a valid CSV row: expected 5 fields, saw 7"),
+        ("unit,kind,zone,name_zh,unit\nD01,district,core,东城区,Dongcheng\n", "units.csv, row 1, column unit: duplicated column"),
+    ],
+)
+def test_malformed_csv_gives_one_line_with_the_row(tiny_dir, tmp_path, capsys, text, expected):
+    (tiny_dir / "units.csv").write_text(text, encoding="utf-8")
+    code = main(["score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err and err.count("\n") == 1, err
+
+
+def test_processed_tables_go_beside_the_raw_ones(tmp_path):
+    from perflab.io import default_processed_dir
+
+    assert default_processed_dir(tmp_path / "proj" / "data" / "raw" / "city2017") == tmp_path / "proj" / "data" / "processed" / "city2017"
+    assert default_processed_dir(tmp_path / "elsewhere" / "x") == Path("data") / "processed" / "x"
+
+
+def _units_with_presented(tiny_dir, values):
+    u = pd.read_csv(tiny_dir / "units.csv", dtype=str, keep_default_na=False)
+    u["presented"] = values
+    u.to_csv(tiny_dir / "units.csv", index=False)
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda d: _units_with_presented(d, ["true", "true", "true", "true"]), "units.csv, row 5, column presented: unit M02 is marked presented but has no ratings"),
+        (lambda d: _units_with_presented(d, ["true", "false", "true", "false"]), "ratings.csv, row 30, column unit: unit D02 has ratings but is marked presented = false (units.csv row 3)"),
+        (lambda d: _edit_csv(d / "ratings.csv", _set("session", 40, "2")), "ratings.csv, row 42, column session: unit D02 has session 2 here but 1 in earlier rows"),
+        (lambda d: _edit_csv(d / "ratings.csv", lambda r: r.assign(order=r["order"].where(r["unit"] != "M01", "2"))), "ratings.csv, row 58, column order: units D02 and M01 both present at session 1, order 2"),
+    ],
+)
+def test_presentations_must_agree_with_the_ratings(tiny_dir, tmp_path, capsys, edit, expected):
+    edit(tiny_dir)
+    code = main(["score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err, err
+
+
+def test_blank_presented_means_rated_or_not(tiny_dir, scheme):
+    _units_with_presented(tiny_dir, ["", "", "", ""])
+    ds = load_dataset(tiny_dir, scheme)
+    assert ds.units.set_index("unit")["presented"].to_dict() == {"D01": True, "D02": True, "M01": True, "M02": False}
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["score", "{tiny}", "--scheme", "{scheme}", "--out", "{tiny}/../s.csv/x.csv"], None),
+        (["score", "{tiny}", "--scheme", "{scheme}", "--out", "/proc/perflab-nope/s.csv"], "perflab-nope"),
+        (["score", "{tiny}", "--scheme", "{scheme}", "--out", "{tmp}"], "Is a directory"),
+        (["simulate", "--out", "{tiny}/units.csv"], "output exists and is not a directory"),
+    ],
+)
+def test_unwritable_outputs_give_one_line_not_a_traceback(tiny_dir, tmp_path, capsys, argv, expected):
+    (tmp_path / "s.csv").write_text("a file, not a directory")
+    args = [a.format(tiny=tiny_dir, scheme=SCHEME_FILE, tmp=tmp_path) for a in argv]
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("perflab: error: ") and err.count("\n") == 1, err
+    if expected:
+        assert expected in err
+
+
+def test_negative_seed_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "--out", "x", "--seed", "-1"])
+    assert exc.value.code == 2 and "seeds are whole numbers >= 0" in capsys.readouterr().err

@@ -85,6 +85,9 @@ def test_with_group_share_keeps_the_total_and_the_ratios_of_the_others(group, sh
         (lambda d: d["measures"][0].pop("direction"), r"measures\[0\]\.direction: missing key"),
         (lambda d: d["zones"][0].update(kind="province"), r"must be one of district, department"),
         (lambda d: d["ranking"].update(within="zone"), r"ranking\.within: must be one of kind, all"),
+        (lambda d: d["bands"][1].update(score=90), r"bands\[1\]\.score: score 90 must lie below the band's upper bound 90"),
+        (lambda d: d.update(year=2016.5), r"key year: expected a whole number, got 2016\.5"),
+        (lambda d: d.update(missing_components="ignore"), r"must be one of impute_mean, renormalise, error"),
     ],
 )
 def test_invalid_scheme_gives_one_clear_error(scheme_dict, edit, message):
@@ -102,3 +105,22 @@ def test_unreadable_scheme_files(tmp_path):
     bad.write_text("name: x\nindicators: [\n", encoding="utf-8")
     with pytest.raises(SchemeError, match=r"not valid YAML at line \d+"):
         load_scheme(bad)
+
+
+def test_with_weights_replaces_and_validates(scheme):
+    new = scheme.with_weights({"rectification": 20})
+    assert new.weights["rectification"] == 20 and new.weights["service"] == scheme.weights["service"]
+    assert scheme.weights["rectification"] == 10  # the original is frozen, untouched
+    with pytest.raises(SchemeError, match="unknown indicator"):
+        scheme.with_weights({"speed": 1})
+    with pytest.raises(SchemeError, match="negative weight"):
+        scheme.with_weights({"service": -1})
+
+
+def test_history_measures_need_a_direction_in_the_scheme(scheme_dict, tiny_dir):
+    from perflab.errors import DataError
+    from perflab.io import load_dataset
+
+    scheme_dict.pop("measures")
+    with pytest.raises(DataError, match=r"history.csv, row 2, column measure: unknown measure 'gdp_growth' \(known: none: the scheme declares no measures"):
+        load_dataset(tiny_dir, make_scheme(scheme_dict))

@@ -69,8 +69,8 @@ def scores_notebook():
             "## Scores and ranks\n\n"
             "Ranks are within each kind (district governments are never ranked against municipal departments unless the "
             "scheme says `ranking: within: all`) and within each zone; 1 is best and tied units share the best rank. "
-            "Units that only submitted a written report have no on-site score: their final score rescales the weights "
-            "of the components they have."
+            "Units that only submitted a written report have no on-site score: the scheme's `missing_components` rule "
+            "fills it in (see the section on them below)."
         ),
         new_code_cell(
             "scores = score_units(dataset, the_scheme)\n"
