@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import nbformat
 import pandas as pd
@@ -14,10 +15,11 @@ from perflab.cli import main
 from perflab.report import discover_notebooks
 
 
-def test_run_writes_executed_notebooks_html_and_tables(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)  # processed tables go to ./data/processed/
+def test_run_writes_executed_notebooks_html_and_tables(tmp_path, capsys):
+    data = tmp_path / "data" / "raw" / "demo"
+    shutil.copytree(DEMO_DIR, data)
     out = tmp_path / "report"
-    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(out)])
+    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(out)])
     stdout = capsys.readouterr().out
     assert code == 0
     assert f"HTML report: {out / 'index.html'}" in stdout
@@ -28,7 +30,7 @@ def test_run_writes_executed_notebooks_html_and_tables(tmp_path, monkeypatch, ca
         assert "<img" in page  # the figures are there
     executed = nbformat.read(str(out / "10_scores.ipynb"), as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert injected and str(DEMO_DIR) in injected[0].source
+    assert injected and str(data) in injected[0].source
     scores = pd.read_csv(out / "tables" / "scores.csv")
     assert len(scores) == 76 and sorted(scores.loc[scores["kind"] == "district", "rank"]) == list(range(1, 17))
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
