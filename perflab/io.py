@@ -348,15 +348,36 @@ def _check_in(df, column, allowed, file, what, allowed_text=None):
         raise DataError(f"unknown {what} {s[r]!r} (known: {known})", file=file, row=r, column=column)
 
 
+def _check_units(units: pd.DataFrame, scheme: Scheme, file) -> None:
+    _check_in(units, "kind", KINDS, file, "kind")
+    if scheme.zones:
+        for kind in KINDS:
+            ids = [z.id for z in scheme.zones if z.kind == kind]
+            _check_in(units[units["kind"] == kind], "zone", ids, file, f"zone for a {kind}")
+
+
+def _check_history(h: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -> None:
+    """Units known, measures declared in the scheme (with their direction) and meant for the unit's kind."""
+    _check_in(h, "unit", set(units["unit"]), file, "unit")
+    hint = None if scheme.measures else "none: the scheme declares no measures; add them with their direction"
+    _check_in(h, "measure", [m.id for m in scheme.measures], file, "measure", allowed_text=hint)
+    hk = h["unit"].map(units.set_index("unit")["kind"])
+    mk = h["measure"].map({m.id: m.kind for m in scheme.measures})
+    bad = (mk != "all") & (mk != hk)
+    if bad.any():
+        row = _first(bad)
+        raise DataError(
+            f"measure {h.loc[row, 'measure']!r} is for {mk[row]}s but unit {h.loc[row, 'unit']} is a {hk[row]}",
+            file=file,
+            row=row,
+            column="measure",
+        )
+
+
 def _cross_check(t: dict[str, pd.DataFrame], scheme: Scheme, files: Mapping[str, str]) -> None:
     units = t["units"]
     f = files["units"]
-    _check_in(units, "kind", KINDS, f, "kind")
-    if scheme.zones:
-        for kind in KINDS:
-            sub = units[units["kind"] == kind]
-            ids = [z.id for z in scheme.zones if z.kind == kind]
-            _check_in(sub, "zone", ids, f, f"zone for a {kind}")
+    _check_units(units, scheme, f)
     unit_ids = set(units["unit"])
     _check_in(t["raters"], "group", scheme.group_ids, files["raters"], "evaluator group")
     _check_in(t["raters"], "home_unit", unit_ids, files["raters"], "home unit")
@@ -381,26 +402,11 @@ def _cross_check(t: dict[str, pd.DataFrame], scheme: Scheme, files: Mapping[str,
             column="grade",
         )
     _check_presentations(units, r, f, fr)
-    for name in ("history", "survey", "verification"):
+    for name in ("survey", "verification"):
         if name in t:
             _check_in(t[name], "unit", unit_ids, files[name], "unit")
     if "history" in t:
-        h = t["history"]
-        hint = None if scheme.measures else "none: the scheme declares no measures; add them with their direction"
-        _check_in(h, "measure", [m.id for m in scheme.measures], files["history"], "measure", allowed_text=hint)
-        kind_of = units.set_index("unit")["kind"]
-        mkind = {m.id: m.kind for m in scheme.measures}
-        hk = h["unit"].map(kind_of)
-        mk = h["measure"].map(mkind)
-        bad = (mk != "all") & (mk != hk)
-        if bad.any():
-            row = _first(bad)
-            raise DataError(
-                f"measure {h.loc[row, 'measure']!r} is for {mk[row]}s but unit {h.loc[row, 'unit']} is a {hk[row]}",
-                file=files["history"],
-                row=row,
-                column="measure",
-            )
+        _check_history(t["history"], units, scheme, files["history"])
 
 
 def _check_presentations(units: pd.DataFrame, ratings: pd.DataFrame, fu, fr) -> None:
@@ -537,6 +543,25 @@ def dataset_from_tables(tables: Mapping[str, pd.DataFrame], scheme: Scheme) -> D
     _check_needed(raw, scheme, ".")
     _cross_check(raw, scheme, files)
     return _dataset(_finish(raw, scheme), scheme, files, None)
+
+
+def validate_panel(units: pd.DataFrame, history: pd.DataFrame, scheme: Scheme) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate a unit × measure × year panel alone (no ratings) through the same checks as a data directory.
+
+    For panels from elsewhere (a statistical yearbook, a public data set): the
+    units table (unit, kind, zone, name_zh, name_en) and the history table.
+    """
+    typed = {}
+    for name, df in (("units", units), ("history", history)):
+        d = df.reset_index(drop=True)
+        text = d.astype(object).where(d.notna(), "").astype(str)
+        text.index = pd.RangeIndex(2, 2 + len(text), name="row")
+        typed[name] = validate_table(name, text, file=f"{name} table")
+    u, h = typed["units"], typed["history"]
+    _check_units(u, scheme, "units table")
+    _check_history(h, u, scheme, "history table")
+    u = u.assign(presented=u["presented"].fillna(False).astype(bool))
+    return u, h
 
 
 # ---------------------------------------------------------------------------

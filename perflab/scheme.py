@@ -73,6 +73,35 @@ class Measure:
     unit: str
     name_zh: str
     name_en: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Own-history baseline: ``method`` over the previous ``years``; ``too_few_years`` says what to do without enough."""
+
+    method: str  # mean | trend | zscore
+    years: int
+    too_few_years: str  # error | missing | zone
+
+
+@dataclass(frozen=True)
+class ZoneWeights:
+    """A zone's overrides of indicator and measure weights (ids not named keep the base weight)."""
+
+    zone: str
+    indicators: tuple[tuple[str, float], ...] = ()
+    measures: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Differentiated:
+    """Differentiated evaluation: own baseline, own targets, zone-specific weights."""
+
+    year: int
+    baseline: Baseline
+    attainment_share: float
+    zones: tuple[ZoneWeights, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +146,7 @@ class Scheme:
     ranking: Ranking
     zones: tuple[Zone, ...]
     measures: tuple[Measure, ...]
+    differentiated: Differentiated | None = None
     source: str | None = None
 
     # -- convenient views -------------------------------------------------
@@ -153,6 +183,29 @@ class Scheme:
                 "weight": [float(i.weight) for i in self.indicators],
             }
         )
+
+    @property
+    def directions(self) -> dict[str, str]:
+        """Measure id -> ``higher`` or ``lower`` (which way is better)."""
+        return {m.id: m.direction for m in self.measures}
+
+    def zone_indicator_weights(self, zone: str | None = None) -> pd.Series:
+        """Indicator weights for a zone: the base weights with the zone's overrides applied."""
+        w = self.weights
+        for zw in self.differentiated.zones if self.differentiated else ():
+            if zw.zone == zone:
+                for i, v in zw.indicators:
+                    w[i] = v
+        return w
+
+    def zone_measure_weights(self, zone: str | None = None) -> pd.Series:
+        """Measure weights for a zone: the base measure weights with the zone's overrides applied."""
+        w = pd.Series({m.id: m.weight for m in self.measures}, name="weight", dtype=float)
+        for zw in self.differentiated.zones if self.differentiated else ():
+            if zw.zone == zone:
+                for m, v in zw.measures:
+                    w[m] = v
+        return w
 
     def measure(self, measure_id: str) -> Measure:
         for m in self.measures:
@@ -227,7 +280,11 @@ class Scheme:
 # ---------------------------------------------------------------------------
 
 _TOP_REQUIRED = ("name", "indicators", "bands", "groups", "aggregation", "components")
-_TOP_OPTIONAL = ("title_zh", "title_en", "year", "routine", "missing_components", "ranking", "zones", "measures")
+_TOP_OPTIONAL = (
+    "title_zh", "title_en", "year", "routine", "missing_components", "ranking", "zones", "measures", "differentiated",
+)
+BASELINE_METHODS = ("mean", "trend", "zscore")
+TOO_FEW_YEARS = ("error", "missing", "zone")
 
 
 class _Ctx:
@@ -302,6 +359,58 @@ def _named(c: _Ctx, items, key, required=(), optional=(), min_len=1):
             c.fail(f"{k}.id", f"duplicated id {iid!r}")
         ids.append(iid)
         yield k, it, iid, c.text(it.get("name_zh", iid), f"{k}.name_zh"), c.text(it.get("name_en", iid), f"{k}.name_en")
+
+
+def _differentiated(c: _Ctx, raw, year, routine, inds, zones, measures) -> Differentiated:
+    d = c.mapping(raw, "differentiated", ("baseline", "attainment_share"), ("year", "zones"))
+    dyear = d.get("year", routine.year if routine else year)
+    if dyear is None:
+        c.fail("differentiated.year", "missing key 'year' (no routine or top-level year either)")
+    b = c.mapping(d["baseline"], "differentiated.baseline", ("method", "years", "too_few_years"))
+    baseline = Baseline(
+        method=c.choice(b["method"], "differentiated.baseline.method", BASELINE_METHODS),
+        years=c.integer(b["years"], "differentiated.baseline.years", 1, 50),
+        too_few_years=c.choice(b["too_few_years"], "differentiated.baseline.too_few_years", TOO_FEW_YEARS),
+    )
+    known_zones = [z.id for z in zones]
+    ind_ids = [i.id for i in inds]
+    base_ind = {i.id: i.weight for i in inds}
+    base_meas = {m.id: m.weight for m in measures}
+    overrides = []
+    zmap = d.get("zones", {}) or {}
+    if not isinstance(zmap, dict):
+        c.fail("differentiated.zones", "expected a mapping of zone id to weight overrides")
+    for zone, spec in zmap.items():
+        key = f"differentiated.zones.{zone}"
+        if zone not in known_zones:
+            close = difflib.get_close_matches(str(zone), known_zones, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known_zones) or 'none'}"
+            c.fail(key, f"unknown zone {zone!r}{hint}")
+        c.mapping(spec, key, (), ("indicators", "measures"))
+        parts = {}
+        for part, known, base in (("indicators", ind_ids, base_ind), ("measures", list(base_meas), base_meas)):
+            given = spec.get(part, {}) or {}
+            if not isinstance(given, dict):
+                c.fail(f"{key}.{part}", "expected a mapping of id to weight")
+            merged = dict(base)
+            for iid, w in given.items():
+                if iid not in known:
+                    close = difflib.get_close_matches(str(iid), known, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}"
+                    c.fail(f"{key}.{part}.{iid}", f"unknown {part[:-1]} {iid!r}{hint}")
+                merged[iid] = c.number(w, f"{key}.{part}.{iid}")
+                if merged[iid] < 0:
+                    c.fail(f"{key}.{part}.{iid}", f"negative weight {merged[iid]:g}")
+            if merged and sum(merged.values()) <= 0:
+                c.fail(f"{key}.{part}", "all weights are zero for this zone; at least one must be positive")
+            parts[part] = tuple((i, float(w)) for i, w in given.items())
+        overrides.append(ZoneWeights(zone=str(zone), **parts))
+    return Differentiated(
+        year=c.integer(dyear, "differentiated.year", 1900, 2200),
+        baseline=baseline,
+        attainment_share=c.number(d["attainment_share"], "differentiated.attainment_share", 0.0, 1.0),
+        zones=tuple(overrides),
+    )
 
 
 def _join(key, sub):
@@ -447,9 +556,13 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
             unit=str(it.get("unit", "")),
             name_zh=zh,
             name_en=en,
+            weight=c.number(it.get("weight", 1.0), f"{k}.weight", 0.0),
         )
-        for k, it, i, zh, en in _named(c, raw.get("measures", []), "measures", ("direction",), ("kind", "unit"), 0)
+        for k, it, i, zh, en in _named(c, raw.get("measures", []), "measures", ("direction",), ("kind", "unit", "weight"), 0)
     ]
+    differentiated = None
+    if "differentiated" in raw:
+        differentiated = _differentiated(c, raw["differentiated"], year, routine, inds, zones, measures)
 
     return Scheme(
         name=name,
@@ -466,5 +579,6 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
         ranking=Ranking(within=within, zone=zone_rank),
         zones=tuple(zones),
         measures=tuple(measures),
+        differentiated=differentiated,
         source=source,
     )

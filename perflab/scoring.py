@@ -11,6 +11,8 @@ units are ranked within their kind (and zone) unless the scheme says otherwise.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -77,53 +79,47 @@ def onsite_scores(dataset: Dataset, scheme: Scheme, indicators: pd.DataFrame | N
     return pd.Series(out, index=wide.index, name="onsite")
 
 
-def attainment_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
-    """Per unit × measure in the routine year: achieved against target, scored 0–100.
+def attainment(history: pd.DataFrame, directions: Mapping[str, str], cap: float = 1.0, file: str = "history") -> pd.DataFrame:
+    """Achieved against target for every row of ``history`` with a target, scored 0–100.
 
     ratio = value / target (target / value when lower is better); score =
     100 · clip(ratio, 0, cap) / cap, so over-achievement is capped and meeting
-    the target exactly scores 100 / cap.
+    the target exactly scores 100 / cap. Targets must be positive (a ratio needs them).
     """
     cols = ["unit", "measure", "year", "value", "target", "ratio", "score"]
-    if dataset.history is None or scheme.routine is None:
-        return pd.DataFrame(columns=cols)
-    h = dataset.history
-    h = h[(h["year"] == scheme.routine.year) & h["target"].notna()]
-    directions = {m.id: m.direction for m in scheme.measures}
-    direction = pd.Series([directions.get(m, "higher") for m in h["measure"]], index=h.index)
+    h = history[history["target"].notna()]
+    missing = sorted(set(h["measure"]) - set(directions))
+    if missing:
+        raise DataError(f"measure {missing[0]!r} has no direction (higher or lower is better) in the scheme", file=file, column="measure")
     bad = h["target"] <= 0
     if bad.any():
         row = int(h.index[np.argmax(bad.to_numpy())])
         raise DataError(
             f"target {h.loc[row, 'target']:g} must be positive to measure attainment as achieved/target "
             "(express growth rates as indices, e.g. 106.5 for +6.5%)",
-            file=dataset.file("history"),
+            file=file,
             row=row,
             column="target",
         )
     value, target = h["value"].to_numpy(float), h["target"].to_numpy(float)
-    lower = (direction == "lower").to_numpy()
+    lower = np.array([directions[m] == "lower" for m in h["measure"]], dtype=bool)
     with np.errstate(divide="ignore"):
         ratio = np.where(lower, np.where(value > 0, target / np.where(value > 0, value, 1.0), np.inf), value / target)
-    cap = scheme.routine.attainment_cap
     score = 100.0 * np.clip(ratio, 0.0, cap) / cap
-    return h.assign(ratio=ratio, score=score)[cols].reset_index(drop=True)
+    return h.assign(ratio=ratio, score=score)[cols]
 
 
-def routine_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
-    """Per unit: mean attainment, satisfaction, failed verifications and the routine score (0–100).
+def attainment_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
+    """Per unit × measure in the routine year: achieved against target, scored 0–100 (see :func:`attainment`)."""
+    if dataset.history is None or scheme.routine is None:
+        return pd.DataFrame(columns=["unit", "measure", "year", "value", "target", "ratio", "score"])
+    h = dataset.history[dataset.history["year"] == scheme.routine.year]
+    return attainment(h, scheme.directions, scheme.routine.attainment_cap, dataset.file("history")).reset_index(drop=True)
 
-    routine = (1 − s)·attainment + s·satisfaction − penalty·failed, clipped to 0–100,
-    with s the scheme's satisfaction share (rescaled to the part available).
-    """
-    units = dataset.units["unit"]
-    out = pd.DataFrame(index=pd.Index(units, name="unit"))
-    if scheme.routine is None:
-        out[["attainment", "satisfaction", "failed_verifications", "routine"]] = np.nan
-        return out
-    year = scheme.routine.year
-    att = attainment_scores(dataset, scheme).groupby("unit")["score"].mean()
-    out["attainment"] = att.reindex(out.index)
+
+def routine_parts(dataset: Dataset, scheme: Scheme, year: int) -> pd.DataFrame:
+    """Per unit: the year's satisfaction and number of failed verifications (the non-target parts of routine)."""
+    out = pd.DataFrame(index=pd.Index(dataset.units["unit"], name="unit"))
     if dataset.survey is not None:
         sv = dataset.survey[dataset.survey["year"] == year].set_index("unit")["satisfaction"]
         out["satisfaction"] = sv.reindex(out.index).astype(float)
@@ -135,15 +131,36 @@ def routine_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
         out["failed_verifications"] = failed.reindex(out.index).fillna(0).astype(int)
     else:
         out["failed_verifications"] = 0
+    return out
+
+
+def routine_formula(attain: pd.Series, satisfaction: pd.Series, failed: pd.Series, scheme: Scheme) -> pd.Series:
+    """routine = (1 − s)·attainment + s·satisfaction − penalty·failed, clipped to 0–100.
+
+    s is the scheme's satisfaction share, rescaled to the parts a unit has.
+    """
     s = scheme.routine.satisfaction_share
-    a, sat = out["attainment"].to_numpy(float), out["satisfaction"].to_numpy(float)
+    a, sat = attain.to_numpy(float), satisfaction.to_numpy(float)
     wa = np.where(np.isnan(a), 0.0, 1.0 - s)
     ws = np.where(np.isnan(sat), 0.0, s)
     with np.errstate(invalid="ignore", divide="ignore"):
         base = (wa * np.nan_to_num(a) + ws * np.nan_to_num(sat)) / (wa + ws)
     base = np.where(wa + ws > 0, base, np.nan)
-    penalty = scheme.routine.verification_penalty * out["failed_verifications"].to_numpy()
-    out["routine"] = np.clip(base - penalty, 0.0, 100.0)
+    penalty = scheme.routine.verification_penalty * failed.to_numpy(float)
+    return pd.Series(np.clip(base - penalty, 0.0, 100.0), index=attain.index, name="routine")
+
+
+def routine_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
+    """Per unit: mean attainment, satisfaction, failed verifications and the routine score (0–100)."""
+    units = dataset.units["unit"]
+    if scheme.routine is None:
+        out = pd.DataFrame(index=pd.Index(units, name="unit"))
+        out[["attainment", "satisfaction", "failed_verifications", "routine"]] = np.nan
+        return out
+    out = routine_parts(dataset, scheme, scheme.routine.year)
+    att = attainment_scores(dataset, scheme).groupby("unit")["score"].mean()
+    out.insert(0, "attainment", att.reindex(out.index))
+    out["routine"] = routine_formula(out["attainment"], out["satisfaction"], out["failed_verifications"], scheme)
     return out
 
 
@@ -154,6 +171,14 @@ def rank_desc(scores: pd.Series, by: pd.Series | list | None = None) -> pd.Serie
         ascending=False, method="min"
     )
     return r.astype("Int64")
+
+
+def impute_components(components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | None = None) -> pd.DataFrame:
+    """Under ``missing_components: impute_mean``, fill a missing component with its mean over the unit's kind."""
+    if scheme.missing_components != "impute_mean":
+        return components
+    by = kinds.reindex(components.index) if kinds is not None else pd.Series("all", index=components.index)
+    return components.fillna(components.groupby(by.to_numpy()).transform("mean"))
 
 
 def final_scores(components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | None = None, file: str = "scores") -> pd.DataFrame:
@@ -173,9 +198,7 @@ def final_scores(components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | No
             file=file,
             column=w.index[j],
         )
-    if scheme.missing_components == "impute_mean":
-        by = kinds.reindex(comp.index) if kinds is not None else pd.Series("all", index=comp.index)
-        comp = comp.fillna(comp.groupby(by.to_numpy()).transform("mean"))
+    comp = impute_components(comp, scheme, kinds)
     vals = comp.to_numpy()
     have = ~np.isnan(vals)
     wsum = (have * w.to_numpy()).sum(axis=1)

@@ -88,6 +88,13 @@ def test_with_group_share_keeps_the_total_and_the_ratios_of_the_others(group, sh
         (lambda d: d["bands"][1].update(score=90), r"bands\[1\]\.score: score 90 must lie below the band's upper bound 90"),
         (lambda d: d.update(year=2016.5), r"key year: expected a whole number, got 2016\.5"),
         (lambda d: d.update(missing_components="ignore"), r"must be one of impute_mean, renormalise, error"),
+        (lambda d: d["differentiated"]["zones"].update(coast={"indicators": {"service": 5}}), r"differentiated\.zones\.coast: unknown zone 'coast'"),
+        (lambda d: d["differentiated"]["zones"]["core"]["indicators"].update(speed=5), r"differentiated\.zones\.core\.indicators\.speed: unknown indicator 'speed'"),
+        (lambda d: d["differentiated"]["zones"]["core"]["measures"].update(gren_cover=1), r"unknown measure 'gren_cover' \(did you mean 'green_cover'\?\)"),
+        (lambda d: d["differentiated"]["zones"]["core"]["indicators"].update(service=-1), r"core\.indicators\.service: negative weight -1"),
+        (lambda d: d["differentiated"]["zones"]["core"].update(indicators={i: 0 for i in ("rectification", "main_indicators", "key_tasks", "law_based_admin", "clean_admin", "innovation", "service")}), r"all weights are zero for this zone"),
+        (lambda d: d["differentiated"]["baseline"].update(method="median"), r"baseline\.method: must be one of mean, trend, zscore"),
+        (lambda d: d["differentiated"]["baseline"].update(too_few_years="skip"), r"must be one of error, missing, zone"),
     ],
 )
 def test_invalid_scheme_gives_one_clear_error(scheme_dict, edit, message):
@@ -122,5 +129,6 @@ def test_history_measures_need_a_direction_in_the_scheme(scheme_dict, tiny_dir):
     from perflab.io import load_dataset
 
     scheme_dict.pop("measures")
+    scheme_dict.pop("differentiated")  # its zone overrides name measures
     with pytest.raises(DataError, match=r"history.csv, row 2, column measure: unknown measure 'gdp_growth' \(known: none: the scheme declares no measures"):
         load_dataset(tiny_dir, make_scheme(scheme_dict))
