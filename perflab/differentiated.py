@@ -323,7 +323,7 @@ class Evaluation:
     """Uniform against differentiated evaluation, with the reasons for every move."""
 
     scores: pd.DataFrame  # one row per unit: uniform and differentiated scores and ranks
-    contributions: pd.DataFrame  # unit × item: contribution to the uniform and differentiated score, delta
+    contributions: pd.DataFrame  # unit × item: contribution to each score, delta, delta against the kind's mean delta
     objective: pd.DataFrame  # unit × measure: attainment, improvement, zone percentile, objective score, weight
     baseline: pd.DataFrame  # own_baseline for every unit × measure × year
     attainment: pd.DataFrame  # target_attainment for every target
@@ -333,7 +333,7 @@ class Evaluation:
     too_few_years: str
 
     def movers(self, n: int = 10) -> pd.DataFrame:
-        """The units whose rank moves most, each with the two items that moved its score most."""
+        """The units whose rank moves most, each with the two items that moved it most against its kind."""
         s = self.scores.assign(abs_move=self.scores["rank_change"].abs()).sort_values(
             ["abs_move", "unit"], ascending=[False, True], kind="mergesort"
         )
@@ -341,16 +341,16 @@ class Evaluation:
         c = self.contributions
         reasons = {}
         for unit in top["unit"]:
-            cu = c[c["unit"] == unit].reindex(c[c["unit"] == unit]["delta"].abs().sort_values(ascending=False).index)
-            reasons[unit] = "; ".join(f"{r.item} {r.delta:+.2f}" for r in cu.head(2).itertuples())
+            cu = self.why(unit)
+            reasons[unit] = "; ".join(f"{r.item} {r.relative_delta:+.2f}" for r in cu.head(2).itertuples())
         cols = ["unit", "kind", "zone", "name_zh", "name_en", "rank_uniform", "rank_differentiated", "rank_change",
                 "uniform", "differentiated"]
         return top[cols].assign(why=top["unit"].map(reasons)).reset_index(drop=True)
 
     def why(self, unit: str) -> pd.DataFrame:
-        """One unit's contributions, largest change first."""
+        """One unit's contributions, the item that moved it most against its kind first."""
         c = self.contributions[self.contributions["unit"] == unit]
-        return c.reindex(c["delta"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+        return c.reindex(c["relative_delta"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
         """Per kind: units, how many change rank, the mean absolute move and the rank correlation."""
@@ -503,12 +503,16 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     )
     contrib["part"] = contrib["item"].map(kind_of_item).fillna("other")
     contrib["delta"] = contrib["differentiated"] - contrib["uniform"]
-    contrib = contrib[(contrib["uniform"] != 0) | (contrib["differentiated"] != 0)].reset_index(drop=True)
+    # ranks are relative: what moves a unit is its change against the change of the other units of its kind
+    kind = contrib["unit"].map(units["kind"])
+    contrib["relative_delta"] = contrib["delta"] - contrib.groupby([kind, contrib["item"]])["delta"].transform("mean")
+    keep = (contrib["uniform"] != 0) | (contrib["differentiated"] != 0) | (contrib["relative_delta"].abs() > 1e-12)
+    contrib = contrib[keep].reset_index(drop=True)
 
     scores = out.reset_index()
     return Evaluation(
         scores=scores,
-        contributions=contrib[["unit", "item", "part", "uniform", "differentiated", "delta"]],
+        contributions=contrib[["unit", "item", "part", "uniform", "differentiated", "delta", "relative_delta"]],
         objective=obj.sort_values(["unit", "measure"]).reset_index(drop=True),
         baseline=base,
         attainment=att_all,

@@ -185,6 +185,11 @@ def test_the_planted_repeated_targets_are_flagged(demo):
 
 def test_contributions_add_up_to_both_scores_exactly(demo):
     _, _, ev = demo
+    # against the kind's mean: the relative deltas of a unit add up to its score change minus its kind's mean change
+    rel = ev.contributions.groupby("unit")["relative_delta"].sum()
+    change = (ev.scores.set_index("unit")["differentiated"] - ev.scores.set_index("unit")["uniform"])
+    kind = ev.scores.set_index("unit")["kind"]
+    np.testing.assert_allclose(rel, (change - change.groupby(kind).transform("mean")).loc[rel.index], atol=1e-9)
     sums = ev.contributions.groupby("unit")[["uniform", "differentiated"]].sum()
     s = ev.scores.set_index("unit")
     np.testing.assert_allclose(sums["uniform"], s.loc[sums.index, "uniform"], atol=1e-9)

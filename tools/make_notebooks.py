@@ -122,8 +122,116 @@ def scores_notebook():
     return nb
 
 
+def differentiated_notebook():
+    params = PARAMS + (
+        '\nbaseline_method = "mean"  # mean | trend | zscore ("" = the scheme\'s)'
+        '\nbaseline_years = 3  # previous years in the own baseline (0 = the scheme\'s)'
+        '\nunit = ""  # the unit whose history to show ("" = the district that moves most)'
+    )
+    cells = [
+        new_markdown_cell(
+            "# Differentiated evaluation: each unit against itself and its zone\n\n"
+            "**What this answers:** how does each unit do against its own history, its own targets and the peers of "
+            "its functional zone, and how does the ranking change against the uniform evaluation, and why?\n"
+            "The uniform evaluation weighs every unit the same way; the differentiated one (the scheme's "
+            "`differentiated` block) lets each zone weigh indicators and measures by what its job is, and judges the "
+            "objective figures by improvement on the unit's own baseline and attainment of its own targets."
+        ),
+        new_code_cell(params, metadata={"tags": ["parameters"]}),
+        new_code_cell(
+            "from pathlib import Path\n\n"
+            "import pandas as pd\n"
+            "from IPython.display import display\n\n"
+            "from perflab import plots\n"
+            "from perflab.differentiated import evaluate\n"
+            "from perflab.io import load_dataset\n"
+            "from perflab.plots import differentiated as dplots\n"
+            "from perflab.report import save_table\n"
+            "from perflab.scheme import load_scheme\n\n"
+            "output = Path(output)\n"
+            "lang = plots.theme()\n"
+            "the_scheme = load_scheme(scheme)\n"
+            "dataset = load_dataset(data, the_scheme)\n"
+            "ev = evaluate(dataset, the_scheme, method=baseline_method or None, years=baseline_years or None)\n"
+            "pd.set_option('display.precision', 2)\n"
+            "print(f'baseline: {ev.method} of the {ev.years} previous years; too few own years: {ev.too_few_years}')"
+        ),
+        new_markdown_cell(
+            "## What each zone weighs differently\n\n"
+            "Weights that a zone overrides (the others keep their base weight). Indicators weigh the on-site score, "
+            "measures the objective part of the routine score."
+        ),
+        new_code_cell(
+            "rows = []\n"
+            "for zw in the_scheme.differentiated.zones:\n"
+            "    base_i, base_m = the_scheme.weights, the_scheme.zone_measure_weights(None)\n"
+            "    rows += [{'zone': zw.zone, 'item': i, 'base weight': base_i[i], 'zone weight': w} for i, w in zw.indicators]\n"
+            "    rows += [{'zone': zw.zone, 'item': m, 'base weight': base_m[m], 'zone weight': w} for m, w in zw.measures]\n"
+            "display(pd.DataFrame(rows))"
+        ),
+        new_markdown_cell(
+            "## One unit against its own baseline\n\n"
+            "Each measure's achieved value, the baseline formed from the unit's own previous years, and its targets. "
+            "A point above the dashed line (below it, when lower is better) is an improvement on the unit's own record."
+        ),
+        new_code_cell(
+            "districts = ev.scores[ev.scores['kind'] == 'district']\n"
+            "shown = unit or districts.loc[districts['rank_change'].abs().idxmax(), 'unit']\n"
+            "row = ev.scores.set_index('unit').loc[shown]\n"
+            "fig = dplots.history_vs_baseline(ev.baseline, dataset.history, shown, the_scheme,\n"
+            "                                 f\"{row[plots.name_column()]}: {plots.t('对照自身基线', 'against its own baseline')}\")\n"
+            "display(ev.objective[ev.objective['unit'] == shown])"
+        ),
+        new_markdown_cell(
+            "## Uniform against differentiated ranks\n\n"
+            "Left, the rank under the uniform evaluation; right, under the differentiated one; within each kind. "
+            "Lines that cross are units that the change of method reorders."
+        ),
+        new_code_cell(
+            "display(ev.summary())\n"
+            "save_table(ev.scores, output, 'differentiated_scores')\n"
+            "fig = dplots.rank_slopes(ev.scores, the_scheme, 'district')"
+        ),
+        new_code_cell("fig = dplots.rank_slopes(ev.scores, the_scheme, 'department', label_top=10)"),
+        new_markdown_cell(
+            "## The biggest movers, and why\n\n"
+            "Every score is a sum of contributions (indicator × weight, measure × weight, satisfaction, verification); "
+            "the difference between the two scores adds up item by item, so each move has its reasons. Note that the two "
+            "scores are on the same 0–100 scale but the differentiated one judges improvement as a T-score around 50, "
+            "so its level is lower: compare ranks, not levels."
+        ),
+        new_code_cell(
+            "movers = ev.movers(10)\n"
+            "save_table(ev.contributions, output, 'differentiated_contributions')\n"
+            "display(movers)\n"
+            "fig = dplots.move_reasons(ev.contributions, movers.head(6), the_scheme)"
+        ),
+        new_markdown_cell(
+            "## Target vetting\n\n"
+            "Targets that merely repeat a result already achieved (the article's polluting firms \"closed\" years ago), "
+            "targets less ambitious than last year's result, and claims that on-site verification did not confirm."
+        ),
+        new_code_cell(
+            "save_table(ev.vetting, output, 'target_vetting')\n"
+            "display(ev.vetting['flag'].value_counts().rename('flags').to_frame())\n"
+            "display(ev.vetting[ev.vetting['flag'] == 'repeats_result'])\n"
+            "display(ev.vetting[ev.vetting['year'] == the_scheme.differentiated.year])"
+        ),
+        new_markdown_cell(
+            "## Reading the result\n\n"
+            "Ranking unlike units together is what the experts in the source article warn against. The differentiated "
+            "ranking still ranks, but each unit's score now reflects its own starting point and its zone's job. Whether "
+            "the ranks it gives are robust is the question of the weight-sensitivity notebook."
+        ),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
 def main():
-    for name, build in (("10_scores.ipynb", scores_notebook),):
+    for name, build in (("10_scores.ipynb", scores_notebook), ("20_differentiated.ipynb", differentiated_notebook)):
         nb = build()
         nbformat.validate(nb)
         nbformat.write(nb, str(ROOT / "notebooks" / name))
