@@ -31,6 +31,8 @@ def test_run_writes_executed_notebooks_html_and_tables(tmp_path, capsys):
     executed = nbformat.read(str(out / "10_scores.ipynb"), as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and str(data) in injected[0].source
+    for table in ("scores", "grades", "differentiated_scores", "differentiated_contributions", "target_vetting"):
+        assert (out / "tables" / f"{table}.csv").is_file(), table
     scores = pd.read_csv(out / "tables" / "scores.csv")
     assert len(scores) == 76 and sorted(scores.loc[scores["kind"] == "district", "rank"]) == list(range(1, 17))
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))

@@ -233,6 +233,8 @@ def differentiated_notebook():
 def main():
     for name, build in (("10_scores.ipynb", scores_notebook), ("20_differentiated.ipynb", differentiated_notebook)):
         nb = build()
+        for n, cell in enumerate(nb.cells):  # stable cell ids: regenerating an unchanged notebook changes nothing
+            cell.id = f"{name[:2]}-{n:02d}"
         nbformat.validate(nb)
         nbformat.write(nb, str(ROOT / "notebooks" / name))
         print(f"wrote notebooks/{name}")
