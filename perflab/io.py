@@ -29,7 +29,7 @@ from perflab import __version__
 from perflab.errors import DataError
 from perflab.scheme import KINDS, Scheme
 
-TABLES = ("units", "raters", "ratings", "history", "survey", "verification")
+TABLES = ("units", "raters", "ratings", "history", "survey", "verification", "assessments")
 REQUIRED_TABLES = ("units", "raters", "ratings")
 SUFFIXES = (".csv", ".csv.gz", ".xlsx")
 ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads plain UTF-8
@@ -91,6 +91,14 @@ SPEC: dict[str, tuple[Column, ...]] = {
         Column("claim", "text"),
         Column("verified", "bool"),
     ),
+    "assessments": (  # the special-evaluation departments' evidence for each unit and indicator
+        Column("unit", "id"),
+        Column("indicator", "id"),
+        Column("department", "text"),
+        Column("summary", "text", nullable=True),
+        Column("opinion", "text", nullable=True),
+        Column("band", "id", nullable=True),
+    ),
 }
 
 KEYS = {
@@ -100,6 +108,7 @@ KEYS = {
     "history": ("unit", "measure", "year"),
     "survey": ("unit", "year"),
     "verification": ("unit", "year", "claim"),
+    "assessments": ("unit", "indicator", "department"),
 }
 
 
@@ -114,6 +123,7 @@ class Dataset:
     history: pd.DataFrame | None = None
     survey: pd.DataFrame | None = None
     verification: pd.DataFrame | None = None
+    assessments: pd.DataFrame | None = None
     files: Mapping[str, Path] = field(default_factory=dict)
     root: Path | None = None
 
@@ -374,6 +384,12 @@ def _check_history(h: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -
         )
 
 
+def _check_assessments(a: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -> None:
+    _check_in(a, "unit", set(units["unit"]), file, "unit")
+    _check_in(a, "indicator", scheme.indicator_ids, file, "indicator")
+    _check_in(a, "band", scheme.grades, file, "band", allowed_text=", ".join(scheme.grades))
+
+
 def _cross_check(t: dict[str, pd.DataFrame], scheme: Scheme, files: Mapping[str, str]) -> None:
     units = t["units"]
     f = files["units"]
@@ -405,6 +421,8 @@ def _cross_check(t: dict[str, pd.DataFrame], scheme: Scheme, files: Mapping[str,
     for name in ("survey", "verification"):
         if name in t:
             _check_in(t[name], "unit", unit_ids, files[name], "unit")
+    if "assessments" in t:
+        _check_assessments(t["assessments"], units, scheme, files["assessments"])
     if "history" in t:
         _check_history(t["history"], units, scheme, files["history"])
 
@@ -482,6 +500,7 @@ def _dataset(t, scheme, files, root) -> Dataset:
         history=t.get("history"),
         survey=t.get("survey"),
         verification=t.get("verification"),
+        assessments=t.get("assessments"),
         files={k: Path(v) for k, v in files.items()},
         root=root,
     )

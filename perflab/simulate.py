@@ -411,6 +411,8 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
         "false_claims": false_claims,
     }
     truth = {"unit_quality": unit_quality, "rater_effects": effects, "planted": planted}
+    # a separate stream: adding the evidence tables leaves every other table as it was for the seed
+    assessments = _assessments(np.random.default_rng([seed, 6]), scheme, units, quality)
     tables = {
         "units": units,
         "raters": raters,
@@ -418,8 +420,51 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
         "history": history,
         "survey": survey,
         "verification": verification,
+        "assessments": assessments,
     }
     return Simulated(tables=tables, truth=truth)
+
+
+# ---------------------------------------------------------------------------
+# the special-evaluation departments' evidence (one unit, one table)
+# ---------------------------------------------------------------------------
+
+# indicator -> the special-evaluation department that assesses it (assumption: a plausible division of work)
+ASSESSING_DEPARTMENT = {
+    "rectification": ("市政府督查室", "市政府督查室"),
+    "main_indicators": ("市统计局", "市发展改革委"),  # (for districts, for departments)
+    "key_tasks": ("市政府督查室", "市政府督查室"),
+    "law_based_admin": ("市法制办", "市法制办"),
+    "clean_admin": ("市监察局", "市监察局"),
+    "innovation": ("市科委", "市编办"),
+    "service": ("市政务服务中心", "市信访办"),
+}
+OPINIONS = {
+    "A": "完成优秀，成效显著",
+    "B": "完成较好，个别事项有待加强",
+    "C": "基本完成，部分任务进度滞后",
+    "D": "完成一般，与目标存在明显差距",
+    "E": "未完成主要任务，需限期整改",
+}
+
+
+def _assessments(rng, scheme: Scheme, units: pd.DataFrame, quality: np.ndarray) -> pd.DataFrame:
+    """For every unit and indicator: the assessing department, a completion summary, its opinion, a suggested band."""
+    ind_ids = scheme.indicator_ids
+    n_u, n_i = quality.shape
+    seen = np.clip(quality + rng.normal(0.0, 3.0, quality.shape), 0.0, 100.0)  # the department's view of the quality
+    bands = scheme.grade_of(seen.ravel()).reshape(n_u, n_i)
+    tasks = rng.integers(6, 21, size=(n_u, n_i))
+    done = np.minimum(tasks, np.rint(tasks * np.clip((seen - 40.0) / 55.0, 0.0, 1.0))).astype(int)
+    district = (units["kind"] == "district").to_numpy()
+    rows = []
+    for u in range(n_u):
+        for i, iid in enumerate(ind_ids):
+            dept = ASSESSING_DEPARTMENT.get(iid, ("市政府绩效办", "市政府绩效办"))[0 if district[u] else 1]
+            rows.append((units["unit"].iat[u], iid, dept, f"年度任务{tasks[u, i]}项，已完成{done[u, i]}项",
+                         OPINIONS.get(bands[u, i], ""), bands[u, i]))
+    out = pd.DataFrame(rows, columns=["unit", "indicator", "department", "summary", "opinion", "band"])
+    return out.astype("str")
 
 
 def _str(values):
@@ -856,7 +901,7 @@ def write_simulated(sim: Simulated, out_dir: str | Path, gzip_ratings: bool = Fa
         written.append(path)
 
     t = sim.tables
-    for name in ("units", "raters", "ratings", "history", "survey", "verification"):
+    for name in ("units", "raters", "ratings", "history", "survey", "verification", "assessments"):
         data = _csv_bytes(t[name], integral_by="measure" if name == "history" else None)
         if name == "ratings" and gzip_ratings:
             (out / "ratings.csv").unlink(missing_ok=True)  # one file per table: never leave a stale twin

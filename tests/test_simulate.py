@@ -23,6 +23,7 @@ COLUMNS = {
     "history": ["unit", "measure", "year", "value", "target"],
     "survey": ["unit", "year", "satisfaction", "respondents"],
     "verification": ["unit", "year", "claim", "verified"],
+    "assessments": ["unit", "indicator", "department", "summary", "opinion", "band"],
 }
 GROUP_SIZES = {
     "city_leaders": 12,
@@ -49,6 +50,7 @@ OUTPUT_FILES = [
     "history.csv",
     "survey.csv",
     "verification.csv",
+    "assessments.csv",
     "truth/unit_quality.csv",
     "truth/rater_effects.csv",
     "truth/planted.json",
@@ -420,3 +422,14 @@ def test_written_format(sim, tmp_path):
     assert json.loads(text) == json.loads(json.dumps(sim.truth["planted"]))
     assert sim.truth["planted"]["false_claims"][0]["claim"] in text and "\\u" not in text  # Chinese kept readable
     assert text == json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_assessments_cover_every_unit_and_indicator_and_follow_true_quality(t, sim, scheme):
+    a = t["assessments"]
+    assert len(a) == 76 * 7 and not a.duplicated(["unit", "indicator"]).any()
+    assert set(a["band"]) <= set(scheme.grades)
+    q = sim.truth["unit_quality"].merge(a, on=["unit", "indicator"])
+    centre = {b.grade: b.score for b in scheme.bands}
+    # the departments' suggested band tracks the true quality (they see it with some noise)
+    assert np.corrcoef(q["quality"], q["band"].map(centre))[0, 1] > 0.7
+
