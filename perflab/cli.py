@@ -116,6 +116,49 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_sheets_make(args) -> int:
+    from perflab.scheme import load_scheme
+    from perflab.sheets import load_sheet_inputs, write_sheets
+
+    scheme = load_scheme(args.scheme)
+    inputs = load_sheet_inputs(args.data, scheme)
+    out = Path(args.out)
+    _guard_raw(out, args.data)
+    paths = write_sheets(inputs, scheme, out, per_rater=args.per_rater, raters=args.raters, progress=True)
+    if args.per_rater:
+        print(f"wrote {len(paths)} workbooks (one per evaluator) -> {out}/")
+    else:
+        print(f"wrote one workbook with a sheet per presented unit -> {out}")
+    return 0
+
+
+def cmd_sheets_read(args) -> int:
+    from perflab.scheme import load_scheme
+    from perflab.sheets import load_sheet_inputs, problem_lines, read_sheets
+
+    scheme = load_scheme(args.scheme)
+    units = load_sheet_inputs(args.data, scheme).units if args.data else None
+    out = Path(args.out)
+    if args.data:
+        _guard_raw(out, args.data)
+    result = read_sheets(args.files, scheme, units=units)
+    out.mkdir(parents=True, exist_ok=True)
+    result.ratings.to_csv(out / "ratings.csv", index=False, lineterminator="\n")
+    result.sheets.to_csv(out / "sheet_status.csv", index=False, lineterminator="\n")
+    n_ok = int((result.sheets["status"] == "ok").sum())
+    print(f"imported {len(result.ratings)} ratings from {n_ok} valid sheet(s) -> {out / 'ratings.csv'}")
+    if result.ok:
+        (out / "sheet_problems.csv").unlink(missing_ok=True)
+        return 0
+    result.problems.to_csv(out / "sheet_problems.csv", index=False, lineterminator="\n")
+    bad = int((result.sheets["status"] != "ok").sum())
+    for line in problem_lines(result):
+        print(f"perflab: sheet problem: {line}", file=sys.stderr)
+    print(f"perflab: error: {bad} sheet(s) not imported, {len(result.problems)} problem(s): see {out / 'sheet_problems.csv'}",
+          file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -163,6 +206,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
     r.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 10 or 10_scores)")
     r.set_defaults(func=cmd_run)
+
+    sh = sub.add_parser("sheets", help="scoring sheets (one unit, one table): make them, read them back filled")
+    shs = sh.add_subparsers(dest="sheets_command", required=True, metavar="ACTION")
+    mk = shs.add_parser("make", help="write XLSX scoring sheets: one sheet per unit, protected, printable on A4 landscape")
+    mk.add_argument("--scheme", required=True, help="scheme YAML file")
+    mk.add_argument("--data", required=True, metavar="DIR", help="data directory with units.csv (and assessments.csv)")
+    mk.add_argument("--out", required=True, help="the .xlsx file to write (with --per-rater: a directory)")
+    mk.add_argument("--per-rater", action="store_true", help="one workbook per evaluator, the evaluator id filled in")
+    mk.add_argument("--raters", nargs="+", metavar="ID", help="evaluator ids for --per-rater (default: from the ratings design)")
+    mk.set_defaults(func=cmd_sheets_make)
+    rd = shs.add_parser("read", help="read filled sheets (XLSX, or CSV exports) back into a ratings table")
+    rd.add_argument("files", nargs="+", metavar="FILE", help="filled workbooks (.xlsx) or sheets exported as .csv")
+    rd.add_argument("--scheme", required=True, help="scheme YAML file")
+    rd.add_argument("--out", required=True, metavar="DIR", help="directory for ratings.csv, sheet_status.csv, sheet_problems.csv")
+    rd.add_argument("--data", metavar="DIR", help="data directory whose units.csv names the known units")
+    rd.set_defaults(func=cmd_sheets_read)
     return p
 
 
