@@ -1,0 +1,1393 @@
+"""How fragile is the ranking? Weight sensitivity, exact stability intervals and evaluator-group shares.
+
+Inputs are a unit × indicator score table (units as the index, indicators as
+columns; :func:`unit_indicator_scores` builds one on the final-score scale),
+a weight vector (a Series indexed by indicator, in the scheme's units), and
+where needed the unit × evaluator-group table (:func:`unit_group_scores`) with
+the group shares. Ranks are 1 = best, ties take the lowest rank, scores equal
+to 9 decimals tie (as :func:`perflab.scoring.rank_desc`); ``ranks_within``
+(e.g. each unit's kind) ranks units only against their own group.
+
+* :func:`one_at_a_time` — each weight moved by ±delta, the others rescaled.
+* :func:`monte_carlo` — rank distributions under random weights (uniform ±x %
+  then renormalised, the COINr convention, or Dirichlet centred on the base
+  weights), optionally with the raters bootstrapped within their groups
+  (:func:`rater_bootstrap`); vectorised over draws in chunks that bound memory.
+* :func:`sobol_indices` — first- and total-order Sobol indices of each weight
+  (and of one group's share) on every unit's rank and on the mean absolute rank
+  shift (Saltelli 2010 / Jansen estimators, as SALib).
+* :func:`stability_intervals` and :func:`share_breakpoints` — exact answers:
+  with additive aggregation every score is linear in one weight (the others
+  rescaled proportionally) or in one group's share, so every rank change
+  happens at a pairwise crossing point, computed exactly.
+* :func:`rank_acceptability` (SMAA) and :func:`best_case_ranks` (a mixed-integer
+  linear programme): could any weighting within the bounds put a unit first?
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from perflab.errors import DataError, SchemeError
+from perflab.io import Dataset
+from perflab.scheme import Scheme
+
+TIE_DECIMALS = 9  # as perflab.scoring: scores equal to 9 decimals tie
+_Q = 10.0**TIE_DECIMALS
+CHUNK = 2048  # draws per chunk: bounds memory (a chunk of 76 units is ~1 MB, cache-sized) and fixes the random streams
+METHODS = ("uniform", "dirichlet", "simplex")
+SHIFT = "mean_abs_shift"
+
+__all__ = [
+    "score_cube",
+    "unit_indicator_scores",
+    "unit_group_scores",
+    "one_at_a_time",
+    "monte_carlo",
+    "MonteCarloResult",
+    "rater_bootstrap",
+    "ScoreDraws",
+    "sobol_indices",
+    "SobolResult",
+    "stability_intervals",
+    "StabilityResult",
+    "share_breakpoints",
+    "ShareBreakpoints",
+    "rank_acceptability",
+    "best_case_ranks",
+    "bounds_around",
+    "rank_vector",
+    "share_path",
+    "saltelli_sample",
+    "sobol_estimates",
+]
+
+
+# ---------------------------------------------------------------------------
+# input tables from a data set
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cube:
+    """Unit × indicator × group scores on a chosen scale, and how on-site scores map to it."""
+
+    units: pd.Index
+    indicators: list[str]
+    groups: list[str]
+    values: np.ndarray  # (units, indicators, groups)
+    presented: np.ndarray  # positions (in units) of the units with on-site scores
+    c_onsite: np.ndarray  # (units,) weight of the on-site score in the final score
+    offset: np.ndarray  # (units,) the rest of the final score
+    impute: dict  # position of an imputed unit -> positions of the presented units whose mean it takes
+
+
+def _onsite_cube(gs: pd.DataFrame, units: list, indicators: list, groups: list, shares: np.ndarray,
+                 weights: np.ndarray) -> np.ndarray:
+    """Dense (unit, indicator, group) on-site scores; holes filled so the scheme's rescaling is reproduced.
+
+    A group absent for a unit and indicator gets the share-weighted mean of the groups present (the scheme
+    rescales the shares over them); an indicator nobody scored gets the unit's on-site score (the scheme
+    rescales the weights). Both are exact at the nominal shares and weights, and linear approximations away.
+    """
+    ui = {u: n for n, u in enumerate(units)}
+    ii = {i: n for n, i in enumerate(indicators)}
+    gi = {g: n for n, g in enumerate(groups)}
+    cube = np.full((len(units), len(indicators), len(groups)), np.nan)
+    cube[gs["unit"].map(ui).to_numpy(int), gs["indicator"].map(ii).to_numpy(int), gs["group"].map(gi).to_numpy(int)] = (
+        gs["score"].to_numpy(float))
+    return _fill_cube(cube, shares, weights)
+
+
+def _fill_cube(cube: np.ndarray, shares: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Fill the holes of a (..., unit, indicator, group) cube (see :func:`_onsite_cube`)."""
+    have = ~np.isnan(cube)
+    sw = have * shares
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ind = np.nansum(np.nan_to_num(cube) * sw, axis=-1) / sw.sum(axis=-1)  # (..., unit, indicator)
+    cube = np.where(have, cube, ind[..., None])
+    hv = ~np.isnan(ind)
+    ww = hv * weights
+    with np.errstate(invalid="ignore", divide="ignore"):
+        onsite = np.nansum(np.nan_to_num(ind) * ww, axis=-1) / ww.sum(axis=-1)  # (..., unit)
+    return np.where(np.isnan(cube), onsite[..., None, None], cube)
+
+
+def _cube(dataset: Dataset, scheme: Scheme, scale: str) -> _Cube:
+    from perflab import scoring
+
+    if scale not in ("final", "onsite"):
+        raise ValueError(f"scale must be 'final' or 'onsite', got {scale!r}")
+    gs = scoring.group_scores(dataset, scheme)
+    inds, groups = scheme.indicator_ids, scheme.group_ids
+    shares = scheme.shares.reindex(groups).to_numpy(float)
+    weights = scheme.weights.reindex(inds).to_numpy(float)
+    if scale == "onsite":
+        units = [u for u in dataset.units["unit"] if u in set(gs["unit"])]
+        vals = _onsite_cube(gs, units, inds, groups, shares, weights)
+        n = len(units)
+        return _Cube(pd.Index(units, name="unit"), inds, groups, vals, np.arange(n), np.ones(n), np.zeros(n), {})
+    su = scoring.score_units(dataset, scheme).set_index("unit").reindex(dataset.units["unit"])
+    units = list(su.index)
+    pres_units = [u for u in units if u in set(gs["unit"])]
+    pos = {u: n for n, u in enumerate(units)}
+    presented = np.array([pos[u] for u in pres_units], dtype=int)
+    onsite_cube = _onsite_cube(gs, pres_units, inds, groups, shares, weights)
+    # final = c_onsite * onsite + offset, with the scheme's component weights over the components each unit has
+    comp_w = {k: v for k, v in scheme.components.items() if v > 0}
+    comp = su[list(comp_w)].astype(float)
+    impute = {}
+    is_pres = np.zeros(len(units), dtype=bool)
+    is_pres[presented] = True
+    if scheme.missing_components == "impute_mean":
+        for n in np.flatnonzero(~is_pres):
+            same = [p for p in presented if su["kind"].iloc[p] == su["kind"].iloc[n]]
+            if same:
+                impute[int(n)] = np.array(same, dtype=int)
+        comp = comp.fillna(comp.groupby(su["kind"].to_numpy()).transform("mean"))
+    have = comp.notna().to_numpy()
+    w = np.array(list(comp_w.values()))
+    wsum = (have * w).sum(axis=1)
+    on = comp_w.get("onsite", 0.0)
+    on_have = have[:, list(comp_w).index("onsite")] if "onsite" in comp_w else np.zeros(len(units), bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c_on = np.where(on_have & (wsum > 0), on / wsum, 0.0)
+    onsite = comp["onsite"].to_numpy(float) if "onsite" in comp else np.zeros(len(units))
+    final = su["final"].to_numpy(float)
+    offset = final - c_on * np.nan_to_num(onsite)
+    full = np.zeros((len(units),) + onsite_cube.shape[1:])
+    full[presented] = onsite_cube
+    for n, src in impute.items():
+        full[n] = full[src].mean(axis=0)
+    vals = c_on[:, None, None] * full + offset[:, None, None]
+    return _Cube(pd.Index(units, name="unit"), inds, groups, vals, presented, c_on, offset, impute)
+
+
+def score_cube(dataset: Dataset, scheme: Scheme, scale: str = "final") -> pd.DataFrame:
+    """Long table (unit, indicator, group, score): each group's score for each unit and indicator.
+
+    ``scale="final"`` puts the scores on the final-score scale (on-site share of the
+    final score plus the rest of it, written-report units imputed as the scheme
+    says), so that combining them with the scheme's shares and weights gives each
+    unit's final score exactly; ``scale="onsite"`` gives the on-site scores of the
+    units that presented.
+    """
+    c = _cube(dataset, scheme, scale)
+    idx = pd.MultiIndex.from_product([c.units, c.indicators, c.groups], names=["unit", "indicator", "group"])
+    return pd.DataFrame({"score": c.values.ravel()}, index=idx).reset_index()
+
+
+def unit_indicator_scores(dataset: Dataset, scheme: Scheme, scale: str = "final") -> pd.DataFrame:
+    """Unit × indicator scores whose weighted mean (scheme weights) is each unit's final (or on-site) score."""
+    c = _cube(dataset, scheme, scale)
+    s = scheme.shares.reindex(c.groups).to_numpy(float)
+    vals = (c.values * s).sum(axis=-1) / s.sum()
+    return pd.DataFrame(vals, index=c.units, columns=pd.Index(c.indicators, name="indicator"))
+
+
+def unit_group_scores(dataset: Dataset, scheme: Scheme, scale: str = "final") -> pd.DataFrame:
+    """Unit × evaluator-group scores (indicators combined by the scheme's weights); shares combine them."""
+    c = _cube(dataset, scheme, scale)
+    w = scheme.weights.reindex(c.indicators).to_numpy(float)
+    vals = np.einsum("uig,i->ug", c.values, w) / w.sum()
+    return pd.DataFrame(vals, index=c.units, columns=pd.Index(c.groups, name="group"))
+
+
+# ---------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------
+
+
+def _check_scores(scores: pd.DataFrame, what: str = "scores") -> pd.DataFrame:
+    if not isinstance(scores, pd.DataFrame):
+        raise DataError(f"{what} must be a unit × indicator DataFrame, got {type(scores).__name__}")
+    if scores.shape[0] < 1 or scores.shape[1] < 1:
+        raise DataError(f"{what} table is empty ({scores.shape[0]} units × {scores.shape[1]} columns)")
+    if scores.index.has_duplicates:
+        raise DataError(f"{what}: duplicated unit {scores.index[scores.index.duplicated()][0]!r}")
+    try:
+        vals = scores.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"{what} must be numeric") from None
+    bad = ~np.isfinite(vals)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(f"{what}: unit {scores.index[i]!r} has no finite score for {scores.columns[j]!r}")
+    return scores
+
+
+def _check_weights(weights, columns: pd.Index, what: str = "weights", item: str = "indicator") -> np.ndarray:
+    """Weights aligned to ``columns``: labels must match, all >= 0, not all zero."""
+    if isinstance(weights, pd.Series):
+        missing = [c for c in columns if c not in weights.index]
+        extra = [c for c in weights.index if c not in set(columns)]
+        if missing or extra:
+            raise SchemeError(
+                f"{what} do not match the {item}s of the table: missing {missing}, unknown {extra}")
+        w = weights.reindex(columns).to_numpy(dtype=float)
+    else:
+        w = np.asarray(weights, dtype=float).ravel()
+        if w.size != len(columns):
+            raise SchemeError(f"{what} have length {w.size}; the table has {len(columns)} {item}s")
+    if not np.isfinite(w).all():
+        raise SchemeError(f"{what} must be finite numbers, got {w.tolist()}")
+    if (w < 0).any():
+        j = int(np.argmax(w < 0))
+        raise SchemeError(f"negative {what[:-1] if what.endswith('s') else what} {w[j]:g} for {item} {columns[j]!r}")
+    if w.sum() <= 0:
+        raise SchemeError(f"all {what} are zero; at least one must be positive")
+    return w
+
+
+def _check_n(n, name: str = "n") -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {n!r}")
+    return int(n)
+
+
+def _check_k(k) -> int:
+    return _check_n(k, "k")
+
+
+def _groups(ranks_within, units: pd.Index) -> tuple[np.ndarray, list]:
+    """Integer group code per unit (all 0 when ``ranks_within`` is None) and the group labels."""
+    if ranks_within is None:
+        return np.zeros(len(units), dtype=int), ["all"]
+    if isinstance(ranks_within, pd.Series):
+        missing = units.difference(ranks_within.index)
+        if len(missing):
+            raise DataError(f"ranks_within has no group for unit {missing[0]!r}")
+        lab = ranks_within.reindex(units)
+    else:
+        lab = pd.Series(np.asarray(ranks_within, dtype=object).ravel(), dtype=object)
+        if len(lab) != len(units):
+            raise DataError(f"ranks_within has length {len(lab)}; there are {len(units)} units")
+    if lab.isna().any():
+        raise DataError(f"ranks_within has no group for unit {units[int(np.argmax(lab.isna().to_numpy()))]!r}")
+    codes, labels = pd.factorize(lab.to_numpy(), sort=False)
+    return codes.astype(int), list(labels)
+
+
+def _rng_seed(seed) -> np.random.SeedSequence:
+    """A SeedSequence from an int seed or a numpy Generator (which is advanced once)."""
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(int(seed.integers(2**63)))
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative whole number or a numpy Generator, got {seed!r}")
+    return np.random.SeedSequence(int(seed))
+
+
+# ---------------------------------------------------------------------------
+# ranking kernels
+# ---------------------------------------------------------------------------
+
+
+def _quantise(x: np.ndarray) -> np.ndarray:
+    """Scores as integers at the tie resolution (9 decimals), as the ranks see them."""
+    return np.rint(x * _Q)
+
+
+def _scores(W: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """Weighted sums, draws × units: elementwise (not BLAS) so a row's result never depends on the chunk."""
+    X = np.multiply(W[:, 0:1], S[:, 0])
+    tmp = np.empty_like(X)
+    for i in range(1, S.shape[1]):
+        np.multiply(W[:, i:i + 1], S[:, i], out=tmp)
+        X += tmp
+    return X
+
+
+def _pack_bits(n: int) -> int:
+    """Bits for a unit's position in a packed key: one spare bit so that equal scores are detectable
+    from the gap between adjacent sorted keys (gap < 2**(bits-1) exactly when the scores are equal)."""
+    return max(1, (2 * max(n - 1, 1)).bit_length())
+
+
+def _rank_rows(Q: np.ndarray, want: str = "ranks", negated: bool = False):
+    """Ranks (1 = highest, ties min) of each row of quantised scores, by one integer sort per row.
+
+    Each key packs the negated score and the unit's position (key = −q·2**bits + position):
+    sorting the keys sorts the scores and carries the unit along (a fast argsort); two adjacent
+    sorted keys closer than 2**(bits−1) hold equal scores, so ties cost one pass to detect.
+    Returns (order, rank position from 0) or the rank matrix. ``negated``: Q already holds −q.
+    """
+    c, n = Q.shape
+    bits = _pack_bits(n)
+    if np.abs(Q).max(initial=0.0) * 2.0**bits < 2.0**62:
+        keys = Q.astype(np.int64) if negated else (-Q).astype(np.int64)
+        keys <<= bits
+        keys |= np.arange(n, dtype=np.int64)
+        keys.sort(axis=1)
+        tie = np.diff(keys, axis=1) < (1 << (bits - 1)) if n > 1 else np.zeros((c, 0), bool)
+        keys &= (1 << bits) - 1
+        order = keys
+    else:  # scores too large to pack: plain stable argsort
+        neg = Q if negated else -Q
+        order = np.argsort(neg, axis=1, kind="stable")
+        qs = np.take_along_axis(neg, order, axis=1)
+        tie = qs[:, 1:] == qs[:, :-1]
+    if tie.any():
+        start = np.broadcast_to(np.arange(n), (c, n)).copy()
+        start[:, 1:][tie] = 0
+        pos = np.maximum.accumulate(start, axis=1)
+    else:
+        pos = None  # the position in the sorted row: rank − 1
+    if want == "order":
+        return order, pos
+    ranks = np.empty((c, n), dtype=np.int32)
+    p = np.broadcast_to(np.arange(1, n + 1, dtype=np.int32), (c, n)) if pos is None else (pos + 1).astype(np.int32)
+    np.put_along_axis(ranks, order, p, axis=1)
+    return ranks
+
+
+def _ranks(X: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Ranks within groups of every row of scores X (rows × units)."""
+    Q = _quantise(X)
+    R = np.empty(X.shape, dtype=np.int32)
+    for g in range(n_groups):
+        idx = np.flatnonzero(codes == g)
+        R[:, idx] = _rank_rows(Q[:, idx])
+    return R
+
+
+def rank_vector(scores: pd.Series, ranks_within=None) -> pd.Series:
+    """Ranks of one score vector (1 = best, ties min, within groups): the kernel the Monte Carlo uses."""
+    codes, labels = _groups(ranks_within, scores.index)
+    r = _ranks(scores.to_numpy(float)[None, :], codes, len(labels))[0]
+    return pd.Series(r, index=scores.index, name="rank")
+
+
+def _kendall_tau_b(R: np.ndarray, nominal: np.ndarray, chunk_pairs: int = 4096) -> np.ndarray:
+    """Kendall's tau-b of each row of ranks R against the nominal ranks.
+
+    Rows without ties against a tie-free nominal ranking (the usual case) count inversions with
+    128-bit masks, one pass per position (O(n) per draw); the others compare all pairs' signs.
+    """
+    c, n = R.shape
+    if n < 2:
+        return np.full(c, np.nan)
+    tau = np.full(c, np.nan)
+    rest = np.arange(c)
+    if n <= 128 and np.unique(nominal).size == n:
+        seq = (R[:, np.argsort(nominal, kind="stable")] - 1).astype(np.intp)  # draw ranks in nominal order, 0-based
+        bit = np.zeros((2, 129), dtype=np.uint64)
+        above = np.zeros((2, 129), dtype=np.uint64)
+        for r in range(128):
+            bit[r // 64, r] = np.uint64(1) << np.uint64(r % 64)
+        for r in range(128):
+            above[:, r] = np.bitwise_or.reduce(bit[:, r + 1:], axis=1)
+        lo = np.zeros(c, dtype=np.uint64)
+        hi = np.zeros(c, dtype=np.uint64)
+        inv = np.zeros(c, dtype=np.int64)
+        for j in range(n):
+            r = seq[:, j]
+            inv += np.bitwise_count(lo & above[0, r]) + np.bitwise_count(hi & above[1, r])
+            lo |= bit[0, r]
+            hi |= bit[1, r]
+        clean = (np.bitwise_count(lo) + np.bitwise_count(hi)) == n  # every rank distinct: no tie in the draw
+        p = n * (n - 1) / 2
+        tau[clean] = 1.0 - 2.0 * inv[clean] / p
+        rest = np.flatnonzero(~clean)
+    if rest.size:
+        tau[rest] = _kendall_pairs(R[rest], nominal, chunk_pairs)
+    return tau
+
+
+def _kendall_pairs(R: np.ndarray, nominal: np.ndarray, chunk_pairs: int) -> np.ndarray:
+    """Kendall's tau-b by comparing the signs of every pair (handles ties on both sides)."""
+    n = R.shape[1]
+    iu, ju = np.triu_indices(n, 1)
+    s = np.zeros(R.shape[0], dtype=np.int64)
+    tied_d = np.zeros(R.shape[0], dtype=np.int64)
+    tied_n = 0
+    for a in range(0, iu.size, chunk_pairs):
+        i, j = iu[a:a + chunk_pairs], ju[a:a + chunk_pairs]
+        sn = np.sign(nominal[i] - nominal[j]).astype(np.int8)
+        sd = np.sign(R[:, i] - R[:, j]).astype(np.int8)
+        s += (sd * sn).sum(axis=1, dtype=np.int64)
+        tied_d += (sd == 0).sum(axis=1)
+        tied_n += int((sn == 0).sum())
+    p = iu.size
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return s / np.sqrt((p - tied_n) * (p - tied_d).astype(float))
+
+
+# ---------------------------------------------------------------------------
+# one at a time
+# ---------------------------------------------------------------------------
+
+
+def _moved(w: np.ndarray, j: int, value: float) -> np.ndarray:
+    """Weights with weight j set to ``value`` and the others rescaled proportionally to keep the total."""
+    total, rest = w.sum(), w.sum() - w[j]
+    out = w * ((total - value) / rest) if rest > 0 else np.zeros_like(w)
+    out[j] = value
+    return out
+
+
+def one_at_a_time(scores: pd.DataFrame, weights, delta: float, ranks_within=None) -> pd.DataFrame:
+    """Each weight moved by −delta and +delta (weight units; others rescaled to keep the total): ranks and changes.
+
+    Long table: indicator, change (−delta/+delta), weight (the moved weight, clipped to
+    [0, total]), unit, group, nominal_rank, rank, rank_change (positive = worse).
+    """
+    scores = _check_scores(scores)
+    w = _check_weights(weights, scores.columns)
+    if not np.isfinite(delta) or delta <= 0:
+        raise ValueError(f"delta must be a positive number of weight points, got {delta!r}")
+    codes, labels = _groups(ranks_within, scores.index)
+    S = scores.to_numpy(float)
+    wn = w / w.sum()
+    nominal = _ranks(_scores(wn[None, :], S), codes, len(labels))[0]
+    rows = []
+    for j, ind in enumerate(scores.columns):
+        if w.sum() - w[j] <= 0:
+            continue  # the only positive weight: nothing to rescale
+        for sign in (-1.0, 1.0):
+            value = float(np.clip(w[j] + sign * delta, 0.0, w.sum()))
+            wj = _moved(w, j, value)
+            r = _ranks(_scores((wj / wj.sum())[None, :], S), codes, len(labels))[0]
+            rows.append(pd.DataFrame({
+                "indicator": ind, "change": sign * delta, "weight": value, "unit": scores.index,
+                "group": np.array(labels, dtype=object)[codes], "nominal_rank": nominal, "rank": r,
+                "rank_change": r - nominal}))
+    return pd.concat(rows, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------
+# evaluator resampling
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreDraws:
+    """Replicates of a unit × indicator score table (``values``: replicates × units × indicators)."""
+
+    units: pd.Index
+    indicators: pd.Index
+    values: np.ndarray
+
+    def table(self, b: int) -> pd.DataFrame:
+        return pd.DataFrame(self.values[b], index=self.units, columns=self.indicators)
+
+
+def _bootstrap_design(dataset: Dataset, scheme: Scheme, units: list):
+    """Padded per-cell rater arrays: for each (unit, indicator, group) cell the raters sorted by score."""
+    inds, groups = scheme.indicator_ids, scheme.group_ids
+    r = dataset.ratings[["rater", "unit", "indicator", "score"]].merge(
+        dataset.raters[["rater", "group"]], on="rater", how="left")
+    r = r[r["unit"].isin(units) & r["group"].isin(groups) & r["indicator"].isin(inds)]
+    raters = pd.Index(pd.unique(dataset.raters["rater"]))
+    ui = pd.Index(units).get_indexer(r["unit"])
+    ii = pd.Index(inds).get_indexer(r["indicator"])
+    gi = pd.Index(groups).get_indexer(r["group"])
+    ri = raters.get_indexer(r["rater"])
+    cell = (ui * len(inds) + ii) * len(groups) + gi
+    order = np.lexsort((r["score"].to_numpy(float), cell))
+    cell, score, ri = cell[order], r["score"].to_numpy(float)[order], ri[order]
+    n_cells = len(units) * len(inds) * len(groups)
+    sizes = np.bincount(cell, minlength=n_cells)
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    pos = np.arange(cell.size) - start[cell]
+    width = max(1, int(sizes.max(initial=1)))
+    vals = np.zeros((n_cells, width))
+    rix = np.full((n_cells, width), len(raters), dtype=np.intp)  # padding: a rater that is never drawn
+    vals[cell, pos] = score
+    rix[cell, pos] = ri
+    rater_group = pd.Index(groups).get_indexer(dataset.raters.set_index("rater")["group"].reindex(raters))
+    return vals, rix, raters, rater_group
+
+
+def _group_means(counts: np.ndarray, vals: np.ndarray, rix: np.ndarray, trim: int) -> np.ndarray:
+    """Group scores of every cell under rater multiplicities ``counts`` (replicates × raters+1).
+
+    The trimmed mean of the resampled raters drops ``trim`` of the (repeated) highest and lowest
+    scores; with too few draws to trim, the median (the limit of trimming), as the scheme does.
+    """
+    wts = counts[:, rix].astype(float)  # (b, cells, width), raters sorted by score within a cell
+    N = wts.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if trim == 0:
+            return (wts * vals).sum(axis=-1) / N
+        cum = np.cumsum(wts, axis=-1)
+        prev = cum - wts
+        kept = np.clip(np.minimum(cum, (N - trim)[..., None]) - np.maximum(prev, trim), 0.0, None)
+        out = (kept * vals).sum(axis=-1) / (N - 2 * trim)
+        small = (N <= 2 * trim) & (N > 0)
+        if small.any():
+            lo = np.floor((N - 1) / 2)
+            hi = np.floor(N / 2)
+            ilo = np.minimum((cum <= lo[..., None]).sum(axis=-1), vals.shape[-1] - 1)
+            ihi = np.minimum((cum <= hi[..., None]).sum(axis=-1), vals.shape[-1] - 1)
+            v = np.broadcast_to(vals, wts.shape)
+            med = 0.5 * (np.take_along_axis(v, ilo[..., None], -1)[..., 0] + np.take_along_axis(v, ihi[..., None], -1)[..., 0])
+            out = np.where(small, med, out)
+        return np.where(N > 0, out, np.nan)
+
+
+def rater_bootstrap(dataset: Dataset, scheme: Scheme, n: int = 200, seed=0, scale: str = "final",
+                    progress: bool = False) -> ScoreDraws:
+    """Unit × indicator score tables with the raters resampled with replacement within their groups.
+
+    Each replicate draws, in every evaluator group, as many rater ids as the group has (with
+    replacement), recomputes every group's (trimmed) mean score for every unit and indicator from
+    the drawn raters, and combines them as the scheme does: the spread of the replicates is the
+    uncertainty due to *who* scored. Vectorised over replicates in chunks.
+    """
+    n = _check_n(n)
+    c = _cube(dataset, scheme, scale)
+    pres_units = list(c.units[c.presented])
+    vals, rix, raters, rater_group = _bootstrap_design(dataset, scheme, pres_units)
+    shares = scheme.shares.reindex(c.groups).to_numpy(float)
+    weights = scheme.weights.reindex(c.indicators).to_numpy(float)
+    rng = np.random.default_rng(_rng_seed(seed))
+    members = [np.flatnonzero(rater_group == g) for g in range(len(c.groups))]
+    shape = (len(pres_units), len(c.indicators), len(c.groups))
+    per = max(1, int(2e6 // max(1, vals.size)))  # replicates per chunk: a few arrays of ~16 MB
+    out = np.empty((n, len(c.units), len(c.indicators)))
+    starts = range(0, n, per)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="rater bootstrap", unit="chunk")
+    for a in starts:
+        b = min(per, n - a)
+        counts = np.zeros((b, len(raters) + 1), dtype=np.int32)
+        for m in members:
+            if m.size:
+                counts[:, m] = rng.multinomial(m.size, np.full(m.size, 1.0 / m.size), size=b)
+        cube = _group_means(counts, vals, rix, scheme.aggregation.trim).reshape((b,) + shape)
+        cube = _fill_cube(cube, shares, weights)
+        full = np.zeros((b, len(c.units)) + shape[1:])
+        full[:, c.presented] = cube
+        for u, src in c.impute.items():
+            full[:, u] = full[:, src].mean(axis=1)
+        full = c.c_onsite[None, :, None, None] * full + c.offset[None, :, None, None]  # identity on the onsite scale
+        out[a:a + b] = (full * shares).sum(axis=-1) / shares.sum()
+    return ScoreDraws(c.units, pd.Index(c.indicators, name="indicator"), out)
+
+
+# ---------------------------------------------------------------------------
+# Monte Carlo
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    """Rank distributions under random weights (and raters): per-unit statistics and the full frequencies.
+
+    ``units``: unit, group, nominal_rank, mean_rank, median_rank, rank_p05, rank_p95,
+    p_top_k, p_bottom_k (percentiles by the inverted CDF of the integer ranks);
+    ``frequencies``: unit × rank counts (columns 1..largest group); ``tau``: draw, group,
+    tau (Kendall's tau-b against the nominal ranking on the first ``tau_draws`` draws);
+    ``central_weights``: mean normalised weights of the draws in which each unit ranks first.
+    """
+
+    units: pd.DataFrame
+    frequencies: pd.DataFrame
+    tau: pd.DataFrame
+    central_weights: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """Per-unit rank statistics, by group then nominal rank, with the rank interval width."""
+        u = self.units.assign(interval_width=self.units["rank_p95"] - self.units["rank_p05"])
+        return u.sort_values(["group", "nominal_rank", "unit"], kind="mergesort").reset_index(drop=True)
+
+    def tau_summary(self) -> pd.DataFrame:
+        """Distribution of Kendall's tau against the nominal ranking, per group."""
+        return self.tau.groupby("group", sort=False)["tau"].describe(percentiles=[0.05, 0.5, 0.95])
+
+    def acceptability(self) -> pd.DataFrame:
+        """Unit × rank probabilities (the SMAA rank acceptability indices when weights are uniform)."""
+        return self.frequencies / self.settings["n"]
+
+
+def _draw_weights(rng: np.random.Generator, base: np.ndarray, c: int, method: str, spread: float,
+                  concentration: float | None, bounds: np.ndarray | None) -> np.ndarray:
+    """c weight vectors (rows sum to 1) around the normalised base weights."""
+    m = base.size
+    if method == "simplex":  # Dirichlet(1, ..., 1): uniform on the simplex; within bounds by rejection
+        parts, kept, drawn = [], 0, 0
+        while kept < c:
+            g = rng.standard_exponential((max(c, 1024), m))
+            w = g / g.sum(axis=1, keepdims=True)
+            drawn += w.shape[0]
+            if bounds is not None:
+                w = w[((w >= bounds[0]) & (w <= bounds[1])).all(axis=1)]
+            parts.append(w)
+            kept += w.shape[0]
+            if drawn >= 200_000 and kept < 1e-3 * drawn:
+                raise SchemeError("the weight bounds keep less than 0.1 % of the simplex: widen them")
+        return np.vstack(parts)[:c]
+    if spread == 0:
+        return np.broadcast_to(base, (c, m)).copy()
+    if method == "uniform":
+        w = base * rng.uniform(1.0 - spread, 1.0 + spread, size=(c, m))
+    else:
+        pos = base > 0
+        w = np.zeros((c, m))
+        w[:, pos] = rng.standard_gamma(concentration * base[pos], size=(c, int(pos.sum())))
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _concentration(base: np.ndarray, spread: float) -> float:
+    """Dirichlet concentration giving the indicator of average weight a coefficient of variation ``spread``."""
+    p = 1.0 / np.count_nonzero(base)
+    return (1.0 - p) / (p * spread**2) - 1.0
+
+
+def _mc_chunk(job):
+    """One chunk of the Monte Carlo: draws, scores, ranks → frequency counts (and ranks for tau)."""
+    (seedseq, c, base, method, spread, conc, bounds, S, draws, codes, n_groups, width, keep_ranks) = job
+    rng = np.random.default_rng(seedseq)
+    W = _draw_weights(rng, base, c, method, spread, conc, bounds)
+    if spread == 0 and method != "simplex" and draws is None:
+        X = np.broadcast_to(_scores(W[:1], S), (c, S.shape[0]))  # every draw is the nominal weighting
+    elif draws is None:
+        X = W @ S.T  # BLAS: fast; rows may differ from the nominal sums in the last bit, far below the tie resolution
+    else:
+        rb = rng.integers(draws.shape[0], size=c)
+        X = np.einsum("cui,ci->cu", draws[rb], W)
+    Q = np.multiply(X, -_Q)  # negated quantised scores, in place
+    np.rint(Q, out=Q)
+    n = S.shape[0]
+    freq = np.zeros((n, width), dtype=np.int64)
+    first_w = np.zeros((n, W.shape[1]))
+    first_n = np.zeros(n, dtype=np.int64)
+    ranks = np.empty((c, n), dtype=np.int32) if keep_ranks else None
+    for g in range(n_groups):
+        idx = np.flatnonzero(codes == g)
+        ng = idx.size
+        order, pos = _rank_rows(Q if ng == n else Q[:, idx], want="order", negated=True)
+        top = idx[order[:, 0]]
+        if keep_ranks:
+            r = np.empty((c, ng), dtype=np.int32)
+            p = np.arange(1, ng + 1, dtype=np.int32) if pos is None else (pos + 1).astype(np.int32)
+            np.put_along_axis(r, order, np.broadcast_to(p, (c, ng)), axis=1)
+            ranks[:, idx] = r
+        order *= ng  # the flat (unit, rank) cell, in place
+        order += np.arange(ng) if pos is None else pos
+        freq[idx, :ng] += np.bincount(order.ravel(), minlength=ng * ng).reshape(ng, ng)
+        first_n += np.bincount(top, minlength=n)
+        for i in range(W.shape[1]):
+            first_w[:, i] += np.bincount(top, weights=W[:, i], minlength=n)
+    return freq, first_w, first_n, ranks
+
+
+def _one_blas_thread():
+    """BLAS limited to one thread while chunks run in parallel: a small matrix product per chunk
+    gains nothing from BLAS threads, and their start-up and contention cost more than the product."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _quantile_from_freq(freq: np.ndarray, q: float) -> np.ndarray:
+    """Inverted-CDF quantile of the integer ranks from their frequency table (rows = units)."""
+    cum = np.cumsum(freq, axis=1)
+    total = cum[:, -1:]
+    return (cum < q * total).sum(axis=1) + 1  # smallest rank r with F(r) >= q
+
+
+def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "uniform", spread: float = 0.2,
+                seed=0, ranks_within=None, k: int = 3, concentration: float | None = None,
+                bounds: pd.DataFrame | None = None, score_draws: ScoreDraws | None = None,
+                tau_draws: int | None = 20_000, workers: int | None = None, progress: bool = False) -> MonteCarloResult:
+    """Rank distributions of every unit under ``n`` random weight vectors (and rater resamples).
+
+    ``method="uniform"``: each weight multiplied by U(1 − spread, 1 + spread), then renormalised
+    (the COINr convention); ``"dirichlet"``: Dirichlet centred on the base weights with the given
+    ``concentration`` (default: the one giving the average indicator's weight a coefficient of
+    variation ``spread``); ``"simplex"``: uniform on the simplex, optionally within ``bounds``
+    (SMAA; base weights only give the nominal ranking). ``score_draws`` (from
+    :func:`rater_bootstrap`) pairs each weight draw with a random rater replicate.
+
+    Vectorised: draws are processed in chunks of 2,048 (one matrix of scores, one integer sort per
+    row, one ``bincount`` into the unit × rank table), each chunk with its own random stream spawned
+    from ``seed``, so results are identical whatever ``workers`` (threads) is. Only the frequency
+    table is kept; Kendall's tau is computed on the first ``tau_draws`` draws (None = all).
+    """
+    scores = _check_scores(scores)
+    w = _check_weights(weights, scores.columns)
+    n = _check_n(n)
+    k = _check_k(k)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if not np.isfinite(spread) or spread < 0 or (method == "uniform" and spread > 1):
+        raise ValueError(f"spread must be a number in [0, 1] (±100 % at most), got {spread!r}")
+    if method == "dirichlet" and spread > 0 and concentration is None:
+        concentration = _concentration(w, spread)
+        if concentration <= 0:
+            raise ValueError(f"spread {spread} is too large for a Dirichlet centred on the weights; use a smaller one")
+    if concentration is not None and (not np.isfinite(concentration) or concentration <= 0):
+        raise ValueError(f"concentration must be a positive number, got {concentration!r}")
+    if bounds is not None and method != "simplex":
+        raise ValueError(f"bounds apply to method='simplex' (SMAA) only, not {method!r}")
+    b = _check_bounds(bounds, scores.columns) if bounds is not None else None
+    if tau_draws is not None:
+        _check_n(tau_draws, "tau_draws")
+    codes, labels = _groups(ranks_within, scores.index)
+    sizes = np.bincount(codes, minlength=len(labels))
+    width = int(sizes.max())
+    S = scores.to_numpy(float)
+    base = w / w.sum()
+    draws = None
+    if score_draws is not None:
+        if not isinstance(score_draws, ScoreDraws):
+            raise DataError("score_draws must come from rater_bootstrap()")
+        if list(score_draws.units) != list(scores.index) or list(score_draws.indicators) != list(scores.columns):
+            raise DataError("score_draws do not have the units and indicators of the scores table")
+        draws = score_draws.values
+    nominal = _ranks(_scores(base[None, :], S), codes, len(labels))[0]
+
+    n_tau = n if tau_draws is None else min(n, tau_draws)
+    seeds = _rng_seed(seed).spawn(math.ceil(n / CHUNK))
+    jobs = []
+    for ci, ss in enumerate(seeds):
+        c = min(CHUNK, n - ci * CHUNK)
+        jobs.append((ss, c, base, method, float(spread), concentration, b, S, draws, codes, len(labels), width,
+                     ci * CHUNK < n_tau))
+    freq = np.zeros((len(S), width), dtype=np.int64)
+    first_w = np.zeros((len(S), len(base)))
+    first_n = np.zeros(len(S), dtype=np.int64)
+    tau_parts = []
+    workers = workers or min(2, os.cpu_count() or 1)
+    with _one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(_mc_chunk, jobs)
+        if progress:
+            from tqdm.auto import tqdm
+
+            results = tqdm(results, total=len(jobs), desc="Monte Carlo", unit="chunk")
+        for ci, (f, fw, fn, ranks) in enumerate(results):
+            freq += f
+            first_w += fw
+            first_n += fn
+            if ranks is not None:
+                tau_parts.append(ranks[: max(0, n_tau - ci * CHUNK)])
+    # per-unit statistics from the frequency table
+    r = np.arange(1, width + 1)
+    mean_rank = (freq * r).sum(axis=1) / n
+    ng = sizes[codes]
+    top = np.array([freq[u, : min(k, width)].sum() for u in range(len(S))]) / n
+    bottom = np.array([freq[u, max(0, ng[u] - k): ng[u]].sum() for u in range(len(S))]) / n
+    units = pd.DataFrame({
+        "unit": scores.index, "group": np.array(labels, dtype=object)[codes], "nominal_rank": nominal,
+        "mean_rank": mean_rank, "median_rank": _quantile_from_freq(freq, 0.5),
+        "rank_p05": _quantile_from_freq(freq, 0.05), "rank_p95": _quantile_from_freq(freq, 0.95),
+        f"p_top_{k}": top, f"p_bottom_{k}": bottom,
+    })
+    frequencies = pd.DataFrame(freq, index=scores.index, columns=pd.Index(r, name="rank"))
+    # Kendall's tau per group on the first n_tau draws
+    R = np.concatenate(tau_parts) if tau_parts else np.empty((0, len(S)), dtype=np.int32)
+    taus = []
+    for g, lab in enumerate(labels):
+        idx = np.flatnonzero(codes == g)
+        tau = np.concatenate([_kendall_tau_b(R[a:a + 8192][:, idx], nominal[idx]) for a in range(0, len(R), 8192)]
+                             ) if len(R) else np.empty(0)
+        taus.append(pd.DataFrame({"draw": np.arange(len(tau)), "group": lab, "tau": tau}))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cw = first_w / first_n[:, None]
+    central = pd.DataFrame(cw, index=scores.index, columns=scores.columns).assign(p_first=first_n / n)
+    settings = {"n": n, "method": method, "spread": float(spread), "concentration": concentration,
+                "seed": seed if not isinstance(seed, np.random.Generator) else "generator", "k": k,
+                "weights": dict(zip(scores.columns, base)), "raters_resampled": score_draws is not None,
+                "replicates": None if draws is None else int(draws.shape[0]), "tau_draws": n_tau}
+    return MonteCarloResult(units, frequencies, pd.concat(taus, ignore_index=True), central, settings)
+
+
+# ---------------------------------------------------------------------------
+# SMAA rank acceptability and best-case weights
+# ---------------------------------------------------------------------------
+
+
+def bounds_around(weights, rel: float = 0.5) -> pd.DataFrame:
+    """Bounds on the normalised weights: each within ±rel of its base share (clipped to [0, 1])."""
+    w = pd.Series(weights, dtype=float)
+    if not np.isfinite(rel) or rel < 0:
+        raise ValueError(f"rel must be a non-negative number, got {rel!r}")
+    p = w / w.sum()
+    return pd.DataFrame({"lower": (p * (1 - rel)).clip(0, 1), "upper": (p * (1 + rel)).clip(0, 1)})
+
+
+def _check_bounds(bounds: pd.DataFrame, columns: pd.Index) -> np.ndarray:
+    if not isinstance(bounds, pd.DataFrame) or not {"lower", "upper"} <= set(bounds.columns):
+        raise SchemeError("bounds must be a DataFrame with columns lower and upper, indexed by indicator")
+    missing = [c for c in columns if c not in bounds.index]
+    if missing:
+        raise SchemeError(f"bounds have no row for indicator(s) {missing}")
+    b = bounds.reindex(columns)[["lower", "upper"]].to_numpy(float).T
+    if (b < 0).any() or (b > 1).any() or (b[0] > b[1]).any():
+        raise SchemeError("bounds on the normalised weights must satisfy 0 <= lower <= upper <= 1")
+    if b[0].sum() > 1 + 1e-12 or b[1].sum() < 1 - 1e-12:
+        raise SchemeError(f"no weights within the bounds sum to 1 (lower sum {b[0].sum():g}, upper sum {b[1].sum():g})")
+    return b
+
+
+def rank_acceptability(scores: pd.DataFrame, n: int = 10_000, seed=0, bounds: pd.DataFrame | None = None,
+                       ranks_within=None, k: int = 1, workers: int | None = None) -> MonteCarloResult:
+    """SMAA: each unit's probability of each rank when the weights are uniform on the simplex (or within bounds).
+
+    ``result.acceptability()`` is the unit × rank table; ``central_weights`` the mean weights that put each
+    unit first (its central weight vector) and ``p_first`` its first-rank acceptability.
+    """
+    scores = _check_scores(scores)
+    equal = pd.Series(1.0, index=scores.columns)
+    return monte_carlo(scores, equal, n=n, method="simplex", spread=0.0, seed=seed, ranks_within=ranks_within,
+                       k=k, bounds=bounds, workers=workers)
+
+
+def best_case_ranks(scores: pd.DataFrame, bounds: pd.DataFrame | None = None, ranks_within=None) -> pd.DataFrame:
+    """For each unit the best rank any weighting within ``bounds`` gives it, and those weights.
+
+    First a linear programme (``scipy.optimize.linprog``): maximise the margin s with
+    score_u − score_v ≥ s for every competitor v; s ≥ 0 means the unit can be first (ties
+    allowed). Otherwise a mixed-integer programme (``scipy.optimize.milp``) minimises the number
+    of competitors allowed above the unit. Bounds are on the normalised weights (default: the
+    whole simplex).
+    """
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+    scores = _check_scores(scores)
+    cols = scores.columns
+    b = _check_bounds(bounds, cols) if bounds is not None else np.array([np.zeros(len(cols)), np.ones(len(cols))])
+    codes, labels = _groups(ranks_within, scores.index)
+    S = scores.to_numpy(float)
+    m = S.shape[1]
+    rows = []
+    for u in range(len(S)):
+        comp = np.flatnonzero((codes == codes[u]) & (np.arange(len(S)) != u))
+        D = S[u] - S[comp]  # (competitors, m): score_u - score_v = D @ w
+        if comp.size == 0:
+            wbest, best, margin = (b[0] + b[1]) / 2, 1, np.inf
+        else:
+            # LP: max s  s.t.  D w >= s, sum w = 1, bounds
+            c = np.zeros(m + 1)
+            c[-1] = -1.0
+            A_ub = np.hstack([-D, np.ones((comp.size, 1))])
+            res = linprog(c, A_ub=A_ub, b_ub=np.zeros(comp.size), A_eq=np.r_[np.ones(m), 0.0][None, :], b_eq=[1.0],
+                          bounds=list(zip(b[0], b[1])) + [(None, None)], method="highs")
+            if res.status != 0:
+                raise SchemeError(f"no weights within the bounds: {res.message}")
+            margin = -res.fun
+            if margin >= -1e-12:
+                wbest, best = res.x[:m], 1
+            else:
+                # MILP: min sum z  s.t.  D w + M z >= 0, sum w = 1, bounds, z binary
+                M = np.abs(D).max() * 2 + 1.0
+                nv = m + comp.size
+                cons = [LinearConstraint(np.hstack([D, M * np.eye(comp.size)]), 0.0, np.inf),
+                        LinearConstraint(np.r_[np.ones(m), np.zeros(comp.size)][None, :], 1.0, 1.0)]
+                integrality = np.r_[np.zeros(m), np.ones(comp.size)]
+                lb = np.r_[b[0], np.zeros(comp.size)]
+                ub = np.r_[b[1], np.ones(comp.size)]
+                sol = milp(np.r_[np.zeros(m), np.ones(comp.size)], constraints=cons, integrality=integrality,
+                           bounds=Bounds(lb, ub), options={"mip_rel_gap": 0.0})
+                if sol.x is None:
+                    raise SchemeError(f"no weights within the bounds: {sol.message}")
+                wbest = sol.x[:m]
+                best = 1 + int(round(sol.fun))
+        wbest = np.clip(wbest, 0, None)
+        wbest = wbest / wbest.sum()
+        rows.append({"unit": scores.index[u], "group": labels[codes[u]], "best_rank": best,
+                     "can_be_first": best == 1, "margin": margin if np.isfinite(margin) else np.nan,
+                     **{f"w_{c}": v for c, v in zip(cols, wbest)}})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# Sobol indices
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SobolResult:
+    """First-order (S1) and total-order (ST) Sobol indices: long table output × input.
+
+    ``output`` is a unit id or ``"mean_abs_shift"`` (mean absolute rank change over units);
+    ``input`` an indicator (its weight) or ``"share:<group>"``. S1/ST are NaN for an output that
+    never varies (a rank that no weighting moves).
+    """
+
+    indices: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """Per input: indices on the mean absolute rank shift, and ST averaged over the units whose rank varies."""
+        shift = self.indices[self.indices["output"] == SHIFT].set_index("input")[["S1", "ST"]]
+        per_unit = self.indices[self.indices["output"] != SHIFT].groupby("input", sort=False)["ST"].mean()
+        out = shift.assign(mean_ST_over_units=per_unit.reindex(shift.index))
+        return out.sort_values("ST", ascending=False)
+
+
+def saltelli_sample(D: int, N: int, seed=0) -> np.ndarray:
+    """The Saltelli sampling matrix of SALib (``calc_second_order=False``), built without a Python loop.
+
+    Rows come in blocks of D + 2 per base point: A, then A with column j taken from B (j = 1..D),
+    then B, where [A | B] is a scrambled Sobol' sequence of dimension 2D, in [0, 1).
+    """
+    from scipy.stats import qmc
+
+    base = qmc.Sobol(d=2 * D, scramble=True, seed=seed).random(N)
+    A, B = base[:, :D], base[:, D:]
+    out = np.repeat(A[:, None, :], D + 2, axis=1)
+    j = np.arange(D)
+    out[:, 1 + j, j] = B[:, j]
+    out[:, D + 1, :] = B
+    return out.reshape(-1, D)
+
+
+def sobol_estimates(Y: np.ndarray, D: int) -> tuple[np.ndarray, np.ndarray]:
+    """S1 (Saltelli 2010) and ST (Jansen 1999) of each column of Y, evaluated on :func:`saltelli_sample`.
+
+    Returns arrays (D, outputs); the same formulas as ``SALib.analyze.sobol`` (which first standardises
+    each output), vectorised over outputs.
+    """
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    sd = Y.std(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Y = np.where(sd > 0, (Y - Y.mean(axis=0)) / sd, 0.0)
+    step = D + 2
+    A, B = Y[0::step], Y[step - 1::step]
+    AB = np.stack([Y[j + 1::step] for j in range(D)])  # (D, N, outputs)
+    var = np.var(np.concatenate([A, B]), axis=0)
+    ok = var > np.finfo(float).eps
+    with np.errstate(invalid="ignore", divide="ignore"):
+        S1 = np.where(ok, np.mean(B * (AB - A), axis=1) / var, np.nan)
+        ST = np.where(ok, 0.5 * np.mean((A - AB) ** 2, axis=1) / var, np.nan)
+    return S1, ST
+
+
+def _share_tables(cube: pd.DataFrame, shares: pd.Series, group: str, units: pd.Index | None = None):
+    """From a long (unit, indicator, group, score) table: the group's own table and the rest's, shares rescaled."""
+    if not isinstance(cube, pd.DataFrame) or not {"unit", "indicator", "group", "score"} <= set(cube.columns):
+        raise DataError("the group table must be long with columns unit, indicator, group, score (see score_cube)")
+    wide = cube.pivot_table(index=["unit", "indicator"], columns="group", values="score", aggfunc="first", sort=False)
+    s = _check_shares(shares, wide.columns, group)
+    own = wide[group].unstack("indicator")
+    rest_s = s.drop(group)
+    if rest_s.sum() <= 0:
+        raise SchemeError(f"cannot rescale: every group other than {group!r} has share 0")
+    rest = (wide[rest_s.index] * rest_s).sum(axis=1).div(rest_s.sum()).unstack("indicator")
+    if units is not None:
+        own, rest = own.reindex(units), rest.reindex(units)
+    cols = pd.unique(cube["indicator"])
+    return own[cols], rest[cols]
+
+
+def _check_shares(shares, groups, group: str) -> pd.Series:
+    if not isinstance(shares, pd.Series):
+        raise SchemeError("shares must be a Series indexed by evaluator group")
+    if group not in shares.index:
+        raise SchemeError(f"unknown evaluator group {group!r}; known: {', '.join(map(str, shares.index))}")
+    missing = [g for g in groups if g not in shares.index]
+    extra = [g for g in shares.index if g not in set(groups)]
+    if missing or extra:
+        raise SchemeError(f"shares do not match the groups of the table: missing {missing}, unknown {extra}")
+    s = shares.astype(float)
+    bad = s[(s < 0) | (s > 1) | ~np.isfinite(s)]
+    if len(bad):
+        raise SchemeError(f"share of {bad.index[0]!r} must lie in [0, 1], got {bad.iloc[0]}")
+    if s.sum() <= 0:
+        raise SchemeError("all shares are zero; at least one must be positive")
+    return s / s.sum()
+
+
+def _check_range(share_range, what="share_range") -> tuple[float, float]:
+    try:
+        lo, hi = (float(x) for x in share_range)
+    except (TypeError, ValueError):
+        raise SchemeError(f"{what} must be a pair (low, high), got {share_range!r}") from None
+    if not (0.0 <= lo < hi <= 1.0):
+        raise SchemeError(f"{what} must satisfy 0 <= low < high <= 1, got {share_range!r}")
+    return lo, hi
+
+
+def sobol_indices(scores: pd.DataFrame | None, weights, n: int = 1024, spread: float = 0.2, seed=0,
+                  ranks_within=None, cube: pd.DataFrame | None = None, shares: pd.Series | None = None,
+                  group: str | None = None, share_range: tuple[float, float] = (0.0, 0.6)) -> SobolResult:
+    """Sobol indices of each weight (uniform ±spread, renormalised) and optionally one group's share.
+
+    Outputs: every unit's rank and the mean absolute rank shift from the nominal ranking. With
+    ``group``, ``cube`` (the long table of :func:`score_cube`) and ``shares``, the group's share is
+    an extra input, uniform on ``share_range`` (the other groups rescaled), and the unit × indicator
+    scores are rebuilt from the cube (``scores`` may then be None; if given, only its units are used). ``n`` base points
+    (rounded up to a power of two) give n·(D + 2) model runs on SALib's Saltelli design.
+    """
+    n = _check_n(n)
+    n = 1 << (n - 1).bit_length()
+    if not np.isfinite(spread) or not 0 < spread <= 1:
+        raise ValueError(f"spread must be a number in (0, 1], got {spread!r}")
+    if group is not None:
+        if cube is None or shares is None:
+            raise DataError("a group share as input needs cube= (score_cube) and shares=")
+        lo, hi = _check_range(share_range)
+        units = scores.index if scores is not None else pd.Index(pd.unique(cube["unit"]), name="unit")
+        own, rest = _share_tables(cube, shares, group, units)
+        s_norm = _check_shares(shares, shares.index, group)
+        scores = own * s_norm[group] + rest * (1 - s_norm[group])
+        own, rest = _check_scores(own, "group table"), _check_scores(rest, "group table")
+    scores = _check_scores(scores)
+    w = _check_weights(weights, scores.columns)
+    codes, labels = _groups(ranks_within, scores.index)
+    base = w / w.sum()
+    m = len(base)
+    D = m + (group is not None)
+    X = saltelli_sample(D, n, seed=seed if not isinstance(seed, np.random.Generator) else seed.integers(2**32))
+    S = scores.to_numpy(float)
+    nominal = _ranks(_scores(base[None, :], S), codes, len(labels))[0]
+    Y = np.empty((X.shape[0], len(S) + 1))
+    for a in range(0, X.shape[0], CHUNK):
+        x = X[a:a + CHUNK]
+        W = base * (1.0 - spread + 2.0 * spread * x[:, :m])
+        W /= W.sum(axis=1, keepdims=True)
+        if group is None:
+            Xs = _scores(W, S)
+        else:
+            t = (lo + (hi - lo) * x[:, m])[:, None]
+            Xs = t * _scores(W, own.to_numpy(float)) + (1 - t) * _scores(W, rest.to_numpy(float))
+        R = _ranks(Xs, codes, len(labels))
+        Y[a:a + CHUNK, :-1] = R
+        Y[a:a + CHUNK, -1] = np.abs(R - nominal).mean(axis=1)
+    S1, ST = sobol_estimates(Y, D)
+    inputs = list(scores.columns) + ([f"share:{group}"] if group is not None else [])
+    outputs = list(scores.index) + [SHIFT]
+    idx = pd.DataFrame({"output": np.tile(np.array(outputs, dtype=object), D),
+                        "input": np.repeat(np.array(inputs, dtype=object), len(outputs)),
+                        "S1": S1.ravel(), "ST": ST.ravel()})
+    return SobolResult(idx, {"n": n, "runs": int(X.shape[0]), "spread": spread, "seed": seed,
+                             "group": group, "share_range": tuple(share_range) if group else None})
+
+
+# ---------------------------------------------------------------------------
+# exact analysis along one linear path
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Path:
+    """Scores linear in a parameter t on [t_lo, t_hi]: score(t) = a + (b − a)·(t − t0)/(t1 − t0)."""
+
+    a: np.ndarray  # scores at t = p0
+    b: np.ndarray  # scores at t = p1
+    p0: float
+    p1: float
+    t_lo: float
+    t_hi: float
+    codes: np.ndarray
+    n_groups: int
+
+    def at(self, t: np.ndarray) -> np.ndarray:
+        tau = (np.asarray(t, dtype=float) - self.p0) / (self.p1 - self.p0)
+        return self.a + np.multiply.outer(tau, self.b - self.a)
+
+    def crossings(self) -> pd.DataFrame:
+        """Every pair of units of a group whose scores become equal at a t inside the range (each pair once)."""
+        out = []
+        for g in range(self.n_groups):
+            idx = np.flatnonzero(self.codes == g)
+            i, j = np.triu_indices(idx.size, 1)
+            u, v = idx[i], idx[j]
+            d0 = self.a[u] - self.a[v]
+            d1 = self.b[u] - self.b[v]
+            slope = d1 - d0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                tau = np.where(slope != 0, d0 / -slope, np.nan)
+            t = self.p0 + tau * (self.p1 - self.p0)
+            same = (np.abs(d0) < 0.5 / _Q) & (np.abs(d1) < 0.5 / _Q)  # identical lines: always tied, no event
+            ok = np.isfinite(t) & (t >= self.t_lo) & (t <= self.t_hi) & ~same
+            out.append(pd.DataFrame({"t": t[ok], "u": u[ok], "v": v[ok], "group": g}))
+        return pd.concat(out, ignore_index=True)
+
+    def ranks(self, t: np.ndarray) -> np.ndarray:
+        return _ranks(self.at(t), self.codes, self.n_groups)
+
+
+def _event_grid(events: Iterable[float], t_lo: float, t_hi: float, t0: float | None = None):
+    """Sorted distinct event points (with the range ends and t0) and the midpoints between them.
+
+    Returns (points, is_event, index of t0 or None).
+    """
+    tol = 1e-12 * max(1.0, abs(t_hi))
+    exact = [t_lo, t_hi] + ([t0] if t0 is not None else [])
+    ev = np.asarray(list(events), dtype=float)
+    for x in exact:  # a crossing within rounding of the nominal value or a range end is that value
+        ev = np.where(np.abs(ev - x) <= tol, x, ev)
+    ev = np.unique(np.r_[ev, exact])
+    keep = np.r_[True, np.diff(ev) > tol]
+    ev = ev[keep]
+    pts = np.empty(2 * ev.size - 1)
+    pts[0::2] = ev
+    pts[1::2] = (ev[:-1] + ev[1:]) / 2
+    is_event = np.zeros(pts.size, dtype=bool)
+    is_event[0::2] = True
+    p0 = None if t0 is None else int(2 * np.argmin(np.abs(ev - t0)))
+    return pts, is_event, p0
+
+
+def _run_bounds(ok: np.ndarray, p0: int, pts: np.ndarray, is_event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each column of ``ok`` (points × items) the ends of the run of True containing point p0.
+
+    Each end is an event point: the one where the state changes (at the point, or just beyond it).
+    """
+    fail = ~ok
+    lo = np.full(ok.shape[1], pts[0])
+    hi = np.full(ok.shape[1], pts[-1])
+    if p0 > 0:
+        left = fail[:p0][::-1]
+        has = left.any(axis=0)
+        f = p0 - 1 - left.argmax(axis=0)
+        lo = np.where(has, np.where(is_event[f], pts[f], pts[np.minimum(f + 1, pts.size - 1)]), lo)
+    if p0 < pts.size - 1:
+        right = fail[p0 + 1:]
+        has = right.any(axis=0)
+        f = p0 + 1 + right.argmax(axis=0)
+        hi = np.where(has, np.where(is_event[f], pts[f], pts[np.maximum(f - 1, 0)]), hi)
+    return lo, hi
+
+
+def _band_edges(bands) -> np.ndarray:
+    return np.array(sorted({float(b.lower) for b in bands} - {min(float(b.lower) for b in bands)}))
+
+
+def _band_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Band of each score (0 = lowest), lower <= score < upper, at the tie resolution."""
+    return np.searchsorted(_quantise(edges), _quantise(x), side="right")
+
+
+@dataclass(frozen=True)
+class StabilityResult:
+    """Exact weight-stability intervals, one indicator weight at a time (the others rescaled proportionally).
+
+    ``units``: indicator, unit, group, weight (nominal), rank, rank_lo, rank_hi (the unit keeps its
+    rank for every weight strictly between them), grade, band_lo, band_hi (it stays in its grade
+    band); ``top_k``: indicator, group, weight, k, lo, hi (the top-k set is unchanged strictly
+    between); ``swaps``: indicator, group, unit_above, unit_below, weight_at_swap (where each pair
+    adjacent in the nominal ranking swaps; NaN if never within [0, total]). Weights are in the
+    units of the input weights, total = their sum.
+    """
+
+    units: pd.DataFrame
+    top_k: pd.DataFrame
+    swaps: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """Per indicator and group: the nominal weight, the top-k interval, and how many units keep their rank
+        within ±10 % of the weight."""
+        u = self.units
+        w = u["weight"]
+        keep = (u["rank_lo"] <= w * 0.9) & (u["rank_hi"] >= w * 1.1)
+        k = u.assign(keeps_rank_10pct=keep).groupby(["indicator", "group"], sort=False).agg(
+            units=("unit", "size"), keeps_rank_10pct=("keeps_rank_10pct", "sum"))
+        t = self.top_k.set_index(["indicator", "group"])[["weight", "k", "lo", "hi"]]
+        return t.join(k).reset_index()
+
+
+def _path_for_weight(S: np.ndarray, w: np.ndarray, j: int, codes, n_groups) -> _Path:
+    total = w.sum()
+    a = S @ _moved(w, j, 0.0) / total
+    b = S @ _moved(w, j, total) / total
+    return _Path(a, b, 0.0, total, 0.0, total, codes, n_groups)
+
+
+def _analyse_path(path: _Path, t0: float, k: int, edges: np.ndarray | None):
+    """Rank, top-k and band intervals around t0 along an exact linear path."""
+    cr = path.crossings()
+    pts, is_event, p0 = _event_grid(cr["t"], path.t_lo, path.t_hi, t0)
+    R = np.concatenate([path.ranks(pts[a:a + 2048]) for a in range(0, pts.size, 2048)])
+    rank_lo, rank_hi = _run_bounds(R == R[p0], p0, pts, is_event)
+    member = R <= k
+    same_set = np.stack([(member[:, path.codes == g] == member[p0, path.codes == g]).all(axis=1)
+                         for g in range(path.n_groups)], axis=1)
+    top_lo, top_hi = _run_bounds(same_set, p0, pts, is_event)
+    band = band_lo = band_hi = None
+    if edges is not None and edges.size:
+        d = path.b - path.a
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tb = path.p0 + (edges[None, :] - path.a[:, None]) / d[:, None] * (path.p1 - path.p0)
+        tb = tb[np.isfinite(tb) & (tb >= path.t_lo) & (tb <= path.t_hi)]
+        bp, bev, bp0 = _event_grid(tb, path.t_lo, path.t_hi, t0)
+        B = _band_index(path.at(bp), edges)
+        band = B[bp0]
+        band_lo, band_hi = _run_bounds(B == band, bp0, bp, bev)
+    return cr, R[p0], rank_lo, rank_hi, top_lo, top_hi, band, band_lo, band_hi
+
+
+def stability_intervals(scores: pd.DataFrame, weights, k: int = 3, bands: Sequence | None = None,
+                        ranks_within=None, indicators: Sequence[str] | None = None) -> StabilityResult:
+    """Exact intervals of each indicator weight over which ranks, the top-k set and grade bands do not change.
+
+    With one weight set to t and the others rescaled proportionally to keep the total, every score
+    is linear in t; two units swap only where their lines cross, so all crossing points are
+    computed in closed form and the ranks are evaluated at every crossing and between them — the
+    answers are exact, not sampled. ``bands``: the scheme's bands (``scheme.bands``) for the grade
+    intervals (scores must then be on the final 0–100 scale).
+    """
+    scores = _check_scores(scores)
+    w = _check_weights(weights, scores.columns)
+    k = _check_k(k)
+    codes, labels = _groups(ranks_within, scores.index)
+    S = scores.to_numpy(float)
+    edges = _band_edges(bands) if bands is not None else None
+    grades = None
+    if bands is not None:
+        asc = sorted(bands, key=lambda b: b.lower)
+        grades = np.array([b.grade for b in asc], dtype=object)
+    inds = list(scores.columns) if indicators is None else list(indicators)
+    unit_rows, top_rows, swap_rows = [], [], []
+    lab = np.array(labels, dtype=object)
+    for ind in inds:
+        if ind not in scores.columns:
+            raise SchemeError(f"unknown indicator {ind!r}; known: {', '.join(map(str, scores.columns))}")
+        j = list(scores.columns).index(ind)
+        if w.sum() - w[j] <= 0:
+            continue
+        path = _path_for_weight(S, w, j, codes, len(labels))
+        cr, rank, rlo, rhi, tlo, thi, band, blo, bhi = _analyse_path(path, w[j], k, edges)
+        df = pd.DataFrame({"indicator": ind, "unit": scores.index, "group": lab[codes], "weight": w[j],
+                           "rank": rank, "rank_lo": rlo, "rank_hi": rhi})
+        if band is not None:
+            df["grade"] = grades[band]
+            df["band_lo"], df["band_hi"] = blo, bhi
+        unit_rows.append(df)
+        top_rows.append(pd.DataFrame({"indicator": ind, "group": labels, "weight": w[j], "k": k, "lo": tlo, "hi": thi}))
+        swap_rows.append(_adjacent_swaps(path, rank, cr, scores.index, lab).assign(indicator=ind))
+    swaps = pd.concat(swap_rows, ignore_index=True) if swap_rows else pd.DataFrame()
+    if len(swaps):
+        swaps = swaps.rename(columns={"t": "weight_at_swap"})[
+            ["indicator", "group", "unit_above", "unit_below", "weight_at_swap"]]
+    return StabilityResult(pd.concat(unit_rows, ignore_index=True), pd.concat(top_rows, ignore_index=True), swaps,
+                           {"k": k, "total": float(w.sum()), "weights": dict(zip(scores.columns, w))})
+
+
+def _adjacent_swaps(path: _Path, rank: np.ndarray, cr: pd.DataFrame, units: pd.Index, lab: np.ndarray) -> pd.DataFrame:
+    """For each pair adjacent in the nominal order of a group: where (if anywhere) their scores cross."""
+    rows = []
+    where = {(min(u, v), max(u, v)): t for t, u, v in zip(cr["t"], cr["u"], cr["v"])}
+    for g in range(path.n_groups):
+        idx = np.flatnonzero(path.codes == g)
+        order = idx[np.lexsort((idx, rank[idx]))]
+        for up, down in zip(order[:-1], order[1:]):
+            rows.append({"group": lab[g] if g < len(lab) else g, "unit_above": units[up], "unit_below": units[down],
+                         "t": where.get((min(up, down), max(up, down)), np.nan)})
+    return pd.DataFrame(rows, columns=["group", "unit_above", "unit_below", "t"])
+
+
+@dataclass(frozen=True)
+class ShareBreakpoints:
+    """Exact breakpoints of the ranking as one evaluator group's share moves (the other groups rescaled).
+
+    ``swaps``: share, group, unit_up, unit_down (the two units whose order flips there: unit_up
+    overtakes as the share rises), rank changes and whether the top-k set changes there;
+    ``segments``: share_lo, share_hi, unit, group, rank (ranks are constant strictly inside each
+    segment); ``breakpoints``: share, n_swaps, top_k_changes.
+    """
+
+    swaps: pd.DataFrame
+    segments: pd.DataFrame
+    breakpoints: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        return self.breakpoints
+
+    def ranks_at(self, share: float) -> pd.Series:
+        """Ranks at a share value (inside a segment), from the exact segments."""
+        s = self.segments
+        sub = s[(s["share_lo"] <= share) & (s["share_hi"] >= share)].drop_duplicates("unit")
+        return sub.set_index("unit")["rank"]
+
+
+def share_breakpoints(group_scores: pd.DataFrame, shares: pd.Series, group: str, k: int = 3,
+                      share_range: tuple[float, float] = (0.0, 1.0), ranks_within=None) -> ShareBreakpoints:
+    """Every value of one group's share at which a rank or the top-k set changes, and which units swap there.
+
+    ``group_scores``: unit × evaluator-group table (:func:`unit_group_scores`); ``shares``: the
+    groups' shares. The group's share is set to s and the others rescaled proportionally to sum to
+    1 − s, so every unit's score is linear in s: the breakpoints are the crossing points, exact.
+    """
+    group_scores = _check_scores(group_scores, "group scores")
+    s = _check_shares(shares, group_scores.columns, group)
+    k = _check_k(k)
+    lo, hi = _check_range(share_range)
+    rest = s.drop(group)
+    if rest.sum() <= 0:
+        raise SchemeError(f"cannot rescale: every group other than {group!r} has share 0")
+    codes, labels = _groups(ranks_within, group_scores.index)
+    G = group_scores[s.index].to_numpy(float)
+    own = G[:, list(s.index).index(group)]
+    other = G[:, [list(s.index).index(g) for g in rest.index]] @ (rest / rest.sum()).to_numpy()
+    path = _Path(other, own, 0.0, 1.0, lo, hi, codes, len(labels))
+    cr = path.crossings()
+    pts, is_event, _ = _event_grid(cr["t"], lo, hi)
+    R = path.ranks(pts)
+    lab = np.array(labels, dtype=object)
+    units = group_scores.index
+    # segments between consecutive events: ranks at the midpoints
+    mids = np.flatnonzero(~is_event)
+    seg = pd.DataFrame({
+        "share_lo": np.repeat(pts[mids - 1], len(units)), "share_hi": np.repeat(pts[mids + 1], len(units)),
+        "unit": np.tile(units.to_numpy(), mids.size), "group": np.tile(lab[codes], mids.size),
+        "rank": R[mids].ravel()})
+    # swaps: crossings where the two units' order flips between the neighbouring segments
+    ev_pos = {float(p): i for i, p in enumerate(pts) if is_event[i]}
+    rows = []
+    for t, u, v in zip(cr["t"], cr["u"], cr["v"]):
+        i = ev_pos.get(float(t))
+        if i is None:
+            i = int(np.argmin(np.where(is_event, np.abs(pts - t), np.inf)))
+        left, right = (i - 1 if i > 0 else None), (i + 1 if i < pts.size - 1 else None)
+        if left is None or right is None:
+            continue  # a crossing at the end of the range: no change inside it
+        rl, rr = R[left], R[right]
+        if (rl[u] < rl[v]) == (rr[u] < rr[v]) and rl[u] != rl[v] and rr[u] != rr[v]:
+            continue
+        up, down = (u, v) if rr[u] < rr[v] else (v, u)
+        g = codes[u]
+        m = codes == g
+        topk = bool(((rl[m] <= k) != (rr[m] <= k)).any())
+        rows.append({"share": pts[i], "group": lab[g], "unit_up": units[up], "unit_down": units[down],
+                     "rank_up_before": rl[up], "rank_up_after": rr[up], "rank_down_before": rl[down],
+                     "rank_down_after": rr[down], "top_k_changes": topk})
+    swaps = pd.DataFrame(rows, columns=["share", "group", "unit_up", "unit_down", "rank_up_before", "rank_up_after",
+                                        "rank_down_before", "rank_down_after", "top_k_changes"])
+    swaps = swaps.sort_values(["share", "group", "rank_up_after"], kind="mergesort").reset_index(drop=True)
+    bp = swaps.groupby("share", sort=True).agg(n_swaps=("unit_up", "size"), top_k_changes=("top_k_changes", "any"))
+    return ShareBreakpoints(swaps, seg, bp.reset_index(), {"group": group, "k": k, "share_range": (lo, hi),
+                                                          "nominal_share": float(s[group])})
+
+
+def share_path(group_scores: pd.DataFrame, shares: pd.Series, group: str, values, ranks_within=None) -> pd.DataFrame:
+    """Ranks of every unit at the given share values of one group (long: share, unit, group, score, rank)."""
+    group_scores = _check_scores(group_scores, "group scores")
+    s = _check_shares(shares, group_scores.columns, group)
+    vals = np.atleast_1d(np.asarray(values, dtype=float))
+    if ((vals < 0) | (vals > 1)).any():
+        raise SchemeError(f"share of {group!r} must lie in [0, 1], got {vals[(vals < 0) | (vals > 1)][0]}")
+    codes, labels = _groups(ranks_within, group_scores.index)
+    rest = s.drop(group)
+    G = group_scores[s.index].to_numpy(float)
+    own = G[:, list(s.index).index(group)]
+    other = G[:, [list(s.index).index(g) for g in rest.index]] @ (rest / rest.sum()).to_numpy()
+    X = other + np.multiply.outer(vals, own - other)
+    R = _ranks(X, codes, len(labels))
+    n = len(group_scores)
+    return pd.DataFrame({"share": np.repeat(vals, n), "unit": np.tile(group_scores.index.to_numpy(), vals.size),
+                         "group": np.tile(np.array(labels, dtype=object)[codes], vals.size),
+                         "score": X.ravel(), "rank": R.ravel()})

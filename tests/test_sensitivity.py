@@ -1,0 +1,609 @@
+"""Sensitivity: exact stability intervals and share breakpoints against brute-force scans, Monte Carlo
+properties (zero spread, seeds, scale invariance), Sobol indices against SALib and the Ishigami
+known answer, the rater bootstrap against the bootstrap variance of a mean, best-case ranks against
+a grid search, and every error for bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from conftest import DEMO_DIR, make_scheme
+from perflab import scoring
+from perflab import sensitivity as sv
+from perflab.io import dataset_from_tables, load_dataset
+
+PROP = settings(max_examples=30, deadline=None)
+
+
+# ---------------------------------------------------------------------------
+# helpers and strategies
+# ---------------------------------------------------------------------------
+
+
+@st.composite
+def score_tables(draw, min_units=3, max_units=7, max_ind=4, lo=0, hi=20, groups=False):
+    """Small integer unit × indicator tables (ties and exact crossings are common), weights, groups."""
+    n = draw(st.integers(min_units, max_units))
+    m = draw(st.integers(2, max_ind))
+    vals = draw(st.lists(st.integers(lo, hi), min_size=n * m, max_size=n * m))
+    units = [f"U{i}" for i in range(n)]
+    scores = pd.DataFrame(np.array(vals, float).reshape(n, m), index=pd.Index(units, name="unit"),
+                          columns=[f"i{j}" for j in range(m)])
+    w = pd.Series(draw(st.lists(st.integers(1, 10), min_size=m, max_size=m)), index=scores.columns, dtype=float)
+    kinds = None
+    if groups:
+        kinds = pd.Series(draw(st.lists(st.sampled_from(["district", "department"]), min_size=n, max_size=n)),
+                          index=scores.index)
+    return scores, w, kinds
+
+
+def ranks_at_weight(scores, w, j, t, kinds=None):
+    """Brute force: ranks (scoring.rank_desc) with weight j set to t and the others rescaled."""
+    w = w.to_numpy(float)
+    total = w.sum()
+    ww = w * (total - t) / (total - w[j])
+    ww[j] = t
+    s = pd.Series(scores.to_numpy(float) @ (ww / total), index=scores.index)
+    return scoring.rank_desc(s, kinds).astype(int).to_numpy()
+
+
+def weights_at(w, j, grid):
+    """Brute force: the normalised weight vectors with weight j set to each value of grid."""
+    w = w.to_numpy(float)
+    total = w.sum()
+    W = np.outer(total - grid, w / (total - w[j]))
+    W[:, j] = grid
+    return W / total
+
+
+def scan_ranks(X, kinds=None):
+    """Ranks of every row of scores X (points × units) by scipy's rankdata at 9 decimals, within kinds."""
+    X = -np.round(X, 9)
+    R = np.empty(X.shape, dtype=int)
+    labels = np.zeros(X.shape[1]) if kinds is None else kinds.to_numpy()
+    for lab in pd.unique(labels):
+        m = labels == lab
+        R[:, m] = scipy.stats.rankdata(X[:, m], method="min", axis=1)
+    return R
+
+
+def grade_at_weight(scores, w, j, t, scheme):
+    wv = w.to_numpy(float)
+    total = wv.sum()
+    ww = wv * (total - t) / (total - wv[j])
+    ww[j] = t
+    s = np.round(scores.to_numpy(float) @ (ww / total), 9)
+    return scheme.grade_of(np.clip(s, 0, 100))
+
+
+def ranks_at_share(G, shares, group, t, kinds=None):
+    s = shares.drop(group)
+    s = s / s.sum() * (1 - t)
+    s[group] = t
+    x = pd.Series(G[s.index].to_numpy(float) @ s.to_numpy(), index=G.index)
+    return scoring.rank_desc(x, kinds).astype(int).to_numpy()
+
+
+@pytest.fixture(scope="module")
+def demo(scheme):
+    ds = load_dataset(DEMO_DIR, scheme)
+    S = sv.unit_indicator_scores(ds, scheme)
+    units = scoring.score_units(ds, scheme).set_index("unit")
+    return ds, S, units, units["kind"].reindex(S.index)
+
+
+# ---------------------------------------------------------------------------
+# input tables
+# ---------------------------------------------------------------------------
+
+
+def test_final_scale_tables_give_every_units_final_score_and_rank(scheme, demo):
+    ds, S, units, kind = demo
+    final = units["final"].reindex(S.index)
+    by_indicators = S.to_numpy() @ (scheme.weights / scheme.weights.sum()).to_numpy()
+    np.testing.assert_allclose(by_indicators, final.to_numpy(), atol=1e-9)
+    G = sv.unit_group_scores(ds, scheme)
+    np.testing.assert_allclose(G.to_numpy() @ scheme.shares.reindex(G.columns).to_numpy(), final.to_numpy(), atol=1e-9)
+    # the 17 written-report units are in, imputed as the scheme says
+    assert len(S) == 76 and (~units["presented"]).sum() == 17
+    ranks = sv.rank_vector(pd.Series(by_indicators, index=S.index), kind)
+    assert (ranks == units["rank"].reindex(S.index).astype(int)).all()
+
+
+def test_onsite_scale_is_the_scoring_modules_indicator_table(scheme, demo):
+    ds = demo[0]
+    onsite = sv.unit_indicator_scores(ds, scheme, scale="onsite")
+    expected = scoring.indicator_scores(ds, scheme).reindex(onsite.index)[onsite.columns]
+    np.testing.assert_allclose(onsite.to_numpy(), expected.to_numpy(), atol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# ranking kernels
+# ---------------------------------------------------------------------------
+
+
+@PROP
+@given(st.lists(st.lists(st.integers(0, 6), min_size=5, max_size=5), min_size=1, max_size=20))
+def test_packed_sort_ranks_equal_rankdata_min_with_ties(rows):
+    X = np.array(rows, float) / 3.0  # many exact and float-noisy ties
+    R = sv._ranks(X, np.zeros(5, int), 1)
+    expected = np.array([scoring.rank_desc(pd.Series(x)).astype(int).to_numpy() for x in X])
+    assert (R == expected).all()
+
+
+def test_kendall_tau_b_agrees_with_scipy_with_and_without_ties():
+    rng = np.random.default_rng(4)
+    for n in (3, 16, 60, 140):
+        X = rng.normal(size=(40, n))
+        X[:10, 1] = X[:10, 0]  # ties in some draws
+        R = sv._ranks(X, np.zeros(n, int), 1)
+        for nominal in (sv._ranks(rng.normal(size=(1, n)), np.zeros(n, int), 1)[0],
+                        sv._ranks(np.round(rng.normal(size=(1, n))), np.zeros(n, int), 1)[0]):
+            tau = sv._kendall_tau_b(R, nominal)
+            ref = np.array([scipy.stats.kendalltau(r, nominal).statistic for r in R])
+            np.testing.assert_allclose(tau, ref, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# one at a time
+# ---------------------------------------------------------------------------
+
+
+def test_one_at_a_time_moves_one_weight_and_rescales_the_others(scheme, demo):
+    _, S, _, kind = demo
+    oat = sv.one_at_a_time(S, scheme.weights, delta=5.0, ranks_within=kind)
+    assert set(oat["change"]) == {-5.0, 5.0} and len(oat) == 7 * 2 * 76
+    row = oat[(oat["indicator"] == "key_tasks") & (oat["change"] == 5.0)].set_index("unit")
+    j = list(S.columns).index("key_tasks")
+    expected = ranks_at_weight(S, scheme.weights, j, 30.0, kind)
+    assert (row["rank"].reindex(S.index).to_numpy() == expected).all()
+    assert (row["rank_change"] == row["rank"] - row["nominal_rank"]).all()
+    assert (row["weight"] == 30.0).all()
+
+
+# ---------------------------------------------------------------------------
+# Monte Carlo
+# ---------------------------------------------------------------------------
+
+
+@PROP
+@given(score_tables(groups=True), st.sampled_from(["uniform", "dirichlet"]))
+def test_zero_spread_gives_the_nominal_ranks_with_zero_width_intervals(table, method):
+    scores, w, kinds = table
+    mc = sv.monte_carlo(scores, w, n=300, method=method, spread=0.0, seed=1, ranks_within=kinds, k=2)
+    u = mc.units.set_index("unit")
+    nominal = scoring.rank_desc(pd.Series(scores.to_numpy() @ (w / w.sum()).to_numpy(), index=scores.index),
+                                kinds).astype(int)
+    assert (u["nominal_rank"] == nominal).all()
+    for col in ("median_rank", "rank_p05", "rank_p95"):
+        assert (u[col] == nominal).all()
+    assert (u["mean_rank"] == nominal).all()
+    assert (mc.frequencies.max(axis=1) == 300).all()
+    assert np.allclose(mc.tau["tau"].dropna(), 1.0)
+
+
+@PROP
+@given(score_tables(groups=True), st.floats(0.01, 1000.0))
+def test_ranks_do_not_change_when_all_weights_are_multiplied(table, c):
+    scores, w, kinds = table
+    a = sv.monte_carlo(scores, w, n=500, spread=0.3, seed=3, ranks_within=kinds)
+    b = sv.monte_carlo(scores, w * c, n=500, spread=0.3, seed=3, ranks_within=kinds)
+    assert a.frequencies.equals(b.frequencies)
+    assert (a.units["nominal_rank"] == b.units["nominal_rank"]).all()
+    sa = sv.stability_intervals(scores, w, k=2, ranks_within=kinds)
+    sb = sv.stability_intervals(scores, w * c, k=2, ranks_within=kinds)
+    assert (sa.units["rank"] == sb.units["rank"]).all()
+    np.testing.assert_allclose(sb.units[["rank_lo", "rank_hi"]].to_numpy(), c * sa.units[["rank_lo", "rank_hi"]].to_numpy(),
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_same_seed_same_result_whatever_the_threads(demo, scheme):
+    _, S, _, kind = demo
+    kw = dict(n=5000, method="dirichlet", spread=0.3, ranks_within=kind)
+    a = sv.monte_carlo(S, scheme.weights, seed=11, workers=1, **kw)
+    b = sv.monte_carlo(S, scheme.weights, seed=11, workers=2, **kw)
+    c = sv.monte_carlo(S, scheme.weights, seed=12, **kw)
+    assert a.frequencies.equals(b.frequencies) and a.units.equals(b.units) and a.tau.equals(b.tau)
+    assert not a.frequencies.equals(c.frequencies)
+
+
+def test_frequency_table_and_statistics_match_a_per_draw_pandas_loop(scheme, demo):
+    """The same weight draws ranked one draw at a time with pandas give the same counts and statistics."""
+    _, S, _, kind = demo
+    n, spread = 3000, 0.5
+    mc = sv.monte_carlo(S, scheme.weights, n=n, spread=spread, seed=5, ranks_within=kind, k=3)
+    base = (scheme.weights / scheme.weights.sum()).to_numpy()
+    seeds = sv._rng_seed(5).spawn(int(np.ceil(n / sv.CHUNK)))
+    W = np.vstack([sv._draw_weights(np.random.default_rng(ss), base, min(sv.CHUNK, n - i * sv.CHUNK), "uniform",
+                                    spread, None, None) for i, ss in enumerate(seeds)])
+    assert np.all(W.sum(axis=1).round(12) == 1)
+    ratio = W / base
+    assert ratio.min() >= (1 - spread) / (1 + spread) - 1e-12 and ratio.max() <= (1 + spread) / (1 - spread) + 1e-12
+    ranks = np.array([scoring.rank_desc(pd.Series(S.to_numpy() @ w, index=S.index), kind).astype(int).to_numpy()
+                      for w in W])
+    counts = np.stack([np.bincount(ranks[:, u], minlength=61)[1:] for u in range(len(S))])
+    assert (mc.frequencies.to_numpy() == counts).all()
+    u = mc.units.set_index("unit").reindex(S.index)
+    np.testing.assert_allclose(u["mean_rank"], ranks.mean(axis=0))
+    for col, q in (("rank_p05", 0.05), ("median_rank", 0.5), ("rank_p95", 0.95)):
+        assert (u[col].to_numpy() == np.quantile(ranks, q, axis=0, method="inverted_cdf")).all()
+    assert np.allclose(u["p_top_3"], (ranks <= 3).mean(axis=0))
+    size = kind.map(kind.value_counts()).to_numpy()
+    assert np.allclose(u["p_bottom_3"], (ranks > size - 3).mean(axis=0))
+
+
+def test_dirichlet_draws_are_centred_on_the_base_weights():
+    base = np.array([0.1, 0.25, 0.25, 0.1, 0.1, 0.1, 0.1])
+    rng = np.random.default_rng(0)
+    W = sv._draw_weights(rng, base, 40000, "dirichlet", 0.2, sv._concentration(base, 0.2), None)
+    np.testing.assert_allclose(W.mean(axis=0), base, atol=0.002)
+    # the concentration gives an average-weight indicator (share 1/7) a coefficient of variation of 0.2
+    c = sv._concentration(base, 0.2)
+    p = 1 / 7
+    assert np.sqrt(p * (1 - p) / (c + 1)) / p == pytest.approx(0.2)
+
+
+# ---------------------------------------------------------------------------
+# evaluator resampling
+# ---------------------------------------------------------------------------
+
+
+def test_unit_counts_reproduce_the_scheme_group_scores(scheme, demo):
+    ds = demo[0]
+    c = sv._cube(ds, scheme, "onsite")
+    vals, rix, raters, _ = sv._bootstrap_design(ds, scheme, list(c.units))
+    ones = np.ones((1, len(raters) + 1), dtype=np.int32)
+    ones[:, -1] = 0  # the padding rater is never drawn
+    got = sv._group_means(ones, vals, rix, scheme.aggregation.trim)[0].reshape(c.values.shape)
+    gs = scoring.group_scores(ds, scheme)
+    ui, ii, gi = (pd.Index(x).get_indexer(gs[col]) for x, col in
+                  ((c.units, "unit"), (c.indicators, "indicator"), (c.groups, "group")))
+    np.testing.assert_allclose(got[ui, ii, gi], gs["score"].to_numpy(), atol=1e-9)
+
+
+def test_resampled_trimmed_mean_equals_trimming_the_repeated_sample():
+    rng = np.random.default_rng(2)
+    vals = np.sort(rng.integers(50, 100, size=(1, 9)).astype(float), axis=1)
+    rix = np.arange(9)[None, :]
+    for trim in (0, 1, 2, 4):
+        counts = np.c_[rng.integers(0, 3, size=(200, 9)), np.zeros((200, 1), int)]
+        got = sv._group_means(counts, vals, rix, trim)[:, 0]
+        for b in range(200):
+            x = np.repeat(vals[0], counts[b, :9])
+            if x.size == 0:
+                assert np.isnan(got[b])
+            elif x.size > 2 * trim:
+                assert got[b] == pytest.approx(x[trim:x.size - trim].mean())
+            else:
+                assert got[b] == pytest.approx(np.median(x))
+
+
+def test_rater_bootstrap_variance_is_the_bootstrap_variance_of_a_mean(scheme_dict):
+    """30 raters of one group score two units; with mean aggregation each replicate's on-site score is the
+    mean of the drawn raters' own scores, whose bootstrap variance is known: (1/n)·mean((y − ȳ)²)."""
+    scheme_dict["aggregation"] = {"method": "mean"}
+    scheme_dict["components"] = {"onsite": 1.0, "routine": 0.0, "satisfaction": 0.0}
+    s = make_scheme(scheme_dict)
+    rng = np.random.default_rng(7)
+    n = 30
+    units = pd.DataFrame({"unit": ["D01", "D02"], "kind": "district", "zone": "core", "name_zh": ["东城区", "西城区"],
+                          "name_en": ["Dongcheng", "Xicheng"], "presented": True})
+    raters = pd.DataFrame({"rater": [f"R{i:02d}" for i in range(n)], "group": "grassroots", "home_unit": ""})
+    rows = [{"rater": r, "unit": u, "indicator": i, "score": float(rng.integers(60, 100)), "session": 1, "order": o}
+            for r in raters["rater"] for o, u in enumerate(["D01", "D02"], 1) for i in s.indicator_ids]
+    ds = dataset_from_tables({"units": units, "raters": raters, "ratings": pd.DataFrame(rows)}, s)
+    draws = sv.rater_bootstrap(ds, s, n=4000, seed=1, scale="onsite")
+    w = (s.weights / s.weights.sum()).to_numpy()
+    onsite = draws.values @ w  # (replicates, units)
+    r = pd.DataFrame(rows).pivot_table(index=["unit", "rater"], columns="indicator", values="score")[s.indicator_ids]
+    for k, u in enumerate(["D01", "D02"]):
+        y = r.loc[u].to_numpy() @ w
+        assert onsite[:, k].mean() == pytest.approx(y.mean(), abs=0.05)
+        assert onsite[:, k].var() == pytest.approx(y.var() / n, rel=0.1)
+
+
+def test_monte_carlo_with_rater_resampling_widens_the_intervals(scheme, demo):
+    ds, S, _, kind = demo
+    draws = sv.rater_bootstrap(ds, scheme, n=40, seed=3)
+    assert draws.values.shape == (40, 76, 7)
+    only_raters = sv.monte_carlo(S, scheme.weights, n=4000, spread=0.0, seed=1, ranks_within=kind, score_draws=draws)
+    fixed = sv.monte_carlo(S, scheme.weights, n=4000, spread=0.0, seed=1, ranks_within=kind)
+    width = lambda mc: (mc.units["rank_p95"] - mc.units["rank_p05"]).sum()  # noqa: E731
+    assert width(fixed) == 0 and width(only_raters) > 0
+    # written-report units take the mean of their kind: they move only because others move
+    assert only_raters.settings["raters_resampled"]
+
+
+# ---------------------------------------------------------------------------
+# Sobol indices
+# ---------------------------------------------------------------------------
+
+
+def test_saltelli_sample_is_salibs():
+    from SALib.sample import sobol as salib_sample
+
+    problem = {"num_vars": 4, "names": list("abcd"), "bounds": [[0, 1]] * 4}
+    expected = salib_sample.sample(problem, 64, calc_second_order=False, seed=9)
+    np.testing.assert_array_equal(sv.saltelli_sample(4, 64, seed=9), expected)
+
+
+def test_sobol_estimates_agree_with_salib_on_the_rank_model(scheme, demo):
+    from SALib.analyze import sobol as salib
+
+    _, S, _, kind = demo
+    res = sv.sobol_indices(S, scheme.weights, n=256, spread=0.5, seed=4, ranks_within=kind)
+    # rebuild the model outputs on the same design and hand them to SALib, one output at a time
+    D = 7
+    X = sv.saltelli_sample(D, 256, seed=4)
+    base = (scheme.weights / scheme.weights.sum()).to_numpy()
+    W = base * (0.5 + X)
+    W /= W.sum(axis=1, keepdims=True)
+    codes, labels = sv._groups(kind, S.index)
+    R = sv._ranks(sv._scores(W, S.to_numpy()), codes, len(labels))
+    nominal = sv._ranks(sv._scores(base[None, :], S.to_numpy()), codes, len(labels))[0]
+    problem = {"num_vars": D, "names": list(S.columns), "bounds": [[0, 1]] * D}
+    checked = 0
+    for out, y in [("mean_abs_shift", np.abs(R - nominal).mean(axis=1))] + [(u, R[:, k]) for k, u in enumerate(S.index)]:
+        if np.ptp(np.r_[y[0::D + 2], y[D + 1::D + 2]]) == 0:  # constant on A and B: undefined (SALib says 0)
+            assert res.indices.loc[res.indices["output"] == out, ["S1", "ST"]].isna().all().all()
+            continue
+        ref = salib.analyze(problem, y.astype(float), calc_second_order=False, num_resamples=2, seed=1)
+        got = res.indices[res.indices["output"] == out].set_index("input").reindex(S.columns)
+        np.testing.assert_allclose(got["S1"], ref["S1"], atol=1e-12)
+        np.testing.assert_allclose(got["ST"], ref["ST"], atol=1e-12)
+        checked += 1
+    assert checked >= 10
+
+
+def test_sobol_estimator_recovers_the_ishigami_indices():
+    """Known answer (Ishigami & Homma 1990, a = 7, b = 0.1): S1 = .3139, .4424, 0; ST = .5576, .4424, .2437."""
+    X = sv.saltelli_sample(3, 2**14, seed=1) * 2 * np.pi - np.pi
+    y = np.sin(X[:, 0]) + 7 * np.sin(X[:, 1]) ** 2 + 0.1 * X[:, 2] ** 4 * np.sin(X[:, 0])
+    S1, ST = sv.sobol_estimates(y, 3)
+    np.testing.assert_allclose(S1[:, 0], [0.3139, 0.4424, 0.0], atol=0.02)
+    np.testing.assert_allclose(ST[:, 0], [0.5576, 0.4424, 0.2437], atol=0.02)
+
+
+def test_a_weight_that_cannot_move_any_rank_has_zero_total_index(scheme, demo):
+    ds, S, _, kind = demo
+    cube = sv.score_cube(ds, scheme)
+    cube.loc[cube["indicator"] == "service", "score"] = 75.0  # every unit and group: its weight only rescales the others
+    res = sv.sobol_indices(None, scheme.weights, n=128, spread=0.5, seed=2, ranks_within=kind,
+                           cube=cube, shares=scheme.shares, group="grassroots")
+    service = res.indices[res.indices["input"] == "service"]
+    assert np.nanmax(np.abs(service["ST"])) < 1e-12
+    assert res.summary().index[0] != "service"
+
+
+# ---------------------------------------------------------------------------
+# exact stability intervals
+# ---------------------------------------------------------------------------
+
+
+def _changes_at(f, e, lo_t, hi_t, nominal, delta):
+    """The state leaves `nominal` at e: at e itself or just beyond it (outside the interval)."""
+    out = [f(e)] + [f(x) for x in (e - delta, e + delta) if lo_t <= x <= hi_t]
+    return any(not np.array_equal(o, nominal) for o in out)
+
+
+@PROP
+@given(score_tables(groups=True), st.integers(1, 3))
+def test_stability_interval_endpoints_are_where_a_brute_force_scan_sees_the_change(table, k):
+    scores, w, kinds = table
+    res = sv.stability_intervals(scores, w, k=k, ranks_within=kinds)
+    total = w.sum()
+    grid = np.linspace(0, total, 401)
+    delta = 1e-7 * total
+    for j, ind in enumerate(scores.columns):
+        u = res.units[res.units["indicator"] == ind].set_index("unit").reindex(scores.index)
+        nominal = ranks_at_weight(scores, w, j, w.iloc[j], kinds)
+        assert (u["rank"].to_numpy() == nominal).all()
+        scan = scan_ranks(weights_at(w, j, grid) @ scores.to_numpy(float).T, kinds)
+        for n_u in range(len(scores)):
+            lo, hi = u["rank_lo"].iloc[n_u], u["rank_hi"].iloc[n_u]
+            assert lo <= w.iloc[j] <= hi
+            inside = (grid > lo + 1e-9 * total) & (grid < hi - 1e-9 * total)
+            assert (scan[inside, n_u] == nominal[n_u]).all()  # nothing changes strictly inside
+            f = lambda t: ranks_at_weight(scores, w, j, t, kinds)[n_u]  # noqa: E731
+            for e in (lo, hi):
+                if 0 < e < total:
+                    assert _changes_at(f, e, 0, total, nominal[n_u], delta)
+        # the top-k set, per group
+        top = res.top_k[res.top_k["indicator"] == ind]
+        for _, row in top.iterrows():
+            members = (kinds == row["group"]).to_numpy() if kinds is not None else np.ones(len(scores), bool)
+            f = lambda t: ranks_at_weight(scores, w, j, t, kinds)[members] <= k  # noqa: E731
+            nominal_set = f(w.iloc[j])
+            inside = (grid > row["lo"] + 1e-9 * total) & (grid < row["hi"] - 1e-9 * total)
+            assert all(np.array_equal(s[members] <= k, nominal_set) for s in scan[inside])
+            for e in (row["lo"], row["hi"]):
+                if 0 < e < total:
+                    assert _changes_at(f, e, 0, total, nominal_set, delta)
+
+
+@PROP
+@given(score_tables(lo=55, hi=100))
+def test_grade_band_intervals_are_exact(scheme, table):
+    scores, w, _ = table
+    res = sv.stability_intervals(scores, w, k=1, bands=scheme.bands)
+    total = w.sum()
+    grid = np.linspace(0, total, 301)
+    for j, ind in enumerate(scores.columns):
+        u = res.units[res.units["indicator"] == ind].set_index("unit").reindex(scores.index)
+        nominal = grade_at_weight(scores, w, j, w.iloc[j], scheme)
+        assert (u["grade"].to_numpy() == nominal).all()
+        for n_u in range(len(scores)):
+            lo, hi = u["band_lo"].iloc[n_u], u["band_hi"].iloc[n_u]
+            inside = grid[(grid > lo + 1e-9 * total) & (grid < hi - 1e-9 * total)]
+            assert all(grade_at_weight(scores, w, j, t, scheme)[n_u] == nominal[n_u] for t in inside)
+            f = lambda t: grade_at_weight(scores, w, j, t, scheme)[n_u]  # noqa: E731
+            for e in (lo, hi):
+                if 0 < e < total:
+                    assert _changes_at(f, e, 0, total, nominal[n_u], 1e-7 * total)
+
+
+def test_adjacent_pairs_swap_exactly_where_their_scores_cross(scheme, demo):
+    _, S, _, kind = demo
+    res = sv.stability_intervals(S, scheme.weights, k=3, ranks_within=kind, indicators=["key_tasks"])
+    sw = res.swaps.dropna(subset=["weight_at_swap"])
+    assert len(sw) > 0
+    w = scheme.weights.to_numpy(float)
+    j = list(S.columns).index("key_tasks")
+    for _, r in sw.iterrows():
+        t = r["weight_at_swap"]
+        ww = w * (w.sum() - t) / (w.sum() - w[j])
+        ww[j] = t
+        x = S.loc[[r["unit_above"], r["unit_below"]]].to_numpy() @ ww / w.sum()
+        assert x[0] == pytest.approx(x[1], abs=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# group-share breakpoints
+# ---------------------------------------------------------------------------
+
+
+@st.composite
+def group_tables(draw):
+    scores, _, kinds = draw(score_tables(max_ind=4, groups=True))
+    G = scores.rename(columns=lambda c: c.replace("i", "g"))
+    shares = pd.Series(draw(st.lists(st.integers(1, 10), min_size=G.shape[1], max_size=G.shape[1])),
+                       index=G.columns, dtype=float)
+    return G, shares / shares.sum(), kinds
+
+
+@PROP
+@given(group_tables(), st.sampled_from([(0.0, 1.0), (0.0, 0.6), (0.2, 0.9)]))
+def test_share_breakpoints_are_exactly_where_the_ranks_change(table, rng_):
+    G, shares, kinds = table
+    group = G.columns[0]
+    assume(shares.drop(group).sum() > 0)
+    res = sv.share_breakpoints(G, shares, group, k=2, share_range=rng_, ranks_within=kinds)
+    lo, hi = rng_
+    delta = 1e-7
+    for b in res.breakpoints["share"]:
+        assert lo < b < hi
+        left, right = ranks_at_share(G, shares, group, b - delta, kinds), ranks_at_share(G, shares, group, b + delta, kinds)
+        assert not np.array_equal(left, right)  # a rank changes at every breakpoint
+    # nothing changes strictly between breakpoints: the exact segments hold at every grid point
+    grid = np.linspace(lo, hi, 301)
+    cuts = np.r_[lo, res.breakpoints["share"].to_numpy(), hi]
+    grid = grid[np.min(np.abs(cuts[None, :] - grid[:, None]), axis=1) > 1e-9]
+    rest = shares.drop(group)
+    X = np.outer(1 - grid, G[rest.index].to_numpy(float) @ (rest / rest.sum()).to_numpy()) + np.outer(grid, G[group])
+    scan = scan_ranks(X, kinds)
+    seg = res.segments
+    which = np.searchsorted(cuts, grid) - 1  # the segment of each grid point
+    seg_ranks = seg["rank"].to_numpy().reshape(-1, len(G))  # segments in order, units in table order
+    assert (seg["unit"].to_numpy().reshape(-1, len(G)) == G.index.to_numpy()).all()
+    assert (seg_ranks[which] == scan).all()
+    # the top-k flag: the membership differs on the two sides
+    for _, r in res.swaps.iterrows():
+        m = (kinds == r["group"]).to_numpy()
+        a = ranks_at_share(G, shares, group, r["share"] - delta, kinds)[m] <= 2
+        b = ranks_at_share(G, shares, group, r["share"] + delta, kinds)[m] <= 2
+        assert bool((a != b).any()) == r["top_k_changes"]
+
+
+def test_grassroots_share_breakpoints_on_the_demo_data(scheme, demo):
+    ds, _, _, kind = demo
+    G = sv.unit_group_scores(ds, scheme)
+    res = sv.share_breakpoints(G, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), ranks_within=kind)
+    assert len(res.swaps) > 0 and res.swaps["share"].between(0, 0.6).all()
+    nominal = scoring.score_units(ds, scheme).set_index("unit")["rank"].astype(int)
+    at = res.ranks_at(0.25 + 1e-6)  # the scheme's share (if no breakpoint sits right there)
+    if not np.isclose(res.breakpoints["share"], 0.25, atol=1e-5).any():
+        assert (at.reindex(nominal.index) == nominal).all()
+    # the grid path agrees with the exact segments
+    path = sv.share_path(G, scheme.shares, "grassroots", [0.1, 0.5], ranks_within=kind)
+    assert (path[path["share"] == 0.5].set_index("unit")["rank"] == res.ranks_at(0.5).reindex(G.index)).all() or \
+        np.isclose(res.breakpoints["share"], 0.5, atol=1e-9).any()
+
+
+# ---------------------------------------------------------------------------
+# rank acceptability and best-case weights
+# ---------------------------------------------------------------------------
+
+
+def _simplex_grid(m, steps):
+    pts = [np.array(c) for c in np.ndindex(*(steps + 1,) * (m - 1)) if sum(c) <= steps]
+    return np.array([np.r_[p, steps - p.sum()] for p in pts]) / steps
+
+
+@settings(max_examples=20, deadline=None)
+@given(score_tables(max_units=6, max_ind=3), st.sampled_from([None, 0.6]))
+def test_best_case_rank_is_never_beaten_by_a_grid_search_and_is_attained(table, rel):
+    scores, w, _ = table
+    bounds = sv.bounds_around(w, rel) if rel is not None else None
+    assume(bounds is None or (bounds["lower"].sum() <= 1 <= bounds["upper"].sum()))
+    best = sv.best_case_ranks(scores, bounds=bounds).set_index("unit")
+    m = scores.shape[1]
+    grid = _simplex_grid(m, 40 if m == 3 else 200)
+    if bounds is not None:
+        b = bounds.reindex(scores.columns)
+        grid = grid[((grid >= b["lower"].to_numpy() - 1e-12) & (grid <= b["upper"].to_numpy() + 1e-12)).all(axis=1)]
+    R = scan_ranks(grid @ scores.to_numpy().T)
+    S = scores.to_numpy()
+    for n_u, unit in enumerate(scores.index):
+        r = best.loc[unit]
+        if len(grid):
+            assert R[:, n_u].min() >= r["best_rank"]
+        wv = r[[f"w_{c}" for c in scores.columns]].to_numpy(float)
+        x = S @ wv
+        assert 1 + int((x - x[n_u] > 1e-6).sum()) <= r["best_rank"]  # the weights give that rank
+        assert r["can_be_first"] == (r["best_rank"] == 1)
+
+
+def test_smaa_first_rank_acceptability_only_for_units_that_can_be_first(scheme, demo):
+    _, S, _, kind = demo
+    bounds = sv.bounds_around(scheme.weights, 0.5)
+    smaa = sv.rank_acceptability(S, n=4000, seed=1, bounds=bounds, ranks_within=kind)
+    acc = smaa.acceptability()
+    np.testing.assert_allclose(acc.sum(axis=1), 1.0)
+    best = sv.best_case_ranks(S, bounds=bounds, ranks_within=kind).set_index("unit")
+    p_first = smaa.central_weights["p_first"]
+    assert best.loc[p_first[p_first > 0].index, "can_be_first"].all()
+    # every draw respected the bounds: central weights of units that came first lie inside them
+    cw = smaa.central_weights.loc[p_first > 0, S.columns]
+    assert ((cw >= bounds["lower"] - 1e-12) & (cw <= bounds["upper"] + 1e-12)).all().all()
+
+
+# ---------------------------------------------------------------------------
+# bad input: one clear error
+# ---------------------------------------------------------------------------
+
+
+def test_bad_input_gets_one_clear_error(scheme, demo):
+    ds, S, _, kind = demo
+    w = scheme.weights
+    G = sv.unit_group_scores(ds, scheme)
+    cases = [
+        (lambda: sv.monte_carlo(S, w.iloc[:6]), "do not match the indicators"),
+        (lambda: sv.monte_carlo(S, w.to_numpy()[:6]), "length 6; the table has 7 indicators"),
+        (lambda: sv.monte_carlo(S, w.mul(-1)), "negative weight -10 for indicator 'rectification'"),
+        (lambda: sv.monte_carlo(S, w * 0), "all weights are zero"),
+        (lambda: sv.monte_carlo(S, w, n=0), "n must be a whole number >= 1, got 0"),
+        (lambda: sv.monte_carlo(S, w, spread=1.5), "spread must be a number in \\[0, 1\\]"),
+        (lambda: sv.monte_carlo(S, w, method="latin"), "method must be one of"),
+        (lambda: sv.monte_carlo(S.assign(service=np.nan), w), "has no finite score for 'service'"),
+        (lambda: sv.monte_carlo(S, w, ranks_within=kind.iloc[:10]), "ranks_within has no group for unit"),
+        (lambda: sv.share_breakpoints(G, scheme.shares, "mayors"), "unknown evaluator group 'mayors'"),
+        (lambda: sv.share_breakpoints(G, scheme.shares.replace(0.25, 1.5), "grassroots"), "must lie in \\[0, 1\\], got 1.5"),
+        (lambda: sv.share_breakpoints(G, scheme.shares, "grassroots", share_range=(0, 1.2)), "share_range must satisfy"),
+        (lambda: sv.share_path(G, scheme.shares, "grassroots", [0.2, -0.1]), "must lie in \\[0, 1\\], got -0.1"),
+        (lambda: sv.one_at_a_time(S, w, delta=0), "delta must be a positive number"),
+        (lambda: sv.stability_intervals(S, w, k=0), "k must be a whole number >= 1"),
+        (lambda: sv.stability_intervals(S, w, indicators=["beauty"]), "unknown indicator 'beauty'"),
+        (lambda: sv.sobol_indices(S, w, n=0), "n must be a whole number >= 1"),
+        (lambda: sv.rater_bootstrap(ds, scheme, n=0), "n must be a whole number >= 1"),
+        (lambda: sv.best_case_ranks(S, bounds=sv.bounds_around(w, 0.5).assign(upper=lambda b: b["lower"])),
+         "no weights within the bounds sum to 1"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message) as info:
+            call()
+        assert "\n" not in str(info.value)
