@@ -12,10 +12,11 @@ measure, so a reader sees why a unit moved.
 The differentiated score keeps the uniform score's structure: the on-site
 score uses the zone's indicator weights; inside the routine score, the
 uniform mean target attainment is replaced by the objective score — per
-measure ``a · attainment + (1 − a) · improvement score``, where the
-improvement score is the T-score ``50 + 10 · z`` (clipped to 0–100) of the
-unit's improvement on its own baseline among the units of its zone and
-``a`` = ``attainment_share`` — combined with the zone's measure weights.
+measure ``a · attainment score + (1 − a) · improvement score``, each the
+T-score ``50 + 10 · z`` (clipped to 0–100) of the unit's target attainment,
+and of its improvement on its own baseline, among the units of its zone
+(``a`` = ``attainment_share``; a part without a figure counts as 50, the
+zone's average) — combined with the zone's measure weights.
 Satisfaction, verification penalty and component weights are as in the
 uniform score, so the two are on one 0–100 scale and their difference adds
 up item by item.
@@ -151,24 +152,37 @@ def own_baseline(
         raise ValueError(f"the zscore method needs years >= 3 (two year-to-year changes), got {years}")
     h, dirs = _check_panel(history, directions)
     h = h[h["value"].notna()]
+    if h.empty:
+        raise DataError("the history table has no values", column="value")
+    dup = h.duplicated(["unit", "measure", "year"])
+    if dup.any():
+        r = h[dup].iloc[0]
+        raise DataError(f"unit {r['unit']}, measure {r['measure']}, year {r['year']} appears twice", row=h.index[dup.to_numpy()][0], column="year")
+    if too_few_years == "zone":
+        if units is None:
+            raise ValueError("too_few_years='zone' needs the units table (for each unit's zone)")
+        unknown = sorted(set(h["unit"]) - set(units["unit"]))
+        if unknown:
+            raise DataError(f"unit {unknown[0]!r} is in the history but not in the units table", column="unit")
     wide = h.pivot_table(index=["unit", "measure"], columns="year", values="value", aggfunc="first", observed=True)
     all_years = np.arange(wide.columns.min(), wide.columns.max() + 1)
     wide = wide.reindex(columns=all_years)
     V = wide.to_numpy(float)
     base, scale, n = _apply_method(V, all_years, method, years)
     need = MIN_YEARS[method]
-    enough = n >= need
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(base) & np.isfinite(scale) & (scale > 0)  # zscore: no spread, no scale
+    enough = (n >= need) & usable
     source = np.where(enough, "own", "none").astype(object)
     if too_few_years == "zone":
-        if units is None:
-            raise ValueError("too_few_years='zone' needs the units table (for each unit's zone)")
         zone_of = units.set_index("unit")["zone"].astype(str)
         zones = wide.index.get_level_values("unit").map(zone_of)
         measures = wide.index.get_level_values("measure")
         zwide = wide.groupby([zones, measures]).mean()  # the zone's mean series per measure
         zb, zs, zn = _apply_method(zwide.to_numpy(float), all_years, method, years)
         pos = zwide.index.get_indexer(pd.MultiIndex.from_arrays([zones, measures]))
-        use = ~enough & (zn[pos] >= need)
+        with np.errstate(invalid="ignore"):
+            use = ~enough & (zn[pos] >= need) & np.isfinite(zb[pos]) & np.isfinite(zs[pos]) & (zs[pos] > 0)
         zb_rows = zb[pos]
         if method == "zscore":  # last year's own value when there is one, else the zone's
             own_prev = np.column_stack([np.full(len(V), np.nan), V[:, :-1]])
@@ -178,7 +192,9 @@ def own_baseline(
         source = np.where(use, "zone", source)
     observed = ~np.isnan(V)
     if too_few_years == "error":
-        short = observed & ~enough
+        # a shortage counts when the panel itself reaches far enough back: the panel's first years never can
+        panel_n = np.array([((all_years < y) & (all_years >= y - years)).sum() for y in all_years])
+        short = observed & ~enough & (panel_n >= need)[None, :]
         if short.any():
             r, c = np.argwhere(short)[0]
             unit, measure = wide.index[r]
@@ -237,10 +253,11 @@ def vet_targets(
     """Flag targets that ask for nothing new, and claims that failed on-site verification.
 
     One row per flag (unit, measure, year, flag, target, reference, reason):
-    ``repeats_result`` — the target equals a result already achieved in an
-    earlier year (the article's polluting firms "closed" years ago);
-    ``not_ambitious`` — the target is below last year's result (above, when
-    lower is better); ``failed_verification`` — a claim the on-site check did not confirm.
+    ``repeats_result`` — the target equals (up to rounding) a result already
+    achieved in an earlier year and asks for no more than last year's result
+    (the article's polluting firms "closed" years ago); ``not_ambitious`` — the
+    target is below last year's result (above, when lower is better);
+    ``failed_verification`` — a claim the on-site check did not confirm.
     """
     h, dirs = _check_panel(history, directions)
     cols = ["unit", "measure", "year", "flag", "target", "reference", "reason"]
@@ -252,17 +269,25 @@ def vet_targets(
         prev = prev.where(prev_year == h["year"] - 1)
         sign = h["measure"].map({m: 1.0 if d == "higher" else -1.0 for m, d in dirs.items()})
         t = h["target"]
-        # earlier results equal to this target
-        past = h[["unit", "measure", "year", "value"]].rename(columns={"year": "result_year", "value": "target"})
-        eq = h[t.notna()].merge(past, on=["unit", "measure", "target"])
-        eq = eq[eq["result_year"] < eq["year"]]
+        ambition = (t - prev) * sign  # > 0: asks for more than last year's result
+        tol = 1e-9 * np.maximum(1.0, prev.abs().fillna(1.0))  # equal up to rounding: 0.1 + 0.2 is 0.3
+        # earlier results equal to the target (up to rounding), for targets not more ambitious than last year
+        cand = h[t.notna() & ~(ambition > tol)].assign(ambition=ambition, prev=prev)
+        past = h[["unit", "measure", "year", "value"]].rename(columns={"year": "result_year", "value": "result"})
+        eq = cand.merge(past, on=["unit", "measure"])
+        eq = eq[(eq["result_year"] < eq["year"]) & np.isclose(eq["target"], eq["result"], rtol=1e-9, atol=1e-12)]
         eq = eq.sort_values("result_year").groupby(["unit", "measure", "year"], as_index=False).last()
         repeated = set(zip(eq["unit"], eq["measure"], eq["year"]))
         for r in eq.itertuples(index=False):
-            last = " — no more than last year's result" if r.result_year == r.year - 1 else ""
-            flags.append((r.unit, r.measure, r.year, "repeats_result", r.target, r.target,
-                          f"target {r.target:g} repeats the result already achieved in {r.result_year}{last}"))
-        worse = t.notna() & prev.notna() & ((t - prev) * sign < 0)
+            if r.result_year == r.year - 1:
+                tail = ": no more than last year's result"
+            elif pd.isna(r.prev):
+                tail = " (last year's result is not known)"
+            else:
+                tail = f", and last year's result was already {r.prev:g}"
+            flags.append((r.unit, r.measure, r.year, "repeats_result", r.target, r.result,
+                          f"target {r.target:g} repeats the result already achieved in {r.result_year}{tail}"))
+        worse = t.notna() & prev.notna() & (ambition < -tol)
         for (unit, measure, year, tgt, ref) in zip(h["unit"][worse], h["measure"][worse], h["year"][worse], t[worse], prev[worse]):
             if (unit, measure, year) in repeated:
                 continue
@@ -297,12 +322,14 @@ def zone_relative(table: pd.DataFrame, units: pd.DataFrame, value: str, by: list
         raise DataError(f"no column {value!r} in the table", column=value)
     zone_of = units.set_index("unit")["zone"]
     out = table.copy()
+    unknown = ~out["unit"].isin(zone_of.index)
+    if unknown.any():
+        raise DataError(f"unit {out.loc[unknown, 'unit'].iloc[0]!r} is not in the units table", column="unit")
     out["zone"] = out["unit"].map(zone_of)
     if out["zone"].isna().any():
-        unknown = out.loc[out["zone"].isna(), "unit"].iloc[0]
-        raise DataError(f"unit {unknown!r} is not in the units table", column="unit")
+        raise DataError(f"unit {out.loc[out['zone'].isna(), 'unit'].iloc[0]!r} has no zone in the units table", column="zone")
     keys = ["zone"] + list(by or [])
-    x = out[value].astype(float)
+    x = out[value].astype(float).round(9)  # equal to 9 decimals is equal (as in perflab.scoring.rank_desc)
     g = x.groupby([out[k] for k in keys], observed=True)
     mean, sd, n = g.transform("mean"), g.transform(lambda s: s.std(ddof=0)), g.transform("count")
     spread = sd > 1e-12 * np.maximum(1.0, mean.abs())  # below this, differences are rounding, not performance
@@ -442,19 +469,25 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     base = own_baseline(dataset.history, method, years, directions=scheme, too_few_years=d.baseline.too_few_years,
                         units=dataset.units)
     att_all = target_attainment(dataset.history, scheme)
+    # both parts as T-scores among the units of the zone (50 = the zone's average), so they weigh alike;
+    # a part a unit has no figure for counts as the zone's average: no evidence neither lifts nor sinks it
     now = zone_relative(base[base["year"] == year], dataset.units, "improvement", by=["measure"])
+    now = now.assign(improvement_score=np.clip(50.0 + 10.0 * now["zone_z"], 0.0, 100.0))
     att_now = att_all[att_all["year"] == year][["unit", "measure", "score"]].rename(columns={"score": "attainment"})
-    now = now.assign(improvement_score=np.clip(50.0 + 10.0 * now["zone_z"], 0.0, 100.0))  # T-score within the zone
+    att_rel = zone_relative(att_now, dataset.units, "attainment", by=["measure"])
+    att_now = att_now.assign(attainment_score=np.clip(50.0 + 10.0 * att_rel["zone_z"].to_numpy(), 0.0, 100.0))
     obj = now[["unit", "measure", "improvement", "source", "zone_z", "zone_pct", "improvement_score"]].merge(
         att_now, on=["unit", "measure"], how="outer"
     )
+    kind_of = units["kind"].astype(str)
+    reported = set(dataset.history["measure"])
+    grid = pd.DataFrame(
+        [(u, m.id) for u in idx for m in scheme.measures if m.kind in (kind_of[u], "all") and m.id in reported],
+        columns=["unit", "measure"],
+    )
+    obj = grid.merge(obj, on=["unit", "measure"], how="left")
     a = d.attainment_share
-    wa = np.where(obj["attainment"].notna(), a, 0.0)
-    wi = np.where(obj["improvement_score"].notna(), 1.0 - a, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        obj["objective"] = np.where(
-            wa + wi > 0, (wa * obj["attainment"].fillna(0) + wi * obj["improvement_score"].fillna(0)) / (wa + wi), np.nan
-        )
+    obj["objective"] = a * obj["attainment_score"].fillna(50.0) + (1.0 - a) * obj["improvement_score"].fillna(50.0)
     meas_ids = [m.id for m in scheme.measures]
     obj_wide = obj.pivot_table(index="unit", columns="measure", values="objective", observed=True).reindex(
         index=idx, columns=[m for m in meas_ids if m in set(obj["measure"])]
@@ -469,7 +502,10 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     obj = obj.assign(weight=[meas_w_d.at[u, m] if m in meas_w_d.columns else np.nan for u, m in zip(obj["unit"], obj["measure"])])
 
     parts = routine_parts(dataset, scheme, scheme.routine.year if scheme.routine else year)
-    routine_d = routine_formula(objective_d, parts["satisfaction"], parts["failed_verifications"], scheme)
+    if scheme.routine is not None:
+        routine_d = routine_formula(objective_d, parts["satisfaction"], parts["failed_verifications"], scheme)
+    else:  # no routine block: the objective part stands alone
+        routine_d = objective_d.rename("routine")
     comps_d = pd.DataFrame({"onsite": onsite_d, "routine": routine_d, "satisfaction": parts["satisfaction"]}, index=idx)
     fin_d = final_scores(comps_d, scheme, kinds=units["kind"])
     comps_u = uniform[["onsite", "routine", "satisfaction"]].reindex(idx)

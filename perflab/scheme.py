@@ -372,10 +372,12 @@ def _differentiated(c: _Ctx, raw, year, routine, inds, zones, measures) -> Diffe
         years=c.integer(b["years"], "differentiated.baseline.years", 1, 50),
         too_few_years=c.choice(b["too_few_years"], "differentiated.baseline.too_few_years", TOO_FEW_YEARS),
     )
+    if baseline.method == "zscore" and baseline.years < 3:
+        c.fail("differentiated.baseline.years", f"the zscore baseline needs at least 3 years (two year-to-year changes), got {baseline.years}")
     known_zones = [z.id for z in zones]
+    zone_kind = {z.id: z.kind for z in zones}
     ind_ids = [i.id for i in inds]
     base_ind = {i.id: i.weight for i in inds}
-    base_meas = {m.id: m.weight for m in measures}
     overrides = []
     zmap = d.get("zones", {}) or {}
     if not isinstance(zmap, dict):
@@ -388,12 +390,17 @@ def _differentiated(c: _Ctx, raw, year, routine, inds, zones, measures) -> Diffe
             c.fail(key, f"unknown zone {zone!r}{hint}")
         c.mapping(spec, key, (), ("indicators", "measures"))
         parts = {}
+        # a zone's measures are those of its kind: only they can be overridden, and they must not all weigh 0
+        base_meas = {m.id: m.weight for m in measures if m.kind in (zone_kind[zone], "all")}
+        other = {m.id: m.kind for m in measures if m.id not in base_meas}
         for part, known, base in (("indicators", ind_ids, base_ind), ("measures", list(base_meas), base_meas)):
             given = spec.get(part, {}) or {}
             if not isinstance(given, dict):
                 c.fail(f"{key}.{part}", "expected a mapping of id to weight")
             merged = dict(base)
             for iid, w in given.items():
+                if part == "measures" and iid in other:
+                    c.fail(f"{key}.{part}.{iid}", f"measure {iid!r} is for {other[iid]}s; zone {zone!r} is a {zone_kind[zone]} zone")
                 if iid not in known:
                     close = difflib.get_close_matches(str(iid), known, n=1)
                     hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}"

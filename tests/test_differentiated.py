@@ -92,8 +92,11 @@ def test_too_few_years_follows_the_policy():
     assert zone.loc[("C", 2015), "source"] == "zone"
     assert zone.loc[("C", 2015), "baseline"] == pytest.approx(np.polyval(fit, 2015))
     assert zone.loc[("A", 2015), "source"] == "own" and zone.loc[("A", 2015), "change"] == pytest.approx(0)
-    with pytest.raises(DataError, match=r"unit A, measure x, year 2012: 0 previous year\(s\) of its own, the trend baseline needs 2"):
+    # error: a unit short of years the panel has (C joined in 2014); the panel's own first years are never an error
+    with pytest.raises(DataError, match=r"unit C, measure x, year 2014: 0 previous year\(s\) of its own, the trend baseline needs 2"):
         own_baseline(h, "trend", 3, directions=UP, too_few_years="error")
+    full = own_baseline(h[h["unit"] != "C"], "trend", 3, directions=UP, too_few_years="error")
+    assert (full.loc[full["year"] <= 2013, "source"] == "none").all() and (full.loc[full["year"] >= 2014, "source"] == "own").all()
 
 
 def test_a_gap_year_shortens_the_window_instead_of_shifting_it():
@@ -194,6 +197,31 @@ def test_contributions_add_up_to_both_scores_exactly(demo):
     s = ev.scores.set_index("unit")
     np.testing.assert_allclose(sums["uniform"], s.loc[sums.index, "uniform"], atol=1e-9)
     np.testing.assert_allclose(sums["differentiated"], s.loc[sums.index, "differentiated"], atol=1e-9)
+
+
+def test_the_decomposition_needs_no_residual(demo):
+    """Every point of both scores is attributed to an item: the residual 'adjustment' item stays at zero."""
+    _, _, ev = demo
+    adj = ev.contributions[ev.contributions["item"] == "adjustment"]
+    assert adj[["uniform", "differentiated"]].abs().max().max() < 1e-9
+
+
+def test_a_unit_without_its_own_baseline_counts_as_its_zones_average(scheme_dict):
+    """No evidence neither lifts nor sinks a unit: a missing improvement part scores 50, the zone's average."""
+    scheme_dict["differentiated"]["baseline"]["too_few_years"] = "missing"
+    s = make_scheme(scheme_dict)
+    ds = load_dataset(DEMO_DIR, s)
+    t = {n: getattr(ds, n) for n in ("units", "raters", "ratings", "history", "survey", "verification")}
+    h = t["history"]
+    t["history"] = h[~((h["unit"] == "M10") & (h["year"] < 2016))]
+    ev = evaluate(dataset_from_tables(t, s), s)
+    o = ev.objective[ev.objective["unit"] == "M10"]
+    assert o["improvement_score"].isna().all() and len(o) == 4
+    a = s.differentiated.attainment_share
+    np.testing.assert_allclose(o["objective"], a * o["attainment_score"].fillna(50) + (1 - a) * 50)
+    full = evaluate(ds, s).scores.set_index("unit")
+    cut = ev.scores.set_index("unit")
+    assert abs(cut.loc["M10", "rank_differentiated"] - full.loc["M10", "rank_differentiated"]) < 15
 
 
 def test_uniform_side_is_the_foundation_score(demo):

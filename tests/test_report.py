@@ -88,4 +88,11 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell(nb):
     assert len(tagged) == 1
     for name in ("scheme", "data", "output", "seed"):
         assert f"{name} = " in tagged[0].source
+    # papermill must see every parameter the cell assigns (a stray quote in a comment hides the rest)
+    import ast
+
+    import papermill
+
+    assigned = {t.id for node in ast.parse(tagged[0].source).body if isinstance(node, ast.Assign) for t in node.targets}
+    assert set(papermill.inspect_notebook(str(nb))) == assigned
     assert book.cells[0].cell_type == "markdown" and book.cells[0].source.startswith("# ")

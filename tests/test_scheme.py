@@ -95,6 +95,9 @@ def test_with_group_share_keeps_the_total_and_the_ratios_of_the_others(group, sh
         (lambda d: d["differentiated"]["zones"]["core"].update(indicators={i: 0 for i in ("rectification", "main_indicators", "key_tasks", "law_based_admin", "clean_admin", "innovation", "service")}), r"all weights are zero for this zone"),
         (lambda d: d["differentiated"]["baseline"].update(method="median"), r"baseline\.method: must be one of mean, trend, zscore"),
         (lambda d: d["differentiated"]["baseline"].update(too_few_years="skip"), r"must be one of error, missing, zone"),
+        (lambda d: d["differentiated"]["baseline"].update(method="zscore", years=2), r"baseline\.years: the zscore baseline needs at least 3 years"),
+        (lambda d: d["differentiated"]["zones"].update(economy={"measures": {"gdp_growth": 3}}), r"measure 'gdp_growth' is for districts; zone 'economy' is a department zone"),
+        (lambda d: d["differentiated"]["zones"]["core"].update(measures={m: 0 for m in ("gdp_growth", "pm25", "budget_revenue_growth", "green_cover", "polluting_firms_closed")}), r"core\.measures: all weights are zero for this zone"),
     ],
 )
 def test_invalid_scheme_gives_one_clear_error(scheme_dict, edit, message):

@@ -60,7 +60,7 @@ top_k = 3                # the "top k" whose stability we track
 group = "grassroots"     # evaluator group whose share enters the Sobol analysis
 share_min = 0.0          # its share ranges over [share_min, share_max]
 share_max = 0.6
-sobol_n = 512            # Sobol base points (model runs = sobol_n x (inputs + 2))
+sobol_n = 512            # Sobol base points; model runs: sobol_n times the number of inputs plus 2
 bound_rel = 0.5          # "defensible" weights: each within ±50 % of the scheme's'''
     cells = [
         new_markdown_cell(

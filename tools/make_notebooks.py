@@ -124,9 +124,9 @@ def scores_notebook():
 
 def differentiated_notebook():
     params = PARAMS + (
-        '\nbaseline_method = "mean"  # mean | trend | zscore ("" = the scheme\'s)'
-        '\nbaseline_years = 3  # previous years in the own baseline (0 = the scheme\'s)'
-        '\nunit = ""  # the unit whose history to show ("" = the district that moves most)'
+        '\nbaseline_method = ""  # mean, trend or zscore; empty: as the scheme says'
+        '\nbaseline_years = 0  # previous years in the own baseline; 0: as the scheme says'
+        '\nunit = ""  # the unit whose history to show; empty: the district that moves most'
     )
     cells = [
         new_markdown_cell(

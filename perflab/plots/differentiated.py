@@ -25,6 +25,8 @@ def history_vs_baseline(baseline: pd.DataFrame, history: pd.DataFrame, unit: str
     b = baseline[baseline["unit"] == unit]
     h = history[history["unit"] == unit]
     measures = list(dict.fromkeys(b["measure"]))
+    if not measures:
+        raise ValueError(f"unit {unit!r} has no history to draw")
     cols = min(3, len(measures))
     rows = int(np.ceil(len(measures) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
@@ -61,7 +63,7 @@ def rank_slopes(scores: pd.DataFrame, scheme, kind: str, label_top: int | None =
             ax.text(-0.04, r["rank_uniform"], name, ha="right", va="center", fontsize="x-small")
             ax.text(1.04, r["rank_differentiated"], name, ha="left", va="center", fontsize="x-small")
     ax.set_xlim(-0.6, 1.6)
-    ax.set_ylim(len(s) + 0.5, 0.5)
+    ax.set_ylim(max(s["rank_uniform"].max(), s["rank_differentiated"].max()) + 0.5, 0.5)
     ax.set_xticks([0, 1], [t("统一评价排名", "Uniform rank"), t("差异化评价排名", "Differentiated rank")])
     ax.set_ylabel(t("名次（1 = 最好）", "Rank (1 = best)"))
     ax.grid(False)
