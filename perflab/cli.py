@@ -151,10 +151,10 @@ def cmd_sheets_read(args) -> int:
         (out / "sheet_problems.csv").unlink(missing_ok=True)
         return 0
     result.problems.to_csv(out / "sheet_problems.csv", index=False, lineterminator="\n")
-    bad = int((result.sheets["status"] != "ok").sum())
+    bad = int((result.sheets["status"] != "ok").sum())  # invalid sheets and unreadable files
     for line in problem_lines(result):
         print(f"perflab: sheet problem: {line}", file=sys.stderr)
-    print(f"perflab: error: {bad} sheet(s) not imported, {len(result.problems)} problem(s): see {out / 'sheet_problems.csv'}",
+    print(f"perflab: error: {bad} sheet(s) or file(s) not imported, {len(result.problems)} problem(s): see {out / 'sheet_problems.csv'}",
           file=sys.stderr)
     return EXIT_BAD_INPUT
 
@@ -220,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("files", nargs="+", metavar="FILE", help="filled workbooks (.xlsx) or sheets exported as .csv")
     rd.add_argument("--scheme", required=True, help="scheme YAML file")
     rd.add_argument("--out", required=True, metavar="DIR", help="directory for ratings.csv, sheet_status.csv, sheet_problems.csv")
-    rd.add_argument("--data", metavar="DIR", help="data directory whose units.csv names the known units")
+    rd.add_argument("--data", metavar="DIR", help="data directory whose units.csv names the known units "
+                    "(default: the units listed in each workbook made by perflab; CSV exports need --data)")
     rd.set_defaults(func=cmd_sheets_read)
     return p
 

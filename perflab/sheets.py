@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -54,6 +55,9 @@ COLUMNS = [  # (header, width)
 ]
 COL_ID = 2  # the indicator id column: reading finds each row by id, not by position
 INSTRUCTIONS = "说明 Instructions"
+UNITS_MARK = "perflab-units"  # the instructions sheet lists the workbook's units in a hidden column under this mark
+UNITS_COL = 26  # column Z
+BAD_TITLE = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
 def layout(scheme: Scheme) -> dict[str, int]:
@@ -135,6 +139,11 @@ class _Styles:
         self.done[name] = copy(cell._style)
 
 
+def _band_text(b) -> str:
+    """A band as the score range it holds: the top band includes its upper bound, the others do not."""
+    return f"{b.lower:g}–{b.upper:g}" if b.upper >= 100 else f"{b.lower:g}–<{b.upper:g}"
+
+
 def _fill_sheet(ws, scheme: Scheme, unit: pd.Series, evidence: pd.DataFrame | None, slot, rater: str | None,
                 st: _Styles) -> None:
     from openpyxl.styles import Font
@@ -155,7 +164,7 @@ def _fill_sheet(ws, scheme: Scheme, unit: pd.Series, evidence: pd.DataFrame | No
     st.apply(ws.cell(SLOT_ROW, 3, ORDER_LABEL), "label")
     ws.cell(SLOT_ROW, 4, slot[1])
 
-    headers = [h for h, _ in COLUMNS] + [f"{b.grade} {b.lower:g}–{b.upper:g}" for b in scheme.bands]
+    headers = [h for h, _ in COLUMNS] + [f"{b.grade} {_band_text(b)}" for b in scheme.bands]
     headers += ["档次 Grade", "评分 Score"]
     widths = [w for _, w in COLUMNS] + [9] * len(scheme.bands) + [10, 10]
     for col, (h, w) in enumerate(zip(headers, widths), start=1):
@@ -226,13 +235,17 @@ def make_workbook(inputs: SheetInputs, scheme: Scheme, units: Iterable[str] | No
         "每个单位一张表（一单位一表）。请在黄色单元格填写：评委编号、每项指标的档次和评分。",
         "One sheet per unit. Fill the yellow cells: your evaluator id, and for each indicator a grade and a score.",
         "评分须在所选档次范围内 / The score must lie within the chosen grade's band:",
-    ] + [f"  {b.grade}: {b.lower:g}–{b.upper:g}" for b in scheme.bands]
+    ] + [f"  {b.grade}: {_band_text(b)}" for b in scheme.bands]
     for r, line in enumerate(lines, start=1):
         info.cell(r, 1, line)
     info.column_dimensions["A"].width = 100
+    info.cell(1, UNITS_COL, UNITS_MARK)
+    for r, unit in enumerate(u["unit"], start=2):  # every known unit, so reading can tell an unknown one
+        info.cell(r, UNITS_COL, str(unit))
+    info.column_dimensions[_addr(1, UNITS_COL)[:-1]].hidden = True
     styles = _Styles()
     for unit in wanted:
-        ws = wb.create_sheet(title=str(unit)[:31])
+        ws = wb.create_sheet(title=str(unit).translate(BAD_TITLE)[:31])  # the unit id itself is in B2
         ev = inputs.assessments[inputs.assessments["unit"] == unit] if inputs.assessments is not None else None
         _fill_sheet(ws, scheme, u.loc[unit], ev, slots.get(unit, (None, None)), rater, styles)
     return wb
@@ -330,14 +343,14 @@ def _cell(grid: list[list], row: int, col: int):
 
 
 def _number(v) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
+    """A number as typed in any spreadsheet: full-width digits and a decimal comma are accepted."""
+    if v is None or isinstance(v, bool):
         return None
     if isinstance(v, (int, float, np.number)):
         return float(v)
+    text = unicodedata.normalize("NFKC", str(v)).strip().replace(",", ".")
     try:
-        return float(str(v).replace("，", ".").strip())
+        return float(text)
     except ValueError:
         return None
 
@@ -362,11 +375,22 @@ def _read_sheet(grid, scheme: Scheme, lay, known_units) -> tuple[str | None, str
         problems.append((_addr(UNIT_ROW, 2), f"sheet for an unknown unit {unit!r}"))
     if rater is None:
         problems.append((_addr(RATER_ROW, 2), "missing evaluator id"))
-    session, order = _number(_cell(grid, SLOT_ROW, 2)), _number(_cell(grid, SLOT_ROW, 4))
+    slot = {}
+    for name, col in (("session", 2), ("order", 4)):
+        raw = _cell(grid, SLOT_ROW, col)
+        v = _number(raw)
+        if raw is not None and (v is None or not np.isfinite(v) or v != int(v) or not 1 <= v < 1e9):
+            problems.append((_addr(SLOT_ROW, col), f"{name} {raw!r} is not a whole number >= 1"))
+            v = None
+        slot[name] = None if v is None else int(v)
+    session, order = slot["session"], slot["order"]
     bands = {b.grade: b for b in scheme.bands}
     rows, seen = [], {}
-    r = FIRST_ROW
-    while r <= len(grid) and _cell(grid, r, COL_ID) is not None:
+    last = FIRST_ROW
+    for r in range(FIRST_ROW, len(grid) + 1):
+        if _cell(grid, r, COL_ID) is None:  # blank rows (and the note under the table) are skipped
+            continue
+        last = r
         ind = _text_id(_cell(grid, r, COL_ID))
         g_addr, s_addr = _addr(r, lay["grade"]), _addr(r, lay["score"])
         grade_raw, score_raw = _cell(grid, r, lay["grade"]), _cell(grid, r, lay["score"])
@@ -387,13 +411,12 @@ def _read_sheet(grid, scheme: Scheme, lay, known_units) -> tuple[str | None, str
             problems.append((g_addr, f"grade {grade_raw!r} for {ind} is not one of {', '.join(scheme.grades)}"))
         elif grade is not None and score is not None and 0 <= score <= 100 and scheme.grade_of([score])[0] != grade:
             b = bands[grade]
-            problems.append((s_addr, f"score {score:g} for {ind} is outside the band of grade {grade} ({b.lower:g}–{b.upper:g})"))
+            problems.append((s_addr, f"score {score:g} for {ind} is outside the band of grade {grade} ({_band_text(b)})"))
         rows.append({"rater": rater, "unit": unit, "indicator": ind, "score": score, "grade": grade,
                      "session": session, "order": order})
-        r += 1
     missing = [i for i in scheme.indicator_ids if i not in seen]
     if missing:
-        problems.append((_addr(r, COL_ID), f"indicator(s) missing from the sheet: {', '.join(missing)}"))
+        problems.append((_addr(last + 1, COL_ID), f"indicator(s) missing from the sheet: {', '.join(missing)}"))
     return unit, rater, rows, problems
 
 
@@ -405,25 +428,36 @@ def read_sheets(paths: Iterable[str | Path], scheme: Scheme, units: pd.DataFrame
     two sheets rejects both (which one is right cannot be told).
     """
     lay = layout(scheme)
-    known = set(units["unit"]) if units is not None else None
+    given = set(units["unit"]) if units is not None else None
     problems, sheets, parts = [], [], []
     for path in map(Path, paths):
         if not path.is_file():
             problems.append((str(path), None, None, "file not found"))
+            sheets.append((str(path), None, None, None, "unreadable"))
             continue
         try:
             grids = list(_grids(path))
         except DataError as exc:
             problems.append((str(path), None, None, exc.message))
+            sheets.append((str(path), None, None, None, "unreadable"))
             continue
+        except Exception as exc:  # a damaged file: zip, XML and openpyxl errors of many kinds
+            problems.append((str(path), None, None, f"cannot read the workbook ({type(exc).__name__}: {exc})"))
+            sheets.append((str(path), None, None, None, "unreadable"))
+            continue
+        info = [g for name, g in grids if name == INSTRUCTIONS or _cell(g, 1, UNITS_COL) == UNITS_MARK]
+        listed = {_text_id(row[UNITS_COL - 1]) for row in info[0][1:] if len(row) >= UNITS_COL and row[UNITS_COL - 1]} if info else None
+        known = given if given is not None else listed
         for sheet, grid in grids:
-            if sheet == INSTRUCTIONS:
+            if sheet == INSTRUCTIONS or _cell(grid, 1, UNITS_COL) == UNITS_MARK:
                 continue
             if str(_cell(grid, UNIT_ROW, 1) or "") != LABELS[UNIT_ROW]:
                 problems.append((str(path), sheet, _addr(UNIT_ROW, 1), f"not a scoring sheet (no '{LABELS[UNIT_ROW]}' label)"))
                 sheets.append((str(path), sheet, None, None, "invalid"))
                 continue
             unit, rater, rows, found = _read_sheet(grid, scheme, lay, known)
+            if known is None and unit is not None:
+                found.insert(0, (_addr(UNIT_ROW, 2), f"cannot check unit {unit!r}: no units table (give --data)"))
             problems += [(str(path), sheet, cell, msg) for cell, msg in found]
             sheets.append((str(path), sheet, unit, rater, "invalid" if found else "ok"))
             parts.append((len(sheets) - 1, rows))

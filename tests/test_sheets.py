@@ -151,7 +151,12 @@ def _bad(filled, scheme, tmp_path, edit, name="bad.xlsx"):
     [
         (lambda wb, L: wb.worksheets[1].cell(8, L["score"], 120), "O8", "score 120 for main_indicators is outside 0–100"),
         (lambda wb, L: (wb.worksheets[1].cell(8, L["grade"], "B"), wb.worksheets[1].cell(8, L["score"], 95)), "O8",
-         "score 95 for main_indicators is outside the band of grade B (80–90)"),
+         "score 95 for main_indicators is outside the band of grade B (80–<90)"),
+        (lambda wb, L: (wb.worksheets[1].cell(8, L["grade"], "B"), wb.worksheets[1].cell(8, L["score"], 90)), "O8",
+         "score 90 for main_indicators is outside the band of grade B (80–<90)"),
+        (lambda wb, L: wb.worksheets[1].__setitem__("B4", 1.5), "B4", "session 1.5 is not a whole number >= 1"),
+        (lambda wb, L: wb.worksheets[1].__setitem__("D4", "第一"), "D4", "order '第一' is not a whole number >= 1"),
+        (lambda wb, L: wb.worksheets[1].delete_rows(10), "B13", "indicator(s) missing from the sheet: law_based_admin"),
         (lambda wb, L: setattr(wb.worksheets[1].cell(9, L["score"]), "value", None), "O9", "blank score for key_tasks"),
         (lambda wb, L: wb.worksheets[1].cell(9, L["score"], "good"), "O9", "score 'good' for key_tasks is not a number"),
         (lambda wb, L: wb.worksheets[1].cell(9, L["grade"], "F"), "N9", "grade 'F' for key_tasks is not one of A, B, C, D, E"),
@@ -167,6 +172,7 @@ def test_bad_sheets_are_named_by_workbook_sheet_and_cell_and_the_rest_imported(f
     row = result.problems.iloc[0]
     assert (row["workbook"], row["sheet"], row["cell"]) == (str(p), sheet, cell)
     assert message in row["problem"]
+    assert len(result.problems) == 1  # exactly the planted problem: nothing else in the sheet is blamed
     status = result.sheets.set_index(["workbook", "sheet"])["status"]
     assert status[(str(p), sheet)] == "invalid"
     assert (status.drop((str(p), sheet)) == "ok").all()  # every other sheet is still imported
@@ -197,5 +203,76 @@ def test_cli_make_and_read(filled, scheme, tmp_path, capsys):
     code = main(["sheets", "read", str(tmp_path / "all.xlsx"), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "in2")])
     err = capsys.readouterr().err
     assert code == 2  # nothing filled in: every sheet listed, none imported
-    assert "cell B3: missing evaluator id" in err and "sheet(s) not imported" in err
+    assert "cell B3: missing evaluator id" in err and "not imported" in err
     assert (tmp_path / "in2" / "sheet_problems.csv").is_file()
+
+
+def test_spreadsheet_quirks_are_read_as_the_evaluator_meant(filled, scheme, tmp_path):
+    """Numbers typed as text, full-width digits, a decimal comma, a lower-case grade, blank rows, a renamed
+    instructions sheet: all read back to the same ratings."""
+    inputs, picked, paths = filled
+    p = tmp_path / "quirks.xlsx"
+    shutil.copy(paths[0], p)
+    wb = load_workbook(p)
+    L = layout(scheme)
+    ws = wb.worksheets[1]
+    orig = {r: (ws.cell(r, L["grade"]).value, ws.cell(r, L["score"]).value) for r in range(7, 14)}
+    ws.cell(7, L["score"], str(orig[7][1]))  # text
+    ws.cell(8, L["score"], "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in str(orig[8][1])))  # full width
+    ws.cell(9, L["score"], f"{orig[9][1]},0")  # decimal comma
+    ws.cell(10, L["grade"], str(orig[10][0]).lower())
+    ws.insert_rows(11)  # a blank row in the middle of the table
+    wb.worksheets[0].title = "README"
+    wb.save(p)
+    result = read_sheets([p], scheme)  # no units table given: the workbook's own unit list is used
+    assert result.ok, result.problems
+    _same(result, inputs, [picked[0]])
+
+
+def test_unreadable_files_and_foreign_sheets_are_listed_not_dropped(filled, scheme, tmp_path):
+    inputs, picked, paths = filled
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("not a workbook")
+    foreign = tmp_path / "foreign.xlsx"
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active["A1"] = "budget 2016"
+    wb.save(foreign)
+    result = read_sheets([fake, foreign, paths[0]], scheme, units=inputs.units)
+    status = result.sheets.set_index("workbook")["status"]
+    assert status[str(fake)] == "unreadable" and status[str(foreign)] == "invalid"
+    assert (result.sheets.loc[result.sheets["workbook"] == str(paths[0]), "status"] == "ok").all()
+    problems = result.problems.set_index("workbook")["problem"]
+    assert "cannot read the workbook" in problems[str(fake)] and "not a scoring sheet" in problems[str(foreign)]
+
+
+def test_csv_exports_without_a_units_table_cannot_pass_unchecked(filled, scheme, tmp_path):
+    inputs, picked, paths = filled
+    ws = load_workbook(paths[0], data_only=True).worksheets[1]
+    p = tmp_path / f"{ws.title}.csv"
+    with open(p, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)])
+    result = read_sheets([p], scheme)
+    assert not result.ok and "no units table (give --data)" in result.problems["problem"].iloc[0]
+    assert read_sheets([p], scheme, units=inputs.units).ok  # with a BOM, and the units given: fine
+
+
+def test_unit_ids_that_excel_cannot_use_as_sheet_names_still_work(demo, scheme, tmp_path):
+    from perflab.sheets import SheetInputs, make_workbook
+
+    inputs, _ = demo
+    units = inputs.units.copy()
+    units["unit"] = units["unit"].astype(str).where(units["unit"] != "D01", "D/01")
+    wb = make_workbook(SheetInputs(units, None, None), scheme, units=["D/01"])
+    assert wb.worksheets[1].title == "D_01" and wb.worksheets[1]["B2"].value == "D/01"
+
+
+def test_per_rater_workbooks_need_a_design_or_ids(scheme, tmp_path, capsys):
+    d = tmp_path / "d"
+    shutil.copytree(DEMO_DIR, d, ignore=shutil.ignore_patterns("truth", "ratings.csv.gz"))
+    code = main(["sheets", "make", "--scheme", str(SCHEME_FILE), "--data", str(d), "--out", str(tmp_path / "o"), "--per-rater"])
+    assert code == 2 and "need the raters" in capsys.readouterr().err
+    assert main(["sheets", "make", "--scheme", str(SCHEME_FILE), "--data", str(d), "--out", str(tmp_path / "o"),
+                 "--per-rater", "--raters", "R001"]) == 0
+    assert (tmp_path / "o" / "sheets_R001.xlsx").is_file()
