@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,9 +27,13 @@ from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
 from perflab.errors import DataError
+from perflab.reliability import _need_columns
 
 EXTREME_ADJUST = 0.3  # score points moved off an extreme (all-minimum or all-maximum) total, as FACETS does
 N_TESTS = 6  # severity, halo, central, favouritism, bloc, misfit
+MIN_UNITS = 5  # units a rater must have scored for the severity, halo, central and favouritism tests (else NA, no flag)
+MIN_RATINGS = 20  # ratings a rater must have given for the misfit test (else NA, no flag)
+HALO_FLOOR = 1e-3  # a within-unit variance below this share of the consensus's counts as this share (log stays finite)
 
 
 # ---------------------------------------------------------------------------
@@ -45,8 +49,10 @@ class MFRMResult:
     with ``measure`` (logits), ``se``, ``infit``, ``outfit`` (mean squares),
     ``observed`` and ``expected`` score totals (category scale, 0 = lowest; for
     a non-extreme element over the ratings that do not involve an extreme element),
-    ``count``, ``mean_score`` (mean observed score on the original scale) and
-    ``extreme``; ``units`` also has ``fair_average``.
+    ``count``, ``mean_score`` (mean observed score on the category scores'
+    scale: the original whole-number scores, or with a ``scheme`` the bands'
+    scores such as 55–95, not the raw 0–100 scores) and ``extreme``; ``units``
+    also has ``fair_average``.
     ``thresholds``: Andrich thresholds per category. ``separation``: per facet
     the RMSE, true SD, separation and reliability. ``fair_average``: per unit,
     the expected score (original scale) from a rater of average severity,
@@ -407,14 +413,6 @@ def _check_connected(u_idx, r_idx, nU, nR, u_lv, r_lv):
         )
 
 
-def _need_columns(data, cols, what):
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{what}: expected a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise DataError(f"{what}: no column(s) {', '.join(map(repr, missing))}; the table has {', '.join(map(str, data.columns))}")
-
-
 # ---------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------
@@ -503,6 +501,11 @@ def _robust_z(stat: np.ndarray, se2: np.ndarray) -> np.ndarray:
     s0 = 1.4826 * np.median(np.abs(dev[ok]))
     keep = ok & (np.abs(dev) <= _TRUNC * s0) if s0 > 0 else ok
     s2 = float(np.mean(dev[keep] ** 2) / _TRUNC_VAR) if keep.sum() >= 3 and s0 > 0 else s0**2
+    # a zero sampling variance is an artefact of an exact fit (e.g. one score for everything): use the panel's typical one
+    se2 = np.asarray(se2, dtype=float)
+    good = ok & np.isfinite(se2) & (se2 > 0)
+    typical = float(np.median(se2[good])) if good.any() else 0.0
+    se2 = np.where(np.isfinite(se2) & (se2 > 0), se2, typical)
     tau2 = max(s2 - np.median(se2[ok]), 0.0)
     scale = np.sqrt(tau2 + se2)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -540,7 +543,7 @@ def _z_within(stat, se2, strata):
     return _robust_z(dev, se2)
 
 
-def _rater_stats(fit: _Additive, n_ind: int):
+def _rater_stats(fit: _Additive):
     """Per rater: pair (rater × unit) residuals and the slope, halo and central statistics.
 
     At the pair level the rater's mean score over the indicators is regressed
@@ -581,10 +584,19 @@ def _rater_stats(fit: _Additive, n_ind: int):
     df_w = np.maximum(n_obs - n_pairs, 1.0)
     b = np.clip(slope, 0.05, None)
     with np.errstate(invalid="ignore", divide="ignore"):
-        halo_index = np.log(w_y / (b**2 * w_c))
+        # a rater who gives every indicator of a unit the same score (perfect halo, or one score for
+        # everything) has w_y = 0: floor the ratio at HALO_FLOOR so the index stays finite and is flagged
+        halo_index = np.log(np.maximum(w_y / (b**2 * w_c), HALO_FLOOR))
         central_index = np.log(b)
         halo_se2 = 2 / df_w + 4 * slope_se2 / b**2
         central_se2 = slope_se2 / b**2
+    # untestable: too few units for a regression with residual df, or no spread across indicators
+    few = n_pairs < MIN_UNITS
+    no_within = (n_obs - n_pairs < 1) | ~(w_c > 0)
+    for arr in (slope, central_index, central_se2):
+        arr[few] = np.nan
+    for arr in (halo_index, halo_se2):
+        arr[few | no_within] = np.nan
     return {
         "pair_rater": pr,
         "pair_unit": pu,
@@ -606,19 +618,33 @@ def _rater_stats(fit: _Additive, n_ind: int):
 
 
 def flag_rules(alpha: float = 0.05, n_perm: int | None = None) -> pd.DataFrame:
-    """The rule behind each flag of :func:`flag_raters` and its false-positive rate under the null."""
+    """The rule behind each flag of :func:`flag_raters`, its false-positive rate under the null and the minimum data.
+
+    A rater below a test's ``minimum`` gets NA for that statistic and never
+    that flag (a fit to two units is exact, and a mean square from a handful
+    of ratings has no usable null spread).
+    """
     a = alpha / N_TESTS
     B = _n_perm(alpha) if n_perm is None else n_perm
     zc2, zc1 = stats.norm.isf(a / 2), stats.norm.isf(a)
+    mu, mr = MIN_UNITS, MIN_RATINGS
     rows = [
-        ("lenient / severe", f"|robust z| of the rater's severity (points, adjusted for the units and indicators scored) > {zc2:.2f}", a),
-        ("halo", f"robust z of log(rater's within-unit variance across indicators / (slope² × the consensus's)) < −{zc1:.2f}", a),
-        ("central", f"robust z of log(slope of the rater's unit means on the consensus) < −{zc1:.2f}", a),
-        ("favouritism", f"one-sided t test of the home unit's residual against the rater's other units, p < {a:.4f}", a),
-        ("bloc", f"raters clustered (average linkage) on residual profiles (after each rater's own level and slope) whose mean pairwise excess-correlation z exceeds the largest pair z of {B} permuted panels", 1 / (B + 1)),
-        ("misfit", f"|robust z| of log infit or log outfit (MFRM) > {stats.norm.isf(a / 4):.2f}", a),
+        ("lenient / severe", f"|robust z| of the rater's severity (points, adjusted for the units and indicators scored) > {zc2:.2f}",
+         a, f"{mu} units"),
+        ("halo", f"robust z of log(rater's within-unit variance across indicators / (slope² × the consensus's)) < −{zc1:.2f}; "
+         f"a ratio below {HALO_FLOOR:g} (one score for all indicators of a unit) counts as {HALO_FLOOR:g}", a, f"{mu} units"),
+        ("central", f"robust z of log(slope of the rater's unit means on the consensus) < −{zc1:.2f}", a, f"{mu} units"),
+        ("favouritism", f"one-sided t test of the home unit's residual against the rater's other units, p < {a:.4f} "
+         "(power is limited by the rater's own unit-to-unit spread, and a bonus on a unit scored near the maximum is censored)",
+         a, f"{mu} other units"),
+        ("bloc", f"raters clustered (average linkage) on residual profiles (after each rater's own level and slope) whose mean "
+         f"pairwise correlation z exceeds the largest pair z of {B} permuted panels; a whole evaluator group that scores "
+         "in concert is a bloc too", 1 / (B + 1), "5 units in common"),
+        ("misfit", f"|robust z| of log infit or log outfit (MFRM) > {stats.norm.isf(a / 4):.2f}", a, f"{mr} ratings"),
     ]
-    return pd.DataFrame(rows, columns=["flag", "rule", "false_positive_rate"])
+    out = pd.DataFrame(rows, columns=["flag", "rule", "false_positive_rate", "minimum"])
+    out.attrs["untested"] = "a rater below the minimum gets NA for that statistic and never that flag"
+    return out
 
 
 def _n_perm(alpha):
@@ -648,6 +674,8 @@ def flag_raters(
     so a clean rater's chance of any flag is at most ``alpha``; the rules are
     in ``result.attrs['rules']`` (see :func:`flag_rules`). ``fit`` is the MFRM
     for misfit (fitted on the grades, or scores binned by ``scheme``, if absent).
+    Raters with fewer than MIN_UNITS units (MIN_RATINGS ratings for misfit)
+    get NA for the statistic and no flag.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
@@ -660,9 +688,8 @@ def flag_raters(
     if B < 1:
         raise ValueError(f"n_perm must be >= 1, got {n_perm}")
     a = alpha / N_TESTS
-    n_ind = r["indicator"].nunique()
     fit_a = _additive(r)
-    st = _rater_stats(fit_a, n_ind)
+    st = _rater_stats(fit_a)
     nr = len(fit_a.raters)
     rid = fit_a.raters
     info = raters.set_index("rater").reindex(rid)
@@ -673,7 +700,7 @@ def flag_raters(
     pair_var = np.bincount(pr, pres**2, nr) / np.maximum(n_pairs - 1, 1)
     sev_se2 = pair_var / np.maximum(n_pairs, 1)
     strata = _strata(r, rid)
-    sev_z = _z_within(fit_a.sev, sev_se2, strata)
+    sev_z = _z_within(np.where(n_pairs >= MIN_UNITS, fit_a.sev, np.nan), sev_se2, strata)
     zc2 = stats.norm.isf(a / 2)
     zc1 = stats.norm.isf(a)
     halo_z = _z_within(st["halo_index"], st["halo_se2"], strata)
@@ -698,14 +725,14 @@ def flag_raters(
             m_o = s1 / n_other
             sd_o = np.sqrt((s2 - n_other * m_o**2) / (n_other - 1))
             t = (h_res - m_o) / (sd_o * np.sqrt(1 + 1 / n_other))
-        ok = has & (n_other >= 3)
+        ok = has & (n_other >= MIN_UNITS)
         fav_pts[ok] = (h_res - m_o)[ok]
         fav_t[ok] = t[ok]
         fav_p[ok] = stats.t.sf(t[ok], n_other[ok] - 1)
 
     # bloc
     groups = info["group"].astype(str).to_numpy()
-    bloc_id, bloc_z, z_star = _blocs(pr, pu, st["calib_resid"], nr, len(fit_a.units), groups, B, min_bloc, rng)
+    bloc_id, bloc_z, z_star = _blocs(pr, pu, st["calib_resid"], nr, len(fit_a.units), B, min_bloc, rng)
 
     # misfit (MFRM)
     if fit is None:
@@ -717,10 +744,12 @@ def flag_raters(
     fr = fit.raters.reindex(rid)
     infit, outfit = fr["infit"].to_numpy(float), fr["outfit"].to_numpy(float)
     cnt = fr["count"].to_numpy(float)
-    mse2 = 2.0 / np.maximum(cnt, 1)
-    z_in = _z_within(np.log(infit), mse2, strata)
-    z_out = _z_within(np.log(outfit), mse2, strata)
+    mse2 = 2.0 / np.maximum(cnt, 1)  # large-sample variance of a log mean square; too small below MIN_RATINGS
+    testable = cnt >= MIN_RATINGS
+    z_in = _z_within(np.where(testable, np.log(infit), np.nan), mse2, strata)
+    z_out = _z_within(np.where(testable, np.log(outfit), np.nan), mse2, strata)
     misfit_z = np.where(np.abs(z_in) >= np.abs(z_out), z_in, z_out)
+    misfit_z = np.where(np.isnan(z_in) | np.isnan(z_out), np.nan, misfit_z)
 
     out = pd.DataFrame(
         {
@@ -754,10 +783,12 @@ def flag_raters(
         }
     )
     names = ["lenient", "severe", "halo", "central", "favouritism", "bloc", "misfit"]
-    for n in names:
+    for n in names:  # an untestable statistic (NA) never raises its flag
         out[n] = out[n].fillna(False).astype(bool)
     out["any_flag"] = out[names].any(axis=1)
-    out["flags"] = [", ".join(n for n in names if row[n]) for _, row in out[names].iterrows()]
+    flag_matrix = out[names].to_numpy(bool)
+    labels = np.where(flag_matrix, np.array([n + ", " for n in names], dtype=object), "")
+    out["flags"] = pd.Series(labels.sum(axis=1) if len(out) else [], index=out.index, dtype=object).str.rstrip(", ")
     out.attrs["rules"] = flag_rules(alpha, B)
     out.attrs["bloc_threshold_z"] = z_star
     out.attrs["alpha"] = alpha
@@ -775,10 +806,12 @@ def _pair_matrix(pr, pu, pres, nr, nu):
     return A, M
 
 
-def _pair_z(A, M, bounds):
-    """Fisher z of each rater pair's residual correlation in excess of the median correlation of their two groups.
+def _pair_z(A, M):
+    """Fisher z of each rater pair's residual correlation over the units both scored (0 for fewer than 5).
 
-    Raters are sorted by group; ``bounds`` are the group boundaries.
+    No baseline is subtracted here: the permutation maxima in :func:`_blocs` are
+    the baseline, so a bloc that covers a whole evaluator group is found as
+    readily as one that spans groups.
     """
     num = A @ A.T
     sq = (A * A) @ M.T  # sum over the common units of a_i²
@@ -787,32 +820,17 @@ def _pair_z(A, M, bounds):
         corr = num / np.sqrt(sq * sq.T)
     valid = (n >= 5) & np.isfinite(corr)
     np.fill_diagonal(valid, False)
-    excess = np.where(valid, corr, 0.0)
-    for a in range(len(bounds) - 1):
-        sa = slice(bounds[a], bounds[a + 1])
-        for b in range(a, len(bounds) - 1):
-            sb = slice(bounds[b], bounds[b + 1])
-            block = valid[sa, sb]
-            if block.any():
-                med = float(np.median(corr[sa, sb][block]))
-                excess[sa, sb] -= np.where(block, med, 0.0)
-                if a != b:
-                    excess[sb, sa] = excess[sa, sb].T
-    z = np.arctanh(np.clip(excess, -0.999, 0.999)) * np.sqrt(np.maximum(n - 3, 0))
+    z = np.arctanh(np.clip(np.where(valid, corr, 0.0), -0.999, 0.999)) * np.sqrt(np.maximum(n - 3, 0))
     z[~valid] = 0.0
     return z
 
 
-def _blocs(pr, pu, pres, nr, nu, groups, B, min_bloc, rng):
+def _blocs(pr, pu, pres, nr, nu, B, min_bloc, rng):
     """Clusters of raters whose residual profiles agree far beyond a permutation baseline."""
     from sklearn.cluster import AgglomerativeClustering
 
     A, M = _pair_matrix(pr, pu, pres, nr, nu)
-    g_codes, _ = pd.factorize(pd.Series(groups), sort=True)
-    order = np.argsort(g_codes, kind="stable")
-    A, M = A[order], M[order]
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(g_codes))])
-    Z = _pair_z(A, M, bounds)
+    Z = _pair_z(A, M)
     # permutation baseline: each rater's residuals shuffled over the units it scored
     maxima = np.empty(B)
     big = np.where(M > 0, 0.0, np.inf)
@@ -822,10 +840,7 @@ def _blocs(pr, pu, pres, nr, nu, groups, B, min_bloc, rng):
         src = np.argsort(keys, axis=1, kind="stable")
         Ap = np.zeros_like(A)
         np.put_along_axis(Ap, dest, np.take_along_axis(A, src, axis=1), axis=1)
-        maxima[b] = _pair_z(Ap, M, bounds).max()
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(len(order))
-    Z = Z[np.ix_(inverse, inverse)]
+        maxima[b] = _pair_z(Ap, M).max()
     z_star = float(maxima.max())
     bloc_id = np.full(nr, -1, dtype=np.int64)
     bloc_z = np.full(nr, np.nan)
@@ -861,7 +876,8 @@ class DriftResult:
     """Session and presentation-order effects on the rater-adjusted unit scores.
 
     ``tests``: one row per term (each session's deviation from the mean of the
-    sessions, the order slope within each session, and the joint F tests);
+    sessions, the order slope within each session, and the joint F tests)
+    with estimate, se, statistic, p-value and 95% interval;
     ``units``: per unit its session, order, rater-adjusted score and the
     residual after the covariates.
     """
@@ -885,6 +901,19 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
     quality. The test is sound when units are allocated to sessions without
     regard to their quality (as the evaluation office does), or when the
     covariates capture it.
+
+    What is identifiable: each unit presents in one session only and a drift
+    common to all raters moves every score of those units, so no within-rater
+    or within-unit comparison can separate it from the quality of the units
+    presented then (raters who attend all sessions see the same shift as
+    those who attend one). The session contrast is therefore an across-unit
+    comparison whose error is the units' own spread of quality (about 5
+    points in the demo, ~20 units a session: se ≈ 1 point). A shift of
+    the demo's size (session 2 at −2.5, i.e. −1.7 against the mean of the
+    sessions) has the right sign but its p-value is typically 0.05–0.15
+    (8 fresh seeds); the order slope (3 points over 20 slots) is below the noise. The
+    tests and the interval are honest about this: read the estimate and its
+    interval, not only the p-value; quality covariates shrink the error.
     """
     _need_columns(ratings, ["rater", "unit", "indicator", "score", "session", "order"], "session_drift")
     r = ratings.dropna(subset=["score", "session", "order"])
@@ -944,12 +973,15 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
         if L.shape[0] == 1:
             se = float(np.sqrt(V[0, 0]))
             t = float(est[0] / se) if se > 0 else np.nan
+            half = float(stats.t.isf(0.025, df) * se)
             rows.append({"term": label, "kind": kind, "estimate": float(est[0]), "se": se, "statistic": t,
-                         "df1": 1, "df2": df, "p_value": float(2 * stats.t.sf(abs(t), df))})
+                         "df1": 1, "df2": df, "p_value": float(2 * stats.t.sf(abs(t), df)),
+                         "ci95_low": float(est[0]) - half, "ci95_high": float(est[0]) + half})
         else:
             F = float(est @ np.linalg.pinv(V) @ est / L.shape[0])
             rows.append({"term": label, "kind": kind, "estimate": np.nan, "se": np.nan, "statistic": F,
-                         "df1": L.shape[0], "df2": df, "p_value": float(stats.f.sf(F, L.shape[0], df))})
+                         "df1": L.shape[0], "df2": df, "p_value": float(stats.f.sf(F, L.shape[0], df)),
+                         "ci95_low": np.nan, "ci95_high": np.nan})
 
     p = len(names)
     s_idx = [i for i, nm in enumerate(names) if nm.startswith("session_")]
@@ -1001,8 +1033,7 @@ def impact(dataset, scheme, flags: pd.DataFrame | None = None, fit: MFRMResult |
     """
     from perflab import scoring
 
-    r = _check_inputs(dataset.ratings, dataset.raters, dataset.units)
-    del r
+    _check_inputs(dataset.ratings, dataset.raters, dataset.units)
     if fit is None:
         fit = mfrm(dataset.ratings, scheme=scheme)
     if flags is None:

@@ -68,14 +68,18 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: floa
     number of raters per target ``k`` (``n0`` for the one-way forms); F tests
     are the exact fitting-constants tests, intervals the balanced-case
     formulas with these effective sizes (approximate). ``result.attrs`` records
-    the method and sizes.
+    the method and sizes. Non-numeric ratings raise a DataError naming the
+    value; a zero residual (exact agreement or an exact additive fit) gives
+    F = inf, p = 0 and an interval collapsed on the estimate where it is undefined.
     """
     _need_columns(data, [targets, raters, ratings], "icc")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
-    d = data[[targets, raters, ratings]].copy()
-    d[ratings] = pd.to_numeric(d[ratings], errors="coerce")
-    d = d.dropna(subset=[targets, raters, ratings])
+    d = data[[targets, raters, ratings]].dropna(subset=[targets, raters, ratings])
+    num = pd.to_numeric(d[ratings], errors="coerce")
+    if num.isna().any():
+        raise DataError(f"icc: rating {d[ratings][num.isna()].iloc[0]!r} in column {ratings!r} is not a number")
+    d = d.assign(**{ratings: num.astype(float)})
     cells = d.groupby([targets, raters], observed=True, sort=True)[ratings].mean().reset_index()
     t_codes, t_levels = pd.factorize(cells[targets], sort=True)
     r_codes, r_levels = pd.factorize(cells[raters], sort=True)
@@ -110,10 +114,18 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: floa
     fitted, rank = _two_way_fit(y, t_codes, r_codes, n, k_all)
     ss_full = float((fitted * y).sum())  # R(mu, t, r) = y' P y
     sse = float((y**2).sum() - ss_full)
+    sst = float(((y - grand) ** 2).sum())
+    if sst == 0:
+        raise DataError(f"icc: every rating is {float(y[0])}; with no variation the ICC is undefined")
+    if sse <= 1e-12 * sst:  # an exact additive fit (rounding error aside): zero residual
+        sse = 0.0
+    if ssw <= 1e-12 * sst:
+        ssw = 0.0
+        msw = np.float64(0.0)
     df_e = N - rank
     if df_e < 1:
         raise DataError("icc: no residual degrees of freedom (every target scored by one rater only?)")
-    mse = sse / df_e
+    mse = np.float64(sse / df_e)
     n_blocks = n + k_all - rank
     df_t, df_r = n - n_blocks, k_all - n_blocks
     R_t = ss_full - ss_r  # targets after raters
@@ -137,39 +149,48 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: floa
     icc2k = (msb - mse) / (msb + (msj_n - mse) / n)
     icc3k = (msb - mse) / msb
 
-    f1 = msb1 / msw
-    p1 = stats.f.sf(f1, df_b, df_w)
-    f2 = msb / mse
-    p2 = stats.f.sf(f2, df_t, df_e)
+    # a zero residual (perfect agreement or an exact additive fit) is a stated result: F = inf, p = 0
+    # and the interval collapses on the estimate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.float64(msb1) / np.float64(msw)
+        p1 = stats.f.sf(f1, df_b, df_w)
+        f2 = np.float64(msb) / np.float64(mse)
+        p2 = stats.f.sf(f2, df_t, df_e)
 
-    q = 1 - alpha / 2
-    f1l = f1 / stats.f.ppf(q, df_b, df_w)
-    f1u = f1 * stats.f.ppf(q, df_w, df_b)
-    l1, u1 = (f1l - 1) / (f1l + (n0 - 1)), (f1u - 1) / (f1u + (n0 - 1))
-    f3l = f2 / stats.f.ppf(q, df_t, df_e)
-    f3u = f2 * stats.f.ppf(q, df_e, df_t)
-    l3, u3 = (f3l - 1) / (f3l + (k - 1)), (f3u - 1) / (f3u + (k - 1))
-    # ICC2: Satterthwaite df (McGraw & Wong 1996), with msj on the n-target scale
-    fjn = msj_n / mse
-    vn = df_e * (k * icc2 * fjn + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    vd = df_t * k**2 * icc2**2 * fjn**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
-    v = vn / vd
-    f2u = stats.f.ppf(q, n - 1, v)
-    f2l = stats.f.ppf(q, v, n - 1)
-    l2 = n * (msb - f2u * mse) / (f2u * (k * msj_n + (k * n - k - n) * mse) + n * msb)
-    u2 = n * (f2l * msb - mse) / (k * msj_n + (k * n - k - n) * mse + n * f2l * msb)
+        q = 1 - alpha / 2
+        f1l = f1 / stats.f.ppf(q, df_b, df_w)
+        f1u = f1 * stats.f.ppf(q, df_w, df_b)
+        l1, u1 = (f1l - 1) / (f1l + (n0 - 1)), (f1u - 1) / (f1u + (n0 - 1))
+        f3l = f2 / stats.f.ppf(q, df_t, df_e)
+        f3u = f2 * stats.f.ppf(q, df_e, df_t)
+        l3, u3 = (f3l - 1) / (f3l + (k - 1)), (f3u - 1) / (f3u + (k - 1))
+        # ICC2: Satterthwaite df (McGraw & Wong 1996), with msj on the n-target scale
+        fjn = msj_n / mse
+        vn = df_e * (k * icc2 * fjn + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+        vd = df_t * k**2 * icc2**2 * fjn**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+        v = vn / vd
+        f2u = stats.f.ppf(q, n - 1, v)
+        f2l = stats.f.ppf(q, v, n - 1)
+        l2 = n * (msb - f2u * mse) / (f2u * (k * msj_n + (k * n - k - n) * mse) + n * msb)
+        u2 = n * (f2l * msb - mse) / (k * msj_n + (k * n - k - n) * mse + n * f2l * msb)
 
+    values = np.array([icc1, icc2, icc3, icc1k, icc2k, icc3k], dtype=float)
+    lows = np.array([l1, l2, l3, 1 - 1 / f1l, l2 * k / (1 + l2 * (k - 1)), 1 - 1 / f3l], dtype=float)
+    highs = np.array([u1, u2, u3, 1 - 1 / f1u, u2 * k / (1 + u2 * (k - 1)), 1 - 1 / f3u], dtype=float)
+    exact = np.array([msw, mse, mse, msw, mse, mse]) == 0
+    lows = np.where(exact & ~np.isfinite(lows), values, lows)
+    highs = np.where(exact & ~np.isfinite(highs), values, highs)
     out = pd.DataFrame(
         {
             "Type": list(_ICC_DESCRIPTION),
             "Description": list(_ICC_DESCRIPTION.values()),
-            "ICC": [icc1, icc2, icc3, icc1k, icc2k, icc3k],
+            "ICC": values,
             "F": [f1, f2, f2, f1, f2, f2],
             "df1": [df_b, df_t, df_t, df_b, df_t, df_t],
             "df2": [df_w, df_e, df_e, df_w, df_e, df_e],
             "pval": [p1, p2, p2, p1, p2, p2],
-            "CI95_low": [l1, l2, l3, 1 - 1 / f1l, l2 * k / (1 + l2 * (k - 1)), 1 - 1 / f3l],
-            "CI95_high": [u1, u2, u3, 1 - 1 / f1u, u2 * k / (1 + u2 * (k - 1)), 1 - 1 / f3u],
+            "CI95_low": lows,
+            "CI95_high": highs,
         }
     )
     out.attrs.update(
@@ -546,6 +567,9 @@ def panel_sizes(
     _need_columns(raters, ["rater", "group"], "panel_sizes")
     if not 0 < target < 1:
         raise ValueError(f"target must lie in (0, 1), got {target}")
+    unknown = ~ratings["rater"].isin(raters["rater"])
+    if unknown.any():
+        raise DataError(f"panel_sizes: rater {ratings.loc[unknown, 'rater'].iloc[0]!r} is not in the raters table")
     r = ratings.dropna(subset=["score"]).merge(raters[["rater", "group"]], on="rater", how="left")
     if r["group"].isna().any():
         raise DataError(f"panel_sizes: rater {r.loc[r['group'].isna(), 'rater'].iloc[0]!r} has no group")

@@ -68,7 +68,8 @@ def bias_notebook():
             "comes from the stated rule below; each of the six tests has a false-positive rate of `alpha / 6`, so an "
             "evaluator with no real effect is flagged for anything with probability at most `alpha`. Leniency is measured "
             "in points against the other evaluators of the *same units* (an evaluator who attended only the evening session "
-            "is compared with the others who scored those units), and compared with the evaluators who attended the same sessions."
+            "is compared with the others who scored those units), and compared with the evaluators who attended the same sessions. "
+            "Evaluators with too few units or ratings for a test get NA and no flag (column `minimum` of the rules)."
         ),
         new_code_cell(
             "flags = bias.flag_raters(dataset.ratings, dataset.raters, scheme=the_scheme, fit=fit, alpha=alpha, rng=rng)\n"
@@ -91,7 +92,10 @@ def bias_notebook():
             "A drift hits every evaluator of a unit alike, so it shows across units, not within them: each unit's score "
             "adjusted for the severity of its evaluators is compared across the three sessions and along the presentation "
             "order, with the routine score (the special-evaluation departments' figures) absorbing differences in the units' "
-            "quality. A negative session effect is a session scored lower than the others."
+            "quality. A negative session effect is a session scored lower than the others. Every unit presents in one "
+            "session only, so a drift common to all evaluators cannot be told apart from the quality of that session's "
+            "units by any within-evaluator comparison: read the estimate and its 95% interval, not only the p-value "
+            "(with the units' spread of about 5 points, a shift of 2 points rarely reaches p < 0.05)."
         ),
         new_code_cell(
             "routine = routine_scores(dataset, the_scheme)[['routine']].reset_index()\n"

@@ -1,0 +1,66 @@
+"""The evaluator-bias figures draw in English mode with no missing glyph and no Chinese text."""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from perflab import plots
+from perflab.plots import bias as bias_plots
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@pytest.fixture
+def english():
+    assert plots.theme("en") == "en"
+    yield
+    plt.close("all")
+
+
+def _draw(figs, caplog):
+    texts = []
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        for fig in figs:
+            fig.canvas.draw()
+            texts += [t.get_text() for t in fig.findobj(plt.Text)]
+            plt.close(fig)
+    problems = [str(w.message) for w in caught if "glyph" in str(w.message).lower() or "findfont" in str(w.message).lower()]
+    problems += [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
+    return texts, problems
+
+
+def test_every_bias_figure_draws_in_english_without_missing_glyphs(scheme, english, caplog):
+    rng = np.random.default_rng(0)
+    groups = list(scheme.group_ids)[:3]
+    n = 12
+    flags = pd.DataFrame({
+        "rater": [f"R{i:02d}" for i in range(n)], "group": np.resize(groups, n), "severity": rng.normal(0, 3, n),
+        "lenient": [True] + [False] * (n - 1), "severe": [False, True] + [False] * (n - 2),
+        "any_flag": [True, True, True] + [False] * (n - 3),
+    })
+    drift_units = pd.DataFrame({"session": np.repeat([1, 2, 3], 5), "order": np.tile(np.arange(1, 6), 3),
+                                "adjusted": rng.normal(80, 3, 15)})
+    curves = pd.DataFrame({"group": np.repeat(groups, 10), "rater": np.tile(np.arange(1, 11), 3),
+                           "g": np.tile(np.linspace(0.3, 0.95, 10), 3)})
+    imp = pd.DataFrame({"unit": ["D01", "D02", "D03", "M01"], "kind": ["district"] * 3 + ["department"],
+                        "name_zh": ["东城区", "西城区", "朝阳区", "市发展改革委"],
+                        "name_en": ["Dongcheng", "Xicheng", "Chaoyang", "Development and Reform"],
+                        "rank_raw": [1, 2, 3, 1], "rank_fair": [2, 1, 3, 1], "rank_excluded": [1, 3, 2, 1]})
+    figs = [bias_plots.severity_by_group(flags, scheme), bias_plots.drift_by_order(drift_units),
+            bias_plots.panel_size_curves(curves, scheme), bias_plots.rank_shifts(imp, "district"),
+            bias_plots.rank_shifts(imp, "department")]
+    for fig in figs:
+        ax = fig.axes[0]
+        assert ax.get_title() and ax.get_xlabel()
+    texts, problems = _draw(figs, caplog)
+    assert not problems, problems
+    assert not any(CJK.search(t) for t in texts), [t for t in texts if CJK.search(t)]
+    assert "Dongcheng" in " ".join(texts)
