@@ -3,18 +3,11 @@
 Run `python tools/make_notebook_40.py` after editing the cells here.
 """
 
-from pathlib import Path
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbtools import PARAMS as COMMON
+from nbtools import notebook, write
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parent.parent
-
-PARAMS = '''# parameters: papermill overrides these; the defaults run on the bundled demo data
-scheme = "../params/beijing_2016.yaml"
-data = "../data/raw/demo"
-output = "../reports/notebooks"
-seed = 2016
+PARAMS = COMMON + '''
 alpha = 0.05  # chance that a rater with no real effect gets any flag (split over the six tests)
 target_g = 0.8  # reliability wanted for a group's mean score'''
 
@@ -152,17 +145,11 @@ def bias_notebook():
             "shifts show where the choice of evaluators, not the units' work, decides the rank."
         ),
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return notebook(cells)
 
 
 def main():
-    nb = bias_notebook()
-    nbformat.validate(nb)
-    nbformat.write(nb, str(ROOT / "notebooks" / "40_evaluator_bias.ipynb"))
-    print("wrote notebooks/40_evaluator_bias.ipynb")
+    write(bias_notebook(), "40_evaluator_bias.ipynb")
 
 
 if __name__ == "__main__":

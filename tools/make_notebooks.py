@@ -1,21 +1,11 @@
-"""Write the committed notebooks from their cell sources (clean: no outputs, no execution counts).
+"""Write notebooks 10_scores and 20_differentiated from their cell sources (clean: no outputs, no execution counts).
 
 Run `python tools/make_notebooks.py` after editing a notebook's cells here;
 editing the .ipynb in JupyterLab works too (then clear outputs before committing).
 """
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parent.parent
-
-PARAMS = '''# parameters: papermill overrides these; the defaults run on the bundled demo data
-scheme = "../params/beijing_2016.yaml"
-data = "../data/raw/demo"
-output = "../reports/notebooks"
-seed = 2016'''
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbtools import PARAMS, notebook, write
 
 
 def scores_notebook():
@@ -116,10 +106,7 @@ def scores_notebook():
             "which evaluators move them, are the questions of the later notebooks."
         ),
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return notebook(cells)
 
 
 def differentiated_notebook():
@@ -224,20 +211,12 @@ def differentiated_notebook():
             "the ranks it gives are robust is the question of the weight-sensitivity notebook."
         ),
     ]
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return notebook(cells)
 
 
 def main():
-    for name, build in (("10_scores.ipynb", scores_notebook), ("20_differentiated.ipynb", differentiated_notebook)):
-        nb = build()
-        for n, cell in enumerate(nb.cells):  # stable cell ids: regenerating an unchanged notebook changes nothing
-            cell.id = f"{name[:2]}-{n:02d}"
-        nbformat.validate(nb)
-        nbformat.write(nb, str(ROOT / "notebooks" / name))
-        print(f"wrote notebooks/{name}")
+    write(scores_notebook(), "10_scores.ipynb")
+    write(differentiated_notebook(), "20_differentiated.ipynb")
 
 
 if __name__ == "__main__":
