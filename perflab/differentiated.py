@@ -365,7 +365,6 @@ class Evaluation:
             ["abs_move", "unit"], ascending=[False, True], kind="mergesort"
         )
         top = s[s["abs_move"] > 0].head(n)
-        c = self.contributions
         reasons = {}
         for unit in top["unit"]:
             cu = self.why(unit)

@@ -108,7 +108,6 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: floa
     # two-way additive model: targets + raters (fitting constants)
     r_count = np.bincount(r_codes, minlength=k_all)
     r_mean = np.bincount(r_codes, y, k_all) / r_count
-    ss_mu = N * grand**2
     ss_t = float((per_target * t_mean**2).sum())  # R(mu, t)
     ss_r = float((r_count * r_mean**2).sum())  # R(mu, r)
     fitted, rank = _two_way_fit(y, t_codes, r_codes, n, k_all)
@@ -136,9 +135,7 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: floa
     var_t = (R_t - df_t * mse) / h_t
     var_r = (R_r - df_r * mse) / h_r
     k = h_t / df_t  # effective raters per target (= k when balanced)
-    m = h_r / df_r  # effective targets per rater (= n when balanced)
     msb = mse + k * var_t  # = R_t / df_t
-    msj = mse + m * var_r  # = R_r / df_r
     # pingouin's formulas take msj with the n of targets: express var_r on that scale
     msj_n = mse + n * var_r
 

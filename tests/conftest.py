@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import logging
 import shutil
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -100,3 +102,19 @@ def demo_copy(tmp_path) -> Path:
     dst = tmp_path / "demo"
     shutil.copytree(DEMO_DIR, dst, ignore=shutil.ignore_patterns("truth"))
     return dst
+
+
+def draw_figures(figs, caplog) -> tuple[list[str], list[str]]:
+    """Draw and close figures; return every text drawn and every missing-glyph or font warning raised."""
+    import matplotlib.pyplot as plt
+
+    texts = []
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        for fig in figs:
+            fig.canvas.draw()
+            texts += [t.get_text() for t in fig.findobj(plt.Text)]
+            plt.close(fig)
+    problems = [str(w.message) for w in caught if "glyph" in str(w.message).lower() or "findfont" in str(w.message).lower()]
+    problems += [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
+    return texts, problems

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DEMO_DIR, ROOT, SCHEME_FILE
+from conftest import DEMO_DIR, SCHEME_FILE
 from perflab.cli import main
 from perflab.io import load_dataset
 from perflab.scoring import group_scores, score_units

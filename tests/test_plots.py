@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import warnings
 
-import matplotlib.pyplot as plt
 import pytest
 
-from conftest import tiny_tables
+from conftest import draw_figures, tiny_tables
 from perflab import plots
 from perflab.io import dataset_from_tables
 from perflab.scoring import score_units
@@ -20,16 +17,7 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 def _draw_all(scheme, caplog):
     scores = score_units(dataset_from_tables(tiny_tables(), scheme), scheme)
     figs = [plots.scores_by_zone(scores, scheme), plots.ranking_bars(scores, scheme, "district"), plots.ranking_bars(scores, scheme, "department")]
-    texts = []
-    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
-        warnings.simplefilter("always")
-        for fig in figs:
-            fig.canvas.draw()
-            texts += [t.get_text() for t in fig.findobj(plt.Text)]
-            plt.close(fig)
-    problems = [str(w.message) for w in caught if "glyph" in str(w.message).lower() or "findfont" in str(w.message).lower()]
-    problems += [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
-    return texts, problems
+    return draw_figures(figs, caplog)
 
 
 def test_english_fallback_draws_no_chinese_and_misses_no_glyph(scheme, caplog):

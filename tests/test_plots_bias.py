@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import draw_figures
 from perflab import plots
 from perflab.plots import bias as bias_plots
 
@@ -22,19 +21,6 @@ def english():
     assert plots.theme("en") == "en"
     yield
     plt.close("all")
-
-
-def _draw(figs, caplog):
-    texts = []
-    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
-        warnings.simplefilter("always")
-        for fig in figs:
-            fig.canvas.draw()
-            texts += [t.get_text() for t in fig.findobj(plt.Text)]
-            plt.close(fig)
-    problems = [str(w.message) for w in caught if "glyph" in str(w.message).lower() or "findfont" in str(w.message).lower()]
-    problems += [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
-    return texts, problems
 
 
 def test_every_bias_figure_draws_in_english_without_missing_glyphs(scheme, english, caplog):
@@ -60,7 +46,7 @@ def test_every_bias_figure_draws_in_english_without_missing_glyphs(scheme, engli
     for fig in figs:
         ax = fig.axes[0]
         assert ax.get_title() and ax.get_xlabel()
-    texts, problems = _draw(figs, caplog)
+    texts, problems = draw_figures(figs, caplog)
     assert not problems, problems
     assert not any(CJK.search(t) for t in texts), [t for t in texts if CJK.search(t)]
     assert "Dongcheng" in " ".join(texts)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import DEMO_DIR, ROOT, SCHEME_FILE
+from conftest import DEMO_DIR, SCHEME_FILE
 from perflab.cli import main
 from perflab.report import discover_notebooks
 
