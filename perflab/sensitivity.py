@@ -6,7 +6,9 @@ a weight vector (a Series indexed by indicator, in the scheme's units), and
 where needed the unit × evaluator-group table (:func:`unit_group_scores`) with
 the group shares. Ranks are 1 = best, ties take the lowest rank, scores equal
 to 9 decimals tie (as :func:`perflab.scoring.rank_desc`); ``ranks_within``
-(e.g. each unit's kind) ranks units only against their own group.
+(each unit's kind, or None to rank all units together; :func:`ranking_groups`
+derives it from the scheme) ranks units only against their own ranking group,
+reported in the ``rank_group`` column of every result table.
 
 * :func:`one_at_a_time` — each weight moved by ±delta, the others rescaled.
 * :func:`monte_carlo` — rank distributions under random weights (uniform ±x %
@@ -47,6 +49,7 @@ SHIFT = "mean_abs_shift"
 
 __all__ = [
     "score_cube",
+    "ranking_groups",
     "unit_indicator_scores",
     "unit_group_scores",
     "one_at_a_time",
@@ -86,7 +89,7 @@ class _Cube:
     presented: np.ndarray  # positions (in units) of the units with on-site scores
     c_onsite: np.ndarray  # (units,) weight of the on-site score in the final score
     offset: np.ndarray  # (units,) the rest of the final score
-    impute: dict  # position of an imputed unit -> positions of the presented units whose mean it takes
+    onsite_map: np.ndarray  # (units, presented): each unit's on-site score from the presented units' (identity or imputation)
 
 
 def _onsite_cube(gs: pd.DataFrame, units: list, indicators: list, groups: list, shares: np.ndarray,
@@ -133,41 +136,31 @@ def _cube(dataset: Dataset, scheme: Scheme, scale: str) -> _Cube:
         units = [u for u in dataset.units["unit"] if u in set(gs["unit"])]
         vals = _onsite_cube(gs, units, inds, groups, shares, weights)
         n = len(units)
-        return _Cube(pd.Index(units, name="unit"), inds, groups, vals, np.arange(n), np.ones(n), np.zeros(n), {})
+        return _Cube(pd.Index(units, name="unit"), inds, groups, vals, np.arange(n), np.ones(n), np.zeros(n), np.eye(n))
     su = scoring.score_units(dataset, scheme).set_index("unit").reindex(dataset.units["unit"])
     units = list(su.index)
     pres_units = [u for u in units if u in set(gs["unit"])]
     pos = {u: n for n, u in enumerate(units)}
     presented = np.array([pos[u] for u in pres_units], dtype=int)
     onsite_cube = _onsite_cube(gs, pres_units, inds, groups, shares, weights)
-    # final = c_onsite * onsite + offset, with the scheme's component weights over the components each unit has
-    comp_w = {k: v for k, v in scheme.components.items() if v > 0}
-    comp = su[list(comp_w)].astype(float)
-    impute = {}
-    is_pres = np.zeros(len(units), dtype=bool)
-    is_pres[presented] = True
-    if scheme.missing_components == "impute_mean":
-        for n in np.flatnonzero(~is_pres):
-            same = [p for p in presented if su["kind"].iloc[p] == su["kind"].iloc[n]]
-            if same:
-                impute[int(n)] = np.array(same, dtype=int)
-        comp = comp.fillna(comp.groupby(su["kind"].to_numpy()).transform("mean"))
-    have = comp.notna().to_numpy()
-    w = np.array(list(comp_w.values()))
-    wsum = (have * w).sum(axis=1)
-    on = comp_w.get("onsite", 0.0)
-    on_have = have[:, list(comp_w).index("onsite")] if "onsite" in comp_w else np.zeros(len(units), bool)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c_on = np.where(on_have & (wsum > 0), on / wsum, 0.0)
-    onsite = comp["onsite"].to_numpy(float) if "onsite" in comp else np.zeros(len(units))
-    final = su["final"].to_numpy(float)
-    offset = final - c_on * np.nan_to_num(onsite)
-    full = np.zeros((len(units),) + onsite_cube.shape[1:])
-    full[presented] = onsite_cube
-    for n, src in impute.items():
-        full[n] = full[src].mean(axis=0)
-    vals = c_on[:, None, None] * full + offset[:, None, None]
-    return _Cube(pd.Index(units, name="unit"), inds, groups, vals, presented, c_on, offset, impute)
+    # final = c_onsite * onsite + offset: scoring.final_scores is affine in the on-site score of every unit
+    # (imputed units take scoring.impute_components' mean of their kind), so two evaluations give both exactly
+    comp = su[[c for c in scheme.components if c in su.columns]].astype(float)
+    kinds = su["kind"]
+    onsite_map = np.zeros((len(units), presented.size))
+    onsite_map[presented, np.arange(presented.size)] = 1.0
+    onehot = pd.DataFrame(np.where(np.isin(np.arange(len(units)), presented)[:, None], onsite_map, np.nan),
+                          index=su.index)
+    onsite_map = np.nan_to_num(scoring.impute_components(onehot, scheme, kinds).to_numpy(float))
+    has = onsite_map.sum(axis=1) > 0
+    at = [scoring.final_scores(comp.assign(onsite=np.where(has, x, np.nan)), scheme, kinds)["final"].to_numpy(float)
+          for x in (0.0, 1.0)]
+    offset, c_on = at[0], at[1] - at[0]
+    if "onsite" not in comp.columns or scheme.components.get("onsite", 0) <= 0:
+        c_on = np.zeros(len(units))
+        offset = su["final"].to_numpy(float)
+    vals = c_on[:, None, None] * np.einsum("up,pig->uig", onsite_map, onsite_cube) + offset[:, None, None]
+    return _Cube(pd.Index(units, name="unit"), inds, groups, vals, presented, c_on, offset, onsite_map)
 
 
 def score_cube(dataset: Dataset, scheme: Scheme, scale: str = "final") -> pd.DataFrame:
@@ -256,6 +249,27 @@ def _check_k(k) -> int:
     return _check_n(k, "k")
 
 
+def _check_number(x, name: str, what: str) -> float:
+    """A real number (not a string or None): one clear error naming the value otherwise."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not np.isfinite(x):
+        raise ValueError(f"{name} must be {what}, got {x!r}")
+    return float(x)
+
+
+def ranking_groups(units: pd.DataFrame, scheme: Scheme) -> pd.Series | None:
+    """The groups the scheme ranks units within, as ``ranks_within``: each unit's kind, or None under
+    ``ranking.within: all`` (every unit ranked against every other), so ranks agree with ``score_units``.
+
+    ``units``: a table with a ``kind`` column and the unit ids as index or in a ``unit`` column.
+    """
+    if scheme.ranking.within == "all":
+        return None
+    u = units.set_index("unit") if "unit" in units.columns else units
+    if "kind" not in u.columns:
+        raise DataError("units table has no 'kind' column to rank within")
+    return u["kind"].rename("rank_group")
+
+
 def _groups(ranks_within, units: pd.Index) -> tuple[np.ndarray, list]:
     """Integer group code per unit (all 0 when ``ranks_within`` is None) and the group labels."""
     if ranks_within is None:
@@ -273,6 +287,11 @@ def _groups(ranks_within, units: pd.Index) -> tuple[np.ndarray, list]:
         raise DataError(f"ranks_within has no group for unit {units[int(np.argmax(lab.isna().to_numpy()))]!r}")
     codes, labels = pd.factorize(lab.to_numpy(), sort=False)
     return codes.astype(int), list(labels)
+
+
+def _seed_record(seed, root: np.random.SeedSequence):
+    """What to record as the seed: the int given, or the entropy drawn from a Generator (reruns with it)."""
+    return int(seed) if isinstance(seed, (int, np.integer)) else int(root.entropy)
 
 
 def _rng_seed(seed) -> np.random.SeedSequence:
@@ -438,11 +457,11 @@ def one_at_a_time(scores: pd.DataFrame, weights, delta: float, ranks_within=None
     """Each weight moved by −delta and +delta (weight units; others rescaled to keep the total): ranks and changes.
 
     Long table: indicator, change (−delta/+delta), weight (the moved weight, clipped to
-    [0, total]), unit, group, nominal_rank, rank, rank_change (positive = worse).
+    [0, total]), unit, rank_group, nominal_rank, rank, rank_change (positive = worse).
     """
     scores = _check_scores(scores)
     w = _check_weights(weights, scores.columns)
-    if not np.isfinite(delta) or delta <= 0:
+    if _check_number(delta, "delta", "a positive number of weight points") <= 0:
         raise ValueError(f"delta must be a positive number of weight points, got {delta!r}")
     codes, labels = _groups(ranks_within, scores.index)
     S = scores.to_numpy(float)
@@ -458,7 +477,7 @@ def one_at_a_time(scores: pd.DataFrame, weights, delta: float, ranks_within=None
             r = _ranks(_scores((wj / wj.sum())[None, :], S), codes, len(labels))[0]
             rows.append(pd.DataFrame({
                 "indicator": ind, "change": sign * delta, "weight": value, "unit": scores.index,
-                "group": np.array(labels, dtype=object)[codes], "nominal_rank": nominal, "rank": r,
+                "rank_group": np.array(labels, dtype=object)[codes], "nominal_rank": nominal, "rank": r,
                 "rank_change": r - nominal}))
     return pd.concat(rows, ignore_index=True)
 
@@ -475,9 +494,6 @@ class ScoreDraws:
     units: pd.Index
     indicators: pd.Index
     values: np.ndarray
-
-    def table(self, b: int) -> pd.DataFrame:
-        return pd.DataFrame(self.values[b], index=self.units, columns=self.indicators)
 
 
 def _bootstrap_design(dataset: Dataset, scheme: Scheme, units: list):
@@ -534,6 +550,21 @@ def _group_means(counts: np.ndarray, vals: np.ndarray, rix: np.ndarray, trim: in
         return np.where(N > 0, out, np.nan)
 
 
+def _replicate_scores(counts: np.ndarray, c: _Cube, vals: np.ndarray, rix: np.ndarray, scheme: Scheme) -> np.ndarray:
+    """Unit × indicator scores (replicates × units × indicators) when each rater counts ``counts`` times.
+
+    The vectorised form of scoring.group_scores → indicator_scores → onsite_scores → final_scores on a
+    panel in which rater r appears counts[r] times (tested against those functions on such a panel).
+    """
+    shares = scheme.shares.reindex(c.groups).to_numpy(float)
+    weights = scheme.weights.reindex(c.indicators).to_numpy(float)
+    shape = (len(counts), c.presented.size, len(c.indicators), len(c.groups))
+    cube = _fill_cube(_group_means(counts, vals, rix, scheme.aggregation.trim).reshape(shape), shares, weights)
+    full = np.einsum("up,bpig->buig", c.onsite_map, cube)  # presented units as they are, imputed as the scheme
+    full = c.c_onsite[None, :, None, None] * full + c.offset[None, :, None, None]  # identity on the onsite scale
+    return (full * shares).sum(axis=-1) / shares.sum()
+
+
 def rater_bootstrap(dataset: Dataset, scheme: Scheme, n: int = 200, seed=0, scale: str = "final",
                     progress: bool = False) -> ScoreDraws:
     """Unit × indicator score tables with the raters resampled with replacement within their groups.
@@ -547,11 +578,8 @@ def rater_bootstrap(dataset: Dataset, scheme: Scheme, n: int = 200, seed=0, scal
     c = _cube(dataset, scheme, scale)
     pres_units = list(c.units[c.presented])
     vals, rix, raters, rater_group = _bootstrap_design(dataset, scheme, pres_units)
-    shares = scheme.shares.reindex(c.groups).to_numpy(float)
-    weights = scheme.weights.reindex(c.indicators).to_numpy(float)
     rng = np.random.default_rng(_rng_seed(seed))
     members = [np.flatnonzero(rater_group == g) for g in range(len(c.groups))]
-    shape = (len(pres_units), len(c.indicators), len(c.groups))
     per = max(1, int(2e6 // max(1, vals.size)))  # replicates per chunk: a few arrays of ~16 MB
     out = np.empty((n, len(c.units), len(c.indicators)))
     starts = range(0, n, per)
@@ -565,14 +593,7 @@ def rater_bootstrap(dataset: Dataset, scheme: Scheme, n: int = 200, seed=0, scal
         for m in members:
             if m.size:
                 counts[:, m] = rng.multinomial(m.size, np.full(m.size, 1.0 / m.size), size=b)
-        cube = _group_means(counts, vals, rix, scheme.aggregation.trim).reshape((b,) + shape)
-        cube = _fill_cube(cube, shares, weights)
-        full = np.zeros((b, len(c.units)) + shape[1:])
-        full[:, c.presented] = cube
-        for u, src in c.impute.items():
-            full[:, u] = full[:, src].mean(axis=1)
-        full = c.c_onsite[None, :, None, None] * full + c.offset[None, :, None, None]  # identity on the onsite scale
-        out[a:a + b] = (full * shares).sum(axis=-1) / shares.sum()
+        out[a:a + b] = _replicate_scores(counts, c, vals, rix, scheme)
     return ScoreDraws(c.units, pd.Index(c.indicators, name="indicator"), out)
 
 
@@ -585,9 +606,9 @@ def rater_bootstrap(dataset: Dataset, scheme: Scheme, n: int = 200, seed=0, scal
 class MonteCarloResult:
     """Rank distributions under random weights (and raters): per-unit statistics and the full frequencies.
 
-    ``units``: unit, group, nominal_rank, mean_rank, median_rank, rank_p05, rank_p95,
+    ``units``: unit, rank_group, nominal_rank, mean_rank, median_rank, rank_p05, rank_p95,
     p_top_k, p_bottom_k (percentiles by the inverted CDF of the integer ranks);
-    ``frequencies``: unit × rank counts (columns 1..largest group); ``tau``: draw, group,
+    ``frequencies``: unit × rank counts (columns 1..largest group); ``tau``: draw, rank_group,
     tau (Kendall's tau-b against the nominal ranking on the first ``tau_draws`` draws);
     ``central_weights``: mean normalised weights of the draws in which each unit ranks first.
     """
@@ -601,11 +622,11 @@ class MonteCarloResult:
     def summary(self) -> pd.DataFrame:
         """Per-unit rank statistics, by group then nominal rank, with the rank interval width."""
         u = self.units.assign(interval_width=self.units["rank_p95"] - self.units["rank_p05"])
-        return u.sort_values(["group", "nominal_rank", "unit"], kind="mergesort").reset_index(drop=True)
+        return u.sort_values(["rank_group", "nominal_rank", "unit"], kind="mergesort").reset_index(drop=True)
 
     def tau_summary(self) -> pd.DataFrame:
         """Distribution of Kendall's tau against the nominal ranking, per group."""
-        return self.tau.groupby("group", sort=False)["tau"].describe(percentiles=[0.05, 0.5, 0.95])
+        return self.tau.groupby("rank_group", sort=False)["tau"].describe(percentiles=[0.05, 0.5, 0.95])
 
     def acceptability(self) -> pd.DataFrame:
         """Unit × rank probabilities (the SMAA rank acceptability indices when weights are uniform)."""
@@ -616,19 +637,8 @@ def _draw_weights(rng: np.random.Generator, base: np.ndarray, c: int, method: st
                   concentration: float | None, bounds: np.ndarray | None) -> np.ndarray:
     """c weight vectors (rows sum to 1) around the normalised base weights."""
     m = base.size
-    if method == "simplex":  # Dirichlet(1, ..., 1): uniform on the simplex; within bounds by rejection
-        parts, kept, drawn = [], 0, 0
-        while kept < c:
-            g = rng.standard_exponential((max(c, 1024), m))
-            w = g / g.sum(axis=1, keepdims=True)
-            drawn += w.shape[0]
-            if bounds is not None:
-                w = w[((w >= bounds[0]) & (w <= bounds[1])).all(axis=1)]
-            parts.append(w)
-            kept += w.shape[0]
-            if drawn >= 200_000 and kept < 1e-3 * drawn:
-                raise SchemeError("the weight bounds keep less than 0.1 % of the simplex: widen them")
-        return np.vstack(parts)[:c]
+    if method == "simplex":
+        return _draw_bounded_simplex(rng, m, c, bounds)
     if spread == 0:
         return np.broadcast_to(base, (c, m)).copy()
     if method == "uniform":
@@ -640,6 +650,40 @@ def _draw_weights(rng: np.random.Generator, base: np.ndarray, c: int, method: st
     return w / w.sum(axis=1, keepdims=True)
 
 
+def _draw_bounded_simplex(rng: np.random.Generator, m: int, c: int, bounds: np.ndarray | None) -> np.ndarray:
+    """c weight vectors uniform on {w : sum w = 1, lower <= w <= upper}.
+
+    w = lower + (1 − Σ lower)·Dirichlet(1, …, 1) is uniform on the part of the simplex above the lower
+    bounds (an affine image of the uniform simplex); rejecting on the upper bounds alone leaves the
+    uniform distribution on the bounded polytope. Acceptance does not shrink with the bounds' width
+    (±rel around the base shares gives the same acceptance for any rel); batches are sized from the
+    acceptance seen so far, so a few vectorised batches fill a chunk.
+    """
+    lower = np.zeros(m) if bounds is None else bounds[0]
+    upper = np.ones(m) if bounds is None else bounds[1]
+    free = 1.0 - lower.sum()
+    if free <= 0:  # the lower bounds already sum to 1: a single point
+        return np.broadcast_to(lower / lower.sum(), (c, m)).copy()
+    check = bool((upper < lower + free).any())  # otherwise no upper bound can bind
+    parts, kept, drawn, accepted = [], 0, 0, 0
+    size = c
+    while kept < c:
+        g = rng.standard_exponential((size, m))
+        w = lower + free * (g / g.sum(axis=1, keepdims=True))
+        drawn += size
+        if check:
+            w = w[(w <= upper).all(axis=1)]
+        accepted += w.shape[0]
+        parts.append(w)
+        kept += w.shape[0]
+        if drawn >= 1_000_000 and accepted < 1e-4 * drawn:
+            raise SchemeError(f"the upper weight bounds keep only {accepted} of {drawn:,} draws above the lower "
+                              "bounds: widen them")
+        rate = max(accepted / drawn, 1e-3)
+        size = int(min(1 << 20, max(1024, 1.2 * (c - kept) / rate)))
+    return np.vstack(parts)[:c]
+
+
 def _concentration(base: np.ndarray, spread: float) -> float:
     """Dirichlet concentration giving the indicator of average weight a coefficient of variation ``spread``."""
     p = 1.0 / np.count_nonzero(base)
@@ -648,7 +692,7 @@ def _concentration(base: np.ndarray, spread: float) -> float:
 
 def _mc_chunk(job):
     """One chunk of the Monte Carlo: draws, scores, ranks → frequency counts (and ranks for tau)."""
-    (seedseq, c, base, method, spread, conc, bounds, S, draws, codes, n_groups, width, keep_ranks) = job
+    (seedseq, c, base, method, spread, conc, bounds, S, draws, codes, n_groups, width, n_tau, nominal) = job
     rng = np.random.default_rng(seedseq)
     W = _draw_weights(rng, base, c, method, spread, conc, bounds)
     if spread == 0 and method != "simplex" and draws is None:
@@ -664,29 +708,36 @@ def _mc_chunk(job):
     freq = np.zeros((n, width), dtype=np.int64)
     first_w = np.zeros((n, W.shape[1]))
     first_n = np.zeros(n, dtype=np.int64)
-    ranks = np.empty((c, n), dtype=np.int32) if keep_ranks else None
+    taus = np.empty((n_tau, n_groups)) if n_tau else None
     for g in range(n_groups):
         idx = np.flatnonzero(codes == g)
         ng = idx.size
         order, pos = _rank_rows(Q if ng == n else Q[:, idx], want="order", negated=True)
-        top = idx[order[:, 0]]
-        if keep_ranks:
-            r = np.empty((c, ng), dtype=np.int32)
-            p = np.arange(1, ng + 1, dtype=np.int32) if pos is None else (pos + 1).astype(np.int32)
-            np.put_along_axis(r, order, np.broadcast_to(p, (c, ng)), axis=1)
-            ranks[:, idx] = r
+        if pos is None:  # no ties: one unit first per draw
+            top_draw, top = np.arange(c), idx[order[:, 0]]
+        else:  # every unit tied for first counts, as in the frequency table
+            top_draw, col = np.nonzero(pos == 0)
+            top = idx[order[top_draw, col]]
+        if n_tau:
+            r = np.empty((n_tau, ng), dtype=np.int32)
+            p = np.arange(1, ng + 1, dtype=np.int32) if pos is None else (pos[:n_tau] + 1).astype(np.int32)
+            np.put_along_axis(r, order[:n_tau], np.broadcast_to(p, (n_tau, ng)), axis=1)
+            taus[:, g] = _kendall_tau_b(r, nominal[idx])
         order *= ng  # the flat (unit, rank) cell, in place
         order += np.arange(ng) if pos is None else pos
         freq[idx, :ng] += np.bincount(order.ravel(), minlength=ng * ng).reshape(ng, ng)
         first_n += np.bincount(top, minlength=n)
         for i in range(W.shape[1]):
-            first_w[:, i] += np.bincount(top, weights=W[:, i], minlength=n)
-    return freq, first_w, first_n, ranks
+            first_w[:, i] += np.bincount(top, weights=W[top_draw, i], minlength=n)
+    return freq, first_w, first_n, taus
 
 
 def _one_blas_thread():
     """BLAS limited to one thread while chunks run in parallel: a small matrix product per chunk
-    gains nothing from BLAS threads, and their start-up and contention cost more than the product."""
+    gains nothing from BLAS threads, and their start-up and contention cost more than the product.
+
+    threadpoolctl's limit is process-wide: other threads calling BLAS during :func:`monte_carlo`
+    also run single-threaded until it returns (the previous limits are then restored)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
@@ -719,7 +770,9 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
     Vectorised: draws are processed in chunks of 2,048 (one matrix of scores, one integer sort per
     row, one ``bincount`` into the unit × rank table), each chunk with its own random stream spawned
     from ``seed``, so results are identical whatever ``workers`` (threads) is. Only the frequency
-    table is kept; Kendall's tau is computed on the first ``tau_draws`` draws (None = all).
+    table is kept; Kendall's tau is computed on the first ``tau_draws`` draws (None = all), chunk by
+    chunk, so only one number per draw and ranking group is kept. While it runs, BLAS is limited to
+    one thread for the whole process (threadpoolctl's limit is process-wide).
     """
     scores = _check_scores(scores)
     w = _check_weights(weights, scores.columns)
@@ -727,7 +780,8 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
     k = _check_k(k)
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if not np.isfinite(spread) or spread < 0 or (method == "uniform" and spread > 1):
+    spread = _check_number(spread, "spread", "a number in [0, 1] (±100 % at most)")
+    if spread < 0 or (method == "uniform" and spread > 1):
         raise ValueError(f"spread must be a number in [0, 1] (±100 % at most), got {spread!r}")
     if method == "dirichlet" and spread > 0 and concentration is None:
         concentration = _concentration(w, spread)
@@ -755,12 +809,14 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
     nominal = _ranks(_scores(base[None, :], S), codes, len(labels))[0]
 
     n_tau = n if tau_draws is None else min(n, tau_draws)
-    seeds = _rng_seed(seed).spawn(math.ceil(n / CHUNK))
+    root = _rng_seed(seed)
+    seed_record = _seed_record(seed, root)
+    seeds = root.spawn(math.ceil(n / CHUNK))
     jobs = []
     for ci, ss in enumerate(seeds):
         c = min(CHUNK, n - ci * CHUNK)
         jobs.append((ss, c, base, method, float(spread), concentration, b, S, draws, codes, len(labels), width,
-                     ci * CHUNK < n_tau))
+                     int(np.clip(n_tau - ci * CHUNK, 0, c)), nominal))
     freq = np.zeros((len(S), width), dtype=np.int64)
     first_w = np.zeros((len(S), len(base)))
     first_n = np.zeros(len(S), dtype=np.int64)
@@ -772,12 +828,12 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
             from tqdm.auto import tqdm
 
             results = tqdm(results, total=len(jobs), desc="Monte Carlo", unit="chunk")
-        for ci, (f, fw, fn, ranks) in enumerate(results):
+        for f, fw, fn, taus in results:
             freq += f
             first_w += fw
             first_n += fn
-            if ranks is not None:
-                tau_parts.append(ranks[: max(0, n_tau - ci * CHUNK)])
+            if taus is not None:
+                tau_parts.append(taus)
     # per-unit statistics from the frequency table
     r = np.arange(1, width + 1)
     mean_rank = (freq * r).sum(axis=1) / n
@@ -785,25 +841,20 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
     top = np.array([freq[u, : min(k, width)].sum() for u in range(len(S))]) / n
     bottom = np.array([freq[u, max(0, ng[u] - k): ng[u]].sum() for u in range(len(S))]) / n
     units = pd.DataFrame({
-        "unit": scores.index, "group": np.array(labels, dtype=object)[codes], "nominal_rank": nominal,
+        "unit": scores.index, "rank_group": np.array(labels, dtype=object)[codes], "nominal_rank": nominal,
         "mean_rank": mean_rank, "median_rank": _quantile_from_freq(freq, 0.5),
         "rank_p05": _quantile_from_freq(freq, 0.05), "rank_p95": _quantile_from_freq(freq, 0.95),
         f"p_top_{k}": top, f"p_bottom_{k}": bottom,
     })
     frequencies = pd.DataFrame(freq, index=scores.index, columns=pd.Index(r, name="rank"))
-    # Kendall's tau per group on the first n_tau draws
-    R = np.concatenate(tau_parts) if tau_parts else np.empty((0, len(S)), dtype=np.int32)
-    taus = []
-    for g, lab in enumerate(labels):
-        idx = np.flatnonzero(codes == g)
-        tau = np.concatenate([_kendall_tau_b(R[a:a + 8192][:, idx], nominal[idx]) for a in range(0, len(R), 8192)]
-                             ) if len(R) else np.empty(0)
-        taus.append(pd.DataFrame({"draw": np.arange(len(tau)), "group": lab, "tau": tau}))
+    # Kendall's tau per group on the first n_tau draws (computed chunk by chunk: only n_tau numbers kept)
+    T = np.concatenate(tau_parts) if tau_parts else np.empty((0, len(labels)))
+    taus = [pd.DataFrame({"draw": np.arange(len(T)), "rank_group": lab, "tau": T[:, g]}) for g, lab in enumerate(labels)]
     with np.errstate(invalid="ignore", divide="ignore"):
         cw = first_w / first_n[:, None]
     central = pd.DataFrame(cw, index=scores.index, columns=scores.columns).assign(p_first=first_n / n)
     settings = {"n": n, "method": method, "spread": float(spread), "concentration": concentration,
-                "seed": seed if not isinstance(seed, np.random.Generator) else "generator", "k": k,
+                "seed": seed_record, "k": k,
                 "weights": dict(zip(scores.columns, base)), "raters_resampled": score_draws is not None,
                 "replicates": None if draws is None else int(draws.shape[0]), "tau_draws": n_tau}
     return MonteCarloResult(units, frequencies, pd.concat(taus, ignore_index=True), central, settings)
@@ -816,8 +867,9 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
 
 def bounds_around(weights, rel: float = 0.5) -> pd.DataFrame:
     """Bounds on the normalised weights: each within ±rel of its base share (clipped to [0, 1])."""
-    w = pd.Series(weights, dtype=float)
-    if not np.isfinite(rel) or rel < 0:
+    idx = weights.index if isinstance(weights, pd.Series) else pd.RangeIndex(len(np.atleast_1d(weights)))
+    w = pd.Series(_check_weights(weights, idx), index=idx)
+    if _check_number(rel, "rel", "a non-negative number") < 0:
         raise ValueError(f"rel must be a non-negative number, got {rel!r}")
     p = w / w.sum()
     return pd.DataFrame({"lower": (p * (1 - rel)).clip(0, 1), "upper": (p * (1 + rel)).clip(0, 1)})
@@ -858,54 +910,82 @@ def best_case_ranks(scores: pd.DataFrame, bounds: pd.DataFrame | None = None, ra
     allowed). Otherwise a mixed-integer programme (``scipy.optimize.milp``) minimises the number
     of competitors allowed above the unit. Bounds are on the normalised weights (default: the
     whole simplex).
-    """
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+    The solvers accept constraints within a feasibility tolerance (~1e-7), finer than a rank
+    cares about only at the tie resolution: so the weights found are always re-ranked
+    (:func:`rank_vector`), and if they do not give the rank the solver claimed, the programme is
+    solved again with a strict gap (score_u − score_v ≥ δ for the competitors kept below, δ
+    growing from 1e-7 of the score range). ``best_rank`` is always the rank the returned weights
+    give; ``margin`` is the LP's largest attainable min(score_u − score_v) (< 0: cannot be first).
+    """
     scores = _check_scores(scores)
     cols = scores.columns
     b = _check_bounds(bounds, cols) if bounds is not None else np.array([np.zeros(len(cols)), np.ones(len(cols))])
     codes, labels = _groups(ranks_within, scores.index)
     S = scores.to_numpy(float)
-    m = S.shape[1]
+    scale = max(1.0, float(np.abs(S).max()))
     rows = []
     for u in range(len(S)):
-        comp = np.flatnonzero((codes == codes[u]) & (np.arange(len(S)) != u))
-        D = S[u] - S[comp]  # (competitors, m): score_u - score_v = D @ w
+        members = np.flatnonzero(codes == codes[u])
+        comp = members[members != u]
         if comp.size == 0:
-            wbest, best, margin = (b[0] + b[1]) / 2, 1, np.inf
+            wbest, margin = (b[0] + b[1]) / 2, np.inf
         else:
-            # LP: max s  s.t.  D w >= s, sum w = 1, bounds
-            c = np.zeros(m + 1)
-            c[-1] = -1.0
-            A_ub = np.hstack([-D, np.ones((comp.size, 1))])
-            res = linprog(c, A_ub=A_ub, b_ub=np.zeros(comp.size), A_eq=np.r_[np.ones(m), 0.0][None, :], b_eq=[1.0],
-                          bounds=list(zip(b[0], b[1])) + [(None, None)], method="highs")
-            if res.status != 0:
-                raise SchemeError(f"no weights within the bounds: {res.message}")
-            margin = -res.fun
-            if margin >= -1e-12:
-                wbest, best = res.x[:m], 1
-            else:
-                # MILP: min sum z  s.t.  D w + M z >= 0, sum w = 1, bounds, z binary
-                M = np.abs(D).max() * 2 + 1.0
-                nv = m + comp.size
-                cons = [LinearConstraint(np.hstack([D, M * np.eye(comp.size)]), 0.0, np.inf),
-                        LinearConstraint(np.r_[np.ones(m), np.zeros(comp.size)][None, :], 1.0, 1.0)]
-                integrality = np.r_[np.zeros(m), np.ones(comp.size)]
-                lb = np.r_[b[0], np.zeros(comp.size)]
-                ub = np.r_[b[1], np.ones(comp.size)]
-                sol = milp(np.r_[np.zeros(m), np.ones(comp.size)], constraints=cons, integrality=integrality,
-                           bounds=Bounds(lb, ub), options={"mip_rel_gap": 0.0})
-                if sol.x is None:
-                    raise SchemeError(f"no weights within the bounds: {sol.message}")
-                wbest = sol.x[:m]
-                best = 1 + int(round(sol.fun))
+            wbest, margin = _best_weights(S[u] - S[comp], b, S[members], int(np.flatnonzero(members == u)[0]), scale)
         wbest = np.clip(wbest, 0, None)
         wbest = wbest / wbest.sum()
-        rows.append({"unit": scores.index[u], "group": labels[codes[u]], "best_rank": best,
+        best = int(_ranks((S[members] @ wbest)[None, :], np.zeros(members.size, int), 1)[0][members == u][0])
+        rows.append({"unit": scores.index[u], "rank_group": labels[codes[u]], "best_rank": best,
                      "can_be_first": best == 1, "margin": margin if np.isfinite(margin) else np.nan,
                      **{f"w_{c}": v for c, v in zip(cols, wbest)}})
     return pd.DataFrame(rows)
+
+
+def _rank_at(w: np.ndarray, S: np.ndarray, pos: int) -> int:
+    """Rank of the unit at ``pos`` among the rows of S under weights w (clipped, normalised), as rank_vector."""
+    w = np.clip(w, 0, None)
+    w = w / w.sum()
+    return int(_ranks((S @ w)[None, :], np.zeros(len(S), int), 1)[0][pos])
+
+
+def _best_weights(D: np.ndarray, b: np.ndarray, S: np.ndarray, pos: int, scale: float):
+    """Weights within bounds b giving the unit (row ``pos`` of S; D = its score minus each competitor's, by
+    indicator) its best rank: LP for 'can it be first', else the MILP; every answer re-ranked exactly."""
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+    nc, m = D.shape
+    c = np.zeros(m + 1)
+    c[-1] = -1.0
+    res = linprog(c, A_ub=np.hstack([-D, np.ones((nc, 1))]), b_ub=np.zeros(nc), A_eq=np.r_[np.ones(m), 0.0][None, :],
+                  b_eq=[1.0], bounds=list(zip(b[0], b[1])) + [(None, None)], method="highs", options={"disp": False})
+    if res.status != 0:
+        raise SchemeError(f"no weights within the bounds: {res.message}")
+    margin = -res.fun
+    best_w, best_r = res.x[:m], _rank_at(res.x[:m], S, pos)
+    if best_r == 1:
+        return best_w, margin
+    # MILP: min sum z  s.t.  D w + M z >= delta, sum w = 1, bounds, z binary; a clearly negative LP margin
+    # means the unit cannot be first: at least one competitor stays above (sum z >= 1)
+    M = np.abs(D).max() * 2 + 1.0
+    at_least = 1.0 if margin < -1e-9 * scale else 0.0
+    for delta in (0.0, 1e-7 * scale, 1e-6 * scale, 1e-5 * scale):
+        cons = [LinearConstraint(np.hstack([D, (M + delta) * np.eye(nc)]), delta, np.inf),
+                LinearConstraint(np.r_[np.ones(m), np.zeros(nc)][None, :], 1.0, 1.0),
+                LinearConstraint(np.r_[np.zeros(m), np.ones(nc)][None, :], at_least, np.inf)]
+        sol = milp(np.r_[np.zeros(m), np.ones(nc)], constraints=cons, integrality=np.r_[np.zeros(m), np.ones(nc)],
+                   bounds=Bounds(np.r_[b[0], np.zeros(nc)], np.r_[b[1], np.ones(nc)]),
+                   options={"mip_rel_gap": 0.0, "disp": False})
+        if sol.x is None:
+            if delta == 0.0:
+                raise SchemeError(f"no weights within the bounds: {sol.message}")
+            break
+        w = sol.x[:m]
+        r = _rank_at(w, S, pos)
+        if r < best_r:
+            best_w, best_r = w, r
+        if r <= 1 + int(round(sol.fun)):  # the solver's claim holds exactly at its weights
+            break
+    return best_w, margin
 
 
 # ---------------------------------------------------------------------------
@@ -1031,7 +1111,8 @@ def sobol_indices(scores: pd.DataFrame | None, weights, n: int = 1024, spread: f
     """
     n = _check_n(n)
     n = 1 << (n - 1).bit_length()
-    if not np.isfinite(spread) or not 0 < spread <= 1:
+    spread = _check_number(spread, "spread", "a number in (0, 1]")
+    if not 0 < spread <= 1:
         raise ValueError(f"spread must be a number in (0, 1], got {spread!r}")
     if group is not None:
         if cube is None or shares is None:
@@ -1048,7 +1129,9 @@ def sobol_indices(scores: pd.DataFrame | None, weights, n: int = 1024, spread: f
     base = w / w.sum()
     m = len(base)
     D = m + (group is not None)
-    X = saltelli_sample(D, n, seed=seed if not isinstance(seed, np.random.Generator) else seed.integers(2**32))
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(2**32))  # recorded below: a rerun with this int gives the same indices
+    X = saltelli_sample(D, n, seed=seed)
     S = scores.to_numpy(float)
     nominal = _ranks(_scores(base[None, :], S), codes, len(labels))[0]
     Y = np.empty((X.shape[0], len(S) + 1))
@@ -1174,10 +1257,10 @@ def _band_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
 class StabilityResult:
     """Exact weight-stability intervals, one indicator weight at a time (the others rescaled proportionally).
 
-    ``units``: indicator, unit, group, weight (nominal), rank, rank_lo, rank_hi (the unit keeps its
+    ``units``: indicator, unit, rank_group, weight (nominal), rank, rank_lo, rank_hi (the unit keeps its
     rank for every weight strictly between them), grade, band_lo, band_hi (it stays in its grade
-    band); ``top_k``: indicator, group, weight, k, lo, hi (the top-k set is unchanged strictly
-    between); ``swaps``: indicator, group, unit_above, unit_below, weight_at_swap (where each pair
+    band); ``top_k``: indicator, rank_group, weight, k, lo, hi (the top-k set is unchanged strictly
+    between); ``swaps``: indicator, rank_group, unit_above, unit_below, weight_at_swap (where each pair
     adjacent in the nominal ranking swaps; NaN if never within [0, total]). Weights are in the
     units of the input weights, total = their sum.
     """
@@ -1193,9 +1276,9 @@ class StabilityResult:
         u = self.units
         w = u["weight"]
         keep = (u["rank_lo"] <= w * 0.9) & (u["rank_hi"] >= w * 1.1)
-        k = u.assign(keeps_rank_10pct=keep).groupby(["indicator", "group"], sort=False).agg(
+        k = u.assign(keeps_rank_10pct=keep).groupby(["indicator", "rank_group"], sort=False).agg(
             units=("unit", "size"), keeps_rank_10pct=("keeps_rank_10pct", "sum"))
-        t = self.top_k.set_index(["indicator", "group"])[["weight", "k", "lo", "hi"]]
+        t = self.top_k.set_index(["indicator", "rank_group"])[["weight", "k", "lo", "hi"]]
         return t.join(k).reset_index()
 
 
@@ -1250,6 +1333,15 @@ def stability_intervals(scores: pd.DataFrame, weights, k: int = 3, bands: Sequen
         asc = sorted(bands, key=lambda b: b.lower)
         grades = np.array([b.grade for b in asc], dtype=object)
     inds = list(scores.columns) if indicators is None else list(indicators)
+    for ind in inds:
+        if ind not in scores.columns:
+            raise SchemeError(f"unknown indicator {ind!r}; known: {', '.join(map(str, scores.columns))}")
+    movable = [i for i in inds if w.sum() - w[list(scores.columns).index(i)] > 0]
+    if not movable:
+        raise SchemeError(
+            "stability intervals need another indicator with positive weight to rescale: "
+            f"{', '.join(map(str, inds))} carr{'ies' if len(inds) == 1 else 'y'} all the weight"
+            if len(scores.columns) > 1 else "stability intervals need at least two indicators, the table has one")
     unit_rows, top_rows, swap_rows = [], [], []
     lab = np.array(labels, dtype=object)
     for ind in inds:
@@ -1260,18 +1352,18 @@ def stability_intervals(scores: pd.DataFrame, weights, k: int = 3, bands: Sequen
             continue
         path = _path_for_weight(S, w, j, codes, len(labels))
         cr, rank, rlo, rhi, tlo, thi, band, blo, bhi = _analyse_path(path, w[j], k, edges)
-        df = pd.DataFrame({"indicator": ind, "unit": scores.index, "group": lab[codes], "weight": w[j],
+        df = pd.DataFrame({"indicator": ind, "unit": scores.index, "rank_group": lab[codes], "weight": w[j],
                            "rank": rank, "rank_lo": rlo, "rank_hi": rhi})
         if band is not None:
             df["grade"] = grades[band]
             df["band_lo"], df["band_hi"] = blo, bhi
         unit_rows.append(df)
-        top_rows.append(pd.DataFrame({"indicator": ind, "group": labels, "weight": w[j], "k": k, "lo": tlo, "hi": thi}))
+        top_rows.append(pd.DataFrame({"indicator": ind, "rank_group": labels, "weight": w[j], "k": k, "lo": tlo, "hi": thi}))
         swap_rows.append(_adjacent_swaps(path, rank, cr, scores.index, lab).assign(indicator=ind))
     swaps = pd.concat(swap_rows, ignore_index=True) if swap_rows else pd.DataFrame()
     if len(swaps):
         swaps = swaps.rename(columns={"t": "weight_at_swap"})[
-            ["indicator", "group", "unit_above", "unit_below", "weight_at_swap"]]
+            ["indicator", "rank_group", "unit_above", "unit_below", "weight_at_swap"]]
     return StabilityResult(pd.concat(unit_rows, ignore_index=True), pd.concat(top_rows, ignore_index=True), swaps,
                            {"k": k, "total": float(w.sum()), "weights": dict(zip(scores.columns, w))})
 
@@ -1284,18 +1376,18 @@ def _adjacent_swaps(path: _Path, rank: np.ndarray, cr: pd.DataFrame, units: pd.I
         idx = np.flatnonzero(path.codes == g)
         order = idx[np.lexsort((idx, rank[idx]))]
         for up, down in zip(order[:-1], order[1:]):
-            rows.append({"group": lab[g] if g < len(lab) else g, "unit_above": units[up], "unit_below": units[down],
+            rows.append({"rank_group": lab[g] if g < len(lab) else g, "unit_above": units[up], "unit_below": units[down],
                          "t": where.get((min(up, down), max(up, down)), np.nan)})
-    return pd.DataFrame(rows, columns=["group", "unit_above", "unit_below", "t"])
+    return pd.DataFrame(rows, columns=["rank_group", "unit_above", "unit_below", "t"])
 
 
 @dataclass(frozen=True)
 class ShareBreakpoints:
     """Exact breakpoints of the ranking as one evaluator group's share moves (the other groups rescaled).
 
-    ``swaps``: share, group, unit_up, unit_down (the two units whose order flips there: unit_up
+    ``swaps``: share, rank_group, unit_up, unit_down (the two units whose order flips there: unit_up
     overtakes as the share rises), rank changes and whether the top-k set changes there;
-    ``segments``: share_lo, share_hi, unit, group, rank (ranks are constant strictly inside each
+    ``segments``: share_lo, share_hi, unit, rank_group, rank (ranks are constant strictly inside each
     segment); ``breakpoints``: share, n_swaps, top_k_changes.
     """
 
@@ -1343,7 +1435,7 @@ def share_breakpoints(group_scores: pd.DataFrame, shares: pd.Series, group: str,
     mids = np.flatnonzero(~is_event)
     seg = pd.DataFrame({
         "share_lo": np.repeat(pts[mids - 1], len(units)), "share_hi": np.repeat(pts[mids + 1], len(units)),
-        "unit": np.tile(units.to_numpy(), mids.size), "group": np.tile(lab[codes], mids.size),
+        "unit": np.tile(units.to_numpy(), mids.size), "rank_group": np.tile(lab[codes], mids.size),
         "rank": R[mids].ravel()})
     # swaps: crossings where the two units' order flips between the neighbouring segments
     ev_pos = {float(p): i for i, p in enumerate(pts) if is_event[i]}
@@ -1356,25 +1448,25 @@ def share_breakpoints(group_scores: pd.DataFrame, shares: pd.Series, group: str,
         if left is None or right is None:
             continue  # a crossing at the end of the range: no change inside it
         rl, rr = R[left], R[right]
-        if (rl[u] < rl[v]) == (rr[u] < rr[v]) and rl[u] != rl[v] and rr[u] != rr[v]:
-            continue
+        if np.sign(rl[u] - rl[v]) == np.sign(rr[u] - rr[v]):
+            continue  # the two lines cross but their order at the tie resolution is the same on both sides
         up, down = (u, v) if rr[u] < rr[v] else (v, u)
         g = codes[u]
         m = codes == g
         topk = bool(((rl[m] <= k) != (rr[m] <= k)).any())
-        rows.append({"share": pts[i], "group": lab[g], "unit_up": units[up], "unit_down": units[down],
+        rows.append({"share": pts[i], "rank_group": lab[g], "unit_up": units[up], "unit_down": units[down],
                      "rank_up_before": rl[up], "rank_up_after": rr[up], "rank_down_before": rl[down],
                      "rank_down_after": rr[down], "top_k_changes": topk})
-    swaps = pd.DataFrame(rows, columns=["share", "group", "unit_up", "unit_down", "rank_up_before", "rank_up_after",
+    swaps = pd.DataFrame(rows, columns=["share", "rank_group", "unit_up", "unit_down", "rank_up_before", "rank_up_after",
                                         "rank_down_before", "rank_down_after", "top_k_changes"])
-    swaps = swaps.sort_values(["share", "group", "rank_up_after"], kind="mergesort").reset_index(drop=True)
+    swaps = swaps.sort_values(["share", "rank_group", "rank_up_after"], kind="mergesort").reset_index(drop=True)
     bp = swaps.groupby("share", sort=True).agg(n_swaps=("unit_up", "size"), top_k_changes=("top_k_changes", "any"))
     return ShareBreakpoints(swaps, seg, bp.reset_index(), {"group": group, "k": k, "share_range": (lo, hi),
                                                           "nominal_share": float(s[group])})
 
 
 def share_path(group_scores: pd.DataFrame, shares: pd.Series, group: str, values, ranks_within=None) -> pd.DataFrame:
-    """Ranks of every unit at the given share values of one group (long: share, unit, group, score, rank)."""
+    """Ranks of every unit at the given share values of one group (long: share, unit, rank_group, score, rank)."""
     group_scores = _check_scores(group_scores, "group scores")
     s = _check_shares(shares, group_scores.columns, group)
     vals = np.atleast_1d(np.asarray(values, dtype=float))
@@ -1389,5 +1481,5 @@ def share_path(group_scores: pd.DataFrame, shares: pd.Series, group: str, values
     R = _ranks(X, codes, len(labels))
     n = len(group_scores)
     return pd.DataFrame({"share": np.repeat(vals, n), "unit": np.tile(group_scores.index.to_numpy(), vals.size),
-                         "group": np.tile(np.array(labels, dtype=object)[codes], vals.size),
+                         "rank_group": np.tile(np.array(labels, dtype=object)[codes], vals.size),
                          "score": X.ravel(), "rank": R.ravel()})

@@ -5,6 +5,8 @@ a grid search, and every error for bad input."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -416,7 +418,7 @@ def test_stability_interval_endpoints_are_where_a_brute_force_scan_sees_the_chan
         # the top-k set, per group
         top = res.top_k[res.top_k["indicator"] == ind]
         for _, row in top.iterrows():
-            members = (kinds == row["group"]).to_numpy() if kinds is not None else np.ones(len(scores), bool)
+            members = (kinds == row["rank_group"]).to_numpy() if kinds is not None else np.ones(len(scores), bool)
             f = lambda t: ranks_at_weight(scores, w, j, t, kinds)[members] <= k  # noqa: E731
             nominal_set = f(w.iloc[j])
             inside = (grid > row["lo"] + 1e-9 * total) & (grid < row["hi"] - 1e-9 * total)
@@ -503,7 +505,7 @@ def test_share_breakpoints_are_exactly_where_the_ranks_change(table, rng_):
     assert (seg_ranks[which] == scan).all()
     # the top-k flag: the membership differs on the two sides
     for _, r in res.swaps.iterrows():
-        m = (kinds == r["group"]).to_numpy()
+        m = (kinds == r["rank_group"]).to_numpy()
         a = ranks_at_share(G, shares, group, r["share"] - delta, kinds)[m] <= 2
         b = ranks_at_share(G, shares, group, r["share"] + delta, kinds)[m] <= 2
         assert bool((a != b).any()) == r["top_k_changes"]
@@ -553,8 +555,8 @@ def test_best_case_rank_is_never_beaten_by_a_grid_search_and_is_attained(table, 
         if len(grid):
             assert R[:, n_u].min() >= r["best_rank"]
         wv = r[[f"w_{c}" for c in scores.columns]].to_numpy(float)
-        x = S @ wv
-        assert 1 + int((x - x[n_u] > 1e-6).sum()) <= r["best_rank"]  # the weights give that rank
+        x = pd.Series(S @ wv, index=scores.index)
+        assert scoring.rank_desc(x).iloc[n_u] == r["best_rank"]  # the weights give exactly that rank
         assert r["can_be_first"] == (r["best_rank"] == 1)
 
 
@@ -602,6 +604,246 @@ def test_bad_input_gets_one_clear_error(scheme, demo):
         (lambda: sv.rater_bootstrap(ds, scheme, n=0), "n must be a whole number >= 1"),
         (lambda: sv.best_case_ranks(S, bounds=sv.bounds_around(w, 0.5).assign(upper=lambda b: b["lower"])),
          "no weights within the bounds sum to 1"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message) as info:
+            call()
+        assert "\n" not in str(info.value)
+
+
+# ---------------------------------------------------------------------------
+# review fixes: best-case ranks with near ties
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eps", [1e-3, 1e-6, 1e-7, 1e-8])
+def test_best_case_rank_is_attained_when_a_competitor_is_ahead_by_a_hair(eps):
+    """U = (1, 1) can only tie V1 = (2, 0) and V2 = (0, 2 + ε) at best: rank 2, never first."""
+    S = pd.DataFrame({"a": [1.0, 2, 0], "b": [1.0, 0, 2 + eps]}, index=pd.Index(["U", "V1", "V2"], name="unit"))
+    r = sv.best_case_ranks(S).set_index("unit").loc["U"]
+    assert r["best_rank"] == 2 and not r["can_be_first"] and r["margin"] < 0
+    w = r[["w_a", "w_b"]].to_numpy(float)
+    assert scoring.rank_desc(S @ w)["U"] == 2
+
+
+@st.composite
+def near_tie_tables(draw):
+    """Integer tables with some entries nudged by 1e-6..1e-8: competitors ahead or behind by a hair."""
+    scores, w, _ = draw(score_tables(max_units=5, max_ind=3, hi=6))
+    eps = np.array(draw(st.lists(st.sampled_from([0.0, 0.0, 1e-6, -1e-7, 1e-8]), min_size=scores.size,
+                                 max_size=scores.size))).reshape(scores.shape)
+    return scores + eps, w
+
+
+@settings(max_examples=25, deadline=None)
+@given(near_tie_tables(), st.sampled_from([None, 0.6]))
+def test_best_case_rank_equals_the_rank_its_weights_give_with_near_ties(table, rel):
+    scores, w = table
+    bounds = sv.bounds_around(w, rel) if rel is not None else None
+    best = sv.best_case_ranks(scores, bounds=bounds).set_index("unit")
+    S = scores.to_numpy()
+    m = scores.shape[1]
+    grid = _simplex_grid(m, 30 if m == 3 else 120)
+    if bounds is not None:
+        b = bounds.reindex(scores.columns)
+        grid = grid[((grid >= b["lower"].to_numpy() - 1e-12) & (grid <= b["upper"].to_numpy() + 1e-12)).all(axis=1)]
+    R = scan_ranks(grid @ S.T)
+    for n_u, unit in enumerate(scores.index):
+        r = best.loc[unit]
+        wv = r[[f"w_{c}" for c in scores.columns]].to_numpy(float)
+        if bounds is not None:
+            assert ((wv >= bounds["lower"].to_numpy() - 1e-9) & (wv <= bounds["upper"].to_numpy() + 1e-9)).all()
+        assert scoring.rank_desc(pd.Series(S @ wv, index=scores.index)).iloc[n_u] == r["best_rank"]
+        if len(grid):
+            assert R[:, n_u].min() >= r["best_rank"]
+
+
+# ---------------------------------------------------------------------------
+# review fixes: SMAA within bounds
+# ---------------------------------------------------------------------------
+
+
+def test_bounded_simplex_draws_are_uniform_on_the_bounded_part_like_brute_force_rejection():
+    """Lower-shifted Dirichlet(1) rejected on the upper bounds has the distribution of uniform simplex draws
+    rejected on all bounds (brute force), and its acceptance is the brute-force share rescaled."""
+    b = np.array([[0.1, 0.2, 0.05], [0.5, 0.6, 0.4]])
+    rng = np.random.default_rng(3)
+    got = sv._draw_bounded_simplex(rng, 3, 20000, b)
+    assert got.shape == (20000, 3) and np.allclose(got.sum(axis=1), 1)
+    assert ((got >= b[0] - 1e-12) & (got <= b[1] + 1e-12)).all()
+    g = rng.standard_exponential((400000, 3))
+    full = g / g.sum(axis=1, keepdims=True)
+    ref = full[((full >= b[0]) & (full <= b[1])).all(axis=1)]
+    for j in range(3):
+        assert scipy.stats.ks_2samp(got[:, j], ref[:, j]).pvalue > 1e-3
+    np.testing.assert_allclose(got.mean(axis=0), ref.mean(axis=0), atol=0.005)
+
+
+@pytest.mark.parametrize("rel", [0.3, 0.1])
+def test_smaa_within_tight_bounds_works_and_respects_them(scheme, demo, rel):
+    _, S, _, kind = demo
+    bounds = sv.bounds_around(scheme.weights, rel)
+    smaa = sv.rank_acceptability(S, n=3000, seed=1, bounds=bounds, ranks_within=kind)
+    np.testing.assert_allclose(smaa.acceptability().sum(axis=1), 1.0)
+    W = sv._draw_weights(np.random.default_rng(0), np.full(7, 1 / 7), 3000, "simplex", 0.0, None,
+                         bounds.reindex(S.columns)[["lower", "upper"]].to_numpy().T)
+    assert ((W >= bounds["lower"].to_numpy() - 1e-12) & (W <= bounds["upper"].to_numpy() + 1e-12)).all()
+
+
+# ---------------------------------------------------------------------------
+# review fixes: the scheme's ranking groups
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("within", ["kind", "all"])
+def test_ranking_groups_give_the_ranks_of_score_units(scheme_dict, within):
+    scheme_dict["ranking"] = {"within": within, "zone": True}
+    s = make_scheme(scheme_dict)
+    ds = load_dataset(DEMO_DIR, s)
+    units = scoring.score_units(ds, s).set_index("unit")
+    groups = sv.ranking_groups(units, s)
+    assert (groups is None) == (within == "all")
+    S = sv.unit_indicator_scores(ds, s)
+    expected = units["rank"].reindex(S.index).astype(int).to_numpy()
+    mc = sv.monte_carlo(S, s.weights, n=10, spread=0.0, ranks_within=groups)
+    assert (mc.units["nominal_rank"].to_numpy() == expected).all()
+    assert mc.units["rank_group"].nunique() == (1 if within == "all" else 2)
+    stab = sv.stability_intervals(S, s.weights, indicators=["key_tasks"], ranks_within=groups)
+    assert (stab.units["rank"].to_numpy() == expected).all()
+    G = sv.unit_group_scores(ds, s)
+    path = sv.share_path(G, s.shares, "grassroots", [float(s.shares["grassroots"])], ranks_within=groups)
+    assert (path["rank"].to_numpy() == units["rank"].reindex(G.index).astype(int).to_numpy()).all()
+
+
+# ---------------------------------------------------------------------------
+# review fixes: the bootstrap's vectorised scoring is perflab.scoring on a resampled panel
+# ---------------------------------------------------------------------------
+
+
+def _resampled_dataset(ds, counts, raters):
+    """The panel in which rater r appears counts[r] times (copies get new ids)."""
+    mult = pd.Series(counts[: len(raters)], index=raters)
+    rt = ds.raters.set_index("rater")
+    new_raters, new_ratings = [], []
+    for r, k in mult[mult > 0].items():
+        for c in range(k):
+            rid = f"{r}#{c}"
+            new_raters.append(rt.loc[[r]].assign(rater=rid).reset_index(drop=True))
+            new_ratings.append(ds.ratings[ds.ratings["rater"] == r].assign(rater=rid))
+    return replace(ds, raters=pd.concat(new_raters, ignore_index=True),
+                   ratings=pd.concat(new_ratings, ignore_index=True))
+
+
+@pytest.mark.parametrize("trim", [1, 0])
+def test_bootstrap_replicates_equal_perflab_scoring_on_the_resampled_panel(scheme_dict, trim):
+    scheme_dict["aggregation"] = {"method": "trimmed_mean", "trim": 1} if trim else {"method": "mean"}
+    s = make_scheme(scheme_dict)
+    ds = load_dataset(DEMO_DIR, s)
+    c = sv._cube(ds, s, "final")
+    pres = list(c.units[c.presented])
+    vals, rix, raters, rater_group = sv._bootstrap_design(ds, s, pres)
+    rng = np.random.default_rng(5)
+    counts = np.zeros((2, len(raters) + 1), dtype=np.int32)
+    for g in range(len(c.groups)):
+        m = np.flatnonzero(rater_group == g)
+        counts[:, m] = rng.multinomial(m.size, np.full(m.size, 1 / m.size), size=2)
+    got = sv._replicate_scores(counts, c, vals, rix, s)
+    gm = sv._group_means(counts, vals, rix, s.aggregation.trim).reshape(2, len(pres), len(c.indicators), len(c.groups))
+    w = (s.weights / s.weights.sum()).reindex(c.indicators).to_numpy()
+    for b in range(2):
+        rds = _resampled_dataset(ds, counts[b], raters)
+        gs = scoring.group_scores(rds, s)
+        ui, ii, gi = (pd.Index(x).get_indexer(gs[col]) for x, col in
+                      ((pres, "unit"), (c.indicators, "indicator"), (c.groups, "group")))
+        np.testing.assert_allclose(gm[b][ui, ii, gi], gs["score"].to_numpy(), atol=1e-9)
+        final = scoring.score_units(rds, s).set_index("unit")["final"].reindex(c.units)
+        np.testing.assert_allclose(got[b] @ w, final.to_numpy(), atol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# review fixes: exact paths with near-coincident crossings and near-parallel lines
+# ---------------------------------------------------------------------------
+
+
+def test_crossings_a_hundred_millionth_apart_are_two_breakpoints():
+    """A rises from 0 to 1 with the share; B and C are flat at 0.3 and 0.3 + 1e-8: A passes B, then C."""
+    G = pd.DataFrame({"g1": [1.0, 0.3, 0.3 + 1e-8], "g2": [0.0, 0.3, 0.3 + 1e-8]}, index=pd.Index(list("ABC"), name="unit"))
+    res = sv.share_breakpoints(G, pd.Series({"g1": 0.5, "g2": 0.5}), "g1", k=1)
+    np.testing.assert_allclose(res.breakpoints["share"], [0.3, 0.3 + 1e-8], rtol=0, atol=1e-12)
+    assert res.ranks_at(0.3 + 5e-9)["A"] == 2
+    # the same along a weight: A's score is the weight of indicator a
+    S = G.rename(columns={"g1": "a", "g2": "b"})
+    st_ = sv.stability_intervals(S, pd.Series({"a": 0.2, "b": 0.8}), k=1)
+    a = st_.units.set_index(["indicator", "unit"]).loc[("a", "A")]
+    assert a["rank_hi"] == pytest.approx(0.3, abs=1e-12)
+    b = st_.units.set_index(["indicator", "unit"]).loc[("a", "B")]
+    assert b["rank_hi"] == pytest.approx(0.3, abs=1e-12)
+
+
+def test_lines_crossing_within_the_tie_resolution_are_no_swap():
+    """A and B cross at 0.5 but differ by less than the tie resolution around it; C and D cross them at 0.45
+    and 0.55 and each other at 0.5: at 0.5 only C and D swap, A and B stay tied on both sides."""
+    G = pd.DataFrame({"g1": [0.5 + 1e-9, 0.5, 1.05, 0.05], "g2": [0.5 - 1e-9, 0.5, 0.05, 1.05]},
+                     index=pd.Index(list("ABCD"), name="unit"))
+    shares = pd.Series({"g1": 0.5, "g2": 0.5})
+    res = sv.share_breakpoints(G, shares, "g1", k=1)
+    assert not ((res.swaps["unit_up"].isin(["A", "B"])) & (res.swaps["unit_down"].isin(["A", "B"]))).any()
+    assert set(map(frozenset, zip(res.swaps["unit_up"], res.swaps["unit_down"]))) >= {frozenset("CD")}
+    for b in res.breakpoints["share"]:
+        left = ranks_at_share(G, shares, "g1", b - 1e-7)
+        right = ranks_at_share(G, shares, "g1", b + 1e-7)
+        assert not np.array_equal(left, right)
+
+
+# ---------------------------------------------------------------------------
+# review fixes: seeds, first-rank counts, settings
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=15, deadline=None)
+@given(score_tables(groups=True), st.sampled_from(["uniform", "dirichlet", "simplex"]), st.integers(0, 2**32))
+def test_the_same_seed_gives_identical_results(table, method, seed):
+    scores, w, kinds = table
+    kw = dict(n=2500, method=method, spread=0.0 if method == "simplex" else 0.3, ranks_within=kinds, k=2)
+    a = sv.monte_carlo(scores, w, seed=seed, workers=1, **kw)
+    b = sv.monte_carlo(scores, w, seed=seed, workers=2, **kw)
+    for x, y in ((a.units, b.units), (a.frequencies, b.frequencies), (a.tau, b.tau), (a.central_weights, b.central_weights)):
+        pd.testing.assert_frame_equal(x, y)
+    s1 = sv.sobol_indices(scores, w, n=16, spread=0.3, seed=seed % 2**31, ranks_within=kinds)
+    s2 = sv.sobol_indices(scores, w, n=16, spread=0.3, seed=seed % 2**31, ranks_within=kinds)
+    pd.testing.assert_frame_equal(s1.indices, s2.indices)
+
+
+def test_p_first_counts_every_unit_tied_for_first_like_the_frequencies():
+    S = pd.DataFrame({"a": [5.0, 5, 1], "b": [5.0, 5, 9]}, index=pd.Index(["A", "B", "C"], name="unit"))
+    mc = sv.monte_carlo(S, [1.0, 1.0], n=500, spread=0.0, seed=1)  # A and B always tie for first
+    np.testing.assert_allclose(mc.central_weights["p_first"], mc.frequencies[1] / 500)
+    assert mc.central_weights.loc["B", "p_first"] == 1.0
+    mc = sv.monte_carlo(S, [1.0, 1.0], n=3000, spread=0.9, seed=1)
+    np.testing.assert_allclose(mc.central_weights["p_first"], mc.frequencies[1] / 3000)
+
+
+def test_a_generator_seed_is_recorded_and_reproduces_the_run(demo, scheme):
+    _, S, _, kind = demo
+    mc = sv.monte_carlo(S, scheme.weights, n=3000, seed=np.random.default_rng(9), ranks_within=kind)
+    assert isinstance(mc.settings["seed"], int)
+    again = sv.monte_carlo(S, scheme.weights, n=3000, seed=mc.settings["seed"], ranks_within=kind)
+    assert mc.frequencies.equals(again.frequencies)
+    all_tau = sv.monte_carlo(S, scheme.weights, n=3000, seed=mc.settings["seed"], ranks_within=kind, tau_draws=None)
+    assert len(all_tau.tau) == 3000 * 2 and all_tau.tau["tau"].between(-1, 1).all()
+
+
+def test_more_bad_input_gets_one_clear_error():
+    S = pd.DataFrame({"a": [1.0, 2, 3], "b": [3.0, 2, 1]}, index=pd.Index(list("ABC"), name="unit"))
+    cases = [
+        (lambda: sv.stability_intervals(S, pd.Series({"a": 1.0, "b": 0.0}), indicators=["a"]),
+         "another indicator with positive weight to rescale: a carries all the weight"),
+        (lambda: sv.stability_intervals(S[["a"]], pd.Series({"a": 1.0})), "at least two indicators"),
+        (lambda: sv.monte_carlo(S, [1, 1], spread="0.2"), "spread must be a number in \\[0, 1\\].*got '0.2'"),
+        (lambda: sv.one_at_a_time(S, [1, 1], delta="5"), "delta must be a positive number of weight points, got '5'"),
+        (lambda: sv.sobol_indices(S, [1, 1], spread=None), "spread must be a number in \\(0, 1\\], got None"),
+        (lambda: sv.bounds_around(pd.Series({"a": -1.0, "b": 2.0})), "negative weight -1 for indicator 'a'"),
+        (lambda: sv.bounds_around(pd.Series({"a": 1.0, "b": 2.0}), rel="x"), "rel must be a non-negative number"),
     ]
     for call, message in cases:
         with pytest.raises(ValueError, match=message) as info:

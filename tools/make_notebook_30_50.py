@@ -3,18 +3,9 @@
 Run `python tools/make_notebook_30_50.py` after editing the cells here.
 """
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-ROOT = Path(__file__).resolve().parent.parent
-
-COMMON_PARAMS = '''# parameters: papermill overrides these; the defaults run on the bundled demo data
-scheme = "../params/beijing_2016.yaml"
-data = "../data/raw/demo"
-output = "../reports/notebooks"
-seed = 2016'''
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbtools import PARAMS as COMMON_PARAMS
+from nbtools import notebook, write
 
 SETUP = (
     "from pathlib import Path\n\n"
@@ -33,20 +24,14 @@ SETUP = (
     "the_scheme = load_scheme(scheme)\n"
     "dataset = load_dataset(data, the_scheme)\n"
     "units = score_units(dataset, the_scheme).set_index('unit')\n"
-    "kind = units['kind']\n"
+    "ranks_within = sv.ranking_groups(units, the_scheme)  # ranks_within as the scheme ranks: by kind, or None (all together)\n"
+    "rank_groups = ['all'] if ranks_within is None else [k for k in ('district', 'department') if (ranks_within == k).any()]\n"
     "names = units[plots.name_column()]\n"
     "ind_label = {i.id: (i.name_zh if lang == 'zh' else i.name_en) for i in the_scheme.indicators}\n"
     "group_label = {g.id: (g.name_zh if lang == 'zh' else g.name_en) for g in the_scheme.groups}\n"
     "weights = the_scheme.weights\n"
     "pd.set_option('display.precision', 3)\n"
 )
-
-
-def _nb(cells):
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
 
 
 def weight_sensitivity_notebook():
@@ -80,14 +65,14 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
         new_markdown_cell(
             "## One weight at a time\n\n"
             f"Each indicator weight moved down and up by `delta` points, the others rescaled to keep the total. "
-            "The table gives, per indicator and kind, the largest rank change and how many units move at all."
+            "The table gives, per indicator and ranking group, the largest rank change and how many units move at all."
         ),
         new_code_cell(
-            "oat = sv.one_at_a_time(scores, weights, delta=delta, ranks_within=kind)\n"
+            "oat = sv.one_at_a_time(scores, weights, delta=delta, ranks_within=ranks_within)\n"
             "save_table(oat, output, 'sensitivity_one_at_a_time')\n"
             "oat_summary = (oat.assign(moved=oat['rank_change'] != 0, abs_change=oat['rank_change'].abs())\n"
-            "               .groupby(['indicator', 'change', 'group'], sort=False)\n"
-            "               .agg(units_moved=('moved', 'sum'), largest_change=('abs_change', 'max')).unstack('group'))\n"
+            "               .groupby(['indicator', 'change', 'rank_group'], sort=False)\n"
+            "               .agg(units_moved=('moved', 'sum'), largest_change=('abs_change', 'max')).unstack('rank_group'))\n"
             "display(oat_summary)"
         ),
         new_markdown_cell(
@@ -98,29 +83,28 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "from *who* scored. Bars: the 5–95 % range of each unit's rank; dots: median rank; black tick: rank under the scheme."
         ),
         new_code_cell(
-            "mc = sv.monte_carlo(scores, weights, n=n_draws, method=method, spread=spread, seed=rng, ranks_within=kind, k=top_k)\n"
+            "mc = sv.monte_carlo(scores, weights, n=n_draws, method=method, spread=spread, seed=rng, ranks_within=ranks_within, k=top_k)\n"
             "replicates = sv.rater_bootstrap(dataset, the_scheme, n=n_rater_replicates, seed=rng)\n"
             "mc_raters = sv.monte_carlo(scores, weights, n=n_draws, method=method, spread=spread, seed=rng,\n"
-            "                           ranks_within=kind, k=top_k, score_draws=replicates)\n"
-            "intervals = mc.summary().merge(mc_raters.units.drop(columns=['group', 'nominal_rank']), on='unit',\n"
+            "                           ranks_within=ranks_within, k=top_k, score_draws=replicates)\n"
+            "intervals = mc.summary().merge(mc_raters.units.drop(columns=['rank_group', 'nominal_rank']), on='unit',\n"
             "                               suffixes=('', '_with_raters'))\n"
             "intervals.insert(1, 'name', names.reindex(intervals['unit']).to_numpy())\n"
             "save_table(intervals, output, 'sensitivity_rank_intervals')\n"
             "save_table(mc.frequencies.reset_index(), output, 'sensitivity_rank_frequencies')\n"
             "display(pd.concat({'weights': mc.tau_summary(), 'weights and raters': mc_raters.tau_summary()}))\n"
-            "display(intervals.groupby('group')[['interval_width']].describe())"
+            "display(intervals.groupby('rank_group')[['interval_width']].describe())"
         ),
-        new_code_cell("fig = splots.rank_intervals(mc.units, names, 'district', other=mc_raters.units)"),
-        new_code_cell("fig = splots.rank_intervals(mc.units, names, 'department', other=mc_raters.units)"),
+        new_code_cell("for g in rank_groups:\n    fig = splots.rank_intervals(mc.units, names, g, other=mc_raters.units)"),
         new_markdown_cell(
             "## Exact stability ranges of each weight\n\n"
             "Setting one weight to *t* and rescaling the others keeps every score linear in *t*, so two units swap only "
             "where their score lines cross; all crossings are computed exactly. A full ranking of 76 units is stable only "
-            f"over a tiny range, so the table leads with what matters: the range over which the **top `top_k`** of each kind "
+            f"over a tiny range, so the table leads with what matters: the range over which the **top `top_k`** of each ranking group (kind, unless the scheme ranks all units together) "
             "stays the same, and how many units keep their exact rank if the weight moves by ±10 %."
         ),
         new_code_cell(
-            "stab = sv.stability_intervals(scores, weights, k=top_k, bands=the_scheme.bands, ranks_within=kind)\n"
+            "stab = sv.stability_intervals(scores, weights, k=top_k, bands=the_scheme.bands, ranks_within=ranks_within)\n"
             "save_table(stab.units, output, 'sensitivity_stability_units')\n"
             "save_table(stab.top_k, output, 'sensitivity_stability_top_k')\n"
             "save_table(stab.swaps, output, 'sensitivity_adjacent_swaps')\n"
@@ -131,8 +115,7 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "print(f'{fragile[\"unit\"].nunique()} unit(s) can change grade band when a weight moves by ±10 %')\n"
             "display(fragile[['indicator', 'unit', 'grade', 'weight', 'band_lo', 'band_hi']].head(20))"
         ),
-        new_code_cell("fig = splots.weight_ranges(stab.top_k, 'district', ind_label, total=weights.sum())"),
-        new_code_cell("fig = splots.weight_ranges(stab.top_k, 'department', ind_label, total=weights.sum())"),
+        new_code_cell("for g in rank_groups:\n    fig = splots.weight_ranges(stab.top_k, g, ind_label, total=weights.sum())"),
         new_markdown_cell(
             "## Which input matters most? Sobol indices\n\n"
             "Variance-based sensitivity of the mean absolute rank shift to each weight (±`spread`) and to the share of "
@@ -140,7 +123,7 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "input alone; total: including its interactions with the others."
         ),
         new_code_cell(
-            "sob = sv.sobol_indices(None, weights, n=sobol_n, spread=spread, seed=seed, ranks_within=kind,\n"
+            "sob = sv.sobol_indices(None, weights, n=sobol_n, spread=spread, seed=seed, ranks_within=ranks_within,\n"
             "                       cube=sv.score_cube(dataset, the_scheme), shares=the_scheme.shares, group=group,\n"
             "                       share_range=(share_min, share_max))\n"
             "save_table(sob.indices, output, 'sensitivity_sobol')\n"
@@ -156,14 +139,14 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
         ),
         new_code_cell(
             "bounds = sv.bounds_around(weights, bound_rel)\n"
-            "best = sv.best_case_ranks(scores, bounds=bounds, ranks_within=kind)\n"
-            "smaa = sv.rank_acceptability(scores, n=n_draws, seed=seed, bounds=bounds, ranks_within=kind)\n"
+            "best = sv.best_case_ranks(scores, bounds=bounds, ranks_within=ranks_within)\n"
+            "smaa = sv.rank_acceptability(scores, n=n_draws, seed=seed, bounds=bounds, ranks_within=ranks_within)\n"
             "best = best.merge(smaa.central_weights[['p_first']], left_on='unit', right_index=True)\n"
             "best = best.merge(mc.units[['unit', 'nominal_rank']], on='unit')\n"
             "best.insert(1, 'name', names.reindex(best['unit']).to_numpy())\n"
             "save_table(best, output, 'sensitivity_best_case')\n"
-            "display(best.sort_values(['group', 'best_rank', 'nominal_rank'])\n"
-            "        .groupby('group', sort=False).head(8)[['group', 'unit', 'name', 'nominal_rank', 'best_rank', 'can_be_first', 'p_first']])"
+            "display(best.sort_values(['rank_group', 'best_rank', 'nominal_rank'])\n"
+            "        .groupby('rank_group', sort=False).head(8)[['rank_group', 'unit', 'name', 'nominal_rank', 'best_rank', 'can_be_first', 'p_first']])"
         ),
         new_markdown_cell(
             "## Reading the result\n\n"
@@ -173,7 +156,7 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "the weights."
         ),
     ]
-    return _nb(cells)
+    return notebook(cells)
 
 
 def group_shares_notebook():
@@ -200,36 +183,34 @@ spread = 0.2          # the weights' range in that comparison (±20 %)'''
         ),
         new_markdown_cell(
             "## Where the ranking changes\n\n"
-            "Every share value at which two units of the same kind swap places, and whether the top `top_k` changes there."
+            "Every share value at which two units ranked together (same kind, unless the scheme ranks all together) swap places, and whether the top `top_k` changes there."
         ),
         new_code_cell(
             "sb = sv.share_breakpoints(group_scores, shares, group, k=top_k, share_range=(share_min, share_max),\n"
-            "                          ranks_within=kind)\n"
+            "                          ranks_within=ranks_within)\n"
             "swaps = sb.swaps.assign(name_up=names.reindex(sb.swaps['unit_up']).to_numpy(),\n"
             "                        name_down=names.reindex(sb.swaps['unit_down']).to_numpy())\n"
             "save_table(swaps, output, 'group_share_swaps')\n"
             "save_table(sb.segments, output, 'group_share_rank_segments')\n"
             "print(f'{len(sb.breakpoints)} breakpoints, {int(sb.breakpoints[\"top_k_changes\"].sum())} change a top {top_k}')\n"
             "display(swaps[swaps['top_k_changes']])\n"
-            "display(swaps.groupby('group').agg(swaps=('share', 'size'), first=('share', 'min'), last=('share', 'max')))"
+            "display(swaps.groupby('rank_group').agg(swaps=('share', 'size'), first=('share', 'min'), last=('share', 'max')))"
         ),
         new_code_cell(
-            "fig = splots.share_bump_chart(sb.segments, sb.swaps, names, 'district', top_k, shares[group], group_label[group])"
-        ),
-        new_code_cell(
-            "fig = splots.share_bump_chart(sb.segments, sb.swaps, names, 'department', top_k, shares[group], group_label[group])"
+            "for g in rank_groups:\n"
+            "    fig = splots.share_bump_chart(sb.segments, sb.swaps, names, g, top_k, shares[group], group_label[group])"
         ),
         new_markdown_cell(
             "## The top of the ranking at the ends of the range\n\n"
-            "The units ranked in the top `top_k` of each kind at the lowest share, the scheme's share and the highest share."
+            "The units ranked in the top `top_k` of each ranking group (kind, unless the scheme ranks all units together) at the lowest share, the scheme's share and the highest share."
         ),
         new_code_cell(
             "at = [share_min, float(shares[group]), share_max]\n"
-            "path = sv.share_path(group_scores, shares, group, at, ranks_within=kind)\n"
+            "path = sv.share_path(group_scores, shares, group, at, ranks_within=ranks_within)\n"
             "path['name'] = names.reindex(path['unit']).to_numpy()\n"
-            "top = path[path['rank'] <= top_k].sort_values(['group', 'share', 'rank'])\n"
+            "top = path[path['rank'] <= top_k].sort_values(['rank_group', 'share', 'rank'])\n"
             "save_table(path, output, 'group_share_ranks')\n"
-            "display(top.pivot_table(index=['group', 'rank'], columns='share', values='name', aggfunc=' / '.join))"
+            "display(top.pivot_table(index=['rank_group', 'rank'], columns='share', values='name', aggfunc=' / '.join))"
         ),
         new_markdown_cell(
             "## Share or weights: which matters more?\n\n"
@@ -238,7 +219,7 @@ spread = 0.2          # the weights' range in that comparison (±20 %)'''
         ),
         new_code_cell(
             "n_base = max(64, n_draws // (len(weights) + 3))\n"
-            "sob = sv.sobol_indices(None, weights, n=n_base, spread=spread, seed=seed, ranks_within=kind,\n"
+            "sob = sv.sobol_indices(None, weights, n=n_base, spread=spread, seed=seed, ranks_within=ranks_within,\n"
             "                       cube=sv.score_cube(dataset, the_scheme), shares=shares, group=group,\n"
             "                       share_range=(share_min, share_max))\n"
             "save_table(sob.summary().reset_index(), output, 'group_share_sobol')\n"
@@ -251,16 +232,12 @@ spread = 0.2          # the weights' range in that comparison (±20 %)'''
             "are shares over which the choice does not matter for the ranking."
         ),
     ]
-    return _nb(cells)
+    return notebook(cells)
 
 
 def main():
-    for name, build in (("30_weight_sensitivity.ipynb", weight_sensitivity_notebook),
-                        ("50_group_shares.ipynb", group_shares_notebook)):
-        nb = build()
-        nbformat.validate(nb)
-        nbformat.write(nb, str(ROOT / "notebooks" / name))
-        print(f"wrote notebooks/{name}")
+    write(weight_sensitivity_notebook(), "30_weight_sensitivity.ipynb")
+    write(group_shares_notebook(), "50_group_shares.ipynb")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import seaborn as sns
 
 from perflab.plots import t
 
-KIND_LABEL = {"district": ("区政府", "district governments"), "department": ("市级部门", "municipal departments")}
+KIND_LABEL = {"district": ("区政府", "district governments"), "department": ("市级部门", "municipal departments"),
+              "all": ("全部单位", "all units")}  # "all": the scheme ranks every unit together (ranking.within: all)
 
 
 def _kind(kind: str) -> str:
@@ -24,7 +25,7 @@ def rank_intervals(units: pd.DataFrame, names: pd.Series, kind: str, other: pd.D
     ``units``: ``MonteCarloResult.units`` (or ``summary()``); ``other``: a second result drawn beside
     it (e.g. with the raters resampled too); ``labels`` name the two.
     """
-    sub = units[units["group"] == kind].sort_values(["nominal_rank", "unit"]).reset_index(drop=True)
+    sub = units[units["rank_group"] == kind].sort_values(["nominal_rank", "unit"]).reset_index(drop=True)
     n = len(sub)
     fig, ax = plt.subplots(figsize=(8, 0.26 * n + 1.8))
     y = np.arange(n)
@@ -69,7 +70,7 @@ def sobol_bars(indices: pd.DataFrame, labels: dict[str, str] | None = None) -> p
 def weight_ranges(top_k: pd.DataFrame, kind: str, labels: dict[str, str] | None = None,
                   total: float | None = None) -> plt.Figure:
     """For each indicator, the exact range of its weight over which the top-k set of a kind stays the same."""
-    sub = top_k[top_k["group"] == kind].copy()
+    sub = top_k[top_k["rank_group"] == kind].copy()
     sub["label"] = sub["indicator"].map(labels or {}).fillna(sub["indicator"])
     k = int(sub["k"].iloc[0])
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(sub) + 1.8))
@@ -96,8 +97,8 @@ def share_bump_chart(segments: pd.DataFrame, swaps: pd.DataFrame, names: pd.Seri
     Units that are ever in the top k are coloured and named; the others are grey. Dotted lines mark
     every share at which two units swap; red lines those at which the top-k set changes.
     """
-    seg = segments[segments["group"] == kind]
-    sw = swaps[swaps["group"] == kind]
+    seg = segments[segments["rank_group"] == kind]
+    sw = swaps[swaps["rank_group"] == kind]
     n = seg["unit"].nunique()
     fig, ax = plt.subplots(figsize=(10, max(4.5, 0.16 * n + 2.5)))
     ever_top = set(seg.loc[seg["rank"] <= k, "unit"])
