@@ -908,12 +908,12 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
     presented then (raters who attend all sessions see the same shift as
     those who attend one). The session contrast is therefore an across-unit
     comparison whose error is the units' own spread of quality (about 5
-    points in the demo, ~20 units a session: se ≈ 1 point). A shift of
-    the demo's size (session 2 at −2.5, i.e. −1.7 against the mean of the
-    sessions) has the right sign but its p-value is typically 0.05–0.15
-    (8 fresh seeds); the order slope (3 points over 20 slots) is below the noise. The
-    tests and the interval are honest about this: read the estimate and its
-    interval, not only the p-value; quality covariates shrink the error.
+    points in the demo, ~20 units a session: se ≈ 1 point). The demo's
+    evening fatigue (session 2 at −5, about −3.3 against the mean of the
+    sessions) is found at p < 0.01; a drift of half that size has the right
+    sign but a p-value around 0.05–0.15, and the order slope within a
+    session is below the noise. Read the estimate and its interval, not only
+    the p-value; quality covariates shrink the error.
     """
     _need_columns(ratings, ["rater", "unit", "indicator", "score", "session", "order"], "session_drift")
     r = ratings.dropna(subset=["score", "session", "order"])

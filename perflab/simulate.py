@@ -53,10 +53,10 @@ N_SEVERE, SEVERE = 6, -7.0
 EXTREME_SD = 0.75  # spread of the lenient / severe raters' severities around +-7
 N_HALO, HALO_JITTER_SD = 6, 0.5
 N_CENTRAL, CENTRAL_TARGET, CENTRAL_SHRINK = 5, 80.0, 0.3
-N_FAVOUR, FAVOUR, FAVOUR_SD = 8, 10.0, 1.0
+N_FAVOUR, FAVOUR, FAVOUR_SD = 8, 14.0, 1.0  # large enough to be found rater by rater (noise about 2.7 points)
 N_BLOC, BLOC_SD = 8, 5.0
 DRIFT_SESSION = 2  # the evening session
-DRIFT_START, DRIFT_END = -1.0, -4.0  # linear in presentation order: mean -2.5
+DRIFT_START, DRIFT_END = -3.0, -7.0  # linear in presentation order: mean -5, about 5 standard errors of a session mean
 GRASSROOTS_COEF = 0.8  # grassroots term = coef * (satisfaction - mean satisfaction of the unit's kind)
 N_FALSE_CLAIMS = 6
 

@@ -143,9 +143,8 @@ def test_planted_effects_are_found(flagged, flag, planted, recall):
 
 
 def test_favouritism_measures_the_planted_bonus_and_finds_most_favourers(flagged):
-    """A ~10-point bonus on one unit against a rater's unit-to-unit spread of ~2.7 points at the Bonferroni level
-    p < 0.05/6 has power about 0.8 even when the true quality is known, so recall is not the honest claim per seed:
-    the estimated bonus is unbiased (pooled over seeds), and the flags find most favourers."""
+    """A ~14-point bonus on one unit against a rater's unit-to-unit spread of ~2.7 points: the estimated bonus is
+    unbiased (pooled over seeds) and the flags find the favourers (a home unit near 100 leaves the bonus no room)."""
     err, hits, total = [], 0, 0
     for sim, f, _ in flagged:
         pl = pd.DataFrame(sim.truth["planted"]["favouring"]).set_index("rater")
@@ -157,7 +156,7 @@ def test_favouritism_measures_the_planted_bonus_and_finds_most_favourers(flagged
         total += len(pl)
         assert (f.loc[pl.index, "favour_t"] > 0).all()
     assert abs(np.mean(err)) < 2.5, err  # se of the pooled mean ≈ 0.7 points
-    assert hits / total >= 0.6, (hits, total)
+    assert hits / total >= 0.85, (hits, total)
 
 
 def test_clean_raters_are_rarely_flagged_even_when_they_attend_one_session(flagged):
@@ -191,31 +190,21 @@ def test_flags_are_deterministic_for_a_seeded_rng(scheme):
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_session_drift_has_the_planted_sign_and_its_interval_covers_the_planted_size(flagged):
-    """A drift common to all raters is confounded with the quality of the units presented in that session
-    (see session_drift): at the demo's size (−1.7 against the mean of the sessions, unit spread ~5 points)
-    the sign and the interval are the honest claim, not p < 0.05."""
+def test_session_drift_is_found_with_the_planted_sign_and_size(flagged):
+    """The evening session's planted fatigue (−5 points, about −3.3 against the mean of the sessions) is found:
+    p < 0.05 for the session and for the joint F test, the right sign, and an interval that covers the planted size.
+    (A drift common to all raters is confounded with the quality of that session's units: see session_drift.)"""
     for sim, _, _ in flagged:
         tests = bias.session_drift(sim.tables["ratings"]).tests.set_index("term")
         planted = sim.truth["planted"]["drift_model"]["session"]
         shift = sim.truth["planted"]["drift"]
         size = shift[str(planted)] - np.mean(list(shift.values()))
         row = tests.loc[f"session {planted} vs mean of sessions"]
-        assert row["estimate"] < 0 and row["ci95_low"] < size < row["ci95_high"], (row, size)
+        assert row["estimate"] < 0 and row["p_value"] < 0.05, row
+        assert tests.loc["session (joint F)", "p_value"] < 0.05
+        assert row["ci95_low"] < size < row["ci95_high"], (row, size)
         others = [s for s in (1, 2, 3) if s != planted]
         assert all(tests.loc[f"session {s} vs mean of sessions", "estimate"] > row["estimate"] for s in others)
-
-
-def test_session_drift_is_detected_when_it_is_large_against_the_units_spread(flagged):
-    """The same test with the planted evening drift tripled (−7.5 points): p < 0.05 with the right sign."""
-    for sim, _, _ in flagged:
-        r = sim.tables["ratings"]
-        planted = sim.truth["planted"]["drift_model"]["session"]
-        extra = np.where(r["session"] == planted, 2 * sim.truth["planted"]["drift"][str(planted)], 0.0)
-        tests = bias.session_drift(r.assign(score=r["score"] + extra)).tests.set_index("term")
-        row = tests.loc[f"session {planted} vs mean of sessions"]
-        assert row["estimate"] < 0 and row["p_value"] < 0.05
-        assert tests.loc["session (joint F)", "p_value"] < 0.05
 
 
 # ---------------------------------------------------------------------------
