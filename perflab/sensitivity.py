@@ -915,8 +915,9 @@ def best_case_ranks(scores: pd.DataFrame, bounds: pd.DataFrame | None = None, ra
     cares about only at the tie resolution: so the weights found are always re-ranked
     (:func:`rank_vector`), and if they do not give the rank the solver claimed, the programme is
     solved again with a strict gap (score_u − score_v ≥ δ for the competitors kept below, δ
-    growing from 1e-7 of the score range). ``best_rank`` is always the rank the returned weights
-    give; ``margin`` is the LP's largest attainable min(score_u − score_v) (< 0: cannot be first).
+    growing from 1e-7 of each competitor's largest difference; every competitor's constraint is
+    scaled to unit size so that differences finer than the solver's tolerance still count). ``best_rank`` is always the rank the returned weights
+    give; ``margin`` is min(score_u − score_v) at the LP's weights (≥ 0: the unit is first there).
     """
     scores = _check_scores(scores)
     cols = scores.columns
@@ -929,11 +930,9 @@ def best_case_ranks(scores: pd.DataFrame, bounds: pd.DataFrame | None = None, ra
         members = np.flatnonzero(codes == codes[u])
         comp = members[members != u]
         if comp.size == 0:
-            wbest, margin = (b[0] + b[1]) / 2, np.inf
+            wbest, margin = _project((b[0] + b[1]) / 2, b), np.inf
         else:
             wbest, margin = _best_weights(S[u] - S[comp], b, S[members], int(np.flatnonzero(members == u)[0]), scale)
-        wbest = np.clip(wbest, 0, None)
-        wbest = wbest / wbest.sum()
         best = int(_ranks((S[members] @ wbest)[None, :], np.zeros(members.size, int), 1)[0][members == u][0])
         rows.append({"unit": scores.index[u], "rank_group": labels[codes[u]], "best_rank": best,
                      "can_be_first": best == 1, "margin": margin if np.isfinite(margin) else np.nan,
@@ -941,10 +940,21 @@ def best_case_ranks(scores: pd.DataFrame, bounds: pd.DataFrame | None = None, ra
     return pd.DataFrame(rows)
 
 
+def _project(w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The nearest weights to w that sum to 1 within the bounds b (solvers return them only within a tolerance)."""
+    lo, hi = b[0], b[1]
+    a, z = (w - hi).min() - 1.0, (w - lo).max() + 1.0  # clip(w - t, lo, hi) sums to >= 1 at t = a, <= 1 at t = z
+    for _ in range(200):  # bisection on the shift t
+        t = (a + z) / 2
+        if np.clip(w - t, lo, hi).sum() > 1.0:
+            a = t
+        else:
+            z = t
+    return np.clip(w - (a + z) / 2, lo, hi)
+
+
 def _rank_at(w: np.ndarray, S: np.ndarray, pos: int) -> int:
-    """Rank of the unit at ``pos`` among the rows of S under weights w (clipped, normalised), as rank_vector."""
-    w = np.clip(w, 0, None)
-    w = w / w.sum()
+    """Rank of the unit at ``pos`` among the rows of S under weights w, as rank_vector."""
     return int(_ranks((S @ w)[None, :], np.zeros(len(S), int), 1)[0][pos])
 
 
@@ -954,32 +964,41 @@ def _best_weights(D: np.ndarray, b: np.ndarray, S: np.ndarray, pos: int, scale: 
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
     nc, m = D.shape
+    # each competitor's row scaled to unit size: the solvers' absolute tolerances (~1e-7) would otherwise
+    # accept any weights against a competitor that differs by less than that (a hair behind or ahead)
+    row = np.abs(D).max(axis=1)
+    Dn = D / np.where(row > 0, row, 1.0)[:, None]
     c = np.zeros(m + 1)
     c[-1] = -1.0
-    res = linprog(c, A_ub=np.hstack([-D, np.ones((nc, 1))]), b_ub=np.zeros(nc), A_eq=np.r_[np.ones(m), 0.0][None, :],
+    res = linprog(c, A_ub=np.hstack([-Dn, np.ones((nc, 1))]), b_ub=np.zeros(nc), A_eq=np.r_[np.ones(m), 0.0][None, :],
                   b_eq=[1.0], bounds=list(zip(b[0], b[1])) + [(None, None)], method="highs", options={"disp": False})
     if res.status != 0:
         raise SchemeError(f"no weights within the bounds: {res.message}")
-    margin = -res.fun
-    best_w, best_r = res.x[:m], _rank_at(res.x[:m], S, pos)
+    w_lp = _project(res.x[:m], b)
+    margin = float((D @ w_lp).min())  # in score points, at the LP's weights
+    best_w, best_r = w_lp, _rank_at(w_lp, S, pos)
     if best_r == 1:
         return best_w, margin
-    # MILP: min sum z  s.t.  D w + M z >= delta, sum w = 1, bounds, z binary; a clearly negative LP margin
+    # MILP: min sum z  s.t.  Dn w + M z >= delta, sum w = 1, bounds, z binary; a clearly negative LP optimum
     # means the unit cannot be first: at least one competitor stays above (sum z >= 1)
-    M = np.abs(D).max() * 2 + 1.0
-    at_least = 1.0 if margin < -1e-9 * scale else 0.0
-    for delta in (0.0, 1e-7 * scale, 1e-6 * scale, 1e-5 * scale):
-        cons = [LinearConstraint(np.hstack([D, (M + delta) * np.eye(nc)]), delta, np.inf),
+    M = np.abs(Dn).max() * 2 + 1.0
+    at_least = 1.0 if -res.fun < -1e-6 else 0.0
+    # first allow what the tie rule allows (scores equal to 9 decimals tie: a competitor ahead by less than
+    # TIE/2 in points does not count), then ask for ever stricter gaps until the claim holds at the weights found
+    tie = np.minimum(0.4 * 10.0 ** -TIE_DECIMALS / np.where(row > 0, row, 1.0), 0.5)
+    for delta in (-tie, 0.0, 1e-7, 1e-6, 1e-5):
+        delta = np.broadcast_to(delta, (nc,))
+        cons = [LinearConstraint(np.hstack([Dn, (M + np.abs(delta))[:, None] * np.eye(nc)]), delta, np.inf),
                 LinearConstraint(np.r_[np.ones(m), np.zeros(nc)][None, :], 1.0, 1.0),
                 LinearConstraint(np.r_[np.zeros(m), np.ones(nc)][None, :], at_least, np.inf)]
         sol = milp(np.r_[np.zeros(m), np.ones(nc)], constraints=cons, integrality=np.r_[np.zeros(m), np.ones(nc)],
                    bounds=Bounds(np.r_[b[0], np.zeros(nc)], np.r_[b[1], np.ones(nc)]),
                    options={"mip_rel_gap": 0.0, "disp": False})
         if sol.x is None:
-            if delta == 0.0:
+            if not np.any(delta > 0):
                 raise SchemeError(f"no weights within the bounds: {sol.message}")
             break
-        w = sol.x[:m]
+        w = _project(sol.x[:m], b)
         r = _rank_at(w, S, pos)
         if r < best_r:
             best_w, best_r = w, r

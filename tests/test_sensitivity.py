@@ -5,6 +5,8 @@ a grid search, and every error for bad input."""
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import replace
 
 import numpy as np
@@ -635,7 +637,15 @@ def near_tie_tables(draw):
     return scores + eps, w
 
 
-@settings(max_examples=25, deadline=None)
+def test_an_exact_tie_at_a_vertex_is_the_best_case_even_a_hair_from_it():
+    """U2 = (0, -1e-7) ties U0 = (0, 0) exactly at w = (1, 0): its best rank is 2, not 3 (found by hypothesis)."""
+    S = pd.DataFrame({"i0": [0.0, 2.0, 0.0], "i1": [0.0, 0.0, -1e-7]}, index=pd.Index(["U0", "U1", "U2"], name="unit"))
+    r = sv.best_case_ranks(S).set_index("unit").loc["U2"]
+    assert r["best_rank"] == 2 and not r["can_be_first"]
+    assert scoring.rank_desc(S @ r[["w_i0", "w_i1"]].to_numpy(float))["U2"] == 2
+
+
+@settings(max_examples=int(os.environ.get("PERFLAB_HYPOTHESIS_EXAMPLES", 25)), deadline=None)
 @given(near_tie_tables(), st.sampled_from([None, 0.6]))
 def test_best_case_rank_equals_the_rank_its_weights_give_with_near_ties(table, rel):
     scores, w = table
@@ -647,7 +657,10 @@ def test_best_case_rank_equals_the_rank_its_weights_give_with_near_ties(table, r
     if bounds is not None:
         b = bounds.reindex(scores.columns)
         grid = grid[((grid >= b["lower"].to_numpy() - 1e-12) & (grid <= b["upper"].to_numpy() + 1e-12)).all(axis=1)]
-    R = scan_ranks(grid @ S.T)
+    # exact comparisons on the grid: a rank reached only because the 9-decimal tie rule rounds two scores
+    # together near a vertex is the documented limit of the exact method, not what it promises
+    X = grid @ S.T
+    R = 1 + (X[:, None, :] > X[:, :, None]).sum(axis=2)
     for n_u, unit in enumerate(scores.index):
         r = best.loc[unit]
         wv = r[[f"w_{c}" for c in scores.columns]].to_numpy(float)
