@@ -1,4 +1,4 @@
-"""The ``perflab`` command: simulate, validate, score, run.
+"""The ``perflab`` command: simulate, validate, score, run, sheets.
 
 Bad input ends with one line on stderr naming the file, row and column, exit
 status 2 and no traceback; a failing notebook ends with exit status 1 naming
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from perflab import __version__
 from perflab.errors import DataError, PerflabError
+from perflab.io import ensure_outside
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEME = PROJECT / "params" / "beijing_2016.yaml"
@@ -26,14 +27,6 @@ def _load(data: str, scheme_path: str):
 
     scheme = load_scheme(scheme_path)
     return scheme, load_dataset(data, scheme)
-
-
-def _guard_raw(target: Path, data: str) -> None:
-    """Never write into the raw data directory."""
-    raw = Path(data).resolve()
-    t = target.resolve()
-    if t == raw or raw in t.parents:
-        raise DataError("refusing to write inside the raw data directory", file=target)
 
 
 def cmd_simulate(args) -> int:
@@ -61,7 +54,7 @@ def cmd_validate(args) -> int:
 
     scheme, ds = _load(args.data, args.scheme)
     target = Path(args.processed) if args.processed else default_processed_dir(args.data)
-    _guard_raw(target, args.data)
+    ensure_outside(args.data, target)
     write_processed(ds, scheme, target, seed=args.seed)
     sizes = ", ".join(f"{len(df)} {name}" for name, df in ds.tables().items())
     print(f"valid: {sizes}")
@@ -74,7 +67,7 @@ def cmd_score(args) -> int:
 
     scheme, ds = _load(args.data, args.scheme)
     out = Path(args.out)
-    _guard_raw(out, args.data)
+    ensure_outside(args.data, out)
     scores = score_units(ds, scheme)
     out.parent.mkdir(parents=True, exist_ok=True)
     scores.to_csv(out, index=False, float_format="%.6f", lineterminator="\n")
@@ -89,7 +82,7 @@ def cmd_run(args) -> int:
 
     scheme, ds = _load(args.data, args.scheme)
     out = Path(args.out) if args.out else Path("reports") / scheme.name
-    _guard_raw(out, args.data)
+    ensure_outside(args.data, out)
     processed = default_processed_dir(args.data)
     write_processed(ds, scheme, processed, seed=args.seed)
     books = discover_notebooks(args.notebooks or NOTEBOOK_DIR)
@@ -123,7 +116,7 @@ def cmd_sheets_make(args) -> int:
     scheme = load_scheme(args.scheme)
     inputs = load_sheet_inputs(args.data, scheme)
     out = Path(args.out)
-    _guard_raw(out, args.data)
+    ensure_outside(args.data, out)
     paths = write_sheets(inputs, scheme, out, per_rater=args.per_rater, raters=args.raters, progress=True)
     if args.per_rater:
         print(f"wrote {len(paths)} workbooks (one per evaluator) -> {out}/")
@@ -140,7 +133,7 @@ def cmd_sheets_read(args) -> int:
     units = load_sheet_inputs(args.data, scheme).units if args.data else None
     out = Path(args.out)
     if args.data:
-        _guard_raw(out, args.data)
+        ensure_outside(args.data, out)
     result = read_sheets(args.files, scheme, units=units)
     out.mkdir(parents=True, exist_ok=True)
     result.ratings.to_csv(out / "ratings.csv", index=False, lineterminator="\n")

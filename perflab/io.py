@@ -629,15 +629,20 @@ def default_processed_dir(data_dir: str | Path) -> Path:
     return Path("data") / "processed" / raw.name
 
 
+def ensure_outside(raw_dir: str | Path, target: str | Path) -> None:
+    """Raw data is never written: refuse a target inside the raw data directory."""
+    raw, t = Path(raw_dir).resolve(), Path(target).resolve()
+    if t == raw or raw in t.parents:
+        raise DataError("refusing to write inside the raw data directory", file=target)
+
+
 def write_processed(
     dataset: Dataset, scheme: Scheme, out_dir: str | Path, seed: int | None = None, progress: Callable | None = None
 ) -> Path:
     """Write every validated table as parquet plus provenance.json; refuses to write inside the raw directory."""
     out = Path(out_dir)
     if dataset.root is not None:
-        raw = dataset.root.resolve()
-        if out.resolve() == raw or raw in out.resolve().parents:
-            raise DataError("refusing to write processed tables inside the raw data directory", file=out)
+        ensure_outside(dataset.root, out)
     out.mkdir(parents=True, exist_ok=True)
     for name, df in dataset.tables().items():
         df.to_parquet(out / f"{name}.parquet")
