@@ -100,6 +100,7 @@ def cmd_run(args) -> int:
         provenance=provenance(ds, scheme, args.seed),
         title=f"perflab report: {scheme.title_en}",
         progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+        extra=dict(args.param or []),
     )
     print(f"processed tables -> {processed}/")
     for h in result.html:
@@ -152,6 +153,22 @@ def cmd_sheets_read(args) -> int:
     return EXIT_BAD_INPUT
 
 
+def _param(text: str) -> tuple[str, object]:
+    """NAME=VALUE with VALUE read as YAML (numbers, true/false, text), so notebooks get native values."""
+    import yaml
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        parsed = value
+    if not isinstance(parsed, (str, int, float, bool)) or parsed is None:
+        parsed = value
+    return name.strip(), parsed
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -198,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, default=2016, help="random seed passed to the notebooks (default 2016)")
     r.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
     r.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 10 or 10_scores)")
+    r.add_argument("--param", action="append", type=_param, metavar="NAME=VALUE",
+                   help="a notebook parameter, e.g. baseline_method=trend or n_draws=100000 (repeatable; "
+                        "goes to the notebooks that declare it)")
     r.set_defaults(func=cmd_run)
 
     sh = sub.add_parser("sheets", help="scoring sheets (one unit, one table): make them, read them back filled")

@@ -54,11 +54,15 @@ def save_table(df: pd.DataFrame, output: str | Path, name: str, index: bool = Fa
     return path
 
 
-def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
-    """papermill only logs unknown parameters: refuse them here, and a notebook without a parameters cell."""
+def _declared(notebook: Path) -> dict:
     import papermill
 
-    declared = papermill.inspect_notebook(str(notebook))
+    return papermill.inspect_notebook(str(notebook))
+
+
+def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
+    """papermill only logs unknown parameters: refuse them here, and a notebook without a parameters cell."""
+    declared = _declared(notebook)
     if not declared:
         raise NotebookError(notebook.name, None, "has no cell tagged 'parameters'")
     unknown = sorted(set(parameters) - set(declared))
@@ -154,8 +158,12 @@ def run_report(
     provenance: Mapping[str, Any] | None = None,
     title: str = "perflab report",
     progress: Callable[[str], None] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """Execute every notebook with (scheme, data, output, seed), export HTML, collect tables, write the index."""
+    """Execute every notebook with (scheme, data, output, seed), export HTML, collect tables, write the index.
+
+    ``extra`` parameters go to the notebooks that declare them; one that no notebook declares is an error.
+    """
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     if provenance is not None:
@@ -166,11 +174,18 @@ def run_report(
     books = notebooks if notebooks is not None else discover_notebooks()
     if not books:
         raise NotebookError(str(NOTEBOOK_DIR), None, "no notebooks found")
+    declared = {nb: set(_declared(nb)) for nb in books}
+    extra = dict(extra or {})
+    unused = sorted(set(extra) - set().union(*declared.values()) - set(params))
+    if unused:
+        known = sorted(set().union(*declared.values()) - set(params))
+        raise PerflabError(f"no notebook has the parameter(s) {', '.join(unused)}; they have: {', '.join(known) or 'none'}")
     executed, pages = [], []
     for nb in books:
         if progress:
             progress(f"running {nb.name}")
-        ex = execute(nb, out / nb.name, params)
+        mine = {k: v for k, v in extra.items() if k in declared[nb]}
+        ex = execute(nb, out / nb.name, {**params, **mine})
         executed.append(ex)
         pages.append((_title(nb), export_html(ex, out / f"{nb.stem}.html")))
     tables = sorted((out / "tables").glob("*.csv")) if (out / "tables").is_dir() else []

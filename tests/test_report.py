@@ -96,3 +96,24 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell(nb):
     assigned = {t.id for node in ast.parse(tagged[0].source).body if isinstance(node, ast.Assign) for t in node.targets}
     assert set(papermill.inspect_notebook(str(nb))) == assigned
     assert book.cells[0].cell_type == "markdown" and book.cells[0].source.startswith("# ")
+
+
+def test_param_goes_to_the_notebooks_that_declare_it(tmp_path, capsys):
+    books = tmp_path / "nbs"
+    books.mkdir()
+    _notebook(books / "10_plain.ipynb", "y = seed")
+    _notebook(books / "20_knob.ipynb", "assert isinstance(draws, int) and draws == 500 and method == 'trend'",
+              params="scheme = ''\ndata = ''\noutput = ''\nseed = 0\ndraws = 10\nmethod = 'mean'")
+    out = tmp_path / "o"
+    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(out), "--notebooks", str(books),
+                 "--param", "draws=500", "--param", "method=trend"])
+    assert code == 0, capsys.readouterr().err
+    injected = [c for c in nbformat.read(str(out / "20_knob.ipynb"), as_version=4).cells
+                if "injected-parameters" in c.metadata.get("tags", [])][0].source
+    assert "draws = 500" in injected and 'method = "trend"' in injected
+    plain = [c for c in nbformat.read(str(out / "10_plain.ipynb"), as_version=4).cells
+             if "injected-parameters" in c.metadata.get("tags", [])][0].source
+    assert "draws" not in plain
+    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(out), "--notebooks", str(books),
+                 "--param", "drawz=5"])
+    assert code == 2 and "no notebook has the parameter(s) drawz; they have: draws, method" in capsys.readouterr().err
