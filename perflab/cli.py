@@ -1,4 +1,4 @@
-"""The ``perflab`` command: simulate, validate, score, run, sheets.
+"""The ``perflab`` command: simulate, validate, score, run, sweep, sheets.
 
 Bad input ends with one line on stderr naming the file, row and column, exit
 status 2 and no traceback; a failing notebook ends with exit status 1 naming
@@ -110,6 +110,27 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from perflab.sweep import run_sweep
+
+    if args.jobs < 1:
+        raise PerflabError(f"--jobs must be at least 1, got {args.jobs}")
+    result = run_sweep(args.file, out=args.out, data=args.data, jobs=args.jobs, dask=args.dask, force=args.force,
+                       notebooks_dir=args.notebooks, seed=args.seed, progress=not args.quiet)
+    runs = result.runs
+    n = len(result.scenarios)
+    counts = {s: sum(r.status == s for r in runs) for s in ("ok", "skipped", "same", "failed")}
+    print(f"sweep {result.spec.name}: {n} scenarios scored and compared with base")
+    if result.spec.notebooks:
+        print(f"notebooks: {counts['ok']} scenario(s) run, {counts['skipped']} unchanged since the last run (not rerun), "
+              f"{counts['same']} sharing the pages of an identical scenario, {counts['failed']} failed")
+    print(f"comparison: {result.out_dir / 'comparison'}/ (ranks, scores, grades, summary, movers)")
+    print(f"HTML: {result.index}")
+    for r in result.failures:
+        print(f"perflab: error: scenario {r.scenario!r}: {r.error}", file=sys.stderr)
+    return EXIT_NOTEBOOK if result.failures else 0
+
+
 def cmd_sheets_make(args) -> int:
     from perflab.scheme import load_scheme
     from perflab.sheets import load_sheet_inputs, write_sheets
@@ -219,6 +240,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a notebook parameter, e.g. baseline_method=trend or n_draws=100000 (repeatable; "
                         "goes to the notebooks that declare it)")
     r.set_defaults(func=cmd_run)
+
+    w = sub.add_parser("sweep", help="run many scenarios (a grid and named schemes) and compare their rankings")
+    w.add_argument("file", metavar="FILE", help="sweep file, e.g. params/sweeps/grassroots_share.yaml")
+    w.add_argument("--out", help="output directory (default reports/sweeps/<name of FILE>)")
+    w.add_argument("--data", help="directory of raw tables (default: the sweep file's data key, else data/raw/demo)")
+    w.add_argument("--jobs", type=int, default=1, metavar="N", help="notebook kernels at a time (default 1)")
+    w.add_argument("--dask", metavar="ADDRESS|local",
+                   help="run the notebooks as tasks on a dask.distributed scheduler (local: start a LocalCluster of --jobs workers)")
+    w.add_argument("--force", action="store_true", help="rerun every scenario's notebooks, even those unchanged since the last run")
+    w.add_argument("--seed", type=_seed, default=2016, help="random seed passed to the notebooks (default 2016)")
+    w.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
+    w.add_argument("--quiet", action="store_true", help="no progress bars")
+    w.set_defaults(func=cmd_sweep)
 
     sh = sub.add_parser("sheets", help="scoring sheets (one unit, one table): make them, read them back filled")
     shs = sh.add_subparsers(dest="sheets_command", required=True, metavar="ACTION")

@@ -72,8 +72,13 @@ def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
         )
 
 
-def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: Path | None = None) -> Path:
-    """Execute one notebook with papermill; a failing cell raises NotebookError naming notebook and cell."""
+def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: Path | None = None,
+            chdir: bool = True) -> Path:
+    """Execute one notebook with papermill; a failing cell raises NotebookError naming notebook and cell.
+
+    The kernel starts in ``cwd`` (default the notebook's folder); ``chdir=False`` leaves the working
+    directory alone (papermill changes it for the whole process: not safe with several threads).
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -86,8 +91,9 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: 
                 str(notebook),
                 str(executed),
                 parameters=params,
-                cwd=str(cwd or notebook.parent),
+                cwd=str(cwd or notebook.parent) if chdir else None,
                 kernel_name="python3",
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no "running over TCP without encryption" warning
                 progress_bar=False,
                 log_output=False,
             )

@@ -265,14 +265,24 @@ class Scheme:
         return dataclasses.replace(self, indicators=inds)
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
+        d = _plain(self)
         d.pop("source")
-        d["components"] = dict(self.components)
         return d
 
     def digest(self) -> str:
         """sha256 of the scheme's content (canonical JSON), stable across formatting of the file."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _plain(obj):
+    """Dataclasses, tuples and mappings as plain dicts and lists (``dataclasses.asdict`` without its deep copies)."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
 
 
 # ---------------------------------------------------------------------------

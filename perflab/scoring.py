@@ -11,11 +11,13 @@ units are ranked within their kind (and zone) unless the scheme says otherwise.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
+from perflab.composite import effective_weights, weighted_mean
 from perflab.errors import DataError
 from perflab.io import Dataset
 from perflab.scheme import KINDS, Scheme
@@ -51,6 +53,26 @@ def group_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     return stats[["score", "n_raters"]].reset_index()
 
 
+def group_cube(groups: pd.DataFrame, units, indicators, group_ids) -> np.ndarray:
+    """Dense (unit, indicator, group) array of group scores, NaN where a group did not score a unit and indicator."""
+    ui = pd.Index(units)
+    ii = pd.Index(indicators)
+    gi = pd.Index(group_ids)
+    u, i, g = ui.get_indexer(groups["unit"]), ii.get_indexer(groups["indicator"]), gi.get_indexer(groups["group"])
+    keep = (u >= 0) & (i >= 0) & (g >= 0)
+    cube = np.full((len(ui), len(ii), len(gi)), np.nan)
+    cube[u[keep], i[keep], g[keep]] = groups["score"].to_numpy(float)[keep]
+    return cube
+
+
+def _indicator_table(cube: np.ndarray, units, indicators, shares: np.ndarray) -> pd.DataFrame:
+    """Unit × indicator scores from a group cube and the shares; units and indicators nobody scored dropped."""
+    vals = weighted_mean(cube, shares)
+    rows, cols = ~np.isnan(vals).all(axis=1), ~np.isnan(vals).all(axis=0)
+    return pd.DataFrame(vals[np.ix_(rows, cols)], index=pd.Index([u for u, r in zip(units, rows) if r], name="unit"),
+                        columns=pd.Index([i for i, c in zip(indicators, cols) if c], name="indicator"))
+
+
 def indicator_scores(dataset: Dataset, scheme: Scheme, groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """Unit × indicator on-site scores (wide): group scores combined by the scheme's shares.
 
@@ -58,25 +80,16 @@ def indicator_scores(dataset: Dataset, scheme: Scheme, groups: pd.DataFrame | No
     unit does not pull its score towards zero).
     """
     gs = group_scores(dataset, scheme) if groups is None else groups
-    share = gs["group"].map(scheme.shares).fillna(0.0).to_numpy()
-    gs = gs.assign(_w=share, _ws=share * gs["score"].to_numpy())
-    gs = gs[gs["_w"] > 0]
-    agg = gs.groupby(["unit", "indicator"], observed=True)[["_w", "_ws"]].sum()
-    wide = (agg["_ws"] / agg["_w"]).unstack("indicator")
-    return wide.reindex(columns=[i for i in scheme.indicator_ids if i in wide.columns])
+    units = sorted(set(gs["unit"]))
+    cube = group_cube(gs, units, scheme.indicator_ids, scheme.group_ids)
+    return _indicator_table(cube, units, scheme.indicator_ids, scheme.shares.reindex(scheme.group_ids).to_numpy(float))
 
 
 def onsite_scores(dataset: Dataset, scheme: Scheme, indicators: pd.DataFrame | None = None) -> pd.Series:
     """The on-site score per unit: indicator scores combined by the weights (rescaled over indicators scored)."""
     wide = indicator_scores(dataset, scheme) if indicators is None else indicators
     w = scheme.weights.reindex(wide.columns).to_numpy()
-    vals = wide.to_numpy()
-    have = ~np.isnan(vals)
-    wsum = (have * w).sum(axis=1)
-    total = np.nansum(vals * w, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(wsum > 0, total / wsum, np.nan)
-    return pd.Series(out, index=wide.index, name="onsite")
+    return pd.Series(weighted_mean(wide.to_numpy(float), w), index=wide.index, name="onsite")
 
 
 def attainment(history: pd.DataFrame, directions: Mapping[str, str], cap: float = 1.0, file: str = "history") -> pd.DataFrame:
@@ -164,21 +177,89 @@ def routine_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     return out
 
 
+def rank_codes(values, codes=None) -> np.ndarray:
+    """Rank 1 = highest value within each group code; ties (equal to 9 decimals) take the lowest rank; NaN unranked.
+
+    ``codes``: an integer group code per value (-1: no group, unranked), or None for one group.
+    Returns floats (NaN where unranked). The one ranking rule of perflab (:func:`rank_desc` wraps it).
+    """
+    x = np.round(np.asarray(values, dtype=float), _TIE_DECIMALS)
+    c = np.zeros(x.size, dtype=np.int64) if codes is None else np.asarray(codes, dtype=np.int64)
+    ok = ~np.isnan(x) & (c >= 0)
+    out = np.full(x.size, np.nan)
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return out
+    order = idx[np.lexsort((-x[idx], c[idx]))]  # by group, best first
+    xs, cs = x[order], c[order]
+    new_run = np.r_[True, (cs[1:] != cs[:-1]) | (xs[1:] != xs[:-1])]  # a new score (or a new group) starts a run
+    new_group = np.r_[True, cs[1:] != cs[:-1]]
+    pos = np.arange(order.size)
+    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
+    run_start = np.maximum.accumulate(np.where(new_run, pos, 0))
+    out[order] = run_start - group_start + 1
+    return out
+
+
+def _codes(by, index) -> np.ndarray | None:
+    """Integer group codes of ``by`` (a Series, or a list of them combined); -1 where a key is missing."""
+    if by is None:
+        return None
+    keys = by if isinstance(by, list) else [by]
+    codes = np.zeros(len(index), dtype=np.int64)
+    missing = np.zeros(len(index), dtype=bool)
+    for k in keys:
+        c, uniq = pd.factorize(pd.Series(k, index=index) if not isinstance(k, pd.Series) else k.reindex(index))
+        missing |= c < 0
+        codes = codes * (len(uniq) + 1) + c
+    return np.where(missing, -1, codes)
+
+
 def rank_desc(scores: pd.Series, by: pd.Series | list | None = None) -> pd.Series:
     """Rank 1 = highest score within each group of ``by``; ties take the lowest rank; NaN stays unranked."""
-    s = scores.round(_TIE_DECIMALS)
-    r = s.groupby(by, observed=True).rank(ascending=False, method="min") if by is not None else s.rank(
-        ascending=False, method="min"
-    )
-    return r.astype("Int64")
+    r = rank_codes(scores.to_numpy(float), _codes(by, scores.index))
+    return pd.Series(r, index=scores.index, name=scores.name).astype("Int64")
+
+
+def _impute(vals: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
+    """Fill NaN with the column mean over the rows of the same code (-1: no code, left missing)."""
+    c = np.zeros(len(vals), dtype=np.int64) if codes is None else np.asarray(codes, dtype=np.int64)
+    n = int(c.max()) + 2 if c.size else 1
+    have = ~np.isnan(vals)
+    sums = np.zeros((n, vals.shape[1]))
+    counts = np.zeros_like(sums)
+    np.add.at(sums, c, np.where(have, vals, 0.0))  # code -1 lands in the spare last row, never used as a mean
+    np.add.at(counts, c, have)
+    counts[-1] = 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.where(counts > 0, counts, 1.0), np.nan)
+    return np.where(have, vals, means[c])
 
 
 def impute_components(components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | None = None) -> pd.DataFrame:
     """Under ``missing_components: impute_mean``, fill a missing component with its mean over the unit's kind."""
     if scheme.missing_components != "impute_mean":
         return components
-    by = kinds.reindex(components.index) if kinds is not None else pd.Series("all", index=components.index)
-    return components.fillna(components.groupby(by.to_numpy()).transform("mean"))
+    vals = _impute(components.to_numpy(float), _codes(kinds, components.index))
+    return pd.DataFrame(vals, index=components.index, columns=components.columns)
+
+
+def _indicator_weights(scheme: Scheme) -> np.ndarray:
+    return np.array([i.weight for i in scheme.indicators], dtype=float)
+
+
+def _component_weights(scheme: Scheme) -> pd.Series:
+    return pd.Series({k: v for k, v in scheme.components.items() if v > 0}, dtype=float)
+
+
+def _missing_error(missing: np.ndarray, units, names, scheme: Scheme, file: str):
+    if scheme.missing_components == "error" and missing.any():
+        i, j = np.argwhere(missing)[0]
+        raise DataError(
+            f"unit {units[i]} has no {names[j]} score and the scheme sets missing_components: error",
+            file=file,
+            column=names[j],
+        )
 
 
 def final_scores(components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | None = None, file: str = "scores") -> pd.DataFrame:
@@ -188,51 +269,152 @@ def final_scores(components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | No
     rescales the weights over the components it has; ``impute_mean`` gives it the
     mean of that component over the units of its kind that have it; ``error`` refuses.
     """
-    w = pd.Series({k: v for k, v in scheme.components.items() if v > 0})
+    w = _component_weights(scheme)
     comp = components[list(w.index)].astype(float)
-    missing = comp.isna()
-    if scheme.missing_components == "error" and missing.to_numpy().any():
-        i, j = np.argwhere(missing.to_numpy())[0]
-        raise DataError(
-            f"unit {components.index[i]} has no {w.index[j]} score and the scheme sets missing_components: error",
-            file=file,
-            column=w.index[j],
-        )
-    comp = impute_components(comp, scheme, kinds)
-    vals = comp.to_numpy()
-    have = ~np.isnan(vals)
-    wsum = (have * w.to_numpy()).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        final = np.where(wsum > 0, np.nansum(vals * w.to_numpy(), axis=1) / wsum, np.nan)
-    imputed = [", ".join(c for c, m, h in zip(w.index, mrow, hrow) if m and h) for mrow, hrow in zip(missing.to_numpy(), have)]
-    return pd.DataFrame({"final": final, "imputed": pd.Series(imputed, index=comp.index, dtype="string")}, index=comp.index)
+    missing = comp.isna().to_numpy()
+    _missing_error(missing, components.index, list(w.index), scheme, file)
+    vals = impute_components(comp, scheme, kinds).to_numpy(float)
+    return pd.DataFrame({"final": weighted_mean(vals, w.to_numpy()),
+                         "imputed": pd.Series(_imputed_names(missing, vals, list(w.index)), index=comp.index, dtype="string")},
+                        index=comp.index)
+
+
+def _imputed_names(missing: np.ndarray, filled: np.ndarray, names: list[str]) -> list[str]:
+    done = missing & ~np.isnan(filled)
+    arr = np.asarray(names, dtype=object)
+    return [", ".join(arr[row]) for row in done] if done.any() else [""] * len(done)
+
+
+@dataclass(frozen=True)
+class ScoreArrays:
+    """One scheme's scores as arrays over the data set's units (in ``units`` order), for sweeps of many schemes."""
+
+    units: pd.Index
+    indicators: np.ndarray  # (unit, indicator) on-site indicator scores, NaN for units not scored on site
+    onsite: np.ndarray
+    components: np.ndarray  # (unit, component) the positive-weight components after missing_components
+    component_names: tuple[str, ...]
+    missing: np.ndarray  # (unit, component) which components the unit lacked
+    final: np.ndarray
+    grade: np.ndarray  # object: grade letters, None where unscored
+    rank: np.ndarray  # float, NaN where unranked
+    zone_rank: np.ndarray
+    rank_codes: np.ndarray  # the ranking group of each unit (an index into ``rank_groups``)
+    rank_groups: tuple[str, ...]
+
+
+class Scorer:
+    """Scores one data set under many schemes (a sweep): what a scheme change leaves alone is computed once.
+
+    The raters' aggregation within groups depends only on ``aggregation`` and the routine score
+    only on ``routine`` and the measures' directions, so they are cached per setting; shares,
+    weights, components, bands and ranking cost a few vectorised operations per scheme.
+    ``Scorer(ds).score(scheme)`` is :func:`score_units`.
+    """
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+        self._groups: dict = {}
+        self._cubes: dict = {}
+        self._routine: dict = {}
+        u = dataset.units.set_index("unit")
+        self._units = u[["kind", "zone", "name_zh", "name_en", "presented"]].copy()
+        self.units = self._units.index
+        self._kind = pd.factorize(self._units["kind"])
+        self._kind_zone = _codes([self._units["kind"], self._units["zone"]], self.units)
+
+    def group_scores(self, scheme: Scheme) -> pd.DataFrame:
+        """:func:`group_scores`, cached by the scheme's aggregation."""
+        key = scheme.aggregation
+        if key not in self._groups:
+            self._groups[key] = group_scores(self.dataset, scheme)
+        return self._groups[key]
+
+    def _cube(self, scheme: Scheme) -> np.ndarray:
+        key = (scheme.aggregation, tuple(scheme.indicator_ids), tuple(scheme.group_ids))
+        if key not in self._cubes:
+            self._cubes[key] = group_cube(self.group_scores(scheme), self.units, scheme.indicator_ids, scheme.group_ids)
+        return self._cubes[key]
+
+    def routine_scores(self, scheme: Scheme) -> pd.DataFrame:
+        """:func:`routine_scores` (in the units' order), cached by the routine settings and the measures' directions."""
+        key = (scheme.routine, tuple(sorted(scheme.directions.items())))
+        if key not in self._routine:
+            self._routine[key] = routine_scores(self.dataset, scheme).reindex(self.units)
+        return self._routine[key]
+
+    def arrays(self, scheme: Scheme) -> ScoreArrays:
+        """The scheme's scores as arrays: the computation behind :meth:`score`, without building tables."""
+        ind = weighted_mean(self._cube(scheme), np.array([g.share for g in scheme.groups]))
+        onsite = weighted_mean(ind, _indicator_weights(scheme))
+        rt = self.routine_scores(scheme)
+        names = [c for c, v in scheme.components.items() if v > 0]
+        parts = {"onsite": onsite, "routine": rt["routine"].to_numpy(float), "satisfaction": rt["satisfaction"].to_numpy(float)}
+        comp = np.column_stack([parts[c] for c in names])
+        missing = np.isnan(comp)
+        _missing_error(missing, self.units, names, scheme, self.dataset.file("ratings"))
+        if scheme.missing_components == "impute_mean":
+            comp = _impute(comp, self._kind[0])
+        final = weighted_mean(comp, np.array([scheme.components[c] for c in names]))
+        grade = np.full(final.size, None, dtype=object)
+        ok = ~np.isnan(final)
+        grade[ok] = scheme.grade_of(np.clip(final[ok], 0, 100))
+        if scheme.ranking.within == "kind":
+            codes, groups = self._kind[0], tuple(str(k) for k in self._kind[1])
+        else:
+            codes, groups = np.zeros(final.size, dtype=np.int64), ("all",)
+        zone_rank = rank_codes(final, self._kind_zone) if scheme.ranking.zone else np.full(final.size, np.nan)
+        return ScoreArrays(self.units, ind, onsite, comp, tuple(names), missing, final, grade,
+                           rank_codes(final, codes), zone_rank, np.asarray(codes), groups)
+
+    def score(self, scheme: Scheme) -> pd.DataFrame:
+        """One row per unit, as :func:`score_units`."""
+        a = self.arrays(scheme)
+        out = self._units.copy()
+        out["onsite"] = a.onsite
+        rt = self.routine_scores(scheme)
+        for col in ("attainment", "routine", "satisfaction", "failed_verifications"):
+            out[col] = rt[col].to_numpy()
+        out["final"] = a.final
+        out["imputed"] = pd.Series(_imputed_names(a.missing, a.components, list(a.component_names)), index=out.index,
+                                   dtype="string")
+        out["grade"] = pd.Series(a.grade, index=out.index, dtype="string")
+        out["rank"] = pd.Series(a.rank, index=out.index).astype("Int64")
+        out["zone_rank"] = pd.Series(a.zone_rank, index=out.index).astype("Int64")
+        out = out.reset_index()
+        kind_order = out["kind"].map({k: n for n, k in enumerate(KINDS)})
+        out = out.assign(_k=kind_order).sort_values(["_k", "rank", "unit"], kind="mergesort")
+        return out.drop(columns="_k").reset_index(drop=True)
+
+
+def contribution_items(scheme: Scheme) -> list[str]:
+    """The items of :func:`contributions`: the indicators, then ``onsite_imputed``, ``routine``, ``satisfaction``."""
+    return list(scheme.indicator_ids) + ["onsite_imputed", "routine", "satisfaction"]
+
+
+def contributions(a: ScoreArrays, scheme: Scheme) -> np.ndarray:
+    """(unit, item) what each indicator and component adds to the final score; each row sums to the final score.
+
+    Items as :func:`contribution_items`: each indicator's part of the on-site score,
+    ``onsite_imputed`` (the on-site score a written-report unit was given), ``routine``
+    and ``satisfaction``; each is the item's score times its effective weight in the final
+    score (weights rescaled over what the unit has, as the scheme does).
+    """
+    n_ind = len(scheme.indicator_ids)
+    out = np.zeros((a.final.size, n_ind + 3))
+    cw = effective_weights(a.components, np.array([scheme.components[c] for c in a.component_names]))
+    vals = np.nan_to_num(a.components)
+    for j, c in enumerate(a.component_names):
+        if c == "onsite":
+            iw = effective_weights(a.indicators, _indicator_weights(scheme))
+            out[:, :n_ind] = np.nan_to_num(a.indicators) * iw * cw[:, [j]]
+            out[:, n_ind] = np.where(a.missing[:, j], vals[:, j] * cw[:, j], 0.0)
+        else:
+            out[:, n_ind + 1 + ("routine", "satisfaction").index(c)] = vals[:, j] * cw[:, j]
+    out[np.isnan(a.final)] = np.nan
+    return out
 
 
 def score_units(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     """One row per unit: components, final score, its grade band, rank within kind and rank within zone."""
-    u = dataset.units.set_index("unit")
-    out = u[["kind", "zone", "name_zh", "name_en", "presented"]].copy()
-    out["onsite"] = onsite_scores(dataset, scheme).reindex(out.index)
-    rt = routine_scores(dataset, scheme)
-    out["attainment"] = rt["attainment"]
-    out["routine"] = rt["routine"]
-    out["satisfaction"] = rt["satisfaction"]
-    out["failed_verifications"] = rt["failed_verifications"]
-    fin = final_scores(out, scheme, kinds=out["kind"], file=dataset.file("ratings"))
-    out["final"] = fin["final"]
-    out["imputed"] = fin["imputed"]
-    fin = out["final"].to_numpy()
-    grade = np.full(len(out), None, dtype=object)
-    ok = ~np.isnan(fin)
-    grade[ok] = scheme.grade_of(np.clip(fin[ok], 0, 100))
-    out["grade"] = pd.Series(grade, index=out.index, dtype="string")
-    by = out["kind"] if scheme.ranking.within == "kind" else None
-    out["rank"] = rank_desc(out["final"], by)
-    if scheme.ranking.zone:
-        out["zone_rank"] = rank_desc(out["final"], [out["kind"], out["zone"]])
-    else:
-        out["zone_rank"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
-    out = out.reset_index()
-    kind_order = out["kind"].map({k: n for n, k in enumerate(KINDS)})
-    out = out.assign(_k=kind_order).sort_values(["_k", "rank", "unit"], kind="mergesort")
-    return out.drop(columns="_k").reset_index(drop=True)
+    return Scorer(dataset).score(scheme)

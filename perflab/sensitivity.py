@@ -70,6 +70,7 @@ __all__ = [
     "share_path",
     "saltelli_sample",
     "sobol_estimates",
+    "kendall_tau_b",
 ]
 
 
@@ -133,13 +134,15 @@ def _cube(dataset: Dataset, scheme: Scheme, scale: str) -> _Cube:
     shares = scheme.shares.reindex(groups).to_numpy(float)
     weights = scheme.weights.reindex(inds).to_numpy(float)
     if scale == "onsite":
-        units = [u for u in dataset.units["unit"] if u in set(gs["unit"])]
+        scored = set(gs["unit"])
+        units = [u for u in dataset.units["unit"] if u in scored]
         vals = _onsite_cube(gs, units, inds, groups, shares, weights)
         n = len(units)
         return _Cube(pd.Index(units, name="unit"), inds, groups, vals, np.arange(n), np.ones(n), np.zeros(n), np.eye(n))
     su = scoring.score_units(dataset, scheme).set_index("unit").reindex(dataset.units["unit"])
     units = list(su.index)
-    pres_units = [u for u in units if u in set(gs["unit"])]
+    scored = set(gs["unit"])
+    pres_units = [u for u in units if u in scored]
     pos = {u: n for n, u in enumerate(units)}
     presented = np.array([pos[u] for u in pres_units], dtype=int)
     onsite_cube = _onsite_cube(gs, pres_units, inds, groups, shares, weights)
@@ -419,6 +422,15 @@ def _kendall_tau_b(R: np.ndarray, nominal: np.ndarray, chunk_pairs: int = 4096) 
     if rest.size:
         tau[rest] = _kendall_pairs(R[rest], nominal, chunk_pairs)
     return tau
+
+
+def kendall_tau_b(R: np.ndarray, nominal: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b of each row of ranks ``R`` (draws or scenarios × units) against the ``nominal`` ranks.
+
+    Vectorised over rows (as ``scipy.stats.kendalltau`` row by row, ties handled); NaN where either side is constant.
+    """
+    R = np.atleast_2d(np.asarray(R, dtype=float))
+    return _kendall_tau_b(R, np.asarray(nominal, dtype=float))
 
 
 def _kendall_pairs(R: np.ndarray, nominal: np.ndarray, chunk_pairs: int) -> np.ndarray:

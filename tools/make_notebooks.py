@@ -29,6 +29,7 @@ def scores_notebook():
             "from perflab.scoring import score_units\n\n"
             "output = Path(output)\n"
             "lang = plots.theme()\n"
+            "%config InlineBackend.print_figure_kwargs = {'bbox_inches': None}  # the figures lay themselves out: drawn once, not twice\n"
             "the_scheme = load_scheme(scheme)\n"
             "dataset = load_dataset(data, the_scheme)\n"
             "pd.set_option('display.precision', 2)\n"

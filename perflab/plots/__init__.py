@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
@@ -124,13 +125,21 @@ def ranking_bars(scores: pd.DataFrame, scheme, kind: str, top: int | None = None
     imputed = sub["imputed"].fillna("").astype(str) != "" if "imputed" in sub else pd.Series(False, index=sub.index)
     names = sub[name_column()].astype(str) + imputed.map({True: mark, False: ""})
     zones = sub["zone"].map(zone_names(scheme)).fillna(sub["zone"])
+    order = [z for z in dict.fromkeys(list(zone_names(scheme).values()) + list(zones)) if z in set(zones)]
+    palette = dict(zip(order, sns.color_palette("deep", len(order))))
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(sub) + 1.8))
-    sns.barplot(x=sub["final"].to_numpy(), y=names.to_numpy(), hue=zones.to_numpy(), dodge=False, ax=ax, orient="h")
+    y = np.arange(len(sub))
+    # plain bars (seaborn's barplot with one hue level per zone is ~5 times slower for 60 units)
+    ax.barh(y, sub["final"].to_numpy(), color=[palette[z] for z in zones], height=0.8)
+    ax.set_yticks(y, names.to_numpy())
+    ax.set_ylim(len(sub) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
     lo = max(0.0, float(sub["final"].min()) - 5)
     ax.set_xlim(lo, min(100.0, float(sub["final"].max()) + 2))
     ax.set_xlabel(t("综合得分", "Final score (0–100)"))
     ax.set_ylabel("")
-    ax.legend(title=t("功能区 / 领域", "Zone"), loc="lower right", fontsize="small")
+    ax.legend([plt.Rectangle((0, 0), 1, 1, color=palette[z]) for z in order], order, title=t("功能区 / 领域", "Zone"),
+              loc="lower right", fontsize="small")  # the shortest bars are at the bottom: the corner is free
     title = {"district": t("区政府排名", "Ranking of district governments"),
              "department": t("市级部门排名", "Ranking of municipal departments")}[kind]
     if imputed.any():

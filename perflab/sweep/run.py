@@ -1,0 +1,362 @@
+"""Running a sweep: scores in-process, each scenario's notebooks by papermill (a process pool or Dask), one comparison.
+
+Output directory (``perflab sweep FILE --out DIR``)::
+
+    DIR/index.html                    the sweep's page: what varies, what moved, figures, links
+    DIR/comparison/*.csv              ranks, scores, grades, summary, movers, scenarios, weights
+    DIR/comparison/*.png|svg          rank heat maps, bump charts along each grid axis
+    DIR/scenarios/NAME/scheme.yaml    each scenario's scheme (when notebooks run), its executed notebooks,
+                                      their HTML, its tables/ and inputs.json (what it was run with)
+    DIR/provenance.json               sweep file, base scheme and data hashes, package version, seed
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from perflab import __version__
+from perflab.errors import PerflabError
+from perflab.sweep.compare import Comparison, compare
+from perflab.sweep.spec import BASE, BuiltScenario, SweepSpec, build_scenarios, directory_name, load_sweep, scheme_yaml
+
+PROJECT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA = PROJECT / "data" / "raw" / "demo"
+PARALLEL_FIGURES = 200  # scenarios from which a second process draws figures (below, its start-up costs more than it saves)
+CSV = {"index": False, "encoding": "utf-8-sig", "float_format": "%.6f", "lineterminator": "\n"}
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """What happened to one scenario's notebooks: ``status`` is ok, skipped (unchanged since the last run), same
+    (the same scheme and parameters as ``twin``, whose pages it shares), failed or none (no notebooks)."""
+
+    scenario: str
+    directory: str | None
+    status: str
+    pages: tuple[str, ...] = ()
+    error: str | None = None
+    twin: str | None = None
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    out_dir: Path
+    index: Path
+    spec: SweepSpec
+    scenarios: tuple[BuiltScenario, ...]
+    comparison: Comparison
+    runs: tuple[ScenarioRun, ...]
+    figures: tuple[Path, ...] = field(default_factory=tuple)
+    timings: Mapping[str, float] = field(default_factory=dict)  # seconds per phase (for the benchmark)
+
+    @property
+    def failures(self) -> list[ScenarioRun]:
+        return [r for r in self.runs if r.status == "failed"]
+
+
+# ---------------------------------------------------------------------------
+# notebook parameters
+# ---------------------------------------------------------------------------
+
+_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+
+
+def check_parameters(notebooks: Sequence[Path], parameters: Mapping[str, Any], where: str,
+                     declared: Mapping[Path, dict] | None = None) -> dict[Path, dict]:
+    """Which parameters go to which notebook; an unknown name or a value of the wrong type is refused before anything starts.
+
+    papermill itself only logs an unknown parameter and injects whatever it is given; here each
+    value is checked against the type of the default in the notebook's ``parameters`` cell.
+    """
+    from perflab.report import PARAMETERS, _declared
+
+    declared = declared if declared is not None else {nb: _declared(nb) for nb in notebooks}
+    for nb, d in declared.items():
+        if not d:
+            raise PerflabError(f"{where}: notebook {nb.name} has no cell tagged 'parameters'")
+        missing = [p for p in PARAMETERS if p not in d]
+        if missing:
+            raise PerflabError(f"{where}: notebook {nb.name} does not declare the parameter(s) {', '.join(missing)}")
+    known = sorted(set().union(*[set(d) for d in declared.values()]) - set(PARAMETERS)) if declared else []
+    for name, value in parameters.items():
+        owners = [nb for nb, d in declared.items() if name in d]
+        if not owners:
+            raise PerflabError(f"{where}: no notebook of the sweep has the parameter {name!r}; "
+                               f"they have: {', '.join(known) or 'none'}")
+        for nb in owners:
+            typ = declared[nb][name].get("inferred_type_name", "None")
+            ok = _TYPES.get(typ)
+            if ok and (not isinstance(value, ok) or (typ != "bool" and isinstance(value, bool))):
+                raise PerflabError(f"{where}: parameter {name!r} = {value!r}: notebook {nb.name} expects {typ} "
+                                   f"(its default is {declared[nb][name].get('default')})")
+    return {nb: {k: v for k, v in parameters.items() if k in declared[nb]} for nb in notebooks}
+
+
+# ---------------------------------------------------------------------------
+# one scenario's notebooks: a picklable task for a process pool or a Dask worker
+# ---------------------------------------------------------------------------
+
+
+def run_scenario(task: Mapping[str, Any]) -> dict:
+    """Execute one scenario's notebooks and export their HTML; failures come back as data, never raised.
+
+    ``task``: scenario, out (its folder), notebooks [(path, parameters)], record (inputs.json content).
+    The working directory is left alone, so several tasks may share a process (Dask threads).
+    """
+    from perflab.report import NotebookError, execute, export_html
+
+    out = Path(task["out"])
+    record = out / "inputs.json"
+    pages: list[str] = []
+    try:
+        for nb, params in task["notebooks"]:
+            nb = Path(nb)
+            ex = execute(nb, out / nb.name, params, chdir=False)
+            pages.append(export_html(ex, out / f"{nb.stem}.html").name)
+    except NotebookError as exc:
+        return {"scenario": task["scenario"], "error": str(exc), "pages": pages}
+    except Exception as exc:  # noqa: BLE001 - a dead kernel or a full disk fails this scenario, not the sweep
+        return {"scenario": task["scenario"], "error": f"{type(exc).__name__}: {exc}".splitlines()[0], "pages": pages}
+    record.write_text(json.dumps(task["record"], indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return {"scenario": task["scenario"], "error": None, "pages": pages}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _up_to_date(out: Path, record: dict, notebooks: Sequence[Path]) -> bool:
+    path = out / "inputs.json"
+    if not path.is_file():
+        return False
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return old == json.loads(json.dumps(record)) and all(
+        (out / nb.name).is_file() and (out / f"{nb.stem}.html").is_file() for nb in notebooks)
+
+
+def _execute(tasks: list[dict], jobs: int, dask: str | None, progress: Callable) -> list[dict]:
+    """Run the tasks: in this process (jobs 1), in a process pool (jobs N), or on a Dask cluster."""
+    if not tasks:
+        return []
+    bar = progress(total=len(tasks), desc="notebooks", unit="scenario")
+    results = []
+    try:
+        if dask:
+            results = _execute_dask(tasks, jobs, dask, bar)
+        elif jobs > 1 and len(tasks) > 1:
+            ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no threads or state inherited
+            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+                futures = [pool.submit(run_scenario, t) for t in tasks]
+                for f in as_completed(futures):
+                    results.append(f.result())
+                    bar.update(1)
+        else:
+            for t in tasks:
+                results.append(run_scenario(t))
+                bar.update(1)
+    finally:
+        bar.close()
+    return results
+
+
+def _execute_dask(tasks: list[dict], jobs: int, address: str, bar) -> list[dict]:
+    """The tasks on a dask.distributed scheduler (``local``: a LocalCluster of ``jobs`` single-threaded workers)."""
+    import logging
+
+    from distributed import Client, LocalCluster
+    from distributed import as_completed as dask_completed
+
+    cluster = None
+    try:
+        if address == "local":
+            cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout="15s")
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise PerflabError(f"could not reach the Dask scheduler at {address}: {str(exc).splitlines()[0]}") from None
+    results = []
+    try:
+        futures = [client.submit(run_scenario, t, pure=False, key=f"perflab-sweep-{n}-{t['scenario']}")
+                   for n, t in enumerate(tasks)]
+        for f in dask_completed(futures):
+            results.append(f.result())
+            bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return results
+
+
+# ---------------------------------------------------------------------------
+# the whole sweep
+# ---------------------------------------------------------------------------
+
+
+def _progress(enabled: bool):
+    from tqdm.auto import tqdm
+
+    def bar(iterable=None, **kw):
+        return tqdm(iterable, disable=not enabled, file=sys.stderr, leave=False, **kw)
+
+    return bar
+
+
+def _write_tables(comparison: Comparison, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, df in comparison.tables().items():
+        path = directory / f"{name}.csv"
+        df.to_csv(path, **CSV)
+        paths.append(path)
+    return paths
+
+
+def run_sweep(
+    file: str | Path,
+    out: str | Path | None = None,
+    data: str | Path | None = None,
+    jobs: int = 1,
+    dask: str | None = None,
+    force: bool = False,
+    notebooks_dir: str | Path | None = None,
+    seed: int = 2016,
+    progress: bool = True,
+    figures: bool = True,
+) -> SweepResult:
+    """Build every scenario, score it, compare it with base, then run the scenarios' notebooks; see the module doc."""
+    bar = _progress(progress)
+    spec = load_sweep(file, notebooks_dir)
+    pool = None
+    if figures and len(spec.scenarios) >= PARALLEL_FIGURES:
+        # a second process draws half the figures; started now, it imports matplotlib while this one scores
+        from perflab.sweep.figures import warm
+
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        pool.submit(warm)
+    try:
+        return _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool) -> SweepResult:
+    from perflab.io import ensure_outside, load_dataset, provenance
+    from perflab.scheme import load_scheme
+    from perflab.scoring import Scorer
+
+    clock = _Clock()
+    base_scheme = load_scheme(spec.base)
+    data_dir = Path(data) if data is not None else (spec.data or DEFAULT_DATA)
+    dataset = load_dataset(data_dir, base_scheme)
+    clock.lap("load data")
+    out_dir = Path(out) if out is not None else Path("reports") / "sweeps" / spec.name
+    ensure_outside(data_dir, out_dir)
+    from perflab.report import _declared
+
+    declared = {nb: _declared(nb) for nb in spec.notebooks}  # papermill reads each notebook once, not once per scenario
+    per_notebook = {s.name: check_parameters(spec.notebooks, s.parameters, f"{spec.file}, scenario {s.name!r}", declared)
+                    for s in spec.scenarios} if spec.notebooks else {}
+
+    scorer = Scorer(dataset)
+    built = build_scenarios(spec, scorer, progress=lambda it: bar(it, desc="schemes", unit="scenario"))
+    clock.lap("build schemes")
+    arrays = {b.name: scorer.arrays(b.scheme) for b in bar(built, desc="scores", unit="scenario")}
+    clock.lap("score")
+    comparison = compare(built, scorer, arrays)
+    clock.lap("compare")
+    out_dir = out_dir.resolve()
+    comp_dir = out_dir / "comparison"
+    _write_tables(comparison, comp_dir)
+    clock.lap("write tables")
+    figs: list[Path] = []
+    if figures:
+        from perflab.sweep.figures import sweep_figures
+
+        figs = sweep_figures(spec, built, comparison, scorer, comp_dir, pool=pool)
+        clock.lap("figures")
+
+    prov = provenance(dataset, base_scheme, seed)
+    prov["sweep"] = {"file": str(spec.file.resolve()), "sha256": _sha256(spec.file), "scenarios": len(built),
+                     "notebooks": [nb.name for nb in spec.notebooks]}
+    (out_dir / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
+
+    runs = _run_notebooks(spec, built, per_notebook, out_dir, data_dir, prov, seed, jobs, dask, force, bar)
+    clock.lap("notebooks")
+    from perflab.sweep.page import write_index
+
+    index = write_index(out_dir, spec, built, comparison, runs, figs)
+    clock.lap("page")
+    return SweepResult(out_dir, index, spec, tuple(built), comparison, tuple(runs), tuple(figs), dict(clock.laps))
+
+
+class _Clock:
+    """Wall time of each phase of a sweep."""
+
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.laps[phase] = now - self._t
+        self._t = now
+
+
+def _run_notebooks(spec, built, per_notebook, out_dir: Path, data_dir: Path, prov: dict, seed: int, jobs: int,
+                   dask: str | None, force: bool, bar) -> list[ScenarioRun]:
+    if not spec.notebooks:
+        return [ScenarioRun(b.name, None, "none") for b in built]
+    taken: set[str] = set()
+    books = {nb.name: _sha256(nb) for nb in spec.notebooks}
+    runs: dict[str, ScenarioRun] = {}
+    tasks, first = [], {}
+    for b in built:
+        key = (b.digest, json.dumps(b.scenario.parameters, sort_keys=True))
+        if key in first:  # the same scheme and parameters as an earlier scenario: its pages serve both
+            runs[b.name] = ScenarioRun(b.name, runs[first[key]].directory, "same", twin=first[key])
+            continue
+        first[key] = b.name
+        d = directory_name(b.name, taken)
+        sdir = out_dir / "scenarios" / d
+        sdir.mkdir(parents=True, exist_ok=True)
+        scheme_file = sdir / "scheme.yaml"
+        text = scheme_yaml(b)
+        if not scheme_file.is_file() or scheme_file.read_text(encoding="utf-8") != text:
+            scheme_file.write_text(text, encoding="utf-8")
+        base_params = {"scheme": str(scheme_file), "data": str(Path(data_dir).resolve()), "output": str(sdir), "seed": int(seed)}
+        nbs = [(str(nb), {**base_params, **per_notebook[b.name][nb]}) for nb in spec.notebooks]
+        record = {"scheme_sha256": b.digest, "data": prov["data"]["files"], "perflab_version": __version__,
+                  "notebooks": books, "parameters": {Path(nb).name: p for nb, p in nbs}, "seed": int(seed)}
+        if not force and _up_to_date(sdir, record, spec.notebooks):
+            runs[b.name] = ScenarioRun(b.name, d, "skipped", tuple(f"{nb.stem}.html" for nb in spec.notebooks))
+            continue
+        (sdir / "inputs.json").unlink(missing_ok=True)  # written back only when every notebook has run
+        tasks.append({"scenario": b.name, "out": str(sdir), "notebooks": nbs, "record": record})
+        runs[b.name] = ScenarioRun(b.name, d, "pending")
+    for res in _execute(tasks, jobs, dask, bar):
+        old = runs[res["scenario"]]
+        runs[res["scenario"]] = ScenarioRun(old.scenario, old.directory, "failed" if res["error"] else "ok",
+                                            tuple(res["pages"]), res["error"])
+    for name, r in runs.items():
+        if r.status == "same":
+            twin = runs[r.twin]
+            runs[name] = ScenarioRun(name, twin.directory, "same", twin.pages, twin.error, r.twin)
+    return [runs[b.name] for b in built]
