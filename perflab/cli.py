@@ -116,7 +116,7 @@ def cmd_sweep(args) -> int:
     if args.jobs < 1:
         raise PerflabError(f"--jobs must be at least 1, got {args.jobs}")
     result = run_sweep(args.file, out=args.out, data=args.data, jobs=args.jobs, dask=args.dask, force=args.force,
-                       notebooks_dir=args.notebooks, seed=args.seed, progress=not args.quiet)
+                       notebooks_dir=args.notebooks, seed=args.seed, progress=not args.quiet, figures=not args.no_figures)
     runs = result.runs
     n = len(result.scenarios)
     counts = {s: sum(r.status == s for r in runs) for s in ("ok", "skipped", "same", "failed")}
@@ -251,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--force", action="store_true", help="rerun every scenario's notebooks, even those unchanged since the last run")
     w.add_argument("--seed", type=_seed, default=2016, help="random seed passed to the notebooks (default 2016)")
     w.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
+    w.add_argument("--no-figures", action="store_true", help="comparison tables only: no heat maps or bump charts")
     w.add_argument("--quiet", action="store_true", help="no progress bars")
     w.set_defaults(func=cmd_sweep)
 

@@ -93,7 +93,9 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: 
                 parameters=params,
                 cwd=str(cwd or notebook.parent) if chdir else None,
                 kernel_name="python3",
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no "running over TCP without encryption" warning
+                # the kernel's own log (a "running over TCP" warning at start, "KeyboardInterrupt caught" as it is
+                # shut down after a failing cell) is noise here: a failure comes back as PapermillExecutionError
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 progress_bar=False,
                 log_output=False,
             )

@@ -45,7 +45,7 @@ def rank_heatmap(ranks: pd.DataFrame, scenarios: list[str], kind: str, rank_grou
     lim = max(1.0, float(np.nanmax(np.abs(move))) if np.isfinite(move).any() else 1.0)
     n_u, n_s = r.shape
     annotate = n_s <= MAX_ANNOTATED
-    fig, ax = plt.subplots(figsize=(3.8 + 0.42 * n_s if annotate else 15.0, 1.9 + 0.24 * n_u))
+    fig, ax = plt.subplots(figsize=(5.5 + 0.42 * n_s if annotate else 15.0, 2.2 + 0.24 * n_u), layout="constrained")
     im = ax.imshow(move, cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto", interpolation="none")
     if annotate:
         for (i, j), v in np.ndenumerate(r):
@@ -69,7 +69,6 @@ def rank_heatmap(ranks: pd.DataFrame, scenarios: list[str], kind: str, rank_grou
                    f"Ranks of the {title_kind} in every scenario (numbers) and the change against base (colour)")
                  if annotate else t(f"{title_kind}：各方案相对基准方案的名次变化", f"Change of rank against base ({title_kind})"),
                  y=1.0, pad=8)  # a fixed position: matplotlib's automatic one measures every tick label at each draw
-    fig.tight_layout()
     return fig
 
 

@@ -12,6 +12,7 @@ Output directory (``perflab sweep FILE --out DIR``)::
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import multiprocessing
@@ -25,7 +26,7 @@ from typing import Any, Callable, Mapping, Sequence
 from perflab import __version__
 from perflab.errors import PerflabError
 from perflab.sweep.compare import Comparison, compare
-from perflab.sweep.spec import BASE, BuiltScenario, SweepSpec, build_scenarios, directory_name, load_sweep, scheme_yaml
+from perflab.sweep.spec import BASE, BuiltScenario, Scorers, SweepSpec, build_scenarios, directory_name, load_sweep, scheme_yaml
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = PROJECT / "data" / "raw" / "demo"
@@ -69,6 +70,18 @@ class SweepResult:
 _TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
 
 
+def _declared_type(info: Mapping[str, Any]) -> str | None:
+    """The type a notebook's parameter takes: its annotation, else the type of its default (``n_draws = 20000``: int)."""
+    typ = info.get("inferred_type_name")
+    if typ and typ != "None":
+        return typ
+    try:
+        default = ast.literal_eval(str(info.get("default")))
+    except (ValueError, SyntaxError):
+        return None
+    return type(default).__name__ if isinstance(default, (bool, int, float, str)) else None
+
+
 def check_parameters(notebooks: Sequence[Path], parameters: Mapping[str, Any], where: str,
                      declared: Mapping[Path, dict] | None = None) -> dict[Path, dict]:
     """Which parameters go to which notebook; an unknown name or a value of the wrong type is refused before anything starts.
@@ -92,7 +105,7 @@ def check_parameters(notebooks: Sequence[Path], parameters: Mapping[str, Any], w
             raise PerflabError(f"{where}: no notebook of the sweep has the parameter {name!r}; "
                                f"they have: {', '.join(known) or 'none'}")
         for nb in owners:
-            typ = declared[nb][name].get("inferred_type_name", "None")
+            typ = _declared_type(declared[nb][name])
             ok = _TYPES.get(typ)
             if ok and (not isinstance(value, ok) or (typ != "bool" and isinstance(value, bool))):
                 raise PerflabError(f"{where}: parameter {name!r} = {value!r}: notebook {nb.name} expects {typ} "
@@ -184,7 +197,7 @@ def _execute_dask(tasks: list[dict], jobs: int, address: str, bar) -> list[dict]
                                    silence_logs=logging.ERROR)
             client = Client(cluster)
         else:
-            client = Client(address, timeout="15s")
+            client = Client(address, timeout="5s")
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()
@@ -259,7 +272,6 @@ def run_sweep(
 def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool) -> SweepResult:
     from perflab.io import ensure_outside, load_dataset, provenance
     from perflab.scheme import load_scheme
-    from perflab.scoring import Scorer
 
     clock = _Clock()
     base_scheme = load_scheme(spec.base)
@@ -274,10 +286,11 @@ def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool) -> 
     per_notebook = {s.name: check_parameters(spec.notebooks, s.parameters, f"{spec.file}, scenario {s.name!r}", declared)
                     for s in spec.scenarios} if spec.notebooks else {}
 
-    scorer = Scorer(dataset)
-    built = build_scenarios(spec, scorer, progress=lambda it: bar(it, desc="schemes", unit="scenario"))
+    scorers = Scorers(data_dir, base_scheme, dataset)
+    scorer = scorers.base
+    built = build_scenarios(spec, scorers, progress=lambda it: bar(it, desc="schemes", unit="scenario"))
     clock.lap("build schemes")
-    arrays = {b.name: scorer.arrays(b.scheme) for b in bar(built, desc="scores", unit="scenario")}
+    arrays = {b.name: scorers.for_scheme(b.scheme).arrays(b.scheme) for b in bar(built, desc="scores", unit="scenario")}
     clock.lap("score")
     comparison = compare(built, scorer, arrays)
     clock.lap("compare")

@@ -609,6 +609,38 @@ def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> Swe
 # ---------------------------------------------------------------------------
 
 
+def data_key(scheme: Scheme) -> tuple:
+    """What of a scheme the data are validated against beyond the ids a sweep cannot change: the grade bands
+    (a rating's grade must match its score; a grade alone gets its band's score) and which tables the
+    components need."""
+    needs_survey = scheme.components["satisfaction"] > 0 or (
+        scheme.routine is not None and scheme.routine.satisfaction_share > 0 and scheme.components["routine"] > 0)
+    return scheme.bands, scheme.components["routine"] > 0, needs_survey
+
+
+class Scorers:
+    """One :class:`~perflab.scoring.Scorer` per way the data must be read: the data are validated against each
+    scenario's scheme exactly as ``perflab score`` would, but only once per distinct :func:`data_key`."""
+
+    def __init__(self, data_dir, base_scheme: Scheme, dataset=None):
+        from perflab.io import load_dataset
+        from perflab.scoring import Scorer
+
+        self.data_dir = data_dir
+        self._scorers = {data_key(base_scheme): Scorer(dataset if dataset is not None else load_dataset(data_dir, base_scheme))}
+        self.base = next(iter(self._scorers.values()))
+
+    def for_scheme(self, scheme: Scheme):
+        from perflab.io import load_dataset
+        from perflab.scoring import Scorer
+
+        key = data_key(scheme)
+        if key not in self._scorers:
+            self._scorers[key] = Scorer(load_dataset(self.data_dir, scheme))
+        return self._scorers[key]
+
+
+
 def _data_weights(scorer, scheme: Scheme, method: str) -> pd.Series:
     """A data-driven weight set from the unit × indicator on-site scores of every unit scored on site (both kinds)."""
     from perflab.weights import data_weights
@@ -635,8 +667,9 @@ def scenario_weights(ws, scheme: Scheme, scorer) -> dict[str, float] | None:
     return {i: float(w[i]) * total for i in scheme.indicator_ids}
 
 
-def build_scenario(spec: SweepSpec, scenario: Scenario, scorer) -> BuiltScenario:
-    """The scenario's scheme: overrides applied to the base, its weight set computed, the whole validated."""
+def build_scenario(spec: SweepSpec, scenario: Scenario, scorers: Scorers | None) -> BuiltScenario:
+    """The scenario's scheme: overrides applied to the base, its weight set computed, the whole validated
+    (the data too, when the scenario changes what they are validated against)."""
     def fail(key, message):
         raise SweepError(message, file=spec.file, scenario=scenario.name, key=key)
 
@@ -651,6 +684,12 @@ def build_scenario(spec: SweepSpec, scenario: Scenario, scorer) -> BuiltScenario
         scheme = scheme_from_dict(raw, source=str(spec.base))
     except SchemeError as exc:
         fail(keys, f"the scheme it gives is invalid: {exc.key or ''}{': ' if exc.key else ''}{exc.message}")
+    scorer = None
+    if scorers is not None:
+        try:
+            scorer = scorers.for_scheme(scheme)
+        except PerflabError as exc:
+            fail(keys, f"the data do not fit the scheme it gives (as perflab score would refuse it): {exc}")
     if scenario.weight_set is not None:
         try:
             new = scenario_weights(scenario.weight_set, scheme, scorer)
@@ -676,10 +715,10 @@ def _check_trim(raw: dict, scenario: Scenario) -> None:
                     "aggregation.trim")
 
 
-def build_scenarios(spec: SweepSpec, scorer, progress: Callable | None = None) -> list[BuiltScenario]:
-    """Every scenario's scheme, built and validated before anything runs."""
+def build_scenarios(spec: SweepSpec, scorers: Scorers | None, progress: Callable | None = None) -> list[BuiltScenario]:
+    """Every scenario's scheme, built and validated before anything runs (``scorers`` None: schemes only)."""
     it = spec.scenarios if progress is None else progress(spec.scenarios)
-    return [build_scenario(spec, s, scorer) for s in it]
+    return [build_scenario(spec, s, scorers) for s in it]
 
 
 def scheme_yaml(built: BuiltScenario) -> str:
@@ -703,6 +742,6 @@ def directory_name(name: str, taken: set[str]) -> str:
 
 
 __all__ = [
-    "BASE", "PATHS", "Scenario", "SweepSpec", "BuiltScenario", "load_sweep", "build_scenario", "build_scenarios",
+    "BASE", "PATHS", "Scenario", "SweepSpec", "BuiltScenario", "Scorers", "data_key", "load_sweep", "build_scenario", "build_scenarios",
     "check_override", "apply_overrides", "scenario_weights", "scheme_yaml", "directory_name", "format_value", "grid_name",
 ]
