@@ -5,9 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SCHEME ?= params/beijing_2016.yaml
 DATA   ?= data/raw/demo
-OUT    ?= reports/beijing_2016
+OUT    ?= reports/$(basename $(notdir $(SCHEME)))
+SWEEP  ?= params/sweeps/grassroots_share.yaml
+JOBS   ?= 2
 
-.PHONY: report test venv bench demo clean
+.PHONY: report test venv bench demo clean sweep
 
 venv: $(STAMP)
 
@@ -21,6 +23,10 @@ $(STAMP): pyproject.toml
 ## make report: run every notebook on the bundled demo data; prints the HTML report's path
 report: $(STAMP)
 	$(BIN)/perflab run --scheme $(SCHEME) --data $(DATA) --out $(OUT)
+
+## make sweep: run a sweep file (SWEEP=params/sweeps/NAME.yaml, JOBS=2 kernels at a time); prints its page's path
+sweep: $(STAMP)
+	$(BIN)/perflab sweep $(SWEEP) --jobs $(JOBS)
 
 ## make test: the whole suite, the notebooks included (nbval)
 test: $(STAMP)

@@ -8,8 +8,10 @@ notebooks save under ``tables/``, an ``index.html`` linking them, and a
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,12 @@ from perflab.errors import PerflabError
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 PARAMETERS = ("scheme", "data", "output", "seed")
+
+# nbformat imports jsonschema, which imports its optional IRI checker rfc3987_syntax when installed (JupyterLab's
+# dependencies install it); that compiles a grammar at import: 2.8 s of every `perflab run` and of every process
+# a sweep starts, for a format notebooks never use. Unless something imported it already, it is left out.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 
 class NotebookError(PerflabError):
@@ -73,16 +81,18 @@ def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
 
 
 def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: Path | None = None,
-            chdir: bool = True) -> Path:
+            chdir: bool = True, check: bool = True) -> Path:
     """Execute one notebook with papermill; a failing cell raises NotebookError naming notebook and cell.
 
     The kernel starts in ``cwd`` (default the notebook's folder); ``chdir=False`` leaves the working
-    directory alone (papermill changes it for the whole process: not safe with several threads).
+    directory alone (papermill changes it for the whole process: not safe with several threads);
+    ``check=False`` skips the parameter check (done already, e.g. by a sweep for all its scenarios).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    check_parameters(notebook, parameters)
+    if check:
+        check_parameters(notebook, parameters)
     params = {k: (v.item() if hasattr(v, "item") else v) for k, v in parameters.items()}  # native values only
     executed.parent.mkdir(parents=True, exist_ok=True)
     for attempt in (1, 2):
@@ -98,6 +108,7 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: 
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 progress_bar=False,
                 log_output=False,
+                request_save_on_cell_execute=False,  # written once at the end (or at the failing cell), not twice a cell
             )
             return executed
         except PapermillExecutionError as exc:
@@ -110,14 +121,20 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: 
     raise NotebookError(notebook.name, None, "could not start the kernel")  # not reached: the loop returns or raises
 
 
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """One HTML exporter per process (it loads its templates once: a tenth of a second a page in a sweep)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
 def export_html(executed: Path, target: Path) -> Path:
     """HTML copy of an executed notebook with code cells and prompts hidden (nbconvert ``--no-input``)."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(executed), as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _exporter().from_notebook_node(nb)
     target.write_text(body, encoding="utf-8")
     return target
 

@@ -264,6 +264,7 @@ def test_other_grade_bands_are_refused_on_graded_data_as_perflab_score_refuses_t
     scored = pd.read_csv(tmp_path / "s.csv", dtype={"unit": str}).set_index("unit")
     assert (scored["grade"] == grades.loc[scored.index, "strict_A"]).all()
     assert (grades["strict_A"] != grades["base"]).any()  # some A became B
+    assert "Simulated data" not in (out / "index.html").read_text(encoding="utf-8")  # no truth/ beside these tables
 
 
 def test_a_scenario_scheme_written_as_yaml_reads_back_to_the_same_scheme(tmp_path, scorer):
@@ -524,9 +525,64 @@ def test_the_sweep_never_writes_into_the_raw_data(tmp_path, capsys):
 def test_the_index_page_reads_as_words(tmp_path, capsys):
     result = run_sweep(SWEEPS / "method_choices.yaml", out=tmp_path / "o", progress=False)
     page = html.unescape(result.index.read_text(encoding="utf-8"))
-    for words in ("How far each scenario moves the ranking", "Kendall's τ against base", "Units whose rank changes",
+    for words in ("Simulated data", "How far each scenario moves the ranking", "Kendall's τ against base", "Units whose rank changes",
                   "The biggest movers, and why", "Municipal departments", "renormalise"):
         assert words in page
     assert not re.search(r"\bnan\b|\bNaN\b|<NA>|\d[eE][+-]\d", page)  # no missing-value or exponent noise
     assert "<th></th>" not in page  # no unnamed index column
     assert len(result.figures) == 4  # heat maps per kind, PNG and SVG
+
+
+def test_the_readme_worked_example_holds(scorers, demo, scheme):
+    """Every number the README's worked example states, recomputed (scores only, no notebooks)."""
+    spec = load_sweep(SWEEPS / "grassroots_share.yaml")
+    built = build_scenarios(spec, scorers)
+    s = compare(built, scorers.base).summary.set_index(["scenario", "rank_group"])
+    share = "groups.grassroots.share="
+    assert s.loc[("base", "district"), "top3"] == "D09 D02 D15"
+    for v in ("0.3", "0.4", "0.5", "0.6"):
+        assert not s.loc[(share + v, "district"), "top3_changed"]
+    for v in ("0", "0.1", "0.2"):
+        assert s.loc[(share + v, "district"), "top3"] == "D09 D02 D06"
+    gs = unit_group_scores(demo, scheme)
+    bp = share_breakpoints(gs, scheme.shares, "grassroots", share_range=(0.0, 0.6), ranks_within=ranking_groups(demo.units, scheme))
+    top = bp.swaps[(bp.swaps["rank_group"] == "district") & bp.swaps["top_k_changes"]]
+    assert len(top) == 1 and round(float(top["share"].iloc[0]), 3) == 0.242
+    assert (top["unit_up"].iloc[0], top["unit_down"].iloc[0]) == ("D15", "D06")
+    onsite = unit_group_scores(demo, scheme, scale="onsite")
+    assert round(onsite.at["D15", "grassroots"], 1) == 88.4 and round(onsite.at["D06", "grassroots"], 1) == 81.1
+    rest = scheme.shares.drop("grassroots")
+    others = onsite[rest.index] @ (rest / rest.sum())
+    assert round(others["D15"], 1) == 84.4 and round(others["D06"], 1) == 83.9
+    routine = scorers.base.score(scheme).set_index("unit")["routine"]
+    assert round(routine["D06"], 1) == 95.2 and round(routine["D15"], 1) == 92.0
+    d = s.loc[(share + "0.6", "department")]
+    assert (d["units_moved"], round(d["kendall_tau"], 3), d["largest_move"], d["largest_mover"], d["grade_changes"]) == (
+        35, 0.951, 10, "M03", 2)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(share=st.floats(0.0, 1.0), trim=st.integers(0, 3), onsite=st.floats(0.05, 1.0), within=st.sampled_from(["kind", "all"]))
+def test_any_scenario_scores_as_score_units_on_the_scheme_it_builds(tmp_path_factory, scorers, scheme, demo, share, trim,
+                                                                     onsite, within):
+    """Property: whatever the overrides, a scenario is scored exactly as score_units scores its scheme."""
+    import dataclasses
+
+    from perflab.scheme import Aggregation, Ranking
+
+    tmp = tmp_path_factory.mktemp("prop")
+    spec = load_sweep(write_sweep(tmp, {"scenarios": {"x": {"groups.grassroots.share": share, "aggregation.trim": trim,
+                                                            "components.onsite": onsite, "ranking.within": within}}}))
+    b = build_scenarios(spec, scorers)[1]
+    expected = dataclasses.replace(scheme.with_group_share("grassroots", share), aggregation=Aggregation("trimmed_mean", trim),
+                                   components={**scheme.components, "onsite": onsite},
+                                   ranking=Ranking(within=within, zone=True))
+    a = scorers.for_scheme(b.scheme).arrays(b.scheme)
+    su = score_units(demo, expected).set_index("unit").reindex(a.units)
+    np.testing.assert_allclose(a.final, su["final"].to_numpy(float), rtol=0, atol=1e-9)
+    assert (pd.Series(a.rank, index=a.units).astype("Int64") == su["rank"]).all()
+    assert (a.grade == su["grade"].to_numpy(dtype=object)).all()

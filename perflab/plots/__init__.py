@@ -1,8 +1,15 @@
-"""Seaborn figures for the notebooks, with Chinese labels when a CJK font is installed.
+"""Figures for the notebooks in seaborn's theme, with Chinese labels when a CJK font is installed.
 
 :func:`theme` picks the language: Chinese (``name_zh`` labels) when a CJK font
 is found, English (``name_en``) otherwise, so no glyph is ever missing. Set
 ``PERFLAB_LANG=en`` or ``zh`` to force one.
+
+This module does not import seaborn: :func:`theme` applies seaborn's
+``whitegrid``/``notebook`` theme from :data:`SEABORN_THEME` (the test suite
+checks it against seaborn's own), and the figures of notebook 10 are drawn with
+matplotlib in it. Importing seaborn costs a kernel 1.3 s (it imports
+scipy.stats), a sixth of notebook 10, which a sweep runs once per scenario.
+The question modules (``plots.sensitivity``, ``plots.bias``...) use seaborn.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
+from cycler import cycler
 from matplotlib import font_manager
 
 CJK_FAMILIES = (
@@ -33,6 +40,24 @@ FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".f
 FALLBACK = "DejaVu Sans"
 
 _lang: str | None = None
+
+#: seaborn's colour palette "deep" (``sns.color_palette("deep")``)
+DEEP = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
+
+#: what ``sns.set_theme(style="whitegrid", context="notebook")`` sets, fonts and colormap apart
+#: (``{**sns.axes_style("whitegrid"), **sns.plotting_context("notebook")}``; tests/test_plots.py compares)
+SEABORN_THEME = {
+    "figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out", "ytick.direction": "out",
+    "xtick.color": ".15", "ytick.color": ".15", "axes.axisbelow": True, "grid.linestyle": "-", "text.color": ".15",
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "xtick.top": False,
+    "ytick.right": False, "axes.grid": True, "axes.facecolor": "white", "axes.edgecolor": ".8", "grid.color": ".8",
+    "axes.spines.left": True, "axes.spines.bottom": True, "axes.spines.right": True, "axes.spines.top": True,
+    "xtick.bottom": False, "ytick.left": False, "axes.linewidth": 1.25, "grid.linewidth": 1, "lines.linewidth": 1.5,
+    "lines.markersize": 6, "patch.linewidth": 1, "xtick.major.width": 1.25, "ytick.major.width": 1.25,
+    "xtick.minor.width": 1, "ytick.minor.width": 1, "xtick.major.size": 6, "ytick.major.size": 6,
+    "xtick.minor.size": 4, "ytick.minor.size": 4, "font.size": 12, "axes.labelsize": 12, "axes.titlesize": 12,
+    "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11, "legend.title_fontsize": 12,
+}
 
 
 def find_cjk_font() -> str | None:
@@ -57,9 +82,10 @@ def find_cjk_font() -> str | None:
 
 
 def theme(lang: str | None = None) -> str:
-    """Apply the seaborn theme and fonts; returns the label language, ``"zh"`` or ``"en"``."""
+    """Apply seaborn's theme and the fonts; returns the label language, ``"zh"`` or ``"en"``."""
     global _lang
-    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams.update(SEABORN_THEME)
+    plt.rcParams["axes.prop_cycle"] = cycler(color=DEEP)
     wanted = (lang or os.environ.get("PERFLAB_LANG", "auto")).lower()
     font = find_cjk_font() if wanted in ("auto", "zh") else None
     if font:
@@ -85,6 +111,16 @@ def t(zh: str, en: str) -> str:
     return zh if lang() == "zh" else en
 
 
+KIND_LABEL = {"district": ("区政府", "district governments"), "department": ("市级部门", "municipal departments"),
+              "all": ("全部单位", "all units")}  # "all": the scheme ranks every unit together (ranking.within: all)
+
+
+def kind_label(kind: str) -> str:
+    """A ranking group in words (plural), in the current language."""
+    zh, en = KIND_LABEL.get(kind, (kind, kind))
+    return t(zh, en)
+
+
 def name_column() -> str:
     """``name_zh`` or ``name_en``: the unit/zone name column matching the language."""
     return "name_zh" if lang() == "zh" else "name_en"
@@ -104,13 +140,19 @@ def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
         sub = df[df["kind"] == kind]
         order = list(dict.fromkeys(z for z in zone_names(scheme) if z in set(sub["zone"])))
         labels = [zone_names(scheme).get(z, z) for z in order] or sorted(sub["zone_label"].unique())
-        sns.boxplot(data=sub, x="zone_label", y="final", order=labels, color="0.9", fliersize=0, ax=ax)
-        sns.stripplot(data=sub, x="zone_label", y="final", order=labels, hue="zone_label", palette="deep",
-                      legend=False, size=6, jitter=0.15, ax=ax)
+        groups = [sub.loc[sub["zone_label"] == z, "final"].dropna().to_numpy() for z in labels]
+        x = np.arange(len(labels))
+        ax.boxplot(groups, positions=x, widths=0.6, showfliers=False, patch_artist=True,
+                   boxprops={"facecolor": "0.9", "edgecolor": "0.35"}, medianprops={"color": "0.35"},
+                   whiskerprops={"color": "0.35"}, capprops={"color": "0.35"})
+        rng = np.random.default_rng(0)  # the same jitter on every run
+        for i, g in enumerate(groups):
+            ax.scatter(x[i] + rng.uniform(-0.15, 0.15, g.size), g, s=36, color=DEEP[i % len(DEEP)], zorder=3,
+                       edgecolor="white", linewidth=0.5)
+        ax.set_xticks(x, labels, rotation=30, ha="right", rotation_mode="anchor")  # long zone names do not overlap
         ax.set_title(kind_label[kind])
         ax.set_xlabel(t("功能区 / 领域", "Zone (peer group)"))
         ax.set_ylabel(t("综合得分", "Final score (0–100)"))
-        ax.tick_params(axis="x", rotation=20)
     fig.suptitle(t("各功能区得分分布", "Final scores by zone"))
     fig.tight_layout()
     return fig
@@ -126,10 +168,9 @@ def ranking_bars(scores: pd.DataFrame, scheme, kind: str, top: int | None = None
     names = sub[name_column()].astype(str) + imputed.map({True: mark, False: ""})
     zones = sub["zone"].map(zone_names(scheme)).fillna(sub["zone"])
     order = [z for z in dict.fromkeys(list(zone_names(scheme).values()) + list(zones)) if z in set(zones)]
-    palette = dict(zip(order, sns.color_palette("deep", len(order))))
+    palette = {z: DEEP[n % len(DEEP)] for n, z in enumerate(order)}
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(sub) + 1.8))
     y = np.arange(len(sub))
-    # plain bars (seaborn's barplot with one hue level per zone is ~5 times slower for 60 units)
     ax.barh(y, sub["final"].to_numpy(), color=[palette[z] for z in zones], height=0.8)
     ax.set_yticks(y, names.to_numpy())
     ax.set_ylim(len(sub) - 0.5, -0.5)
@@ -155,7 +196,11 @@ def components_scatter(scores: pd.DataFrame) -> plt.Figure:
     kind_label = {"district": t("区政府", "District"), "department": t("市级部门", "Department")}
     df["kind_label"] = df["kind"].map(kind_label)
     fig, ax = plt.subplots(figsize=(7, 5.5))
-    sns.scatterplot(data=df, x="routine", y="onsite", hue="kind_label", style="kind_label", s=60, ax=ax)
+    for n, (kind, marker) in enumerate((("district", "o"), ("department", "X"))):
+        sub = df[df["kind"] == kind]
+        if len(sub):
+            ax.scatter(sub["routine"], sub["onsite"], s=60, marker=marker, color=DEEP[n], edgecolor="white",
+                       linewidth=0.5, label=kind_label[kind])
     ax.set_xlabel(t("日常考评得分（专项考评部门）", "Routine score (special-evaluation departments)"))
     ax.set_ylabel(t("现场评分", "On-site score (evaluators)"))
     ax.set_title(t("现场评分与日常考评是否一致？", "Do the evaluators and the figures agree?"))

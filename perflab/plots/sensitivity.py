@@ -7,15 +7,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from perflab.plots import t
+from perflab.plots import KIND_LABEL, kind_label, t  # noqa: F401  (KIND_LABEL: kept importable from here)
 
-KIND_LABEL = {"district": ("区政府", "district governments"), "department": ("市级部门", "municipal departments"),
-              "all": ("全部单位", "all units")}  # "all": the scheme ranks every unit together (ranking.within: all)
-
-
-def _kind(kind: str) -> str:
-    zh, en = KIND_LABEL.get(kind, (kind, kind))
-    return t(zh, en)
+_kind = kind_label
 
 
 def rank_intervals(units: pd.DataFrame, names: pd.Series, kind: str, other: pd.DataFrame | None = None,

@@ -7,10 +7,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
+from perflab.plots import kind_label as _kind
 from perflab.plots import name_column, t, zone_names
-from perflab.plots.sensitivity import _kind
 
 DPI = 100  # the figures' own dpi too, so text measured for the layout is reused when saving
 MAX_ANNOTATED = 30  # scenarios up to which each cell of the heat map shows its rank
@@ -34,8 +33,9 @@ def unit_labels(units: pd.DataFrame) -> pd.Series:
 def rank_heatmap(ranks: pd.DataFrame, scenarios: list[str], kind: str, rank_group: str | None = None) -> plt.Figure:
     """Units (rows, in base order) × scenarios (columns): colour = places gained (+) or lost (−) against base.
 
-    Each cell shows the unit's rank when there are at most 30 scenarios; every unit is named
-    on the left as ``name (id)``.
+    With at most 30 scenarios the cells show ranks: every rank under base (the first column), and
+    in the other columns the new rank wherever it differs from base (an empty cell: unchanged).
+    Every unit is named on the left as ``name (id)``.
     """
     sub = ranks[ranks["kind"] == kind] if rank_group != "all" else ranks
     r = np.column_stack([sub[c].to_numpy(dtype=float, na_value=np.nan) for c in scenarios])
@@ -47,10 +47,10 @@ def rank_heatmap(ranks: pd.DataFrame, scenarios: list[str], kind: str, rank_grou
     annotate = n_s <= MAX_ANNOTATED
     fig, ax = plt.subplots(figsize=(5.5 + 0.42 * n_s if annotate else 15.0, 2.2 + 0.24 * n_u), layout="constrained")
     im = ax.imshow(move, cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto", interpolation="none")
-    if annotate:
+    if annotate:  # the base column shows every rank, the others only a rank that differs from base
         for (i, j), v in np.ndenumerate(r):
-            if not np.isnan(v):
-                ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7,
+            if not np.isnan(v) and (j == 0 or move[i, j] != 0):
+                ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7, in_layout=False,  # inside the cells
                         color="white" if abs(move[i, j]) > 0.6 * lim else "black")
         ax.set_xticks(np.arange(n_s + 1) - 0.5, minor=True)
         ax.set_yticks(np.arange(n_u + 1) - 0.5, minor=True)
@@ -65,8 +65,9 @@ def rank_heatmap(ranks: pd.DataFrame, scenarios: list[str], kind: str, rank_grou
     ax.set_xlabel(t("方案", "Scenario"))
     fig.colorbar(im, ax=ax, shrink=0.5, label=t("相对基准方案的名次变化（+ = 上升）", "places gained (+) or lost (−) against base"))
     title_kind = _kind(kind if rank_group != "all" else "all")
-    ax.set_title(t(f"{title_kind}：各方案下的名次（格内数字）及相对基准方案的变化（颜色）",
-                   f"Ranks of the {title_kind} in every scenario (numbers) and the change against base (colour)")
+    ax.set_title(t(f"{title_kind}：相对基准方案的名次变化（颜色；数字为变化后的名次，空格为不变）",
+                   f"Ranks of the {title_kind}: the change against base (colour) and the new rank where it changes "
+                   "(blank: unchanged)")
                  if annotate else t(f"{title_kind}：各方案相对基准方案的名次变化", f"Change of rank against base ({title_kind})"),
                  y=1.0, pad=8)  # a fixed position: matplotlib's automatic one measures every tick label at each draw
     return fig
@@ -88,7 +89,7 @@ def grid_bump(path_ranks: pd.DataFrame, units: pd.DataFrame, scheme, kind: str, 
     xs = np.sort(sub["x"].unique())
     zones = zone_names(scheme)
     zone_ids = [z for z in zones if z in set(u.loc[sub["unit"].unique(), "zone"])]
-    palette = dict(zip(zone_ids, sns.color_palette("tab10", max(1, len(zone_ids)))))
+    palette = dict(zip(zone_ids, plt.get_cmap("tab10").colors))
     labels = unit_labels(units.reset_index() if "unit" not in units.columns else units)
     fig, ax = plt.subplots(figsize=(11, max(4.5, 0.24 * n + 2.6)))
     for unit, g in sub.groupby("unit", sort=True):
@@ -127,6 +128,10 @@ def grid_bump(path_ranks: pd.DataFrame, units: pd.DataFrame, scheme, kind: str, 
 def save(fig: plt.Figure, directory: Path, stem: str) -> list[Path]:
     """Save a figure as PNG and SVG (deterministic bytes: fixed SVG ids, no date) and close it."""
     directory.mkdir(parents=True, exist_ok=True)
+    engine = fig.get_layout_engine()
+    if engine is not None:  # lay the figure out once, not again for each file
+        engine.execute(fig)
+        fig.set_layout_engine("none")
     out = []
     with plt.rc_context({"svg.hashsalt": "perflab", "svg.fonttype": "none"}):
         for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):

@@ -26,6 +26,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%;border:1px solid #ddd;margin:.4em 0 1.2em}
 .note{color:#555;font-size:.92em}
 .failed{color:#b00020;font-weight:bold}
+.notice{background:#fff4e5;border-left:4px solid #e67e22;padding:.5em .8em}
 code{background:#f5f5f5;padding:0 .2em}
 """
 
@@ -128,11 +129,14 @@ def scenarios_view(built: Sequence[BuiltScenario], runs, out_dir: Path) -> pd.Da
 
 
 def write_index(out_dir: Path, spec: SweepSpec, built: Sequence[BuiltScenario], comparison: Comparison, runs,
-                figures: Sequence[Path]) -> Path:
+                figures: Sequence[Path], simulated: bool = False) -> Path:
     """Write ``DIR/index.html`` for people who never open a notebook."""
     n = len(built)
     failed = [r for r in runs if r.status == "failed"]
     parts = [f"<h1>{_e(spec.title)}</h1>"]
+    if simulated:
+        parts.append('<p class="notice">Simulated data (<code>perflab simulate</code>, with planted effects): the unit '
+                     "names are real, the scores are not. Nothing on this page is a finding about the real units.</p>")
     if spec.description:
         parts.append(f"<p>{_e(spec.description)}</p>")
     parts.append(

@@ -18,7 +18,7 @@ import json
 import multiprocessing
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -132,7 +132,7 @@ def run_scenario(task: Mapping[str, Any]) -> dict:
     try:
         for nb, params in task["notebooks"]:
             nb = Path(nb)
-            ex = execute(nb, out / nb.name, params, chdir=False)
+            ex = execute(nb, out / nb.name, params, chdir=False, check=False)  # checked for every scenario up front
             pages.append(export_html(ex, out / f"{nb.stem}.html").name)
     except NotebookError as exc:
         return {"scenario": task["scenario"], "error": str(exc), "pages": pages}
@@ -158,32 +158,62 @@ def _up_to_date(out: Path, record: dict, notebooks: Sequence[Path]) -> bool:
         (out / nb.name).is_file() and (out / f"{nb.stem}.html").is_file() for nb in notebooks)
 
 
-def _execute(tasks: list[dict], jobs: int, dask: str | None, progress: Callable) -> list[dict]:
-    """Run the tasks: in this process (jobs 1), in a process pool (jobs N), or on a Dask cluster."""
+def warm_notebooks() -> bool:
+    """Import what running a notebook needs (first task of each pool process, while the sweep still scores)."""
+    import perflab.report  # noqa: F401  (first: it keeps nbformat's import fast)
+
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+
+    return True
+
+
+def _execute(tasks: list[dict], jobs: int, dask: str | None, progress: Callable,
+             meanwhile: Callable[[], None] = lambda: None, pool: ProcessPoolExecutor | None = None) -> list[dict]:
+    """Run the tasks: in this process (jobs 1), in a process pool (jobs N: ``pool`` if started already), or on
+    a Dask cluster.
+
+    ``meanwhile`` is work for this process (the figures): done while the pool or the cluster runs
+    the notebooks, or before them when they run here.
+    """
     if not tasks:
+        meanwhile()
         return []
-    bar = progress(total=len(tasks), desc="notebooks", unit="scenario")
     results = []
-    try:
-        if dask:
-            results = _execute_dask(tasks, jobs, dask, bar)
-        elif jobs > 1 and len(tasks) > 1:
-            ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no threads or state inherited
-            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-                futures = [pool.submit(run_scenario, t) for t in tasks]
-                for f in as_completed(futures):
+    if dask:
+        return _execute_dask(tasks, jobs, dask, progress, meanwhile)
+    if jobs > 1 and len(tasks) > 1:
+        own = pool is None
+        if own:  # fresh interpreters: no threads or state inherited
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn"))
+        try:
+            futures = [pool.submit(run_scenario, t) for t in tasks]
+            pending = set(futures)
+            with progress(total=len(tasks), desc="notebooks", unit="scenario") as bar:
+                # this process's own work waits until a process of the pool is idle (the last round of
+                # notebooks leaves one free): done then, it does not slow the notebooks down
+                while len(pending) > (jobs - 1) and pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        results.append(f.result())
+                        bar.update(1)
+                meanwhile()
+                for f in as_completed(pending):
                     results.append(f.result())
                     bar.update(1)
-        else:
-            for t in tasks:
-                results.append(run_scenario(t))
-                bar.update(1)
-    finally:
-        bar.close()
+        finally:
+            if own:
+                pool.shutdown()
+        return results
+    meanwhile()
+    with progress(total=len(tasks), desc="notebooks", unit="scenario") as bar:
+        for t in tasks:
+            results.append(run_scenario(t))
+            bar.update(1)
     return results
 
 
-def _execute_dask(tasks: list[dict], jobs: int, address: str, bar) -> list[dict]:
+def _execute_dask(tasks: list[dict], jobs: int, address: str, progress: Callable, meanwhile: Callable[[], None]) -> list[dict]:
     """The tasks on a dask.distributed scheduler (``local``: a LocalCluster of ``jobs`` single-threaded workers)."""
     import logging
 
@@ -206,9 +236,11 @@ def _execute_dask(tasks: list[dict], jobs: int, address: str, bar) -> list[dict]
     try:
         futures = [client.submit(run_scenario, t, pure=False, key=f"perflab-sweep-{n}-{t['scenario']}")
                    for n, t in enumerate(tasks)]
-        for f in dask_completed(futures):
-            results.append(f.result())
-            bar.update(1)
+        meanwhile()
+        with progress(total=len(tasks), desc="notebooks", unit="scenario") as bar:
+            for f in dask_completed(futures):
+                results.append(f.result())
+                bar.update(1)
     finally:
         client.close()
         if cluster is not None:
@@ -255,6 +287,12 @@ def run_sweep(
     """Build every scenario, score it, compare it with base, then run the scenarios' notebooks; see the module doc."""
     bar = _progress(progress)
     spec = load_sweep(file, notebooks_dir)
+    books = None
+    if spec.notebooks and jobs > 1 and not dask and len(spec.scenarios) > 1:
+        # the kernels' pool, started now: its processes import papermill while this one scores
+        books = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        for _ in range(jobs):
+            books.submit(warm_notebooks)
     pool = None
     if figures and len(spec.scenarios) >= PARALLEL_FIGURES:
         # a second process draws half the figures; started now, it imports matplotlib while this one scores
@@ -263,13 +301,14 @@ def run_sweep(
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         pool.submit(warm)
     try:
-        return _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool)
+        return _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, books)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        for p in (pool, books):
+            if p is not None:
+                p.shutdown(cancel_futures=True)
 
 
-def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool) -> SweepResult:
+def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, books) -> SweepResult:
     from perflab.io import ensure_outside, load_dataset, provenance
     from perflab.scheme import load_scheme
 
@@ -299,11 +338,13 @@ def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool) -> 
     _write_tables(comparison, comp_dir)
     clock.lap("write tables")
     figs: list[Path] = []
-    if figures:
-        from perflab.sweep.figures import sweep_figures
 
-        figs = sweep_figures(spec, built, comparison, scorer, comp_dir, pool=pool)
-        clock.lap("figures")
+    def draw():  # while the notebooks run (a pool or a cluster), or before them (in this process)
+        if figures:
+            from perflab.sweep.figures import sweep_figures
+
+            figs.extend(sweep_figures(spec, built, comparison, scorer, comp_dir, pool=pool))
+            clock.lap("figures")
 
     prov = provenance(dataset, base_scheme, seed)
     prov["sweep"] = {"file": str(spec.file.resolve()), "sha256": _sha256(spec.file), "scenarios": len(built),
@@ -311,11 +352,12 @@ def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool) -> 
     (out_dir / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
 
-    runs = _run_notebooks(spec, built, per_notebook, out_dir, data_dir, prov, seed, jobs, dask, force, bar)
+    runs = _run_notebooks(spec, built, per_notebook, out_dir, data_dir, prov, seed, jobs, dask, force, bar, draw, books)
     clock.lap("notebooks")
     from perflab.sweep.page import write_index
 
-    index = write_index(out_dir, spec, built, comparison, runs, figs)
+    simulated = (Path(data_dir) / "truth" / "planted.json").is_file()  # what perflab simulate writes beside the tables
+    index = write_index(out_dir, spec, built, comparison, runs, figs, simulated=simulated)
     clock.lap("page")
     return SweepResult(out_dir, index, spec, tuple(built), comparison, tuple(runs), tuple(figs), dict(clock.laps))
 
@@ -334,8 +376,9 @@ class _Clock:
 
 
 def _run_notebooks(spec, built, per_notebook, out_dir: Path, data_dir: Path, prov: dict, seed: int, jobs: int,
-                   dask: str | None, force: bool, bar) -> list[ScenarioRun]:
+                   dask: str | None, force: bool, bar, meanwhile: Callable[[], None], pool=None) -> list[ScenarioRun]:
     if not spec.notebooks:
+        meanwhile()
         return [ScenarioRun(b.name, None, "none") for b in built]
     taken: set[str] = set()
     books = {nb.name: _sha256(nb) for nb in spec.notebooks}
@@ -364,7 +407,7 @@ def _run_notebooks(spec, built, per_notebook, out_dir: Path, data_dir: Path, pro
         (sdir / "inputs.json").unlink(missing_ok=True)  # written back only when every notebook has run
         tasks.append({"scenario": b.name, "out": str(sdir), "notebooks": nbs, "record": record})
         runs[b.name] = ScenarioRun(b.name, d, "pending")
-    for res in _execute(tasks, jobs, dask, bar):
+    for res in _execute(tasks, jobs, dask, bar, meanwhile, pool):
         old = runs[res["scenario"]]
         runs[res["scenario"]] = ScenarioRun(old.scenario, old.directory, "failed" if res["error"] else "ok",
                                             tuple(res["pages"]), res["error"])
