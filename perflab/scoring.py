@@ -192,8 +192,11 @@ def rank_codes(values, codes=None) -> np.ndarray:
         return out
     order = idx[np.lexsort((-x[idx], c[idx]))]  # by group, best first
     xs, cs = x[order], c[order]
-    new_run = np.r_[True, (cs[1:] != cs[:-1]) | (xs[1:] != xs[:-1])]  # a new score (or a new group) starts a run
-    new_group = np.r_[True, cs[1:] != cs[:-1]]
+    new_group = np.empty(order.size, dtype=bool)
+    new_group[0] = True
+    np.not_equal(cs[1:], cs[:-1], out=new_group[1:])
+    new_run = new_group.copy()  # a new score (or a new group) starts a run
+    new_run[1:] |= xs[1:] != xs[:-1]
     pos = np.arange(order.size)
     group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
     run_start = np.maximum.accumulate(np.where(new_run, pos, 0))
@@ -343,13 +346,20 @@ class Scorer:
             self._routine[key] = routine_scores(self.dataset, scheme).reindex(self.units)
         return self._routine[key]
 
+    def _routine_arrays(self, scheme: Scheme) -> dict[str, np.ndarray]:
+        key = ("arrays", scheme.routine, tuple(sorted(scheme.directions.items())))
+        if key not in self._routine:
+            rt = self.routine_scores(scheme)
+            self._routine[key] = {c: rt[c].to_numpy(float) for c in ("routine", "satisfaction")}
+        return self._routine[key]
+
     def arrays(self, scheme: Scheme) -> ScoreArrays:
         """The scheme's scores as arrays: the computation behind :meth:`score`, without building tables."""
         ind = weighted_mean(self._cube(scheme), np.array([g.share for g in scheme.groups]))
         onsite = weighted_mean(ind, _indicator_weights(scheme))
-        rt = self.routine_scores(scheme)
+        rt = self._routine_arrays(scheme)
         names = [c for c, v in scheme.components.items() if v > 0]
-        parts = {"onsite": onsite, "routine": rt["routine"].to_numpy(float), "satisfaction": rt["satisfaction"].to_numpy(float)}
+        parts = {"onsite": onsite, **rt}
         comp = np.column_stack([parts[c] for c in names])
         missing = np.isnan(comp)
         _missing_error(missing, self.units, names, scheme, self.dataset.file("ratings"))

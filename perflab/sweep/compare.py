@@ -114,45 +114,40 @@ def _why(deltas: np.ndarray, items: Sequence[str], n: int = 3, eps: float = 0.00
     return ", ".join(parts) if parts else "no part changed against the group (ties or rounding)"
 
 
-def _corr_by_pattern(built, arrays, base: ScoreArrays) -> dict[tuple[str, int], tuple[float, float]]:
-    """Kendall's tau-b and Spearman's rho against base for every scenario and ranking group, vectorised.
-
-    Scenarios that rank the same groups and leave the same units unranked are stacked and done at once.
-    """
+def _patterns(built, arrays) -> dict:
+    """Scenarios that rank the same groups and leave the same units unranked, to be compared all at once."""
     patterns: dict = {}
-    for b in built:
+    for n, b in enumerate(built):
         a = arrays[b.name]
         key = (a.rank_codes.tobytes(), a.rank_groups, np.isnan(a.rank).tobytes())
-        patterns.setdefault(key, []).append(b.name)
-    out = {}
-    for (_, groups, _), names in patterns.items():
-        a0 = arrays[names[0]]
-        base_rank = base.rank if np.array_equal(a0.rank_codes, base.rank_codes) else rank_codes(base.final, a0.rank_codes)
-        R_all = np.vstack([arrays[n].rank for n in names])
-        for g in range(len(groups)):
-            m = (a0.rank_codes == g) & ~np.isnan(a0.rank) & ~np.isnan(base_rank)
-            if m.sum() < 2:
-                tau = rho = np.full(len(names), np.nan)
-            else:
-                R, x = R_all[:, m], base_rank[m]
-                tau = kendall_tau_b(R, x)
-                rho = _spearman(R, x)
-                const = (R == R[:, [0]]).all(axis=1) | bool((x == x[0]).all())
-                tau[const], rho[const] = np.nan, np.nan
-            for n, t_, r_ in zip(names, tau, rho):
-                out[(n, g)] = (float(t_), float(r_))
+        patterns.setdefault(key, []).append(n)
+    return patterns
+
+
+def _why_rows(relative: np.ndarray, items: Sequence[str], n: int = 3, eps: float = 0.005) -> list[str]:
+    """:func:`_why` for each row of a (movers × items) table of relative contribution changes."""
+    order = np.argsort(-np.abs(relative), axis=1, kind="stable")[:, :n]
+    out = []
+    for row, idx in zip(relative, order):
+        parts = [f"{items[i]} {row[i]:+.2f}" for i in idx if abs(row[i]) >= eps]
+        out.append(", ".join(parts) if parts else "no part changed against the group (ties or rounding)")
     return out
 
 
 def compare(built: Sequence[BuiltScenario], scorer: Scorer, arrays: Mapping[str, ScoreArrays] | None = None,
             movers: int = MOVERS) -> Comparison:
-    """Compare every scenario's ranks, scores and grades with the base scenario's (the first, named ``base``)."""
+    """Compare every scenario's ranks, scores and grades with the base scenario's (the first, named ``base``).
+
+    Vectorised over scenarios: those that rank the same groups and leave the same units unranked are
+    compared at once (a 1,000-scenario grid in well under a second).
+    """
     if not built or built[0].name != BASE:
         raise ValueError("the first scenario must be the base scheme")
     arrays = dict(arrays) if arrays is not None else {b.name: scorer.arrays(b.scheme) for b in built}
     base_b = built[0]
     base = arrays[BASE]
     units = scorer.units.to_numpy().astype(object)
+    ustr = units.astype(str)
     unit_table = scorer._units.reset_index()[UNIT_COLUMNS]
     cols = {c: unit_table[c].to_numpy(dtype=object) for c in UNIT_COLUMNS}
     order = _unit_order(scorer, base)
@@ -162,71 +157,92 @@ def compare(built: Sequence[BuiltScenario], scorer: Scorer, arrays: Mapping[str,
     scores = _wide(unit_table, {n: np.round(arrays[n].final, 6) for n in names}, order)
     grades = _wide(unit_table, {n: arrays[n].grade for n in names}, order, "string")
 
-    corr = _corr_by_pattern(built, arrays, base)
     items = contribution_items(base_b.scheme)
     base_contrib = contributions(base, base_b.scheme)
-    summary_rows, mover_rows = [], []
-    for b in built:
-        a = arrays[b.name]
-        same_groups = np.array_equal(a.rank_codes, base.rank_codes)
-        base_rank = base.rank if same_groups else rank_codes(base.final, a.rank_codes)
-        move = base_rank - a.rank  # > 0: up
-        dfinal = a.final - base.final
-        contrib = None
-        for g, label in enumerate(a.rank_groups):
-            m = (a.rank_codes == g) & ~np.isnan(a.rank) & ~np.isnan(base_rank)
+    summary_parts, picks = [], []  # picks: (scenario, group, members, chosen units) for the movers table
+    for idx in _patterns(built, arrays).values():
+        a0 = arrays[names[idx[0]]]
+        base_rank = base.rank if np.array_equal(a0.rank_codes, base.rank_codes) else rank_codes(base.final, a0.rank_codes)
+        R = np.vstack([arrays[names[i]].rank for i in idx])
+        dF = np.vstack([arrays[names[i]].final for i in idx]) - base.final
+        G = np.vstack([arrays[names[i]].grade for i in idx])
+        for g, label in enumerate(a0.rank_groups):
+            m = (a0.rank_codes == g) & ~np.isnan(a0.rank) & ~np.isnan(base_rank)
             if not m.any():
                 continue
-            x, y = base_rank[m], a.rank[m]
-            absmv = np.abs(move[m])
-            u = units[m]
-            moved = absmv > 0
-            if moved.any():
-                pick = np.lexsort((u.astype(str), -np.abs(dfinal[m]), -absmv))[0]
-                largest = (int(absmv[pick]), str(u[pick]), int(x[pick]), int(y[pick]))
+            x, Y, u = base_rank[m], R[:, m], ustr[m]
+            A, D = np.abs(x - Y), np.abs(dF[:, m])
+            moved = A > 0
+            n_moved = moved.sum(axis=1)
+            # within each scenario: the largest move first, then the largest change of score, then the unit id
+            srt = np.lexsort((np.broadcast_to(np.argsort(np.argsort(u)), A.shape), -D, -A), axis=-1)
+            rows = np.arange(len(idx))
+            first = srt[:, 0]
+            if m.sum() < 2:
+                tau = rho = np.full(len(idx), np.nan)
             else:
-                largest = (0, "", pd.NA, pd.NA)
-            top, top_base = _top(u, y), _top(u, x)
-            tau, rho = corr[(b.name, g)]
-            summary_rows.append({
-                "scenario": b.name, "rank_group": label, "n_units": int(m.sum()), "kendall_tau": tau, "spearman_rho": rho,
-                "units_moved": int(moved.sum()), "mean_abs_move": float(absmv.mean()), "largest_move": largest[0],
-                "largest_mover": largest[1], "largest_mover_rank_base": largest[2], "largest_mover_rank": largest[3],
-                "top3_changed": set(top) != set(top_base), "top3": " ".join(top), "top3_base": " ".join(top_base),
-                "grade_changes": int((a.grade[m] != base.grade[m]).sum()),
-            })
-            if b.name == BASE or not moved.any():
-                continue
-            if contrib is None:
-                contrib = contributions(a, b.scheme) - base_contrib
-            idx = np.flatnonzero(m)
-            relative = contrib[idx] - contrib[idx].mean(axis=0)  # against the group: what all gained alike drops out
-            sel = np.flatnonzero(moved)
-            pick = sel[np.lexsort((units[idx[sel]].astype(str), -np.abs(dfinal[idx[sel]]), -absmv[sel]))][:movers]
-            group_change = float(dfinal[idx].mean())
-            for p in pick:
-                i = idx[p]
-                row = {"scenario": b.name, "rank_group": label, "unit": units[i], "kind": cols["kind"][i],
-                       "zone": cols["zone"][i], "name_zh": cols["name_zh"][i], "name_en": cols["name_en"][i],
-                       "rank_base": int(base_rank[i]), "rank": int(a.rank[i]), "move": int(move[i]),
-                       "final_base": base.final[i], "final": a.final[i], "final_change": dfinal[i],
-                       "final_change_vs_group": dfinal[i] - group_change, "why": _why(relative[p], items)}
-                row.update({f"change_{it}": contrib[i, j] for j, it in enumerate(items)})
-                mover_rows.append(row)
+                tau, rho = kendall_tau_b(Y, x), _spearman(Y, x)
+                const = (Y == Y[:, [0]]).all(axis=1) | bool((x == x[0]).all())
+                tau[const], rho[const] = np.nan, np.nan
+            top_base = _top(u, x)
+            in_base = x <= TOP_K
+            changed = ((Y <= TOP_K) != in_base).any(axis=1)
+            same = ~changed & (Y[:, in_base] == x[in_base]).all(axis=1)  # the same units at the same places
+            top = [" ".join(top_base) if k else " ".join(_top(u, y)) for k, y in zip(same, Y)]
+            summary_parts.append(pd.DataFrame({
+                "_s": idx, "_g": g, "scenario": [names[i] for i in idx], "rank_group": label, "n_units": int(m.sum()),
+                "kendall_tau": tau, "spearman_rho": rho, "units_moved": n_moved, "mean_abs_move": A.mean(axis=1),
+                "largest_move": np.where(n_moved > 0, A[rows, first], 0).astype(int),
+                "largest_mover": np.where(n_moved > 0, u[first], ""),
+                "largest_mover_rank_base": pd.array(np.where(n_moved > 0, x[first], np.nan), dtype="Float64").astype("Int64"),
+                "largest_mover_rank": pd.array(np.where(n_moved > 0, Y[rows, first], np.nan), dtype="Float64").astype("Int64"),
+                "top3_changed": changed,  # the same set exactly when every unit is in it under both or neither
+                "top3": top, "top3_base": " ".join(top_base),
+                "grade_changes": (G[:, m] != base.grade[m]).sum(axis=1).astype(int),
+            }))
+            members = np.flatnonzero(m)
+            for r in np.flatnonzero(n_moved > 0):
+                if names[idx[r]] != BASE:
+                    picks.append((idx[r], g, label, members, members[srt[r, :min(movers, n_moved[r])]]))
 
-    summary = pd.DataFrame(summary_rows, columns=SUMMARY_COLUMNS)
-    for c in ("largest_mover_rank_base", "largest_mover_rank"):
-        summary[c] = summary[c].astype("Int64")
+    summary = pd.concat(summary_parts, ignore_index=True).sort_values(["_s", "_g"], kind="mergesort")
+    summary = summary.drop(columns=["_s", "_g"]).reset_index(drop=True)[SUMMARY_COLUMNS]
+
+    # the movers, with the change of each part's contribution (and that change against the group's mean change)
     mover_cols = ["scenario", "rank_group", "unit", "kind", "zone", "name_zh", "name_en", "rank_base", "rank", "move",
                   "final_base", "final", "final_change", "final_change_vs_group", "why"] + [f"change_{it}" for it in items]
-    movers_df = pd.DataFrame(mover_rows, columns=mover_cols)
+    table: dict[str, list] = {c: [] for c in mover_cols}
+    contrib: dict[int, np.ndarray] = {}
+    for s_i, g, label, members, chosen in sorted(picks, key=lambda p: (p[0], p[1])):  # scenario order, then group
+        b = built[s_i]
+        a = arrays[b.name]
+        if s_i not in contrib:
+            contrib[s_i] = contributions(a, b.scheme) - base_contrib
+        c = contrib[s_i]
+        relative = c[chosen] - c[members].mean(axis=0)  # against the group: what all gained alike drops out
+        base_rank = base.rank if np.array_equal(a.rank_codes, base.rank_codes) else rank_codes(base.final, a.rank_codes)
+        dfin = a.final - base.final
+        k = len(chosen)
+        for col, values in (("scenario", [b.name] * k), ("rank_group", [label] * k), ("unit", units[chosen]),
+                            ("kind", cols["kind"][chosen]), ("zone", cols["zone"][chosen]),
+                            ("name_zh", cols["name_zh"][chosen]), ("name_en", cols["name_en"][chosen]),
+                            ("rank_base", base_rank[chosen].astype(int)), ("rank", a.rank[chosen].astype(int)),
+                            ("move", (base_rank[chosen] - a.rank[chosen]).astype(int)), ("final_base", base.final[chosen]),
+                            ("final", a.final[chosen]), ("final_change", dfin[chosen]),
+                            ("final_change_vs_group", dfin[chosen] - dfin[members].mean()),
+                            ("why", _why_rows(relative, items))):
+            table[col].extend(values)
+        for j, it in enumerate(items):
+            table[f"change_{it}"].extend(c[chosen, j])
+    movers_df = pd.DataFrame(table, columns=mover_cols)
+    for col in ("rank_base", "rank", "move"):
+        movers_df[col] = movers_df[col].astype(int)
 
     scen = pd.DataFrame({
         "scenario": names,
         "origin": [b.scenario.origin for b in built],
         "overrides": ["; ".join(f"{p}={_fmt(v)}" for p, v in b.scenario.overrides) for b in built],
         "weight_set": [_weight_set(b.scenario.weight_set) for b in built],
-        "scheme_sha256": [b.digest for b in built],
     })
     weights = pd.DataFrame(np.vstack([b.weights() for b in built]), columns=base_b.scheme.indicator_ids)
     weights.insert(0, "scenario", names)

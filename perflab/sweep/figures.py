@@ -71,6 +71,15 @@ class FigureJob:
     stem: str
     args: dict
 
+    @property
+    def cost(self) -> float:
+        """A rough relative cost (seconds on a slow machine), to share the jobs between processes."""
+        if self.what == "heatmap":
+            n = len(self.args["ranks"]) if self.args["rank_group"] == "all" else int(
+                (self.args["ranks"]["kind"] == self.args["kind"]).sum())
+            return 0.4 + 0.02 * n
+        return 0.9 * len(self.args["groups"]) + (1.0 if self.args["share"] else 0.0)
+
 
 def figure_jobs(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: Comparison, scorer, k: int = 3) -> list[FigureJob]:
     """The sweep's figures: a rank heat map per ranking group, and per numeric grid axis a bump chart per group."""
@@ -79,15 +88,17 @@ def figure_jobs(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: Com
     names = [b.name for b in built]
     groups = list(dict.fromkeys(comparison.summary.loc[comparison.summary["scenario"] == BASE, "rank_group"]))
     units = comparison.ranks[["unit", "kind", "zone", "name_zh", "name_en"]]
+    matrix = comparison.ranks[names].to_numpy(dtype=float, na_value=np.nan)  # once: 1,000 Int64 columns are slow to read
+    ranks = pd.concat([units, pd.DataFrame(matrix, columns=pd.Index(names, dtype=object))], axis=1)
     jobs = [FigureJob("heatmap", f"rank_heatmap_{_slug(g)}",
-                      {"ranks": comparison.ranks[["unit", "kind", "zone", "name_zh", "name_en"] + names], "scenarios": names,
-                       "kind": g if g != "all" else "district", "rank_group": g})
+                      {"ranks": ranks, "scenarios": names, "kind": g if g != "all" else "district", "rank_group": g})
             for g in groups]
     by_name = {b.name: b for b in built}
     for path, pts in axis_slices(spec, built).items():
-        long = pd.concat([pd.DataFrame({"unit": comparison.ranks["unit"], "x": x,
-                                        "rank": comparison.ranks[n].to_numpy(dtype=float, na_value=np.nan)})
-                          for x, n in pts], ignore_index=True)
+        position = {n: i for i, n in enumerate(names)}
+        long = pd.DataFrame({"unit": np.tile(units["unit"].to_numpy(dtype=object), len(pts)),
+                             "x": np.repeat([x for x, _ in pts], len(units)),
+                             "rank": matrix[:, [position[n] for _, n in pts]].T.ravel()})
         share = None
         if path.startswith("groups."):
             share = {"dataset": scorer.dataset, "scheme": by_name[pts[0][1]].scheme, "group": path.split(".")[1],
@@ -95,7 +106,7 @@ def figure_jobs(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: Com
         jobs.append(FigureJob("bump", f"bump_{_slug(path)}", {
             "long": long, "units": units, "scheme": base.scheme, "groups": groups, "path": path, "share": share,
             "nominal": base_value(spec.base_raw, path), "k": k}))
-    return jobs
+    return sorted(jobs, key=lambda j: -j.cost)  # the costliest first: two processes share them more evenly
 
 
 def render(job: FigureJob, directory: str | Path) -> list[Path]:
@@ -180,4 +191,4 @@ def sweep_figures(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: C
             done[job.stem] = render(job, directory)
         finished.wait()
         done.update({stem: f.result() for stem, f in futures.items()})
-    return [p for j in jobs for p in done[j.stem]]
+    return [p for j in sorted(jobs, key=lambda j: j.stem) for p in done[j.stem]]

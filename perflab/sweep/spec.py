@@ -44,6 +44,7 @@ RESERVED_PARAMETERS = ("scheme", "data", "output", "seed")
 WEIGHT_SETS = ("scheme", "equal", "entropy", "critic", "std", "pca")
 AHP_KEYS = ("ahp", "method", "allow_inconsistent")
 ELLIPSIS = "..."
+_FLOAT = re.compile(r"(?<![\w.\"])-?\d+\.\d+(?:[eE][-+]?\d+)?(?![\w\"])")  # a float in JSON text (not inside a string)
 
 #: The override paths a scenario may set, with what they take (ids in angle brackets).
 PATHS = {
@@ -131,7 +132,8 @@ class BuiltScenario:
     def digest(self) -> str:
         """sha256 of the scenario's scheme as written (canonical JSON of :attr:`raw`, numbers to 12 significant
         digits, so a share rescaled by 0.75 / 0.7500000000000001 is the same share): equal schemes, equal digests."""
-        text = json.dumps(_rounded(self.raw), sort_keys=True, ensure_ascii=False, default=str)
+        text = json.dumps(self.raw, sort_keys=True, ensure_ascii=False, default=str)
+        text = _FLOAT.sub(lambda m: repr(float(f"{float(m.group()):.12g}")), text)  # every number to 12 digits
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -361,17 +363,6 @@ def check_override(raw: dict, path: str, value) -> Callable[[dict], None]:
                      "or differentiated.zones.<zone>.indicators|measures.<id>")
     raise _Fail(f"unknown path {path!r}: it must start with one of {', '.join(_HEADS)}" + (
         _close(head, _HEADS) if difflib.get_close_matches(head, _HEADS, n=1) else ""))
-
-
-def _rounded(x):
-    """Plain YAML data with every float rounded to 12 significant digits (for digests)."""
-    if isinstance(x, dict):
-        return {k: _rounded(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_rounded(v) for v in x]
-    if isinstance(x, float) and math.isfinite(x):
-        return float(f"{x:.12g}")
-    return x
 
 
 def _copy(x):
