@@ -7,6 +7,12 @@ on-site score. The routine score comes from the special-evaluation
 departments' figures (target attainment), the satisfaction survey and on-site
 verification. The final score is the weighted mean of the components, and
 units are ranked within their kind (and zone) unless the scheme says otherwise.
+
+Every level combines its items with :func:`perflab.composite.weighted_mean`
+(weights rescaled over the items a unit has), and every rank comes from
+:func:`rank_codes`. :class:`Scorer` scores one data set under many schemes (a
+sweep) by computing what a scheme change leaves alone only once;
+:func:`score_units` is ``Scorer(dataset).score(scheme)``.
 """
 
 from __future__ import annotations

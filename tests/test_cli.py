@@ -86,7 +86,7 @@ def test_raising_the_grassroots_share_moves_scores_the_way_grassroots_ratings_po
     assert (raised["rank"] != base["rank"].reindex(raised.index)).any()
 
 
-@pytest.mark.parametrize("command", ["simulate", "validate", "score", "run"])
+@pytest.mark.parametrize("command", ["simulate", "validate", "score", "run", "sweep"])
 def test_every_subcommand_has_help(command):
     proc = subprocess.run([str(EXE), command, "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "usage: perflab " + command in proc.stdout

@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -157,12 +157,15 @@ def warm() -> bool:
 
 
 def sweep_figures(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: Comparison, scorer, directory: Path,
-                  k: int = 3, pool=None) -> list[Path]:
-    """Draw and save (PNG and SVG) every figure; with ``pool`` (a process pool) the bump charts are drawn there
-    while this process draws the heat maps. Returns the files written, in a fixed order."""
+                  k: int = 3, pool=None, before: Callable[[], None] | None = None) -> list[Path]:
+    """Draw and save (PNG and SVG) every figure; with ``pool`` (a process pool) that pool and this process share
+    the figures, this process first doing ``before`` (other work). Returns the files written, in a fixed order."""
     jobs = figure_jobs(spec, built, comparison, scorer, k)
+    directory.mkdir(parents=True, exist_ok=True)
     done: dict[str, list[Path]] = {}
     if pool is None:
+        if before is not None:
+            before()
         done = {j.stem: render(j, directory) for j in jobs}
     else:
         # the worker takes jobs from the front (the next one submitted as soon as it finishes one), this
@@ -183,6 +186,8 @@ def sweep_figures(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: C
             fut.add_done_callback(feed)
 
         feed()
+        if before is not None:
+            before()
         while True:
             with lock:
                 job = queue.pop() if queue else None

@@ -335,15 +335,22 @@ def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, boo
     clock.lap("compare")
     out_dir = out_dir.resolve()
     comp_dir = out_dir / "comparison"
-    _write_tables(comparison, comp_dir)
-    clock.lap("write tables")
+
+    def write():
+        _write_tables(comparison, comp_dir)
+        clock.lap("write tables")
+
+    # with a figure process and no notebooks, the tables are written while that process draws its first figure
+    overlap = figures and pool is not None and not spec.notebooks
+    if not overlap:
+        write()
     figs: list[Path] = []
 
     def draw():  # while the notebooks run (a pool or a cluster), or before them (in this process)
         if figures:
             from perflab.sweep.figures import sweep_figures
 
-            figs.extend(sweep_figures(spec, built, comparison, scorer, comp_dir, pool=pool))
+            figs.extend(sweep_figures(spec, built, comparison, scorer, comp_dir, pool=pool, before=write if overlap else None))
             clock.lap("figures")
 
     prov = provenance(dataset, base_scheme, seed)
