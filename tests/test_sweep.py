@@ -492,13 +492,15 @@ def test_jobs_and_dask_give_byte_identical_comparison_tables(tmp_path, books, ca
     assert main(base + ["--out", str(tmp_path / "two"), "--jobs", "2"]) == 0
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         assert main(base + ["--out", str(tmp_path / "dask"), "--dask", cluster.scheduler_address]) == 0
+    assert main(base + ["--out", str(tmp_path / "local"), "--dask", "local", "--jobs", "2"]) == 0  # a cluster of its own
     capsys.readouterr()
     one = hashes(tmp_path / "one" / "comparison")
     assert one == first
     assert set(one) == {"ranks.csv", "scores.csv", "grades.csv", "summary.csv", "movers.csv", "scenarios.csv", "weights.csv"}
     assert hashes(tmp_path / "two" / "comparison") == one
     assert hashes(tmp_path / "dask" / "comparison") == one
-    for d in ("one", "two", "dask"):
+    assert hashes(tmp_path / "local" / "comparison") == one
+    for d in ("one", "two", "dask", "local"):
         for s in ("base", "groups.grassroots.share=0.4"):
             assert (tmp_path / d / "scenarios" / s / "10_share.html").is_file(), (d, s)
     shares = (tmp_path / "dask" / "scenarios" / "groups.grassroots.share=0.4" / "share.txt").read_text()

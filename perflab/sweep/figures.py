@@ -106,7 +106,7 @@ def figure_jobs(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: Com
         jobs.append(FigureJob("bump", f"bump_{_slug(path)}", {
             "long": long, "units": units, "scheme": base.scheme, "groups": groups, "path": path, "share": share,
             "nominal": base_value(spec.base_raw, path), "k": k}))
-    return sorted(jobs, key=lambda j: -j.cost)  # the costliest first: two processes share them more evenly
+    return jobs
 
 
 def render(job: FigureJob, directory: str | Path) -> list[Path]:
@@ -160,7 +160,8 @@ def sweep_figures(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: C
                   k: int = 3, pool=None, before: Callable[[], None] | None = None) -> list[Path]:
     """Draw and save (PNG and SVG) every figure; with ``pool`` (a process pool) that pool and this process share
     the figures, this process first doing ``before`` (other work). Returns the files written, in a fixed order."""
-    jobs = figure_jobs(spec, built, comparison, scorer, k)
+    canonical = figure_jobs(spec, built, comparison, scorer, k)  # heat maps, then bump charts, in ranking-group order
+    jobs = sorted(canonical, key=lambda j: -j.cost)  # the costliest first: two processes share them more evenly
     directory.mkdir(parents=True, exist_ok=True)
     done: dict[str, list[Path]] = {}
     if pool is None:
@@ -196,4 +197,4 @@ def sweep_figures(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: C
             done[job.stem] = render(job, directory)
         finished.wait()
         done.update({stem: f.result() for stem, f in futures.items()})
-    return [p for j in sorted(jobs, key=lambda j: j.stem) for p in done[j.stem]]
+    return [p for j in canonical for p in done[j.stem]]

@@ -120,7 +120,7 @@ def scenarios_view(built: Sequence[BuiltScenario], runs, out_dir: Path) -> pd.Da
         pages.append(links)
     view = pd.DataFrame({
         "Scenario": [b.name for b in built],
-        "Kind": [b.scenario.origin for b in built],
+        "Defined by": [{"base": "the base scheme", "grid": "the grid", "named": "its name"}[b.scenario.origin] for b in built],
         "What it sets": [b.scenario.describe() for b in built],
     })
     if any(r.status != "none" for r in runs):
