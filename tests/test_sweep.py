@@ -588,3 +588,22 @@ def test_any_scenario_scores_as_score_units_on_the_scheme_it_builds(tmp_path_fac
     np.testing.assert_allclose(a.final, su["final"].to_numpy(float), rtol=0, atol=1e-9)
     assert (pd.Series(a.rank, index=a.units).astype("Int64") == su["rank"]).all()
     assert (a.grade == su["grade"].to_numpy(dtype=object)).all()
+
+
+def test_a_large_grid_is_compared_and_drawn_by_two_processes(tmp_path, capsys, scheme, demo):
+    """From 200 scenarios a second process draws half the figures while the tables are written."""
+    sweep = write_sweep(tmp_path, {"grid": {"groups.grassroots.share": {"from": 0.0, "to": 0.6, "step": 0.03},
+                                            "indicators.service.weight": {"from": 1, "to": 10, "step": 1}}})
+    out = tmp_path / "fresh" / "o"  # a directory that does not exist yet
+    assert main(["sweep", str(sweep), "--out", str(out), "--quiet"]) == 0
+    assert "211 scenarios scored" in capsys.readouterr().out
+    ranks = pd.read_csv(out / "comparison" / "ranks.csv", dtype={"unit": str}).set_index("unit")
+    assert ranks.shape[1] == 4 + 211
+    name = "groups.grassroots.share=0.42,indicators.service.weight=7"
+    expected = score_units(demo, scheme.with_group_share("grassroots", 0.42).with_weights({"service": 7})).set_index("unit")
+    assert (ranks.loc[expected.index, name] == expected["rank"]).all()
+    figures = sorted(p.name for p in (out / "comparison").glob("*.png"))
+    assert figures == ["bump_groups_grassroots_share_department.png", "bump_groups_grassroots_share_district.png",
+                       "bump_indicators_service_weight_department.png", "bump_indicators_service_weight_district.png",
+                       "rank_heatmap_department.png", "rank_heatmap_district.png"]
+    assert (out / "provenance.json").is_file() and (out / "index.html").is_file()

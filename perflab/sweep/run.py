@@ -334,6 +334,7 @@ def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, boo
     comparison = compare(built, scorer, arrays)
     clock.lap("compare")
     out_dir = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
     comp_dir = out_dir / "comparison"
 
     def write():
