@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import sys
 import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +169,15 @@ def warm_notebooks() -> bool:
     return True
 
 
+def _result(future, task: Mapping[str, Any]) -> dict:
+    """A task's result; a worker that died (killed, out of memory) fails that scenario, not the sweep."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001
+        return {"scenario": task["scenario"], "error": f"the worker running it failed: {type(exc).__name__}: {exc}".splitlines()[0],
+                "pages": []}
+
+
 def _execute(tasks: list[dict], jobs: int, dask: str | None, progress: Callable,
              meanwhile: Callable[[], None] = lambda: None, pool: ProcessPoolExecutor | None = None) -> list[dict]:
     """Run the tasks: in this process (jobs 1), in a process pool (jobs N: ``pool`` if started already), or on
@@ -187,7 +197,7 @@ def _execute(tasks: list[dict], jobs: int, dask: str | None, progress: Callable,
         if own:  # fresh interpreters: no threads or state inherited
             pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn"))
         try:
-            futures = [pool.submit(run_scenario, t) for t in tasks]
+            futures = {pool.submit(run_scenario, t): t for t in tasks}
             pending = set(futures)
             with progress(total=len(tasks), desc="notebooks", unit="scenario") as bar:
                 # this process's own work waits until a process of the pool is idle (the last round of
@@ -195,11 +205,11 @@ def _execute(tasks: list[dict], jobs: int, dask: str | None, progress: Callable,
                 while len(pending) > (jobs - 1) and pending:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for f in done:
-                        results.append(f.result())
+                        results.append(_result(f, futures[f]))
                         bar.update(1)
                 meanwhile()
                 for f in as_completed(pending):
-                    results.append(f.result())
+                    results.append(_result(f, futures[f]))
                     bar.update(1)
         finally:
             if own:
@@ -234,12 +244,13 @@ def _execute_dask(tasks: list[dict], jobs: int, address: str, progress: Callable
         raise PerflabError(f"could not reach the Dask scheduler at {address}: {str(exc).splitlines()[0]}") from None
     results = []
     try:
-        futures = [client.submit(run_scenario, t, pure=False, key=f"perflab-sweep-{n}-{t['scenario']}")
-                   for n, t in enumerate(tasks)]
+        run = uuid.uuid4().hex[:8]  # keys unique to this run: another sweep on the same cluster never shares them
+        futures = {client.submit(run_scenario, t, pure=False, key=f"perflab-sweep-{run}-{n}"): t
+                   for n, t in enumerate(tasks)}
         meanwhile()
         with progress(total=len(tasks), desc="notebooks", unit="scenario") as bar:
-            for f in dask_completed(futures):
-                results.append(f.result())
+            for f in dask_completed(list(futures)):
+                results.append(_result(f, futures[f]))
                 bar.update(1)
     finally:
         client.close()
