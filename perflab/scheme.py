@@ -15,7 +15,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -442,19 +442,24 @@ def _check_weights(values, key, file, what):
         raise SchemeError(f"all {what}s are zero; at least one must be positive", file=file, key=key)
 
 
-def load_scheme(path: str | Path) -> Scheme:
-    """Read and validate a scheme YAML file; raises SchemeError naming the file and key."""
-    path = Path(path)
+def read_yaml(path: Path, error: Callable[[str], Exception], missing: str = "file not found") -> Any:
+    """A YAML file's content; a missing file, text that is not UTF-8 or not YAML raises ``error(message)``."""
     if not path.is_file():
-        raise SchemeError("scheme file not found", file=path)
+        raise error(missing)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise SchemeError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
+        raise error(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SchemeError(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", file=path) from None
+        raise error(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+
+
+def load_scheme(path: str | Path) -> Scheme:
+    """Read and validate a scheme YAML file; raises SchemeError naming the file and key."""
+    path = Path(path)
+    raw = read_yaml(path, lambda message: SchemeError(message, file=path), "scheme file not found")
     return scheme_from_dict(raw, source=str(path))
 
 

@@ -326,6 +326,7 @@ class Scorer:
         self._groups: dict = {}
         self._cubes: dict = {}
         self._routine: dict = {}
+        self._routine_np: dict = {}
         u = dataset.units.set_index("unit")
         self._units = u[["kind", "zone", "name_zh", "name_en", "presented"]].copy()
         self.units = self._units.index
@@ -353,11 +354,12 @@ class Scorer:
         return self._routine[key]
 
     def _routine_arrays(self, scheme: Scheme) -> dict[str, np.ndarray]:
-        key = ("arrays", scheme.routine, tuple(sorted(scheme.directions.items())))
-        if key not in self._routine:
+        """The routine and satisfaction columns of :meth:`routine_scores` as arrays (read once per setting)."""
+        key = (scheme.routine, tuple(sorted(scheme.directions.items())))
+        if key not in self._routine_np:
             rt = self.routine_scores(scheme)
-            self._routine[key] = {c: rt[c].to_numpy(float) for c in ("routine", "satisfaction")}
-        return self._routine[key]
+            self._routine_np[key] = {c: rt[c].to_numpy(float) for c in ("routine", "satisfaction")}
+        return self._routine_np[key]
 
     def arrays(self, scheme: Scheme) -> ScoreArrays:
         """The scheme's scores as arrays: the computation behind :meth:`score`, without building tables."""

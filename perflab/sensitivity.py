@@ -101,13 +101,9 @@ def _onsite_cube(gs: pd.DataFrame, units: list, indicators: list, groups: list, 
     rescales the shares over them); an indicator nobody scored gets the unit's on-site score (the scheme
     rescales the weights). Both are exact at the nominal shares and weights, and linear approximations away.
     """
-    ui = {u: n for n, u in enumerate(units)}
-    ii = {i: n for n, i in enumerate(indicators)}
-    gi = {g: n for n, g in enumerate(groups)}
-    cube = np.full((len(units), len(indicators), len(groups)), np.nan)
-    cube[gs["unit"].map(ui).to_numpy(int), gs["indicator"].map(ii).to_numpy(int), gs["group"].map(gi).to_numpy(int)] = (
-        gs["score"].to_numpy(float))
-    return _fill_cube(cube, shares, weights)
+    from perflab.scoring import group_cube
+
+    return _fill_cube(group_cube(gs, units, indicators, groups), shares, weights)
 
 
 def _fill_cube(cube: np.ndarray, shares: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 from perflab.scheme import KINDS
 from perflab.sensitivity import kendall_tau_b
 from perflab.scoring import ScoreArrays, Scorer, contribution_items, contributions, rank_codes
-from perflab.sweep.spec import BASE, BuiltScenario
+from perflab.sweep.spec import BASE, BuiltScenario, format_value
 
 TOP_K = 3  # "whether the top 3 changed"
 MOVERS = 5  # movers listed per scenario and ranking group
@@ -113,17 +113,6 @@ def _top(units: np.ndarray, rank: np.ndarray, k: int = TOP_K) -> list[str]:
     return [str(u) for u in units[sel[np.lexsort((units[sel].astype(str), rank[sel]))]]]
 
 
-def _why(deltas: np.ndarray, items: Sequence[str], n: int = 3, eps: float = 0.005) -> str:
-    """The parts that moved a unit against its group, largest first: ``key_tasks -0.52, routine +0.31``.
-
-    ``deltas``: the change of each part's contribution minus that change's mean over the unit's
-    ranking group, so what every unit gained alike (a weight raised for all) does not count.
-    """
-    order = np.argsort(-np.abs(deltas), kind="stable")[:n]
-    parts = [f"{items[i]} {deltas[i]:+.2f}" for i in order if abs(deltas[i]) >= eps]
-    return ", ".join(parts) if parts else "no part changed against the group (ties or rounding)"
-
-
 def _patterns(built, arrays) -> dict:
     """Scenarios that rank the same groups and leave the same units unranked, to be compared all at once."""
     patterns: dict = {}
@@ -135,7 +124,11 @@ def _patterns(built, arrays) -> dict:
 
 
 def _why_rows(relative: np.ndarray, items: Sequence[str], n: int = 3, eps: float = 0.005) -> list[str]:
-    """:func:`_why` for each row of a (movers × items) table of relative contribution changes."""
+    """The parts that moved each mover against its group, largest first: ``key_tasks -0.52, routine +0.31``.
+
+    ``relative``: (movers × items) the change of each part's contribution minus that change's mean over
+    the unit's ranking group, so what every unit gained alike (a weight raised for all) does not count.
+    """
     order = np.argsort(-np.abs(relative), axis=1, kind="stable")[:, :n]
     out = []
     for row, idx in zip(relative, order):
@@ -251,21 +244,9 @@ def compare(built: Sequence[BuiltScenario], scorer: Scorer, arrays: Mapping[str,
     scen = pd.DataFrame({
         "scenario": names,
         "origin": [b.scenario.origin for b in built],
-        "overrides": ["; ".join(f"{p}={_fmt(v)}" for p, v in b.scenario.overrides) for b in built],
-        "weight_set": [_weight_set(b.scenario.weight_set) for b in built],
+        "overrides": ["; ".join(f"{p}={format_value(v)}" for p, v in b.scenario.overrides) for b in built],
+        "weight_set": ["scheme" if b.scenario.weight_set is None else format_value(b.scenario.weight_set) for b in built],
     })
     weights = pd.DataFrame(np.vstack([b.weights() for b in built]), columns=base_b.scheme.indicator_ids)
     weights.insert(0, "scenario", names)
     return Comparison(scen, ranks, scores, grades, summary, movers_df, weights)
-
-
-def _fmt(v) -> str:
-    from perflab.sweep.spec import format_value
-
-    return format_value(v)
-
-
-def _weight_set(ws) -> str:
-    from perflab.sweep.spec import _weight_label
-
-    return "scheme" if ws is None else _weight_label(ws)

@@ -35,8 +35,8 @@ import pandas as pd
 import yaml
 
 from perflab.errors import PerflabError, SchemeError, SweepError
-from perflab.scheme import AGGREGATIONS, BASELINE_METHODS, COMPONENTS, DIRECTIONS, MISSING_POLICIES, TOO_FEW_YEARS, Scheme, \
-    scheme_from_dict
+from perflab.scheme import (AGGREGATIONS, BASELINE_METHODS, COMPONENTS, DIRECTIONS, MISSING_POLICIES, TOO_FEW_YEARS, Scheme,
+                            read_yaml, scheme_from_dict)
 
 BASE = "base"
 TOP_KEYS = ("base", "title", "description", "data", "notebooks", "parameters", "grid", "scenarios")
@@ -410,19 +410,6 @@ def apply_overrides(raw: dict, overrides, appliers) -> dict:
 # ---------------------------------------------------------------------------
 
 
-def _read_yaml(path: Path, fail) -> Any:
-    if not path.is_file():
-        fail(None, "file not found")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        fail(None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        fail(None, f"not valid YAML{where}: {getattr(exc, 'problem', exc)}")
-
-
 def _parameters(obj, fail, key: str) -> dict:
     if obj is None:
         return {}
@@ -492,14 +479,13 @@ def _weight_set(obj, file: Path, indicators: list[str], fail) -> Any:
 def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> SweepSpec:
     """Read and check a sweep file (structure, paths, value types, notebooks); schemes are built by :func:`build_scenarios`."""
     from perflab.report import NOTEBOOK_DIR
-    from perflab.scheme import load_scheme
 
     file = Path(path)
 
     def fail(key, message, scenario=None):
         raise SweepError(message, file=file, scenario=scenario, key=key)
 
-    raw = _read_yaml(file, fail)
+    raw = read_yaml(file, lambda message: SweepError(message, file=file))
     if not isinstance(raw, dict):
         fail(None, "expected a mapping with at least the key 'base'")
     for k in raw:
@@ -512,8 +498,8 @@ def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> Swe
     base = (file.parent / raw["base"]).resolve()
     if not base.is_file():
         fail("base", f"scheme file not found: {base}")
-    load_scheme(base)  # the base itself must be valid: its own errors name its file and key
-    base_raw = yaml.safe_load(base.read_text(encoding="utf-8"))
+    base_raw = read_yaml(base, lambda message: SchemeError(message, file=base), "scheme file not found")
+    scheme_from_dict(base_raw, source=str(base))  # the base itself must be valid: its own errors name its file and key
     data = None
     if raw.get("data") is not None:
         if not isinstance(raw["data"], str):
@@ -653,6 +639,8 @@ def scenario_weights(ws, scheme: Scheme, scorer) -> dict[str, float] | None:
         w = ahp(matrix, method=ws.get("method", "eigenvector"), allow_inconsistent=ws.get("allow_inconsistent", False)).weights
     elif isinstance(ws, Mapping):
         return {k: float(v) for k, v in ws.items()}
+    elif scorer is None:
+        raise ValueError(f"the {ws} weight set is computed from the data: build the scenarios with their Scorers")
     else:
         w = _data_weights(scorer, scheme, ws)
     return {i: float(w[i]) * total for i in scheme.indicator_ids}
