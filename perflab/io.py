@@ -33,6 +33,7 @@ TABLES = ("units", "raters", "ratings", "history", "survey", "verification", "as
 REQUIRED_TABLES = ("units", "raters", "ratings")
 SUFFIXES = (".csv", ".csv.gz", ".xlsx")
 ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads plain UTF-8
+SIMULATED_MARKER = "SIMULATED.json"  # written by `perflab simulate` beside the tables it makes
 _TRUE = {"true", "t", "yes", "y", "1", "是", "真"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "假"}
 
@@ -595,6 +596,17 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def is_simulated(data_dir: str | Path | None) -> bool:
+    """Whether a data directory holds ``perflab simulate`` output: its marker file (or, from older versions, the
+    planted truth) sits beside the tables. A copy of the tables alone is a user's own data and carries no notice."""
+    if data_dir is None:
+        return False
+    root = Path(data_dir)
+    if root.is_file():
+        root = root.parent
+    return (root / SIMULATED_MARKER).is_file() or (root / "truth" / "planted.json").is_file()
+
+
 def provenance(dataset: Dataset, scheme: Scheme, seed: int | None = None) -> dict:
     """What was done, so any figure can be regenerated: raw-file and scheme hashes, versions, seed."""
     return {
@@ -611,6 +623,7 @@ def provenance(dataset: Dataset, scheme: Scheme, seed: int | None = None) -> dic
         },
         "data": {
             "dir": str(dataset.root.resolve()) if dataset.root else None,
+            "simulated": is_simulated(dataset.root),
             "files": {
                 Path(p).name: sha256_file(p) for _, p in sorted(dataset.files.items()) if Path(p).is_file()
             },

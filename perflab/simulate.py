@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from perflab.errors import SchemeError
+from perflab.io import SIMULATED_MARKER
 from perflab.scheme import Scheme
 
 # ---------------------------------------------------------------------------
@@ -889,8 +890,10 @@ def write_simulated(sim: Simulated, out_dir: str | Path, gzip_ratings: bool = Fa
 
     Files: units.csv, raters.csv, ratings.csv (ratings.csv.gz with
     ``gzip_ratings``), history.csv, survey.csv, verification.csv and
-    truth/unit_quality.csv, truth/rater_effects.csv, truth/planted.json. UTF-8
-    without BOM, "\\n" line ends, fixed decimals: the same data give the same bytes.
+    truth/unit_quality.csv, truth/rater_effects.csv, truth/planted.json, and the marker
+    ``SIMULATED.json`` (:data:`perflab.io.SIMULATED_MARKER`) that makes every page of a run on these
+    tables say they are simulated, wherever the directory is copied. UTF-8 without BOM, "\\n" line
+    ends, fixed decimals: the same data give the same bytes.
     """
     out = Path(out_dir)
     (out / "truth").mkdir(parents=True, exist_ok=True)
@@ -915,4 +918,11 @@ def write_simulated(sim: Simulated, out_dir: str | Path, gzip_ratings: bool = Fa
     put(out / "truth" / "rater_effects.csv", _csv_bytes(sim.truth["rater_effects"]))
     planted = json.dumps(_json_ready(sim.truth["planted"]), sort_keys=True, ensure_ascii=False, indent=2) + "\n"
     put(out / "truth" / "planted.json", planted.encode("utf-8"))
+    marker = {
+        "simulated": True,
+        "generator": "perflab simulate",
+        "seed": sim.truth["planted"].get("seed"),
+        "note": "Simulated demo data with planted effects: the unit names are real, the scores are not.",
+    }
+    put(out / SIMULATED_MARKER, (json.dumps(_json_ready(marker), sort_keys=True, indent=2) + "\n").encode("utf-8"))
     return written

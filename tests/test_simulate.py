@@ -54,6 +54,7 @@ OUTPUT_FILES = [
     "truth/unit_quality.csv",
     "truth/rater_effects.csv",
     "truth/planted.json",
+    "SIMULATED.json",
 ]
 
 
