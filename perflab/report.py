@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from perflab.errors import PerflabError
+from perflab.io import is_simulated
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 PARAMETERS = ("scheme", "data", "output", "seed")
@@ -29,6 +30,45 @@ PARAMETERS = ("scheme", "data", "output", "seed")
 # a sweep starts, for a format notebooks never use. Unless something imported it already, it is left out.
 if "jsonschema" not in sys.modules:
     sys.modules.setdefault("rfc3987_syntax", None)
+
+
+SIMULATED_NOTICE = {
+    "en": "**Simulated data.** These tables were made by `perflab simulate`, with planted effects: the unit names are "
+          "real, the scores are not. Nothing on this page is a finding about the real units.",
+    "zh": "**模拟数据。** 本页数据由 `perflab simulate` 生成，含人为植入的效应：单位名称是真实的，分数不是。"
+          "本页任何结果都不是对真实单位的评价。",
+}
+
+
+def simulated_notice(lang: str = "en") -> str:
+    """The notice every page of a run on simulated data opens with (Markdown), in the page's language."""
+    return SIMULATED_NOTICE["zh" if lang == "zh" else "en"]
+
+
+def _notice_html(lang: str = "en") -> str:
+    import re
+
+    text = html.escape(simulated_notice(lang))
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+    return f'<div class="perflab-notice" role="note" style="{NOTICE_STYLE}">{text}</div>'
+
+
+NOTICE_STYLE = ("border:2px solid #b45309;background:#fef3c7;color:#1f2937;padding:0.6em 0.9em;margin:0.5em 0 1em;"
+                "border-radius:4px;font-family:sans-serif")
+
+
+def mark_simulated(executed: Path, lang: str = "en") -> None:
+    """Open an executed notebook with the simulated-data notice (a Markdown cell before everything else)."""
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)
+    if nb.cells and "perflab-notice" in nb.cells[0].get("metadata", {}).get("tags", []):
+        return
+    cell = nbformat.v4.new_markdown_cell(_notice_html(lang), metadata={"tags": ["perflab-notice"]})
+    cell.id = "perflab-notice"
+    nb.cells.insert(0, cell)
+    nbformat.write(nb, str(executed))
 
 
 class NotebookError(PerflabError):
@@ -84,6 +124,9 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: 
             chdir: bool = True, check: bool = True) -> Path:
     """Execute one notebook with papermill; a failing cell raises NotebookError naming notebook and cell.
 
+    On simulated data (:func:`perflab.io.is_simulated` of the ``data`` parameter) the executed notebook, and so its
+    HTML page, opens with the simulated-data notice.
+
     The kernel starts in ``cwd`` (default the notebook's folder); ``chdir=False`` leaves the working
     directory alone (papermill changes it for the whole process: not safe with several threads);
     ``check=False`` skips the parameter check (done already, e.g. by a sweep for all its scenarios).
@@ -110,6 +153,8 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: 
                 log_output=False,
                 request_save_on_cell_execute=False,  # written once at the end (or at the failing cell), not twice a cell
             )
+            if is_simulated(params.get("data")):
+                mark_simulated(executed)
             return executed
         except PapermillExecutionError as exc:
             message = f"{exc.ename}: {exc.evalue}".strip().splitlines()[0]
@@ -151,7 +196,8 @@ def _title(notebook: Path) -> str:
     return notebook.stem
 
 
-def write_index(out_dir: Path, pages: list[tuple[str, Path]], tables: list[Path], title: str) -> Path:
+def write_index(out_dir: Path, pages: list[tuple[str, Path]], tables: list[Path], title: str,
+                simulated: bool = False) -> Path:
     items = "\n".join(f'<li><a href="{html.escape(p.name)}">{html.escape(t)}</a></li>' for t, p in pages)
     tabs = "\n".join(
         f'<li><a href="{html.escape(str(p.relative_to(out_dir)))}">{html.escape(p.name)}</a></li>' for p in tables
@@ -159,7 +205,7 @@ def write_index(out_dir: Path, pages: list[tuple[str, Path]], tables: list[Path]
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:50em;margin:2em auto}}</style></head>
-<body><h1>{html.escape(title)}</h1>
+<body>{_notice_html() if simulated else ""}<h1>{html.escape(title)}</h1>
 <h2>Reports</h2><ul>
 {items}
 </ul>
@@ -214,5 +260,5 @@ def run_report(
         executed.append(ex)
         pages.append((_title(nb), export_html(ex, out / f"{nb.stem}.html")))
     tables = sorted((out / "tables").glob("*.csv")) if (out / "tables").is_dir() else []
-    index = write_index(out, pages, tables, title)
+    index = write_index(out, pages, tables, title, simulated=is_simulated(data))
     return RunResult(out, index, tuple(executed), tuple(p for _, p in pages), tuple(tables))

@@ -40,6 +40,12 @@ def test_run_writes_executed_notebooks_html_and_tables(tmp_path, capsys):
     assert (tmp_path / "data" / "processed" / "demo" / "ratings.parquet").is_file()
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "10_scores.html" in index and "tables/scores.csv" in index
+    # the demo is simulated: every page, and the index, opens with the notice
+    for page in [out / "index.html", *(out / f"{nb.stem}.html" for nb in discover_notebooks())]:
+        text = page.read_text(encoding="utf-8")
+        assert "perflab-notice" in text and "Simulated data" in text, page.name
+        assert text.index("perflab-notice") < text.index("<h1"), page.name  # it opens the page
+    assert prov["data"]["simulated"] is True
 
 
 def _notebook(path, *sources, params="scheme = ''\ndata = ''\noutput = ''\nseed = 0"):
@@ -47,6 +53,26 @@ def _notebook(path, *sources, params="scheme = ''\ndata = ''\noutput = ''\nseed 
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, str(path))
+
+
+def test_only_simulated_data_carry_the_notice(tmp_path, capsys):
+    """A copy of the whole simulated directory keeps the notice; a copy of the tables alone is a user's own data."""
+    books = tmp_path / "nbs"
+    books.mkdir()
+    _notebook(books / "10_page.ipynb", "print('a page')")
+    whole, tables = tmp_path / "copied" / "whole", tmp_path / "copied" / "tables"
+    shutil.copytree(DEMO_DIR, whole)
+    tables.mkdir(parents=True)
+    for f in DEMO_DIR.glob("*.csv*"):
+        shutil.copy(f, tables / f.name)
+    for data, simulated in ((whole, True), (tables, False)):
+        out = tmp_path / f"o_{data.name}"
+        code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(out), "--notebooks", str(books)])
+        assert code == 0, capsys.readouterr().err
+        for page in ("10_page.html", "index.html"):
+            assert ("Simulated data" in (out / page).read_text(encoding="utf-8")) is simulated, (data.name, page)
+        executed = nbformat.read(str(out / "10_page.ipynb"), as_version=4)
+        assert ("perflab-notice" in executed.cells[0].metadata.get("tags", [])) is simulated
 
 
 def test_a_failing_notebook_exits_non_zero_naming_notebook_and_cell(tmp_path, capsys):

@@ -133,10 +133,9 @@ def write_index(out_dir: Path, spec: SweepSpec, built: Sequence[BuiltScenario], 
     """Write ``DIR/index.html`` for people who never open a notebook."""
     n = len(built)
     failed = [r for r in runs if r.status == "failed"]
-    parts = [f"<h1>{_e(spec.title)}</h1>"]
-    if simulated:
-        parts.append('<p class="notice">Simulated data (<code>perflab simulate</code>, with planted effects): the unit '
-                     "names are real, the scores are not. Nothing on this page is a finding about the real units.</p>")
+    from perflab.report import _notice_html
+
+    parts = ([_notice_html()] if simulated else []) + [f"<h1>{_e(spec.title)}</h1>"]
     if spec.description:
         parts.append(f"<p>{_e(spec.description)}</p>")
     parts.append(

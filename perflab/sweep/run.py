@@ -320,7 +320,7 @@ def run_sweep(
 
 
 def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, books) -> SweepResult:
-    from perflab.io import ensure_outside, load_dataset, provenance
+    from perflab.io import ensure_outside, is_simulated, load_dataset, provenance
     from perflab.scheme import load_scheme
 
     clock = _Clock()
@@ -375,8 +375,7 @@ def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, boo
     clock.lap("notebooks")
     from perflab.sweep.page import write_index
 
-    simulated = (Path(data_dir) / "truth" / "planted.json").is_file()  # what perflab simulate writes beside the tables
-    index = write_index(out_dir, spec, built, comparison, runs, figs, simulated=simulated)
+    index = write_index(out_dir, spec, built, comparison, runs, figs, simulated=is_simulated(data_dir))
     clock.lap("page")
     return SweepResult(out_dir, index, spec, tuple(built), comparison, tuple(runs), tuple(figs), dict(clock.laps))
 
