@@ -310,17 +310,24 @@ def vet_targets(
 # ---------------------------------------------------------------------------
 
 
-def zone_relative(table: pd.DataFrame, units: pd.DataFrame, value: str, by: list[str] | None = None) -> pd.DataFrame:
+def zone_relative(table: pd.DataFrame, units: pd.DataFrame, value: str, by: list[str] | None = None,
+                  min_zone: int = 1) -> pd.DataFrame:
     """Each unit's ``value`` as a z-score and a percentile among the units of its zone (and ``by`` groups).
 
-    z = (value − zone mean) / zone sd (population sd; 0 when the zone has one
-    unit or no spread); percentile = 100 · (mid-rank − 1) / (n − 1) within the
-    zone, 50 for a zone of one. Only peers are compared, so adding a constant to
-    every unit of a zone changes nothing.
+    z = (value − zone mean) / spread. The spread is the zone's population sd when the zone has at least
+    ``min_zone`` units with a value; a smaller zone's own sd says little (two units always give z = ±1, whatever
+    their gap), so it borrows the spread pooled over the zones of its kind: the pooled within-zone sd,
+    sqrt(Σ squared deviations from each zone's mean / Σ (units − 1)). Zero spread gives z = 0.
+    percentile = 100 · (mid-rank − 1) / (n − 1) within the zone, 50 for a zone of one. Only peers are compared,
+    so adding a constant to every unit of a zone changes nothing. Columns added: zone, zone_n, zone_sd (the
+    spread used), spread_from ('zone' or 'kind'), zone_z, zone_pct.
     """
     if value not in table.columns:
         raise DataError(f"no column {value!r} in the table", column=value)
-    zone_of = units.set_index("unit")["zone"]
+    if isinstance(min_zone, bool) or not isinstance(min_zone, (int, np.integer)) or min_zone < 1:
+        raise ValueError(f"min_zone must be a whole number >= 1, got {min_zone!r}")
+    u = units.set_index("unit")
+    zone_of = u["zone"]
     out = table.copy()
     unknown = ~out["unit"].isin(zone_of.index)
     if unknown.any():
@@ -332,8 +339,19 @@ def zone_relative(table: pd.DataFrame, units: pd.DataFrame, value: str, by: list
     x = out[value].astype(float).round(9)  # equal to 9 decimals is equal (as in perflab.scoring.rank_desc)
     g = x.groupby([out[k] for k in keys], observed=True)
     mean, sd, n = g.transform("mean"), g.transform(lambda s: s.std(ddof=0)), g.transform("count")
+    small = n < min_zone
+    if small.any():
+        kind = out["unit"].map(u["kind"]) if "kind" in u.columns else pd.Series("all", index=out.index)
+        pool_keys = [kind] + [out[k] for k in (by or [])]
+        ss = ((x - mean) ** 2).groupby(pool_keys, observed=True).transform("sum")
+        # each member carries (n − 1) / n of its zone's degrees of freedom: summed, Σ (n_zone − 1) over the kind
+        dof = ((n - 1) / n.where(n > 0, 1)).where(x.notna(), 0.0).groupby(pool_keys, observed=True).transform("sum")
+        pooled = np.sqrt(ss / dof.where(dof > 0, np.nan)).fillna(0.0)
+        sd = sd.where(~small, pooled)
     spread = sd > 1e-12 * np.maximum(1.0, mean.abs())  # below this, differences are rounding, not performance
     out["zone_n"] = n.astype(int)
+    out["zone_sd"] = sd.where(x.notna())
+    out["spread_from"] = pd.Series(np.where(small, "kind", "zone"), index=out.index, dtype="string")
     out["zone_z"] = np.where(spread, (x - mean) / sd.where(spread, 1.0), np.where(x.notna(), 0.0, np.nan))
     rank = g.rank(method="average")
     out["zone_pct"] = np.where(n > 1, 100.0 * (rank - 1) / (n - 1).where(n > 1, 1), np.where(x.notna(), 50.0, np.nan))
@@ -442,6 +460,39 @@ def _contributions(final, comps, onsite_vals, onsite_share, meas_vals, meas_shar
     return wide
 
 
+def vetted_attainment(scores: pd.DataFrame, vetting: pd.DataFrame, baseline: pd.DataFrame,
+                      scheme: Scheme) -> pd.DataFrame:
+    """The year's attainment with the scheme's rule for vetted targets applied (``differentiated.vetting``).
+
+    A target is vetted when :func:`vet_targets` flags it ``repeats_result`` or ``not_ambitious``. ``flag``
+    leaves its score; ``reject`` measures the result against the unit's own baseline instead of the target (as
+    :func:`perflab.scoring.attainment`, missing when there is no baseline); ``penalty`` takes the scheme's
+    points off. Returns unit, measure, attainment (as reported), attainment_vetted (what is scored) and vetted
+    (the action applied, empty when none).
+    """
+    d = scheme.differentiated
+    action = d.vetting if d is not None else "flag"
+    out = scores[["unit", "measure", "year", "value", "target", "score"]].rename(columns={"score": "attainment"})
+    out = out.reset_index(drop=True)
+    flagged = vetting[vetting["flag"].isin(["repeats_result", "not_ambitious"])]
+    key = pd.MultiIndex.from_frame(out[["unit", "measure", "year"]].astype({"measure": str}))
+    hit = key.isin(pd.MultiIndex.from_frame(flagged[["unit", "measure", "year"]].astype({"measure": str})))
+    out["attainment_vetted"] = out["attainment"].astype(float)
+    out["vetted"] = pd.Series(np.where(hit & (action != "flag"), action, np.where(hit, "flagged", "")), dtype="string")
+    if action == "penalty":
+        out.loc[hit, "attainment_vetted"] = np.clip(out.loc[hit, "attainment"] - d.vetting_penalty, 0.0, 100.0)
+    elif action == "reject" and hit.any():
+        b = baseline.set_index(["unit", "measure", "year"])["baseline"]
+        against = out.loc[hit, ["unit", "measure", "year", "value"]].copy()
+        against["target"] = [b.get((u, m, y), np.nan) for u, m, y in against[["unit", "measure", "year"]].itertuples(index=False)]
+        ok = against["target"] > 0
+        cap = scheme.routine.attainment_cap if scheme.routine else 1.0
+        scored = attainment(against[ok], scheme.directions, cap) if ok.any() else against.iloc[:0].assign(score=[])
+        out.loc[hit, "attainment_vetted"] = np.nan
+        out.loc[scored.index, "attainment_vetted"] = scored["score"].to_numpy(float)
+    return out[["unit", "measure", "year", "attainment", "attainment_vetted", "vetted"]]
+
+
 def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years: int | None = None) -> Evaluation:
     """Uniform and differentiated score and rank for every unit, and the change decomposed by item."""
     d = scheme.differentiated
@@ -470,14 +521,19 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     att_all = target_attainment(dataset.history, scheme)
     # both parts as T-scores among the units of the zone (50 = the zone's average), so they weigh alike;
     # a part a unit has no figure for counts as the zone's average: no evidence neither lifts nor sinks it
-    now = zone_relative(base[base["year"] == year], dataset.units, "improvement", by=["measure"])
+    small = d.min_zone_size
+    now = zone_relative(base[base["year"] == year], dataset.units, "improvement", by=["measure"], min_zone=small)
     now = now.assign(improvement_score=np.clip(50.0 + 10.0 * now["zone_z"], 0.0, 100.0))
-    att_now = att_all[att_all["year"] == year][["unit", "measure", "score"]].rename(columns={"score": "attainment"})
-    att_rel = zone_relative(att_now, dataset.units, "attainment", by=["measure"])
-    att_now = att_now.assign(attainment_score=np.clip(50.0 + 10.0 * att_rel["zone_z"].to_numpy(), 0.0, 100.0))
+    vetting = vet_targets(dataset.history, dataset.verification, scheme)
+    att_now = vetted_attainment(att_all[att_all["year"] == year], vetting, base[base["year"] == year], scheme)
+    att_rel = zone_relative(att_now, dataset.units, "attainment_vetted", by=["measure"], min_zone=small)
+    att_now = att_now.assign(attainment_score=np.clip(50.0 + 10.0 * att_rel["zone_z"].to_numpy(), 0.0, 100.0),
+                             spread_from=att_rel["spread_from"].to_numpy())
     obj = now[["unit", "measure", "improvement", "source", "zone_z", "zone_pct", "improvement_score"]].merge(
-        att_now, on=["unit", "measure"], how="outer"
+        att_now.drop(columns=["spread_from", "year"]), on=["unit", "measure"], how="outer"
     )
+    spread = pd.concat([now[["unit", "spread_from"]], att_now[["unit", "spread_from"]]])
+    pooled = spread.loc[spread["spread_from"] == "kind", "unit"]
     kind_of = units["kind"].astype(str)
     reported = set(dataset.history["measure"])
     grid = pd.DataFrame(
@@ -519,8 +575,9 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     out["rank_differentiated"] = rank_desc(out["differentiated"], by)
     out["rank_change"] = (out["rank_uniform"] - out["rank_differentiated"]).astype("Int64")  # > 0: moved up
     out["zone_rank_differentiated"] = rank_desc(out["differentiated"], [out["kind"], out["zone"]])
-    rel = zone_relative(out.reset_index()[["unit", "differentiated"]], dataset.units, "differentiated")
+    rel = zone_relative(out.reset_index()[["unit", "differentiated"]], dataset.units, "differentiated", min_zone=small)
     out["zone_z"] = rel.set_index("unit")["zone_z"]
+    out["spread_pooled"] = out.index.isin(set(pooled))  # its zone is below min_zone_size: T-scores use the kind's spread
     out["zone_pct"] = rel.set_index("unit")["zone_pct"]
     out["onsite_uniform"], out["onsite_differentiated"] = onsite_u, onsite_d
     out["objective_differentiated"] = objective_d
@@ -551,7 +608,7 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
         objective=obj.sort_values(["unit", "measure"]).reset_index(drop=True),
         baseline=base,
         attainment=att_all,
-        vetting=vet_targets(dataset.history, dataset.verification, scheme),
+        vetting=vetting,
         method=method,
         years=years,
         too_few_years=d.baseline.too_few_years,

@@ -102,6 +102,9 @@ class Differentiated:
     baseline: Baseline
     attainment_share: float
     zones: tuple[ZoneWeights, ...] = ()
+    min_zone_size: int = 5  # a zone with fewer units borrows the spread pooled over its kind (see zone_relative)
+    vetting: str = "reject"  # what a vetted target does: flag | reject | penalty (see VETTING_ACTIONS)
+    vetting_penalty: float = 20.0  # points off a vetted target's attainment score, with vetting: penalty
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,10 @@ _TOP_OPTIONAL = (
 )
 BASELINE_METHODS = ("mean", "trend", "zscore")
 TOO_FEW_YEARS = ("error", "missing", "zone")
+# what the differentiated evaluation does with a target vet_targets flags (repeats a result, or asks less than
+# last year's): `flag` only reports it; `reject` measures attainment against the unit's own baseline instead;
+# `penalty` takes `vetting_penalty` points off its attainment score
+VETTING_ACTIONS = ("flag", "reject", "penalty")
 
 
 class _Ctx:
@@ -372,7 +379,7 @@ def _named(c: _Ctx, items, key, required=(), optional=(), min_len=1):
 
 
 def _differentiated(c: _Ctx, raw, year, routine, inds, zones, measures) -> Differentiated:
-    d = c.mapping(raw, "differentiated", ("baseline", "attainment_share"), ("year", "zones"))
+    d = c.mapping(raw, "differentiated", ("baseline", "attainment_share"), ("year", "zones", "min_zone_size", "vetting"))
     dyear = d.get("year", routine.year if routine else year)
     if dyear is None:
         c.fail("differentiated.year", "missing key 'year' (no routine or top-level year either)")
@@ -427,7 +434,21 @@ def _differentiated(c: _Ctx, raw, year, routine, inds, zones, measures) -> Diffe
         baseline=baseline,
         attainment_share=c.number(d["attainment_share"], "differentiated.attainment_share", 0.0, 1.0),
         zones=tuple(overrides),
+        min_zone_size=c.integer(d.get("min_zone_size", 5), "differentiated.min_zone_size", 1, 1000),
+        **_vetting(c, d.get("vetting")),
     )
+
+
+def _vetting(c: _Ctx, raw) -> dict:
+    """``vetting: {action: flag|reject|penalty, penalty: points}``; absent means reject (see VETTING_ACTIONS)."""
+    if raw is None:
+        return {}
+    v = c.mapping(raw, "differentiated.vetting", ("action",), ("penalty",))
+    action = c.choice(v["action"], "differentiated.vetting.action", VETTING_ACTIONS)
+    if "penalty" in v and action != "penalty":
+        c.fail("differentiated.vetting.penalty", f"a penalty is only used with action: penalty (the action is {action})")
+    penalty = c.number(v.get("penalty", 20.0), "differentiated.vetting.penalty", 0.0, 100.0)
+    return {"vetting": action, "vetting_penalty": float(penalty)}
 
 
 def _join(key, sub):

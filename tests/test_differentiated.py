@@ -144,6 +144,55 @@ def test_zone_relative_by_hand():
     assert r.loc["A", "zone_z"] == pytest.approx(-1 / np.std([1, 2, 3])) and r.loc["D", "zone_z"] == 0
 
 
+def test_a_two_unit_zone_with_a_tiny_gap_is_not_standardised_to_plus_minus_one():
+    """Below min_zone the zone's own sd would make any gap z = ±1: the kind's pooled spread is used instead."""
+    units = pd.DataFrame({"unit": list("ABCDEFG"), "zone": ["core"] * 2 + ["wide"] * 5, "kind": "district"})
+    t = pd.DataFrame({"unit": list("ABCDEFG"), "v": [1.0, 1.01, 1.0, 2.0, 3.0, 4.0, 5.0]})
+    own = zone_relative(t, units, "v").set_index("unit")
+    assert own.loc["A", "zone_z"] == pytest.approx(-1.0) and own.loc["B", "zone_z"] == pytest.approx(1.0)  # today's rule
+    r = zone_relative(t, units, "v", min_zone=5).set_index("unit")
+    pooled = np.sqrt((2 * 0.005**2 + 10.0) / (1 + 4))  # Σ squared deviations from zone means / Σ (n − 1)
+    assert r.loc["A", "zone_sd"] == pytest.approx(pooled) and r.loc["A", "spread_from"] == "kind"
+    assert r.loc["B", "zone_z"] == pytest.approx(0.005 / pooled) and abs(r.loc["B", "zone_z"]) < 0.01
+    # a zone at the minimum keeps its own spread, and the largest |z| no longer depends on zone size alone
+    assert (r.loc[list("CDEFG"), "spread_from"] == "zone").all()
+    np.testing.assert_allclose(r.loc[list("CDEFG"), "zone_z"], own.loc[list("CDEFG"), "zone_z"])
+    # a bigger gap in the small zone gives a bigger z: the gap counts, not only the order
+    wide_gap = zone_relative(t.assign(v=[1.0, 3.0, 1.0, 2.0, 3.0, 4.0, 5.0]), units, "v", min_zone=5).set_index("unit")
+    assert wide_gap.loc["B", "zone_z"] > 5 * r.loc["B", "zone_z"]
+
+
+def test_pooling_stays_within_the_kind_and_the_by_groups():
+    units = pd.DataFrame({"unit": list("ABCDEF"), "zone": ["s1", "s1", "big", "big", "big", "other"],
+                          "kind": ["district"] * 5 + ["department"]})
+    t = pd.DataFrame({"unit": list("ABCDEF") * 2, "m": ["x"] * 6 + ["y"] * 6,
+                      "v": [0, 2, 0, 10, 20, 5, 0, 2, 0, 1, 2, 5.0]})
+    r = zone_relative(t, units, "v", by=["m"], min_zone=3).set_index(["unit", "m"])
+    # districts, measure x: zones s1 (0, 2) and big (0, 10, 20): SS = 2 + 200, dof = 1 + 2
+    assert r.loc[("A", "x"), "zone_sd"] == pytest.approx(np.sqrt(202 / 3))
+    assert r.loc[("A", "y"), "zone_sd"] == pytest.approx(np.sqrt(4 / 3))  # measure y pools apart
+    assert r.loc[("F", "x"), "zone_z"] == 0  # a department alone: nothing to pool with, z = 0
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_min_zone_must_be_a_whole_number(bad):
+    units = pd.DataFrame({"unit": ["A"], "zone": ["z"]})
+    with pytest.raises(ValueError, match="min_zone"):
+        zone_relative(pd.DataFrame({"unit": ["A"], "v": [1.0]}), units, "v", min_zone=bad)
+
+
+def test_the_demo_capital_core_gets_the_pooled_spread(demo):
+    s, _, ev = demo
+    assert s.differentiated.min_zone_size == 5
+    pooled = ev.scores.set_index("unit")["spread_pooled"]
+    core = ev.scores.loc[ev.scores["zone"] == "core", "unit"]
+    assert pooled[core].all()
+    # with its own spread the two core districts would sit at exactly ±1 on every measure they both report
+    o = ev.objective[ev.objective["unit"].isin(core)]
+    z = o.groupby("measure")["zone_z"].apply(lambda v: sorted(np.round(v, 9)))
+    assert not all(v == [-1.0, 1.0] for v in z if len(v) == 2)
+
+
 # --- target vetting -------------------------------------------------------------------------
 
 
@@ -300,6 +349,46 @@ def _panel_scheme(directions: dict[str, str], zones=()) -> dict:
         "zones": [{"id": z, "kind": "district"} for z in zones],
         "measures": [{"id": m, "kind": "district", "direction": d} for m, d in directions.items()],
     }
+
+
+@pytest.mark.parametrize("action", ["flag", "reject", "penalty"])
+def test_vetted_targets_follow_the_schemes_rule(scheme_dict, action):
+    scheme_dict["differentiated"]["vetting"] = {"action": action, **({"penalty": 15} if action == "penalty" else {})}
+    s = make_scheme(scheme_dict)
+    ds = load_dataset(DEMO_DIR, s)
+    ev = evaluate(ds, s)
+    o = ev.objective.set_index(["unit", "measure"])
+    flagged = ev.vetting[ev.vetting["flag"].isin(["repeats_result", "not_ambitious"]) & (ev.vetting["year"] == 2016)]
+    keys = list(zip(flagged["unit"], flagged["measure"]))
+    others = o.drop(index=keys)
+    np.testing.assert_allclose(others["attainment_vetted"].dropna(), others["attainment"].dropna())  # only vetted targets change
+    v = o.loc[keys]
+    if action == "flag":
+        np.testing.assert_allclose(v["attainment_vetted"], v["attainment"])
+        assert (v["vetted"] == "flagged").all()
+    elif action == "penalty":
+        np.testing.assert_allclose(v["attainment_vetted"], np.clip(v["attainment"] - 15, 0, 100))
+    else:  # against the own baseline: value / baseline (capped), as the routine rule
+        b = ev.baseline[ev.baseline["year"] == 2016].set_index(["unit", "measure"])
+        for (u, m), row in v.iterrows():
+            ratio = row_ratio = b.loc[(u, m), "value"] / b.loc[(u, m), "baseline"]
+            if s.directions[m] == "lower":
+                ratio = 1 / row_ratio
+            assert row["attainment_vetted"] == pytest.approx(100 * min(max(ratio, 0), 1)), (u, m)
+        assert (v["vetted"] == "reject").all()
+
+
+def test_the_vetting_rule_is_checked_in_the_scheme(scheme_dict):
+    from perflab.errors import SchemeError
+
+    scheme_dict["differentiated"]["vetting"] = {"action": "ignore"}
+    with pytest.raises(SchemeError, match="differentiated.vetting.action"):
+        make_scheme(scheme_dict)
+    scheme_dict["differentiated"]["vetting"] = {"action": "flag", "penalty": 5}
+    with pytest.raises(SchemeError, match="only used with action: penalty"):
+        make_scheme(scheme_dict)
+    scheme_dict["differentiated"].pop("vetting")
+    assert make_scheme(scheme_dict).differentiated.vetting == "reject"  # the stated default
 
 
 def test_a_real_panel_through_the_same_validation_path():
