@@ -10,8 +10,12 @@ recover them (analysis code never reads the truth).
 
 Score model for rater r, unit u, indicator i (before rounding and clipping)::
 
-    x = quality[u, i] + severity[r] + drift[u] + favour[r, u] + bloc[r, u]
+    x = quality[u, i] - severity[r] + drift[u] + favour[r, u] + bloc[r, u]
         + grassroots[r, u] + rater_unit[r, u] + noise[r, u, i]
+
+- ``severity`` is in score points and positive for a harsh rater (as everywhere in
+  perflab: rater measures, flags and this truth share one direction, positive =
+  harsher); the truth's ``rater_effects.severity_points`` is this number;
 
 - halo raters use the unit's mean quality for every indicator and one noise
   per unit (plus a tiny per-indicator jitter);
@@ -49,9 +53,9 @@ INDICATOR_SD = 3.0  # sd of a unit's indicator-specific deviation
 RATER_UNIT_SD = 2.0  # one rater's impression of one unit, shared over indicators
 NOISE_SD = 3.5  # per rating (with RATER_UNIT_SD: about 4 in all)
 SEVERITY_SD = 1.5  # ordinary raters' severity
-N_LENIENT, LENIENT = 6, 7.0
-N_SEVERE, SEVERE = 6, -7.0
-EXTREME_SD = 0.75  # spread of the lenient / severe raters' severities around +-7
+N_LENIENT, LENIENT = 6, 7.0  # points a lenient rater adds to every score (severity -7)
+N_SEVERE, SEVERE = 6, -7.0  # points a severe rater adds to every score (severity +7)
+EXTREME_SD = 0.75  # spread of the lenient / severe raters' severities around -+7
 N_HALO, HALO_JITTER_SD = 6, 0.5
 N_CENTRAL, CENTRAL_TARGET, CENTRAL_SHRINK = 5, 80.0, 0.3
 N_FAVOUR, FAVOUR, FAVOUR_SD = 8, 14.0, 1.0  # large enough to be found rater by rater (noise about 2.7 points)
@@ -308,13 +312,13 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
     bloc_effect = rng.normal(0.0, BLOC_SD, n_units)
     rater_unit = rng.normal(0.0, RATER_UNIT_SD, n_pairs)
     halo_noise = rng.normal(0.0, np.hypot(RATER_UNIT_SD, NOISE_SD), n_pairs)
-    severity = effects["severity"].to_numpy()
+    severity = effects["severity_points"].to_numpy()  # positive = harsher: subtracted from the score
     halo = effects["halo"].to_numpy()
     central = effects["central"].to_numpy()
     in_bloc = effects["bloc"].to_numpy()
     is_home = home_idx[r_of] == u_of
     pair = (
-        severity[r_of]
+        -severity[r_of]
         + drift[u_of]
         + np.where(is_home, favour_bonus[r_of], 0.0)
         + np.where(in_bloc[r_of], bloc_effect[u_of], 0.0)
@@ -387,9 +391,10 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
             "rule": "linear in presentation order within the session, added to every score",
         },
         "lenient": ids("lenient"),
-        "lenient_severity": LENIENT,
+        "lenient_severity_points": -LENIENT,
         "severe": ids("severe"),
-        "severe_severity": SEVERE,
+        "severe_severity_points": -SEVERE,
+        "severity_direction": "positive = harsher (points subtracted from the rater's scores)",
         "halo": ids("halo"),
         "halo_jitter_sd": HALO_JITTER_SD,
         "central": ids("central"),
@@ -616,9 +621,9 @@ def _raters(rng, scheme: Scheme, units: pd.DataFrame):
     halo = pick(everyone, N_HALO)
     central = pick(everyone, N_CENTRAL)
 
-    severity = rng.normal(0.0, SEVERITY_SD, n)
-    severity[lenient] = rng.normal(LENIENT, EXTREME_SD, lenient.sum())
-    severity[severe] = rng.normal(SEVERE, EXTREME_SD, severe.sum())
+    shift = rng.normal(0.0, SEVERITY_SD, n)  # points added to the rater's scores; severity is its negative
+    shift[lenient] = rng.normal(LENIENT, EXTREME_SD, lenient.sum())
+    shift[severe] = rng.normal(SEVERE, EXTREME_SD, severe.sum())
     bonus = np.where(favours, rng.normal(FAVOUR, FAVOUR_SD, n), 0.0)
 
     # grassroots representatives attend one session each (about a third each)
@@ -632,7 +637,7 @@ def _raters(rng, scheme: Scheme, units: pd.DataFrame):
         {
             "rater": _str(rater),
             "group": _str(group),
-            "severity": np.round(severity, 3),
+            "severity_points": np.round(-shift, 3) + 0.0,  # positive = harsher
             "halo": halo,
             "central": central,
             "favours_home": favours,
@@ -830,7 +835,7 @@ def _verification(rng, units: pd.DataFrame, history: pd.DataFrame, zscore, year:
 # ---------------------------------------------------------------------------
 
 # decimals of float columns when written (others: 2)
-_DECIMALS = {"satisfaction": 1, "severity": 3, "quality": 2, "value": 2, "target": 2}
+_DECIMALS = {"satisfaction": 1, "severity_points": 3, "quality": 2, "value": 2, "target": 2}
 
 
 def _fmt_float(values: np.ndarray, dec: int) -> list[str]:

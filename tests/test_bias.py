@@ -69,12 +69,12 @@ def test_mfrm_solution_satisfies_the_likelihood_equations_on_random_designs(seed
 
 
 def test_mfrm_rater_measures_track_planted_severity(scheme):
-    """Severe = higher measure; planted severity is added to the score, so the sign flips."""
+    """Severe = higher measure, as the planted severity_points (positive = harsher)."""
     for seed in (3, 4):
         sim = simulate.simulate(scheme, seed)
         fit = bias.mfrm(sim.tables["ratings"], scheme=scheme)
-        truth = sim.truth["rater_effects"].set_index("rater")["severity"]
-        r = np.corrcoef(fit.raters["measure"].reindex(truth.index), -truth)[0, 1]
+        truth = sim.truth["rater_effects"].set_index("rater")["severity_points"]
+        r = np.corrcoef(fit.raters["measure"].reindex(truth.index), truth)[0, 1]
         assert r >= 0.95, (seed, r)
 
 

@@ -271,7 +271,7 @@ def test_truth_tables(sim, t, scheme):
     assert abs(q["quality"].mean() - 82) < 2
     e = sim.truth["rater_effects"]
     assert list(e.columns) == [
-        "rater", "group", "severity", "halo", "central", "favours_home", "bloc", "lenient", "severe",
+        "rater", "group", "severity_points", "halo", "central", "favours_home", "bloc", "lenient", "severe",
     ]  # fmt: skip
     assert list(e["rater"]) == list(t["raters"]["rater"])
     flags = e[["halo", "central", "favours_home", "bloc", "lenient", "severe"]]
@@ -281,7 +281,8 @@ def test_truth_tables(sim, t, scheme):
     assert sizes["favours_home"] >= 6 and 6 <= sizes["bloc"] <= 10
     assert set(e.loc[e["favours_home"], "group"]) == {"unit_heads"}
     assert set(e.loc[e["bloc"], "group"]) <= {"npc_deputies", "cppcc_members"}
-    assert (e.loc[e["lenient"], "severity"] > 4).all() and (e.loc[e["severe"], "severity"] < -4).all()
+    # severity_points is positive for a harsh rater: the severe raters' are large and positive
+    assert (e.loc[e["lenient"], "severity_points"] < -4).all() and (e.loc[e["severe"], "severity_points"] > 4).all()
 
 
 def test_planted_json_consistent(sim, planted):
@@ -298,6 +299,14 @@ def test_planted_json_consistent(sim, planted):
 def test_lenient_above_severe(ratings, planted):
     m = ratings.groupby("rater")["res"].mean()
     assert m[planted["lenient"]].min() > m[planted["severe"]].max()
+
+
+def test_truth_severity_points_is_positive_for_raters_who_score_lower(sim, ratings, planted):
+    """The truth's rater effect is named for its direction: severity_points > 0 = harsher (lower scores)."""
+    e = sim.truth["rater_effects"].set_index("rater")["severity_points"]
+    m = ratings.groupby("rater")["res"].mean().reindex(e.index)
+    assert np.corrcoef(e, m)[0, 1] < -0.9
+    assert planted["severe_severity_points"] > 0 > planted["lenient_severity_points"]
     assert m[planted["lenient"]].mean() > 4 and m[planted["severe"]].mean() < -4
 
 
