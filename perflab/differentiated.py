@@ -396,6 +396,25 @@ class Evaluation:
         c = self.contributions[self.contributions["unit"] == unit]
         return c.reindex(c["relative_delta"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
+    def spread(self) -> pd.DataFrame:
+        """Per kind: how far apart the on-site and the routine parts set the units, in final-score points.
+
+        The standard deviation over the units of each part's contribution (on-site: the indicators and an imputed
+        on-site score; routine: the measures, satisfaction and verification) under both evaluations. A part whose
+        spread grows moves the ranking more, whatever its nominal weight.
+        """
+        c = self.contributions
+        part = np.where(c["part"].eq("indicator") | c["item"].eq("on-site (imputed)"), "on-site",
+                        np.where(c["item"].eq("adjustment"), "", "routine"))
+        c = c.assign(component=part)
+        c = c[c["component"] != ""]
+        per_unit = c.groupby(["unit", "component"])[["uniform", "differentiated"]].sum().reset_index()
+        per_unit["kind"] = per_unit["unit"].map(self.scores.set_index("unit")["kind"])
+        out = per_unit.groupby(["kind", "component"], sort=False)[["uniform", "differentiated"]].std(ddof=0)
+        out = out.rename(columns={"uniform": "uniform_sd", "differentiated": "differentiated_sd"}).reset_index()
+        out["ratio"] = out["differentiated_sd"] / out["uniform_sd"].where(out["uniform_sd"] > 0)
+        return out
+
     def summary(self) -> pd.DataFrame:
         """Per kind: units, how many change rank, the mean absolute move and the rank correlation."""
         rows = []

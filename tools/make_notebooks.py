@@ -21,9 +21,11 @@ def scores_notebook():
         new_code_cell(
             "from pathlib import Path\n\n"
             "import pandas as pd\n"
-            "from IPython.display import display\n\n"
+            "from IPython.display import Markdown, display\n\n"
             "from perflab import plots\n"
+            "from perflab.effective import effective_weights\n"
             "from perflab.io import describe_dataset, load_dataset\n"
+            "from perflab.narrative import effective_weights_summary, ranking_summary, written_report_caveat\n"
             "from perflab.report import save_table\n"
             "from perflab.scheme import load_scheme\n"
             "from perflab.scoring import score_units\n\n"
@@ -37,11 +39,13 @@ def scores_notebook():
         ),
         new_markdown_cell(
             "## The scheme\n\n"
-            "Seven indicators with their weights (used relative to their sum), five grade bands on the 0–100 scale, "
+            "The indicators with their weights (used relative to their sum), the grade bands on the 0–100 scale, "
             "the evaluator groups with their shares in the on-site score, and the weights of the final score's components. "
             "Numbers the source article does not give are assumptions, marked as such in the params file."
         ),
         new_code_cell(
+            "display(Markdown(f'{len(the_scheme.indicators)} indicators, {len(the_scheme.bands)} grade bands, '\n"
+            "                 f'{len(the_scheme.groups)} evaluator groups.'))\n"
             "ind = the_scheme.indicator_table()\n"
             "ind['weight_share'] = ind['weight'] / ind['weight'].sum()\n"
             "display(ind)\n"
@@ -75,12 +79,12 @@ def scores_notebook():
         new_code_cell("fig = plots.ranking_bars(scores, the_scheme, 'department')"),
         new_markdown_cell(
             "## Units that only submitted a written report\n\n"
-            "Seventeen units did not present in person, so no evaluator scored them on site. The scheme's "
+            "Units that did not present in person were scored by no evaluator on site. The scheme's "
             "`missing_components` rule decides how they are scored; the `imputed` column names the component filled in."
         ),
         new_code_cell(
-            "written = scores.loc[~scores['presented'], ['rank', 'unit', plots.name_column(), 'zone', 'routine', 'final', 'imputed']]\n"
-            "print(f'rule: missing_components = {the_scheme.missing_components}')\n"
+            "written = scores.loc[~scores['presented'], ['rank', 'unit', plots.name_column(), 'kind', 'zone', 'routine', 'final', 'imputed']]\n"
+            "display(Markdown(written_report_caveat(scores, the_scheme)))\n"
             "display(written)"
         ),
         new_markdown_cell(
@@ -94,6 +98,22 @@ def scores_notebook():
             "agreement = scores.dropna(subset=['onsite']).groupby('kind')[['onsite', 'routine']].corr(method='spearman')\n"
             "display(agreement.xs('onsite', level=1)[['routine']].rename(columns={'routine': 'Spearman rho, on-site vs routine'}))"
         ),
+        new_markdown_cell(
+            "## Nominal and effective weights\n\n"
+            "A nominal weight says how many points an item could add; what orders the units is how much the item varies "
+            "across them. For each ranking group: the item's nominal weight in the final score, its share of the variance "
+            "of the final score (Cov(item's points, final) / Var(final); the shares add up to one), its correlation ratio "
+            "(how much of the final score's variance its own score explains, Var(E[final | item]) / Var(final), estimated by "
+            "LOWESS, after Paruolo, Saisana & Saltelli 2013), and the spread in final-score points it gives the units. "
+            "Components are compared over every ranked unit; indicators over the units scored on site."
+        ),
+        new_code_cell(
+            "ew = effective_weights(dataset, the_scheme)\n"
+            "save_table(ew, output, 'effective_weights')\n"
+            "display(Markdown(effective_weights_summary(ew, dataset, the_scheme)))\n"
+            "display(ew[ew['level'] == 'component'].drop(columns=['level', 'name_zh' if lang == 'en' else 'name_en']))"
+        ),
+        new_code_cell("display(ew[ew['level'] == 'indicator'].drop(columns=['level', 'name_zh' if lang == 'en' else 'name_en']))"),
         new_markdown_cell("## Grades\n\nHow many units of each kind fall in each grade band of the final score."),
         new_code_cell(
             "grades = pd.crosstab(scores['kind'], scores['grade']).reindex(columns=the_scheme.grades, fill_value=0)\n"
@@ -106,6 +126,7 @@ def scores_notebook():
             "departments' figures. How fragile these ranks are under other weights or another grassroots share, and "
             "which evaluators move them, are the questions of the later notebooks."
         ),
+        new_code_cell("display(Markdown(ranking_summary(scores, the_scheme)))"),
     ]
     return notebook(cells)
 
@@ -129,9 +150,10 @@ def differentiated_notebook():
         new_code_cell(
             "from pathlib import Path\n\n"
             "import pandas as pd\n"
-            "from IPython.display import display\n\n"
+            "from IPython.display import Markdown, display\n\n"
             "from perflab import plots\n"
             "from perflab.differentiated import evaluate\n"
+            "from perflab.narrative import differentiated_moves, small_zones_note, vetting_summary\n"
             "from perflab.io import load_dataset\n"
             "from perflab.plots import differentiated as dplots\n"
             "from perflab.report import save_table\n"
@@ -158,6 +180,12 @@ def differentiated_notebook():
             "display(pd.DataFrame(rows))"
         ),
         new_markdown_cell(
+            "## Small zones\n\n"
+            "Both objective parts (attainment of the unit's own targets, improvement on its own baseline) become T-scores "
+            "among the units of its zone: 50 is the zone's average, 10 points one spread."
+        ),
+        new_code_cell("display(Markdown(small_zones_note(ev, the_scheme, dataset.units)))"),
+        new_markdown_cell(
             "## One unit against its own baseline\n\n"
             "Each measure's achieved value, the baseline formed from the unit's own previous years, and its targets. "
             "A point above the dashed line (below it, when lower is better) is an improvement on the unit's own record."
@@ -176,7 +204,9 @@ def differentiated_notebook():
             "Lines that cross are units that the change of method reorders."
         ),
         new_code_cell(
+            "display(Markdown(differentiated_moves(ev, the_scheme)))\n"
             "display(ev.summary())\n"
+            "display(ev.spread())\n"
             "save_table(ev.scores, output, 'differentiated_scores')\n"
             "fig = dplots.rank_slopes(ev.scores, the_scheme, 'district')"
         ),
@@ -200,6 +230,7 @@ def differentiated_notebook():
             "targets less ambitious than last year's result, and claims that on-site verification did not confirm."
         ),
         new_code_cell(
+            "display(Markdown(vetting_summary(ev, the_scheme)))\n"
             "save_table(ev.vetting, output, 'target_vetting')\n"
             "display(ev.vetting['flag'].value_counts().rename('flags').to_frame())\n"
             "display(ev.vetting[ev.vetting['flag'] == 'repeats_result'])\n"

@@ -1,0 +1,189 @@
+"""Sentences for the report pages, computed from the result tables they describe.
+
+A page's words are claims an expert signs: every number in prose comes from here, from the same table the
+page shows, never from fixed text. Each function takes result tables and returns Markdown (English, the
+language of the pages' narrative); unit names come from the ``name`` column the page uses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from perflab.io import Dataset
+from perflab.scheme import Scheme
+
+KIND_WORDS = {"district": ("district", "districts"), "department": ("department", "departments"),
+              "all": ("unit", "units")}
+COMPONENT_WORDS = {"onsite": "on-site evaluation", "routine": "routine assessment", "satisfaction": "satisfaction survey"}
+
+
+def _kinds(word: str, n: int = 2) -> str:
+    one, many = KIND_WORDS.get(word, (word, word + "s"))
+    return one if n == 1 else many
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    return f"{100 * x:.{digits}f} %"
+
+
+def _name(row, name: str) -> str:
+    label = row.get(name) if hasattr(row, "get") else None
+    return f"{label} ({row['unit']})" if isinstance(label, str) and label else str(row["unit"])
+
+
+def written_report_caveat(scores: pd.DataFrame, scheme: Scheme, name: str = "name_en") -> str:
+    """How the units without an on-site score were scored, and where that puts them (from ``score_units``)."""
+    written = scores[~scores["presented"].astype(bool)]
+    if written.empty:
+        return "Every unit presented in person: no on-site score is imputed."
+    parts = []
+    for kind, w in written.groupby("kind", sort=False):
+        allk = scores[scores["kind"] == kind]
+        n_all, ranks = int(allk["rank"].notna().sum()), w["rank"].dropna().astype(int)
+        text = f"{len(w)} of the {n_all} {_kinds(kind)}"
+        if len(ranks):
+            text += f" rank {ranks.min()}–{ranks.max()} (median {np.median(ranks):g})"
+        if scheme.missing_components == "impute_mean":
+            on = allk.loc[allk["presented"].astype(bool), "onsite"]
+            text += f", each with the on-site score {on.mean():.2f}, the mean of the {len(on)} that presented"
+        if len(w) >= 3 and w["routine"].notna().all() and w["final"].notna().all():
+            rho = w["routine"].rank().corr(w["final"].rank())
+            text += f"; among themselves their order follows the routine score (Spearman ρ {rho:.2f})"
+        parts.append(text)
+    head = (f"**{len(written)} units only submitted a written report** and were scored by rule "
+            f"`missing_components: {scheme.missing_components}`: " + "; ".join(parts) + ".")
+    if scheme.missing_components == "impute_mean":
+        head += (" The rule is not neutral: every such unit gets its kind's average on-site score, so it is pulled to "
+                 "the middle on that component and ordered by its routine score alone. Their ranks, and any interval "
+                 "computed for them, describe that average profile rather than the unit's own work.")
+    elif scheme.missing_components == "renormalise":
+        head += (" Under `renormalise` they are scored on the components they have, so they escape the on-site "
+                 "scoring altogether; compare their ranks with the presenting units' with care.")
+    return head
+
+
+def effective_weights_summary(ew: pd.DataFrame, dataset: Dataset | None = None, scheme: Scheme | None = None) -> str:
+    """Nominal against effective weight of each component, per ranking group (from ``effective_weights``)."""
+    comp = ew[ew["level"] == "component"]
+    if comp.empty:
+        return "Too few ranked units for effective weights."
+    lines = []
+    for group, g in comp.groupby("rank_group", sort=False):
+        g = g.set_index("item")
+        bits = [f"{COMPONENT_WORDS.get(i, i)} {_pct(r.nominal)} nominal against {_pct(r.variance_share, 1)} of the "
+                f"variance (correlation ratio {r.correlation_ratio:.2f}; spread {r.sd_points:.2f} points)"
+                for i, r in g.iterrows()]
+        lines.append(f"- **{_kinds(group).capitalize()}** ({int(g['units'].iloc[0])} units): " + "; ".join(bits) + ".")
+    text = "\n".join(lines)
+    low = comp[(comp["nominal"] > 0) & (comp["variance_share"] < 0.5 * comp["nominal"])]
+    if len(low):
+        r = low.sort_values("ratio").iloc[0]
+        text += (f"\n\nFor {_kinds(r.rank_group)}, {COMPONENT_WORDS.get(r['item'], r['item'])} decides far less than its "
+                 f"nominal {_pct(r.nominal)}: it accounts for {_pct(r.variance_share, 1)} of the differences in the final score.")
+        if dataset is not None and scheme is not None and r["item"] == "routine":
+            from perflab.scoring import attainment_scores
+
+            att = attainment_scores(dataset, scheme)
+            if len(att):
+                kind = att["unit"].map(dataset.units.set_index("unit")["kind"])
+                mine = att[kind == r.rank_group] if r.rank_group != "all" else att
+                at_cap = float((mine["score"] >= 100 - 1e-9).mean()) if len(mine) else float("nan")
+                if np.isfinite(at_cap):
+                    text += (f" {_pct(at_cap)} of their target-attainment scores sit at the cap of 100, so the routine "
+                             "score gives nearly every unit the same points.")
+    return text
+
+
+def ranking_summary(scores: pd.DataFrame, scheme: Scheme, name: str = "name_en") -> str:
+    """The top and bottom of each ranking group with their margins (from ``score_units``)."""
+    by = scores.groupby("kind", sort=False) if scheme.ranking.within == "kind" else [("all", scores)]
+    lines = []
+    for kind, s in by:
+        s = s.dropna(subset=["final"]).sort_values(["rank", "unit"])
+        if len(s) < 2:
+            continue
+        top, second, bottom = s.iloc[0], s.iloc[1], s.iloc[-1]
+        lines.append(
+            f"- **{_kinds(kind).capitalize()}** ({len(s)}): first {_name(top, name)} with {top['final']:.2f}, "
+            f"{top['final'] - second['final']:.2f} points ahead of {_name(second, name)}; last {_name(bottom, name)} "
+            f"with {bottom['final']:.2f}; the whole range is {top['final'] - bottom['final']:.2f} points."
+        )
+    return ("\n".join(lines) + "\n\nThese are point estimates under one set of weights and one panel of evaluators; "
+            "the weight-sensitivity and evaluator pages say which of these places survive which perturbation.")
+
+
+def small_zones_note(ev, scheme: Scheme, units: pd.DataFrame) -> str:
+    """Which zones borrow their kind's spread for the T-scores (from ``differentiated.evaluate``)."""
+    d = scheme.differentiated
+    size = units.groupby(["kind", "zone"], sort=False).size()
+    small = [(k, z, n) for (k, z), n in size.items() if n < d.min_zone_size]
+    text = (f"T-scores compare a unit with the others of its zone. A zone of fewer than {d.min_zone_size} units "
+            "(`differentiated.min_zone_size`) standardises with the spread pooled over the zones of its kind, since with "
+            "its own spread two units always come out at T = 40 and 60 whatever their gap. ")
+    if small:
+        names = dict(zip([z.id for z in scheme.zones], [z.name_en for z in scheme.zones]))
+        text += "That applies to " + ", ".join(f"{names.get(z, z)} ({n} {_kinds(k, n)})" for k, z, n in small) + "."
+    else:
+        text += "No zone is that small here: every zone uses its own spread."
+    extra = int(ev.scores.loc[~ev.scores["zone"].isin([z for _, z, _ in small]), "spread_pooled"].sum())
+    if extra:
+        text += (f" {extra} more units have a measure that fewer than {d.min_zone_size} units of their zone report; "
+                 "those T-scores use the pooled spread too.")
+    return text
+
+
+def differentiated_moves(ev, scheme: Scheme) -> str:
+    """What actually moves each kind under the differentiated evaluation (from ``Evaluation.spread``)."""
+    sp = ev.spread()
+    zone_kind = {z.id: z.kind for z in scheme.zones}
+    lines = []
+    for kind, g in sp.groupby("kind", sort=False):
+        g = g.set_index("component")
+        overrides = [zw for zw in scheme.differentiated.zones if zone_kind.get(zw.zone) == kind]
+        summ = ev.summary().set_index("kind").loc[kind]
+        text = (f"- **{_kinds(kind).capitalize()}**: {int(summ['moved'])} of {int(summ['units'])} change rank "
+                f"(mean move {summ['mean_abs_move']:.2f} places, Spearman ρ {summ['spearman_rho']:.2f}). ")
+        text += (f"{len(overrides)} zone(s) override weights. " if overrides else "No zone of this kind overrides a weight, so "
+                 "the moves come from scoring the objective figures differently. ")
+        if "routine" in g.index and "on-site" in g.index:
+            r, o = g.loc["routine"], g.loc["on-site"]
+            text += (f"The routine part spreads the units by {r['uniform_sd']:.2f} points under the uniform evaluation and "
+                     f"{r['differentiated_sd']:.2f} under the differentiated one ({r['ratio']:.1f}×), against "
+                     f"{o['differentiated_sd']:.2f} from on-site")
+            text += (": judged against targets capped at 100 the figures barely separate the units; as T-scores among peers "
+                     "they do." if r["ratio"] > 1.5 else ".")
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def vetting_summary(ev, scheme: Scheme) -> str:
+    """How many targets were vetted this year, and what the scheme's rule did to their scores."""
+    d = scheme.differentiated
+    o = ev.objective
+    v = o[o["vetted"].fillna("") != ""]
+    year_flags = ev.vetting[ev.vetting["year"] == d.year]
+    counts = year_flags["flag"].value_counts()
+    if v.empty:
+        return f"No {d.year} target was vetted."
+    full_before = int((v["attainment"] >= 100 - 1e-9).sum())
+    full_after = int((v["attainment_vetted"] >= 100 - 1e-9).sum())
+    text = (f"{len(v)} of the {int(o['attainment'].notna().sum())} targets for {d.year} were vetted "
+            f"({int(counts.get('repeats_result', 0))} repeat a result already achieved, "
+            f"{int(counts.get('not_ambitious', 0))} ask less than last year's result); {full_before} of them score 100 "
+            f"against their own target. The scheme's rule is `vetting: {d.vetting}`")
+    if d.vetting == "reject":
+        missing = int(v["attainment_vetted"].isna().sum())
+        text += (f": measured against the unit's own baseline instead, {full_after} still score 100 (their result beats "
+                 f"their own baseline too)" + (f" and {missing} have no baseline to measure against" if missing else "") + ".")
+    elif d.vetting == "penalty":
+        text += f": {d.vetting_penalty:g} points off each, so {full_after} still score 100."
+    else:
+        text += ": they are reported here and scored as they stand."
+    n_failed = int(counts.get("failed_verification", 0))
+    if n_failed:
+        text += f" {n_failed} claims failed on-site verification (each costs routine points)."
+    return text
+
+
+__all__ = ["small_zones_note", "differentiated_moves", "vetting_summary","written_report_caveat", "effective_weights_summary", "ranking_summary"]

@@ -1,0 +1,75 @@
+"""The pages' sentences carry the numbers of the tables they describe, and change when the data do."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from conftest import DEMO_DIR, SCHEME_FILE
+from perflab import narrative
+from perflab.differentiated import evaluate
+from perflab.effective import effective_weights
+from perflab.io import load_dataset
+from perflab.scheme import load_scheme
+from perflab.scoring import score_units
+
+
+@pytest.fixture(scope="module")
+def demo():
+    s = load_scheme(SCHEME_FILE)
+    ds = load_dataset(DEMO_DIR, s)
+    return s, ds, score_units(ds, s), evaluate(ds, s)
+
+
+def test_the_written_report_caveat_counts_and_places_the_units(demo):
+    s, ds, scores, _ = demo
+    text = narrative.written_report_caveat(scores, s)
+    written = scores[~scores["presented"]]
+    assert f"**{len(written)} units only submitted a written report**" in text
+    ranks = written["rank"].astype(int)
+    assert f"rank {ranks.min()}–{ranks.max()}" in text
+    assert "not neutral" in text and "neither helps nor hurts" not in text
+    # fewer written-report units: the sentence follows the table, it is not fixed text
+    fewer = scores.copy()
+    fewer.loc[written.index[:5], "presented"] = True
+    assert f"**{len(written) - 5} units only" in narrative.written_report_caveat(fewer, s)
+    assert "no on-site score is imputed" in narrative.written_report_caveat(scores.assign(presented=True), s)
+
+
+def test_the_effective_weights_sentence_quotes_the_table(demo):
+    s, ds, _, _ = demo
+    ew = effective_weights(ds, s)
+    text = narrative.effective_weights_summary(ew, ds, s)
+    r = ew.set_index(["rank_group", "level", "item"]).loc[("department", "component", "routine")]
+    assert f"{100 * r['variance_share']:.1f} % of the variance" in text
+    assert "sit at the cap" in text
+
+
+def test_what_moves_departments_is_the_routine_spread_not_a_zone_weight(demo):
+    s, _, _, ev = demo
+    sp = ev.spread().set_index(["kind", "component"])
+    dept = sp.loc[("department", "routine")]
+    assert dept["differentiated_sd"] > 2.5 * dept["uniform_sd"]  # capped attainment replaced by T-scores
+    text = narrative.differentiated_moves(ev, s)
+    assert "No zone of this kind overrides a weight" in text
+    assert f"{dept['uniform_sd']:.2f} points under the uniform evaluation" in text
+
+
+def test_the_vetting_sentence_follows_the_rule(demo):
+    s, ds, _, ev = demo
+    text = narrative.vetting_summary(ev, s)
+    v = ev.objective[ev.objective["vetted"] != ""]
+    assert text.startswith(f"{len(v)} of the") and "`vetting: reject`" in text
+    flagged = dataclasses.replace(s, differentiated=dataclasses.replace(s.differentiated, vetting="flag"))
+    assert "scored as they stand" in narrative.vetting_summary(evaluate(ds, flagged), flagged)
+
+
+def test_the_small_zones_note_names_the_zones_below_the_minimum(demo):
+    s, ds, _, ev = demo
+    text = narrative.small_zones_note(ev, s, ds.units)
+    assert "Capital core (2 districts)" in text and "Urban function extension (4 districts)" in text
+    assert not re.search(r"Ecological conservation \(\d", text)
+    none = dataclasses.replace(s, differentiated=dataclasses.replace(s.differentiated, min_zone_size=2))
+    assert "every zone uses its own spread" in narrative.small_zones_note(evaluate(ds, none), none, ds.units)
