@@ -95,6 +95,25 @@ def effective_weights_summary(ew: pd.DataFrame, dataset: Dataset | None = None, 
     return text
 
 
+def effective_weights_view(ew: pd.DataFrame, level: str, lang: str = "en"):
+    """The effective-weights table of one level for a page: headers in words, percentages, no row numbers."""
+    t = ew[ew["level"] == level]
+    view = pd.DataFrame({
+        "Ranking group": t["rank_group"].map(lambda g: _kinds(g).capitalize()),
+        "Component" if level == "component" else "Item": t["name_zh" if lang == "zh" else "name_en"],
+        "Units": t["units"],
+        "Nominal weight": t["nominal"],
+        "Share of the variance": t["variance_share"],
+        "Correlation ratio": t["correlation_ratio"],
+        "Spread (points)": t["sd_points"],
+        "Variance share / nominal": t["ratio"],
+    })
+    return view.style.hide(axis="index").format({
+        "Nominal weight": "{:.1%}", "Share of the variance": "{:.1%}", "Correlation ratio": "{:.2f}",
+        "Spread (points)": "{:.2f}", "Variance share / nominal": "{:.2f}",
+    }, na_rep="–")
+
+
 def ranking_summary(scores: pd.DataFrame, scheme: Scheme, name: str = "name_en") -> str:
     """The top and bottom of each ranking group with their margins (from ``score_units``)."""
     by = scores.groupby("kind", sort=False) if scheme.ranking.within == "kind" else [("all", scores)]
@@ -186,4 +205,4 @@ def vetting_summary(ev, scheme: Scheme) -> str:
     return text
 
 
-__all__ = ["small_zones_note", "differentiated_moves", "vetting_summary","written_report_caveat", "effective_weights_summary", "ranking_summary"]
+__all__ = ["effective_weights_view", "small_zones_note", "differentiated_moves", "vetting_summary","written_report_caveat", "effective_weights_summary", "ranking_summary"]

@@ -25,7 +25,7 @@ def scores_notebook():
             "from perflab import plots\n"
             "from perflab.effective import effective_weights\n"
             "from perflab.io import describe_dataset, load_dataset\n"
-            "from perflab.narrative import effective_weights_summary, ranking_summary, written_report_caveat\n"
+            "from perflab.narrative import effective_weights_summary, effective_weights_view, ranking_summary, written_report_caveat\n"
             "from perflab.report import save_table\n"
             "from perflab.scheme import load_scheme\n"
             "from perflab.scoring import score_units\n\n"
@@ -111,9 +111,9 @@ def scores_notebook():
             "ew = effective_weights(dataset, the_scheme)\n"
             "save_table(ew, output, 'effective_weights')\n"
             "display(Markdown(effective_weights_summary(ew, dataset, the_scheme)))\n"
-            "display(ew[ew['level'] == 'component'].drop(columns=['level', 'name_zh' if lang == 'en' else 'name_en']))"
+            "display(effective_weights_view(ew, 'component', lang))"
         ),
-        new_code_cell("display(ew[ew['level'] == 'indicator'].drop(columns=['level', 'name_zh' if lang == 'en' else 'name_en']))"),
+        new_code_cell("display(effective_weights_view(ew, 'indicator', lang))"),
         new_markdown_cell("## Grades\n\nHow many units of each kind fall in each grade band of the final score."),
         new_code_cell(
             "grades = pd.crosstab(scores['kind'], scores['grade']).reindex(columns=the_scheme.grades, fill_value=0)\n"
