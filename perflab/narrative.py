@@ -142,7 +142,8 @@ def small_zones_note(ev, scheme: Scheme, units: pd.DataFrame) -> str:
             "its own spread two units always come out at T = 40 and 60 whatever their gap. ")
     if small:
         names = dict(zip([z.id for z in scheme.zones], [z.name_en for z in scheme.zones]))
-        text += "That applies to " + ", ".join(f"{names.get(z, z)} ({n} {_kinds(k, n)})" for k, z, n in small) + "."
+        listed = [f"{names.get(z, z)} ({n} {_kinds(k, n)})" for k, z, n in small]
+        text += "That applies to " + (", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else listed[0]) + "."
     else:
         text += "No zone is that small here: every zone uses its own spread."
     extra = int(ev.scores.loc[~ev.scores["zone"].isin([z for _, z, _ in small]), "spread_pooled"].sum())

@@ -69,7 +69,7 @@ def test_the_vetting_sentence_follows_the_rule(demo):
 def test_the_small_zones_note_names_the_zones_below_the_minimum(demo):
     s, ds, _, ev = demo
     text = narrative.small_zones_note(ev, s, ds.units)
-    assert "Capital core (2 districts)" in text and "Urban function extension (4 districts)" in text
+    assert "Capital core (2 districts) and Urban function extension (4 districts)." in text
     assert not re.search(r"Ecological conservation \(\d", text)
     none = dataclasses.replace(s, differentiated=dataclasses.replace(s.differentiated, min_zone_size=2))
     assert "every zone uses its own spread" in narrative.small_zones_note(evaluate(ds, none), none, ds.units)
