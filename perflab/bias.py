@@ -33,7 +33,7 @@ EXTREME_ADJUST = 0.3  # score points moved off an extreme (all-minimum or all-ma
 N_TESTS = 6  # severity, halo, central, favouritism, bloc, misfit
 MIN_UNITS = 5  # units a rater must have scored for the severity, halo, central and favouritism tests (else NA, no flag)
 MIN_RATINGS = 20  # ratings a rater must have given for the misfit test (else NA, no flag)
-HALO_FLOOR = 1e-3  # a within-unit variance below this share of the consensus's counts as this share (log stays finite)
+HALO_R_CLIP = 0.999  # within-unit correlations are clipped to ±this before Fisher's z (stays finite)
 
 
 # ---------------------------------------------------------------------------
@@ -46,7 +46,12 @@ class MFRMResult:
     """A fitted rating-scale many-facet Rasch model.
 
     ``units``, ``raters``, ``items``: one row per element (index = element id)
-    with ``measure`` (logits), ``se``, ``infit``, ``outfit`` (mean squares),
+    with ``measure`` (logits; for raters positive = more severe, for items
+    positive = harder), ``se`` (the model's standard error, as FACETS's
+    "model S.E."), ``se_robust`` (cluster-robust: the residuals of one rater's
+    ratings of one unit summed before squaring, a sandwich estimator that
+    allows any dependence within rater × unit) and ``design_effect``
+    (``se_robust² / se²``), ``infit``, ``outfit`` (mean squares),
     ``observed`` and ``expected`` score totals (category scale, 0 = lowest; for
     a non-extreme element over the ratings that do not involve an extreme element),
     ``count``, ``mean_score`` (mean observed score on the category scores'
@@ -54,7 +59,9 @@ class MFRMResult:
     scores such as 55–95, not the raw 0–100 scores) and ``extreme``; ``units``
     also has ``fair_average``.
     ``thresholds``: Andrich thresholds per category. ``separation``: per facet
-    the RMSE, true SD, separation and reliability. ``fair_average``: per unit,
+    the RMSE, true SD, separation and reliability from the cluster-robust
+    standard errors, the same from the model's (``*_model``) and the facet's
+    design effect. ``fair_average``: per unit,
     the expected score (original scale) from a rater of average severity,
     averaged over the items.
     """
@@ -311,16 +318,31 @@ def mfrm(
     z2 = resid**2 / np.maximum(V, 1e-12)
 
     sx = cat_scores[x]
+    # cluster-robust (sandwich) variance: the residuals of one rater's ratings of one unit are summed before squaring,
+    # so a shared impression of the unit (the rating's dependence within rater × unit) widens the interval
+    pair_idx = u_idx * nR + r_idx
+    pair_code, pair_of = np.unique(pair_idx, return_inverse=True)
+    pair_sum = np.bincount(pair_of, weights=resid, minlength=len(pair_code))
+    pair_u, pair_r = pair_code // nR, pair_code % nR
+    robust_num = [
+        np.bincount(pair_u, weights=pair_sum**2, minlength=nU),
+        np.bincount(pair_r, weights=pair_sum**2, minlength=nR),
+        # an item has one rating per rater × unit (clusters of one): its sandwich is the residuals' own variance
+        _cluster_sq(pair_of * nI + i_idx, resid, i_idx, nI),
+    ]
 
-    def table(idx, n, levels, measure, obs, cnt, extreme, sign, w):
+    def table(idx, n, levels, measure, obs, cnt, extreme, sign, w, num):
         info = totals(idx, n, V)
         exp_tot = totals(idx, n, E * w)
         infit = totals(idx, n, resid**2) / np.maximum(info, 1e-12)
         outfit = totals(idx, n, z2) / cnt
+        info_c = np.maximum(info, 1e-12)
         return pd.DataFrame(
             {
                 "measure": measure,
-                "se": 1.0 / np.sqrt(np.maximum(info, 1e-12)),
+                "se": 1.0 / np.sqrt(info_c),
+                "se_robust": np.sqrt(num) / info_c,
+                "design_effect": num / info_c,
                 "infit": infit,
                 "outfit": outfit,
                 "observed": obs,
@@ -332,9 +354,9 @@ def mfrm(
             index=pd.Index(levels, name=sign),
         )
 
-    units_t = table(u_idx, nU, u_lv, theta, observed[0], counts[0], extremes[0], unit, weights[0])
-    raters_t = table(r_idx, nR, r_lv, sev, observed[1], counts[1], extremes[1], rater, weights[1])
-    items_t = table(i_idx, nI, i_lv, dif, observed[2], counts[2], extremes[2], item, weights[2])
+    units_t = table(u_idx, nU, u_lv, theta, observed[0], counts[0], extremes[0], unit, weights[0], robust_num[0])
+    raters_t = table(r_idx, nR, r_lv, sev, observed[1], counts[1], extremes[1], rater, weights[1], robust_num[1])
+    items_t = table(i_idx, nI, i_lv, dif, observed[2], counts[2], extremes[2], item, weights[2], robust_num[2])
 
     # fair average: expected score on the original scale from a rater of average severity (0), averaged over items
     Pf = _probs((theta[:, None] - dif[None, :]).ravel(), psi_of(tau))
@@ -381,21 +403,51 @@ def mfrm(
     )
 
 
-def _separation(name: str, t: pd.DataFrame) -> dict:
-    """Separation and reliability of a facet (non-extreme elements): true SD over RMSE of the measures."""
-    ok = ~t["extreme"].to_numpy()
-    m, se = t["measure"].to_numpy()[ok], t["se"].to_numpy()[ok]
-    if len(m) < 2:
-        return {"facet": name, "rmse": np.nan, "true_sd": np.nan, "separation": np.nan, "reliability": np.nan}
+def _cluster_sq(cluster: np.ndarray, values: np.ndarray, element: np.ndarray, n: int) -> np.ndarray:
+    """Per element, the sum over its clusters of (sum of the values in the cluster)²."""
+    code, inv = np.unique(cluster, return_inverse=True)
+    sums = np.bincount(inv, weights=values, minlength=len(code))
+    first = np.zeros(len(code), dtype=np.int64)
+    first[inv] = element
+    return np.bincount(first, weights=sums**2, minlength=n)
+
+
+def _sep_numbers(m: np.ndarray, se: np.ndarray) -> tuple[float, float, float, float]:
     obs_var = m.var(ddof=0)
     rmse = float(np.sqrt(np.mean(se**2)))
     true_var = max(obs_var - rmse**2, 0.0)
+    sep = float(np.sqrt(true_var) / rmse) if rmse > 0 else np.nan
+    rel = float(true_var / obs_var) if obs_var > 0 else np.nan
+    return rmse, float(np.sqrt(true_var)), sep, rel
+
+
+def _separation(name: str, t: pd.DataFrame) -> dict:
+    """Separation and reliability of a facet (non-extreme elements): true SD over RMSE of the measures.
+
+    ``rmse``, ``true_sd``, ``separation`` and ``reliability`` use the
+    cluster-robust standard errors (``se_robust``: rater × unit clusters);
+    the ``*_model`` columns use the model's (FACETS's "model S.E."), which
+    treat one rater's ratings of one unit as independent and so overstate
+    separation and reliability when they share an impression of the unit.
+    """
+    ok = ~t["extreme"].to_numpy()
+    m = t["measure"].to_numpy()[ok]
+    if len(m) < 2:
+        nan = np.nan
+        return {"facet": name, "rmse": nan, "true_sd": nan, "separation": nan, "reliability": nan,
+                "rmse_model": nan, "separation_model": nan, "reliability_model": nan, "design_effect": nan}
+    rmse, true_sd, sep, rel = _sep_numbers(m, t["se_robust"].to_numpy()[ok])
+    rmse_m, _, sep_m, rel_m = _sep_numbers(m, t["se"].to_numpy()[ok])
     return {
         "facet": name,
         "rmse": rmse,
-        "true_sd": float(np.sqrt(true_var)),
-        "separation": float(np.sqrt(true_var) / rmse) if rmse > 0 else np.nan,
-        "reliability": float(true_var / obs_var) if obs_var > 0 else np.nan,
+        "true_sd": true_sd,
+        "separation": sep,
+        "reliability": rel,
+        "rmse_model": rmse_m,
+        "separation_model": sep_m,
+        "reliability_model": rel_m,
+        "design_effect": float(rmse**2 / rmse_m**2) if rmse_m > 0 else np.nan,
     }
 
 
@@ -453,7 +505,7 @@ class _Additive:
     c: np.ndarray  # cell (unit × indicator) code per rating
     y: np.ndarray
     cell: np.ndarray  # cell means adjusted for severity
-    sev: np.ndarray  # rater effect (points; + = lenient)
+    leniency: np.ndarray  # points the rater adds to every score (+ = lenient); its severity is −leniency
     raters: pd.Index
     units: pd.Index
     cell_unit: np.ndarray  # unit code of each cell
@@ -468,18 +520,18 @@ def _additive(r: pd.DataFrame, n_iter: int = 50) -> _Additive:
     nr, nc = len(r_lv), len(c_lv)
     n_r = np.bincount(r_idx, minlength=nr)
     n_c = np.bincount(c_idx, minlength=nc)
-    sev = np.zeros(nr)
+    len_ = np.zeros(nr)
     cell = np.bincount(c_idx, y, nc) / n_c
     for _ in range(n_iter):
         new = np.bincount(r_idx, y - cell[c_idx], nr) / n_r
         new -= np.average(new, weights=n_r)
         cell = np.bincount(c_idx, y - new[r_idx], nc) / n_c
-        done = np.abs(new - sev).max() < 1e-8
-        sev = new
+        done = np.abs(new - len_).max() < 1e-8
+        len_ = new
         if done:
             break
     cell_unit = pd.Index(u_lv).get_indexer(c_lv.get_level_values(0))
-    return _Additive(r_idx, u_idx, c_idx, y, cell, sev, pd.Index(r_lv), pd.Index(u_lv), cell_unit)
+    return _Additive(r_idx, u_idx, c_idx, y, cell, len_, pd.Index(r_lv), pd.Index(u_lv), cell_unit)
 
 
 _TRUNC = 2.5  # |z| beyond which a rater is left out of the one-step re-estimate of the panel spread
@@ -550,13 +602,18 @@ def _rater_stats(fit: _Additive):
     on the consensus (the severity-adjusted cells): ``slope`` < 1 is a
     restricted range (central tendency). ``calib_resid`` are the pair
     residuals from that regression, free of leniency and range, used for blocs.
-    Halo: the rater's within-unit variance across indicators relative to the
-    consensus's, after removing the rater's range (slope²).
+    Halo: ``halo_r``, the correlation, within units, of the rater's scores on
+    the indicators with the consensus's (deviations from the unit's mean over
+    the indicators, pooled over the rater's units). A rater who does not tell
+    a unit's indicators apart has r ≈ 0. Anything the rater adds to a whole
+    unit (leniency, a steep or flat slope, a bloc's shared view of the unit)
+    cancels in these deviations, and the correlation does not depend on the
+    rater's scale, so neither central tendency nor a bloc looks like halo.
     """
     nr = len(fit.raters)
     y, r, c, u = fit.y, fit.r, fit.c, fit.u
     cons = fit.cell[c]
-    e = y - cons - fit.sev[r]
+    e = y - cons - fit.leniency[r]
     pair_idx, pair_lv = pd.factorize(pd.MultiIndex.from_arrays([r, u]))
     pr = np.asarray(pair_lv.get_level_values(0))
     pu = np.asarray(pair_lv.get_level_values(1))
@@ -578,24 +635,28 @@ def _rater_stats(fit: _Additive):
         calib = dy - slope[pr] * dc
         s2 = np.bincount(pr, calib**2, nr) / np.maximum(n_pairs - 2, 1)
         slope_se2 = s2 / sxx
-    # within-pair (across indicators) variance: rater and consensus
-    w_y = np.bincount(r, (y - py[pair_idx]) ** 2, nr)
-    w_c = np.bincount(r, (cons - pc[pair_idx]) ** 2, nr)
-    df_w = np.maximum(n_obs - n_pairs, 1.0)
+    # within-pair (across indicators) deviations: correlation of the rater's with the consensus's
+    dyw = y - py[pair_idx]
+    dcw = cons - pc[pair_idx]
+    w_y = np.bincount(r, dyw**2, nr)
+    w_c = np.bincount(r, dcw**2, nr)
+    w_yc = np.bincount(r, dyw * dcw, nr)
+    df_w = n_obs - n_pairs
     b = np.clip(slope, 0.05, None)
     with np.errstate(invalid="ignore", divide="ignore"):
         # a rater who gives every indicator of a unit the same score (perfect halo, or one score for
-        # everything) has w_y = 0: floor the ratio at HALO_FLOOR so the index stays finite and is flagged
-        halo_index = np.log(np.maximum(w_y / (b**2 * w_c), HALO_FLOOR))
+        # everything) has no within-unit variation: r = 0, as for a rater whose variation is unrelated
+        halo_r = np.where(w_y > 0, w_yc / np.sqrt(w_y * w_c), 0.0)
+        halo_index = np.arctanh(np.clip(halo_r, -HALO_R_CLIP, HALO_R_CLIP))
+        halo_se2 = 1.0 / np.maximum(df_w - 1.0, 1.0)
         central_index = np.log(b)
-        halo_se2 = 2 / df_w + 4 * slope_se2 / b**2
         central_se2 = slope_se2 / b**2
     # untestable: too few units for a regression with residual df, or no spread across indicators
     few = n_pairs < MIN_UNITS
-    no_within = (n_obs - n_pairs < 1) | ~(w_c > 0)
+    no_within = (df_w < 3) | ~(w_c > 0)
     for arr in (slope, central_index, central_se2):
         arr[few] = np.nan
-    for arr in (halo_index, halo_se2):
+    for arr in (halo_r, halo_index, halo_se2):
         arr[few | no_within] = np.nan
     return {
         "pair_rater": pr,
@@ -605,6 +666,7 @@ def _rater_stats(fit: _Additive):
         "n_obs": n_obs,
         "n_pairs": n_pairs,
         "slope": slope,
+        "halo_r": halo_r,
         "halo_index": halo_index,
         "halo_se2": halo_se2,
         "central_index": central_index,
@@ -629,21 +691,24 @@ def flag_rules(alpha: float = 0.05, n_perm: int | None = None) -> pd.DataFrame:
     zc2, zc1 = stats.norm.isf(a / 2), stats.norm.isf(a)
     mu, mr = MIN_UNITS, MIN_RATINGS
     rows = [
-        ("lenient / severe", f"|robust z| of the rater's severity (points, adjusted for the units and indicators scored) > {zc2:.2f}",
-         a, f"{mu} units"),
-        ("halo", f"robust z of log(rater's within-unit variance across indicators / (slope² × the consensus's)) < −{zc1:.2f}; "
-         f"a ratio below {HALO_FLOOR:g} (one score for all indicators of a unit) counts as {HALO_FLOOR:g}", a, f"{mu} units"),
-        ("central", f"robust z of log(slope of the rater's unit means on the consensus) < −{zc1:.2f}", a, f"{mu} units"),
+        ("lenient / severe", f"|panel z| of the rater's severity (points, positive = harsher, adjusted for the units and "
+         f"indicators scored) > {zc2:.2f}: severe above, lenient below", a, f"{mu} units"),
+        ("halo", f"panel z of Fisher's z of the within-unit correlation between the rater's indicator scores and the "
+         f"consensus's < −{zc1:.2f}; one score for all indicators of a unit counts as r = 0. What a rater adds to a whole "
+         "unit (leniency, range, a bloc) does not enter", a, f"{mu} units"),
+        ("central", f"panel z of log(slope of the rater's unit means on the consensus) < −{zc1:.2f}", a, f"{mu} units"),
         ("favouritism", f"one-sided t test of the home unit's residual against the rater's other units, p < {a:.4f} "
          "(power is limited by the rater's own unit-to-unit spread, and a bonus on a unit scored near the maximum is censored)",
          a, f"{mu} other units"),
         ("bloc", f"raters clustered (average linkage) on residual profiles (after each rater's own level and slope) whose mean "
          f"pairwise correlation z exceeds the largest pair z of {B} permuted panels; a whole evaluator group that scores "
          "in concert is a bloc too", 1 / (B + 1), "5 units in common"),
-        ("misfit", f"|robust z| of log infit or log outfit (MFRM) > {stats.norm.isf(a / 4):.2f}", a, f"{mr} ratings"),
+        ("misfit", f"|panel z| of log infit or log outfit (MFRM) > {stats.norm.isf(a / 4):.2f}", a, f"{mr} ratings"),
     ]
     out = pd.DataFrame(rows, columns=["flag", "rule", "false_positive_rate", "minimum"])
     out.attrs["untested"] = "a rater below the minimum gets NA for that statistic and never that flag"
+    out.attrs["panel_z"] = ("panel z: (statistic − median of the raters who attended the same sessions) / "
+                            "sqrt(the panel's spread² from the MAD + the rater's own sampling variance)")
     return out
 
 
@@ -660,25 +725,47 @@ def flag_raters(
     n_perm: int | None = None,
     min_bloc: int = 3,
     rng: np.random.Generator | None = None,
+    fdr: float | None = None,
 ) -> pd.DataFrame:
-    """One row per rater: the size and test statistic of each rater effect and a flag from a stated rule.
+    """One row per rater: the size, test statistic and p-value of each rater effect and a flag from a stated rule.
 
-    Residuals are against the additive model score = cell(unit, indicator) +
+    Residuals are against the additive model score = cell(unit, indicator) −
     severity(rater) fitted on the raw 0–100 scores, so a rater who attended
     only the evening session is compared with the other raters of the same
     units (session drift hits every rater of a unit alike and stays in the
     cells). Every rater differs a little: each statistic is compared with the
-    spread among the raters who attended the same sessions (robust z: median
-    and MAD, plus the rater's sampling error), or by a within-rater t test or a permutation test. Each of the six
-    tests has false-positive rate ``alpha / 6`` (bloc: at most 1/(n_perm+1)),
-    so a clean rater's chance of any flag is at most ``alpha``; the rules are
-    in ``result.attrs['rules']`` (see :func:`flag_rules`). ``fit`` is the MFRM
-    for misfit (fitted on the grades, or scores binned by ``scheme``, if absent).
-    Raters with fewer than MIN_UNITS units (MIN_RATINGS ratings for misfit)
-    get NA for the statistic and no flag.
+    spread among the raters who attended the same sessions ("panel z": median
+    and MAD, plus the rater's sampling error), or by a within-rater t test or
+    a permutation test. Each of the six tests has false-positive rate
+    ``alpha / 6`` (bloc: at most 1/(n_perm+1)), so a clean rater's chance of
+    any flag is at most ``alpha``; the rules are in ``result.attrs['rules']``
+    (see :func:`flag_rules`). ``fit`` is the MFRM for misfit (fitted on the
+    grades, or scores binned by ``scheme``, if absent). Raters with fewer than
+    MIN_UNITS units (MIN_RATINGS ratings for misfit) get NA for the statistic
+    and no flag.
+
+    Direction: every rater effect is positive for a harsher rater —
+    ``severity_points`` (points the rater takes off, against the other raters
+    of the same units), ``severity_z`` and ``severity_logits`` (the MFRM
+    measure). ``lenient`` / ``severe`` flag the two tails.
+
+    Across a panel: at the per-rater rate about ``n_raters × alpha`` clean
+    raters are flagged by chance (``attrs['expected_false_flags']``). For a
+    decision about the panel (leaving flagged raters out) each rater's
+    p-value ``p_rater`` (the smallest of the per-rater tests' p-values times
+    six, Bonferroni: ``p_rater < alpha`` exactly when the rater has a
+    non-bloc flag) is corrected across raters by Benjamini–Hochberg
+    (:func:`scipy.stats.false_discovery_control`): ``q_value``;
+    ``flag_fdr`` = ``q_value < fdr`` (default ``alpha``) or a bloc member (the
+    bloc test already controls the panel-wide rate by permutation), so
+    that among the FDR-flagged raters the expected share of clean raters is
+    at most ``fdr`` (for independent or positively dependent tests).
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    fdr = alpha if fdr is None else fdr
+    if not 0 < fdr < 1:
+        raise ValueError(f"fdr must lie in (0, 1), got {fdr}")
     r = _check_inputs(ratings, raters)
     n_r = r["rater"].nunique()
     if n_r < 3:
@@ -694,13 +781,13 @@ def flag_raters(
     rid = fit_a.raters
     info = raters.set_index("rater").reindex(rid)
 
-    # severity: + = lenient (points)
+    # severity: + = harsher (points)
     pr, pu, pres = st["pair_rater"], st["pair_unit"], st["pair_resid"]
     n_pairs = st["n_pairs"]
-    pair_var = np.bincount(pr, pres**2, nr) / np.maximum(n_pairs - 1, 1)
-    sev_se2 = pair_var / np.maximum(n_pairs, 1)
+    severity = -fit_a.leniency
+    sev_se2 = _severity_se2(pr, pres, n_pairs)
     strata = _strata(r, rid)
-    sev_z = _z_within(np.where(n_pairs >= MIN_UNITS, fit_a.sev, np.nan), sev_se2, strata)
+    sev_z = _z_within(np.where(n_pairs >= MIN_UNITS, severity, np.nan), sev_se2, strata)
     zc2 = stats.norm.isf(a / 2)
     zc1 = stats.norm.isf(a)
     halo_z = _z_within(st["halo_index"], st["halo_se2"], strata)
@@ -751,48 +838,103 @@ def flag_raters(
     misfit_z = np.where(np.abs(z_in) >= np.abs(z_out), z_in, z_out)
     misfit_z = np.where(np.isnan(z_in) | np.isnan(z_out), np.nan, misfit_z)
 
+    # p-values of the per-rater tests, each on the scale of its flag (flag ⇔ p < alpha / 6)
+    with np.errstate(invalid="ignore"):
+        sev_p = 2 * stats.norm.sf(np.abs(sev_z))
+        halo_p = stats.norm.cdf(halo_z)
+        central_p = stats.norm.cdf(central_z)
+        misfit_p = np.minimum(1.0, 4 * stats.norm.sf(np.maximum(np.abs(z_in), np.abs(z_out))))
+    p_all = np.column_stack([sev_p, halo_p, central_p, fav_p, misfit_p])
+    has_p = np.isfinite(p_all).any(axis=1)
+    p_rater = np.full(nr, np.nan)
+    p_rater[has_p] = np.minimum(1.0, N_TESTS * np.nanmin(p_all[has_p], axis=1))
+    q = np.full(nr, np.nan)
+    if has_p.any():
+        q[has_p] = stats.false_discovery_control(p_rater[has_p], method="bh")
+
+    bloc_arr = pd.array(bloc_id, dtype="Int64")
     out = pd.DataFrame(
         {
             "rater": rid.astype(str),
             "group": groups,
             "n_units": n_pairs.astype(np.int64),
             "n_ratings": st["n_obs"].astype(np.int64),
-            "severity": fit_a.sev,
+            "severity_points": severity,
             "severity_z": sev_z,
-            "lenient": sev_z > zc2,
-            "severe": sev_z < -zc2,
-            "measure": fr["measure"].to_numpy(float),
-            "halo_index": st["halo_index"],
+            "severity_p": sev_p,
+            "lenient": sev_z < -zc2,
+            "severe": sev_z > zc2,
+            "severity_logits": fr["measure"].to_numpy(float),
+            "halo_r": st["halo_r"],
             "halo_z": halo_z,
+            "halo_p": halo_p,
             "halo": halo_z < -zc1,
             "slope": st["slope"],
             "central_index": st["central_index"],
             "central_z": central_z,
+            "central_p": central_p,
             "central": central_z < -zc1,
             "favour_points": fav_pts,
             "favour_t": fav_t,
             "favour_p": fav_p,
             "favouritism": fav_p < a,
-            "bloc_id": pd.array(bloc_id, dtype="Int64"),
+            "bloc_id": bloc_arr,
             "bloc_z": bloc_z,
-            "bloc": pd.notna(pd.array(bloc_id, dtype="Int64")).astype(bool) if len(bloc_id) else np.zeros(0, bool),
+            "bloc": pd.notna(bloc_arr).astype(bool) if len(bloc_id) else np.zeros(0, bool),
             "infit": infit,
             "outfit": outfit,
             "misfit_z": misfit_z,
+            "misfit_p": misfit_p,
             "misfit": np.maximum(np.abs(z_in), np.abs(z_out)) > stats.norm.isf(a / 4),
+            "p_rater": p_rater,
+            "q_value": q,
         }
     )
     names = ["lenient", "severe", "halo", "central", "favouritism", "bloc", "misfit"]
     for n in names:  # an untestable statistic (NA) never raises its flag
         out[n] = out[n].fillna(False).astype(bool)
     out["any_flag"] = out[names].any(axis=1)
+    out["flag_fdr"] = (out["q_value"] < fdr).fillna(False).astype(bool) | out["bloc"]
     flag_matrix = out[names].to_numpy(bool)
     labels = np.where(flag_matrix, np.array([n + ", " for n in names], dtype=object), "")
     out["flags"] = pd.Series(labels.sum(axis=1) if len(out) else [], index=out.index, dtype=object).str.rstrip(", ")
+    n_tested = int(has_p.sum())
     out.attrs["rules"] = flag_rules(alpha, B)
     out.attrs["bloc_threshold_z"] = z_star
     out.attrs["alpha"] = alpha
+    out.attrs["fdr"] = fdr
+    out.attrs["n_tested"] = n_tested
+    out.attrs["expected_false_flags"] = n_tested * alpha  # at most, if every tested rater were clean
     return out
+
+
+def _severity_se2(pr: np.ndarray, pres: np.ndarray, n_pairs: np.ndarray) -> np.ndarray:
+    """Sampling variance of each rater's severity (points): the spread of its pair residuals over its number of units.
+
+    Raters with fewer than MIN_UNITS units use the spread pooled over the raters who have enough.
+    """
+    nr = len(n_pairs)
+    ss = np.bincount(pr, pres**2, nr)
+    df = np.maximum(n_pairs - 1, 0)
+    enough = n_pairs >= MIN_UNITS
+    pooled = ss[enough].sum() / df[enough].sum() if enough.any() and df[enough].sum() > 0 else np.nan
+    var = np.where(enough, ss / np.maximum(df, 1), pooled)
+    return var / np.maximum(n_pairs, 1)
+
+
+def flags_by_group(flags: pd.DataFrame) -> pd.DataFrame:
+    """Per evaluator group: raters, how many carry each flag, the FDR flags, and the group's mean severity.
+
+    ``mean_severity_points`` is positive for a group that scores lower than the
+    other raters of the same units (harsher), as ``severity_points``.
+    """
+    _need_columns(flags, ["group", "severity_points", "any_flag", "flag_fdr"], "flags_by_group")
+    names = ["lenient", "severe", "halo", "central", "favouritism", "bloc", "misfit", "any_flag", "flag_fdr"]
+    g = flags.groupby("group", sort=False)
+    out = g[names].sum().astype(np.int64)
+    out.insert(0, "raters", g.size())
+    out["mean_severity_points"] = g["severity_points"].mean()
+    return out.reset_index()
 
 
 def _pair_matrix(pr, pu, pres, nr, nu):
@@ -879,17 +1021,28 @@ class DriftResult:
     sessions, the order slope within each session, and the joint F tests)
     with estimate, se, statistic, p-value and 95% interval;
     ``units``: per unit its session, order, rater-adjusted score and the
-    residual after the covariates.
+    residual after the covariates (and its kind when the units table was given);
+    ``composition``: per session the number of units of each kind presented
+    in it (a session effect is a comparison of these units with the others);
+    ``covariate_r2``: the share of the units' spread left after session and
+    order that the covariates (and kind) explain (NaN without covariates).
     """
 
     tests: pd.DataFrame
     units: pd.DataFrame
+    composition: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    covariate_r2: float = float("nan")
 
     def summary(self) -> pd.DataFrame:
         return self.tests
 
 
-def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None) -> DriftResult:
+def session_drift(
+    ratings: pd.DataFrame,
+    covariates: pd.DataFrame | None = None,
+    units: pd.DataFrame | None = None,
+    adjust_for_kind: bool = True,
+) -> DriftResult:
     """Effect of session and presentation order (fatigue or warm-up) on the scores, with F and t tests.
 
     A drift hits every rater of a unit alike, so residuals within a unit
@@ -897,10 +1050,15 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
     adjusted for the severity of the raters who scored it (additive model),
     regressed on session (sum-to-zero coding) and the order within each
     session (centred), plus optional unit-level ``covariates`` (a table with a
-    ``unit`` column, e.g. the routine score) that absorb differences in
-    quality. The test is sound when units are allocated to sessions without
-    regard to their quality (as the evaluation office does), or when the
-    covariates capture it.
+    ``unit`` column, e.g. the routine score). How much of the units'
+    differences the covariates explain is reported (``covariate_r2``), not
+    assumed. With the ``units`` table (``unit``, ``kind``) the result shows
+    which kinds presented in each session (``composition``) and, when
+    ``adjust_for_kind`` and both kinds presented, a kind term compares each
+    session with the others within kind (a session of departments only is
+    not then read as a difference between districts and departments). The
+    test is sound when units are allocated to sessions without regard to
+    their quality, or when the covariates capture it.
 
     What is identifiable: each unit presents in one session only and a drift
     common to all raters moves every score of those units, so no within-rater
@@ -916,6 +1074,7 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
     the p-value; quality covariates shrink the error.
     """
     _need_columns(ratings, ["rater", "unit", "indicator", "score", "session", "order"], "session_drift")
+    unit_table = units
     r = ratings.dropna(subset=["score", "session", "order"])
     if r.empty:
         raise DataError("session_drift: no rating has a score, a session and an order")
@@ -930,6 +1089,22 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
     S = len(sessions)
     if S < 2:
         raise DataError(f"session_drift: all scored units were presented in one session ({sessions[0]}); nothing to compare")
+    composition = pd.DataFrame()
+    kind_names: list[str] = []
+    if unit_table is not None:
+        _need_columns(unit_table, ["unit", "kind"], "session_drift units")
+        kinds = unit_table.assign(unit=unit_table["unit"].astype(str)).set_index("unit")["kind"].astype(str)
+        units["kind"] = units["unit"].map(kinds)
+        if units["kind"].isna().any():
+            raise DataError(f"session_drift: unit {units.loc[units['kind'].isna(), 'unit'].iloc[0]!r} is not in the units table")
+        composition = pd.crosstab(units["session"], units["kind"]).rename_axis(columns=None)
+        composition["units"] = composition.sum(axis=1)
+        composition = composition.reset_index()
+        kind_levels = sorted(units["kind"].unique())
+        if adjust_for_kind and len(kind_levels) > 1:
+            for k in kind_levels[1:]:
+                units[f"kind_{k}"] = (units["kind"] == k).astype(float)
+                kind_names.append(f"kind_{k}")
     cov_names: list[str] = []
     if covariates is not None:
         _need_columns(covariates, ["unit"], "session_drift covariates")
@@ -949,7 +1124,7 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
         oc = np.where(m, order_c - order_c[m].mean(), 0.0) if m.sum() > 1 else np.zeros(n)
         cols.append(oc)
         names.append(f"order_in_session_{sessions[k]}")
-    for c in cov_names:
+    for c in kind_names + cov_names:
         cols.append(units[c].to_numpy(float) - units[c].mean())
         names.append(c)
     X = np.column_stack(cols)
@@ -964,6 +1139,13 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
         raise DataError("session_drift: too few units for the terms (no residual degrees of freedom)")
     sigma2 = float(resid @ resid / df)
     XtX_inv = np.linalg.pinv(X.T @ X)
+    extra = [i for i, nm in enumerate(names) if nm in kind_names or nm in cov_names]
+    covariate_r2 = np.nan
+    if extra:
+        Xr = np.delete(X, extra, axis=1)
+        br, *_ = np.linalg.lstsq(Xr, y, rcond=None)
+        ssr_r = float(np.sum((y - Xr @ br) ** 2))
+        covariate_r2 = 1.0 - float(resid @ resid) / ssr_r if ssr_r > 0 else np.nan
     rows = []
 
     def contrast(L, label, kind):
@@ -1006,13 +1188,19 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
         for j, i in enumerate(o_idx):
             Lo[j, i] = 1.0
         contrast(Lo, "order within sessions (joint F)", "order")
+    for c in kind_names:
+        L = np.zeros(p)
+        L[names.index(c)] = 1.0
+        contrast(L, f"kind {c.removeprefix('kind_')} vs {kind_levels[0]}", "kind")
     for c in cov_names:
         L = np.zeros(p)
         L[names.index(c)] = 1.0
         contrast(L, f"covariate {c}", "covariate")
     units = units.assign(residual=resid + X[:, s_idx + o_idx] @ beta[s_idx + o_idx] if s_idx + o_idx else resid)
     units = units.rename(columns={"residual": "adjusted_for_covariates"})
-    return DriftResult(tests=pd.DataFrame(rows), units=units.sort_values(["session", "order"]).reset_index(drop=True))
+    units = units.drop(columns=kind_names)
+    return DriftResult(tests=pd.DataFrame(rows), units=units.sort_values(["session", "order"]).reset_index(drop=True),
+                       composition=composition, covariate_r2=covariate_r2)
 
 
 # ---------------------------------------------------------------------------
@@ -1020,45 +1208,156 @@ def session_drift(ratings: pd.DataFrame, covariates: pd.DataFrame | None = None)
 # ---------------------------------------------------------------------------
 
 
-def impact(dataset, scheme, flags: pd.DataFrame | None = None, fit: MFRMResult | None = None) -> pd.DataFrame:
-    """Each unit's rank from raw on-site scores, from MFRM fair averages and with flagged raters excluded.
+def rater_severity(ratings: pd.DataFrame, shrink: bool = True) -> pd.DataFrame:
+    """Each rater's severity in score points (positive = harsher) and the adjustment that removes it.
 
-    Ranks are within kind (1 = best), on the on-site score as the scheme
-    computes it (group aggregation, shares, weights) — recomputed by
-    :mod:`perflab.scoring` without the raters flagged for anything — and on
-    the fair average (the scheme's band scores from a rater of average
-    severity). ``rank_final`` / ``rank_final_excluded`` are the final ranks
-    with all components. ``changed`` marks units whose rank moves under either
-    correction; ``max_shift`` is the largest move.
+    The severity is the rater's effect in the additive model score =
+    cell(unit, indicator) − severity(rater) fitted by least squares to the
+    raw 0–100 scores (so it is measured against the other raters of the same
+    units; severities average 0 over the ratings). ``se`` is its standard
+    error from the spread of the rater's unit means around the model (one
+    rater's ratings of one unit count as one observation). ``adjustment`` is
+    what :func:`adjusted_ratings` adds to the rater's scores: the severity
+    itself, or with ``shrink`` its empirical-Bayes (BLUP) estimate
+    ``severity × tau² / (tau² + se²)``, where tau² is the raters' true
+    spread (observed variance of the severities less their mean squared
+    error, floored at 0): when the severities differ no more than their
+    errors would make them, tau² = 0 and nothing is adjusted.
+    """
+    _need_columns(ratings, ["rater", "unit", "indicator", "score"], "rater_severity")
+    r = ratings.dropna(subset=["score"])
+    if r["rater"].nunique() < 2:
+        raise DataError("rater_severity needs at least 2 raters with scores")
+    fit = _additive(r)
+    st = _rater_stats(fit)
+    severity = -fit.leniency
+    se2 = _severity_se2(st["pair_rater"], st["pair_resid"], st["n_pairs"])
+    ok = np.isfinite(se2)
+    # method of moments: E[severity²] = tau² + se² for each rater (severities are centred at 0)
+    tau2 = max(float(np.mean(severity[ok] ** 2 - se2[ok])), 0.0) if ok.any() else 0.0
+    if shrink:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            factor = np.where(ok, tau2 / (tau2 + se2), 0.0) if tau2 > 0 else np.zeros(len(severity))
+        factor = np.nan_to_num(factor, nan=1.0)  # se² = 0 (an exact fit): no shrinkage
+    else:
+        factor = np.ones(len(severity))
+    out = pd.DataFrame(
+        {
+            "rater": fit.raters.astype(str),
+            "n_units": st["n_pairs"].astype(np.int64),
+            "n_ratings": st["n_obs"].astype(np.int64),
+            "severity_points": severity,
+            "se": np.sqrt(se2),
+            "shrinkage": factor,
+            "adjustment": severity * factor,
+        }
+    )
+    out.attrs["tau2"] = tau2
+    out.attrs["shrink"] = shrink
+    return out
+
+
+def adjusted_ratings(ratings: pd.DataFrame, shrink: bool = True, scheme=None,
+                     severity: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ratings with each rater's estimated severity put back: ``score`` + the rater's ``adjustment``.
+
+    Only the raters' constant effects change (see :func:`rater_severity`):
+    a harsh rater's scores go up, a lenient one's down, every rating of one
+    rater by the same amount, and nothing else — the scheme's aggregation,
+    shares and weights then score them as they score the raw ratings. Adjusted
+    scores are not clipped to 0–100 (clipping would bring back part of the
+    effect). ``score_raw`` keeps the original; ``grade`` is re-derived from the
+    adjusted score (clipped) with the ``scheme``, else dropped.
+    """
+    sev = rater_severity(ratings, shrink=shrink) if severity is None else severity
+    adj = ratings["rater"].astype(str).map(sev.set_index("rater")["adjustment"]).fillna(0.0)
+    out = ratings.copy()
+    out["score_raw"] = ratings["score"]
+    out["score"] = ratings["score"].astype(float) + adj.to_numpy(float)
+    if "grade" in out.columns:
+        if scheme is not None:
+            ok = out["score"].notna()
+            grade = pd.Series(pd.NA, index=out.index, dtype=object)
+            grade[ok] = scheme.grade_of(np.clip(out.loc[ok, "score"].to_numpy(float), 0, 100))
+            out["grade"] = grade.astype(ratings["grade"].dtype) if ratings["grade"].dtype == object else grade.astype("string")
+        else:
+            out = out.drop(columns="grade")
+    return out
+
+
+EXCLUDE_RULES = ("flag_fdr", "any_flag")
+
+
+def impact(
+    dataset,
+    scheme,
+    flags: pd.DataFrame | None = None,
+    fit: MFRMResult | None = None,
+    exclude: str = "flag_fdr",
+    shrink: bool = True,
+) -> pd.DataFrame:
+    """Each unit's rank from raw on-site scores, with the raters' severities removed and with flagged raters left out.
+
+    Ranks are within kind (1 = best, or overall if the scheme ranks overall),
+    every one computed by :mod:`perflab.scoring` with the scheme's own
+    aggregation (trimming), group shares and weights:
+
+    - ``onsite`` / ``rank_raw``: the scheme's on-site score of the ratings as given;
+    - ``onsite_adjusted`` / ``rank_adjusted``: of :func:`adjusted_ratings`
+      (each rater's estimated severity in points put back, empirical-Bayes
+      shrunk with ``shrink``): only the raters change, so with no rater
+      effects the adjusted ranks are the raw ranks;
+    - ``onsite_excluded`` / ``rank_excluded``: without the raters flagged by
+      ``exclude`` — ``"flag_fdr"`` (default: Benjamini–Hochberg across the
+      panel) or ``"any_flag"`` (the per-rater rule, with about
+      ``n_raters × alpha`` clean raters among them by chance);
+    - ``rank_final``, ``rank_final_adjusted``, ``rank_final_excluded``: the
+      final ranks with every component;
+    - ``fair_average`` / ``rank_fair``: for reference only, the MFRM fair
+      average (the bands' scores, indicators weighted equally, no group
+      shares or trimming): its moves mix the change of scale with the raters'
+      effects, so ``max_shift`` and ``changed`` do not count them.
+
+    ``changed`` marks units whose on-site or final rank moves under the
+    adjustment or the exclusion; ``max_shift`` is the largest move.
     """
     from perflab import scoring
 
+    if exclude not in EXCLUDE_RULES:
+        raise ValueError(f"impact: exclude must be one of {EXCLUDE_RULES}, got {exclude!r}")
     _check_inputs(dataset.ratings, dataset.raters, dataset.units)
     if fit is None:
         fit = mfrm(dataset.ratings, scheme=scheme)
     if flags is None:
         flags = flag_raters(dataset.ratings, dataset.raters, scheme=scheme, fit=fit)
-    flagged = set(flags.loc[flags["any_flag"], "rater"].astype(str))
+    _need_columns(flags, ["rater", exclude], "impact flags")
+    flagged = set(flags.loc[flags[exclude].astype(bool), "rater"].astype(str))
     base = scoring.score_units(dataset, scheme).set_index("unit")
     kept = dataset.ratings[~dataset.ratings["rater"].astype(str).isin(flagged)]
     if kept.empty:
         raise DataError("impact: every rater is flagged; no scores remain without them")
-    ds_ex = dataclasses.replace(dataset, ratings=kept)
-    excl = scoring.score_units(ds_ex, scheme).set_index("unit")
+    excl = scoring.score_units(dataclasses.replace(dataset, ratings=kept), scheme).set_index("unit")
+    severity = rater_severity(dataset.ratings, shrink=shrink)
+    adj_ratings = adjusted_ratings(dataset.ratings, scheme=scheme, severity=severity)
+    adj = scoring.score_units(dataclasses.replace(dataset, ratings=adj_ratings), scheme).set_index("unit")
     out = base[["kind", "zone", "name_zh", "name_en"]].copy()
     out["onsite"] = base["onsite"]
-    out["fair_average"] = fit.fair_average.reindex(out.index.astype(str)).to_numpy()
+    out["onsite_adjusted"] = adj["onsite"].reindex(out.index)
     out["onsite_excluded"] = excl["onsite"].reindex(out.index)
+    out["fair_average"] = fit.fair_average.reindex(out.index.astype(str)).to_numpy()
     by = out["kind"] if scheme.ranking.within == "kind" else None
     out["rank_raw"] = scoring.rank_desc(out["onsite"], by)
-    out["rank_fair"] = scoring.rank_desc(out["fair_average"], by)
+    out["rank_adjusted"] = scoring.rank_desc(out["onsite_adjusted"], by)
     out["rank_excluded"] = scoring.rank_desc(out["onsite_excluded"], by)
+    out["rank_fair"] = scoring.rank_desc(out["fair_average"], by)
     out["rank_final"] = base["rank"]
+    out["rank_final_adjusted"] = adj["rank"].reindex(out.index)
     out["rank_final_excluded"] = excl["rank"].reindex(out.index)
     shifts = pd.concat(
         [
-            (out["rank_fair"] - out["rank_raw"]).abs(),
+            (out["rank_adjusted"] - out["rank_raw"]).abs(),
             (out["rank_excluded"] - out["rank_raw"]).abs(),
+            (out["rank_final_adjusted"] - out["rank_final"]).abs(),
             (out["rank_final_excluded"] - out["rank_final"]).abs(),
         ],
         axis=1,
@@ -1066,4 +1365,6 @@ def impact(dataset, scheme, flags: pd.DataFrame | None = None, fit: MFRMResult |
     out["max_shift"] = shifts.max(axis=1).astype("Int64")
     out["changed"] = (out["max_shift"].fillna(0) > 0).astype(bool)
     out.attrs["excluded_raters"] = sorted(flagged)
+    out.attrs["exclude"] = exclude
+    out.attrs["severity"] = severity
     return out.reset_index()

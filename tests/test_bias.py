@@ -16,6 +16,7 @@ from perflab import bias, simulate
 from perflab.errors import DataError
 
 REF = Path("/work/shared/reference")
+DEMO_TRUTH = Path(__file__).resolve().parents[1] / "data" / "raw" / "demo" / "truth"
 FRESH_SEEDS = (11, 12)  # not the bundled demo's seed
 
 
@@ -221,11 +222,20 @@ def demo(scheme):
     return load_dataset(DEMO_DIR, scheme)
 
 
-def test_impact_ranks_raw_fair_and_without_flagged_raters(demo, scheme):
+@pytest.fixture(scope="module")
+def demo_fit(demo, scheme):
+    return bias.mfrm(demo.ratings, scheme=scheme)
+
+
+@pytest.fixture(scope="module")
+def demo_flags(demo, scheme, demo_fit):
+    return bias.flag_raters(demo.ratings, demo.raters, scheme=scheme, fit=demo_fit, n_perm=19)
+
+
+def test_impact_ranks_raw_adjusted_fair_and_without_flagged_raters(demo, scheme, demo_fit, demo_flags):
     from perflab import scoring
 
-    fit = bias.mfrm(demo.ratings, scheme=scheme)
-    flags = bias.flag_raters(demo.ratings, demo.raters, scheme=scheme, fit=fit, n_perm=19)
+    fit, flags = demo_fit, demo_flags
     imp = bias.impact(demo, scheme, flags=flags, fit=fit)
     assert len(imp) == len(demo.units)
     onsite = scoring.onsite_scores(demo, scheme)
@@ -238,9 +248,19 @@ def test_impact_ranks_raw_fair_and_without_flagged_raters(demo, scheme):
         assert (sub["fair_average"].rank(ascending=False, method="min") == sub["rank_fair"]).all()
     assert imp.loc[~presented, "rank_raw"].isna().all()
     excluded = set(imp.attrs["excluded_raters"])
-    assert excluded == set(flags.loc[flags["any_flag"], "rater"])
-    moved = (imp["rank_raw"] != imp["rank_fair"]).fillna(False) | (imp["rank_raw"] != imp["rank_excluded"]).fillna(False)
+    assert excluded == set(flags.loc[flags["flag_fdr"], "rater"])  # the FDR set by default
+    per_rater = bias.impact(demo, scheme, flags=flags, fit=fit, exclude="any_flag")
+    assert set(per_rater.attrs["excluded_raters"]) == set(flags.loc[flags["any_flag"], "rater"]) >= excluded
+    moved = (imp["rank_raw"] != imp["rank_adjusted"]).fillna(False) | (imp["rank_raw"] != imp["rank_excluded"]).fillna(False)
     assert (imp.loc[moved, "changed"]).all()
+    # the adjusted on-site score is the scheme's own on-site score of the adjusted ratings
+    import dataclasses
+
+    adj = bias.adjusted_ratings(demo.ratings, scheme=scheme)
+    onsite_adj = scoring.onsite_scores(dataclasses.replace(demo, ratings=adj), scheme)
+    assert np.allclose(imp.set_index("unit")["onsite_adjusted"].reindex(onsite_adj.index), onsite_adj)
+    with pytest.raises(ValueError, match="exclude must be one of"):
+        bias.impact(demo, scheme, flags=flags, fit=fit, exclude="halo")
 
 
 def test_bad_input_gets_one_clear_error(demo, scheme):
@@ -322,3 +342,195 @@ def test_raters_with_too_few_units_or_ratings_are_not_tested(doctored):
     assert (f.loc[f["n_units"] >= bias.MIN_UNITS, "severity_z"].notna()).all()
     rules = f.attrs["rules"]
     assert "minimum" in rules.columns and rules["minimum"].notna().all()
+
+
+# ---------------------------------------------------------------------------
+# issue 10: findings an expert can defend
+# ---------------------------------------------------------------------------
+
+
+def _demo_quality(demo):
+    q = pd.read_csv(DEMO_TRUTH / "unit_quality.csv").set_index(["unit", "indicator"])["quality"]
+    return q.reindex(pd.MultiIndex.from_arrays([demo.ratings["unit"], demo.ratings["indicator"]])).to_numpy()
+
+
+def test_with_no_rater_effects_the_adjusted_ranks_equal_the_raw_ones(demo, scheme):
+    """The demo's design (grassroots in one session each) with scores = true quality + noise and no rater effect:
+    the adjustment changes nothing, while the MFRM fair average (band scores, equal weights, no shares or trimming)
+    moves units by its change of scale alone."""
+    import dataclasses
+
+    rng = np.random.default_rng(3)
+    score = np.clip(np.rint(_demo_quality(demo) + rng.normal(0, 4, len(demo.ratings))), 0, 100).astype(int)
+    ds = dataclasses.replace(demo, ratings=demo.ratings.assign(score=score, grade=scheme.grade_of(score)))
+    fit = bias.mfrm(ds.ratings, scheme=scheme)
+    nobody = pd.DataFrame({"rater": demo.raters["rater"], "flag_fdr": False})
+    imp = bias.impact(ds, scheme, flags=nobody, fit=fit).dropna(subset=["rank_raw"])
+    assert (imp["rank_adjusted"] == imp["rank_raw"]).all()
+    assert (imp["rank_final_adjusted"] == imp["rank_final"]).all()
+    assert (imp["onsite_adjusted"] - imp["onsite"]).abs().max() < 0.01
+    assert (imp["rank_fair"] - imp["rank_raw"]).abs().mean() > 0.3  # why rank_fair is not the adjustment
+    assert not imp["changed"].any()
+
+
+def test_the_adjustment_removes_planted_rater_shifts_and_nothing_else(demo, scheme):
+    """Noise-free scores plus a constant per rater (grassroots see one session, so the shifts move whole sessions):
+    the raw ranks move, the adjusted ranks are exactly the clean ranks, with or without shrinkage."""
+    import dataclasses
+
+    from perflab import scoring
+
+    clean = np.rint(_demo_quality(demo))
+    shift = pd.Series(np.random.default_rng(8).integers(-6, 7, len(demo.raters)), index=demo.raters["rater"])
+    shifted = clean + demo.ratings["rater"].map(shift).to_numpy()
+
+    def ranks(ratings):
+        return scoring.score_units(dataclasses.replace(demo, ratings=ratings), scheme).set_index("unit")["rank"]
+
+    r_clean = ranks(demo.ratings.assign(score=clean))
+    r_shifted = ranks(demo.ratings.assign(score=shifted))
+    assert not r_shifted.equals(r_clean)
+    for shrink in (True, False):
+        sev = bias.rater_severity(demo.ratings.assign(score=shifted), shrink=shrink).set_index("rater")
+        assert np.allclose(sev["severity_points"], -(shift - shift.mean()).reindex(sev.index), atol=0.5)
+        adj = bias.adjusted_ratings(demo.ratings.assign(score=shifted), shrink=shrink, scheme=scheme)
+        assert ranks(adj).equals(r_clean), shrink
+        assert np.allclose(adj["score_raw"], shifted)
+
+
+def test_every_rater_effect_column_is_positive_for_harsher_raters(flagged, scheme):
+    """severity_points, severity_z, severity_logits (and rater_severity's, and the groups' means) correlate positively
+    with the planted severity_points (positive = harsher); the lenient flag sits on the negative side."""
+    for sim, f, t in flagged:
+        truth = t["severity_points"]
+        for col in ("severity_points", "severity_z", "severity_logits"):
+            ok = f[col].notna()
+            assert np.corrcoef(f.loc[ok, col], truth[ok])[0, 1] > 0.9, col
+        assert (f.loc[f["lenient"], "severity_points"] < 0).all() and (f.loc[f["severe"], "severity_points"] > 0).all()
+        sev = bias.rater_severity(sim.tables["ratings"]).set_index("rater").reindex(f.index)
+        assert np.corrcoef(sev["severity_points"], truth)[0, 1] > 0.9
+        by = bias.flags_by_group(f.reset_index()).set_index("group")
+        planted = t.groupby("group")["severity_points"].mean().reindex(by.index)
+        assert np.corrcoef(by["mean_severity_points"], planted)[0, 1] > 0.8
+        assert int(by["raters"].sum()) == len(f) and int(by["any_flag"].sum()) == int(f["any_flag"].sum())
+
+
+def _crossed(seed, quality, severity, n_items=7, pair_sd=0.8):
+    """Units × raters × items, every rater scores every unit; a shared impression per rater × unit (logits, sd pair_sd)."""
+    rng = np.random.default_rng(seed)
+    nu, nr = len(quality), len(severity)
+    u = np.repeat(np.arange(nu), nr * n_items)
+    r = np.tile(np.repeat(np.arange(nr), n_items), nu)
+    i = np.tile(np.arange(n_items), nu * nr)
+    eta = quality[u] - severity[r] + rng.normal(0, pair_sd, (nu, nr))[u, r] if pair_sd else quality[u] - severity[r]
+    P = bias._probs(eta, np.concatenate([[0.0], np.cumsum([-2.0, -0.7, 0.7, 2.0])]))
+    x = (P.cumsum(axis=1) > rng.random(len(eta))[:, None]).argmax(axis=1)
+    return pd.DataFrame({"unit": u, "rater": r, "indicator": i, "score": x})
+
+
+def test_cluster_robust_mfrm_se_matches_the_spread_of_measures_over_replications():
+    """With a shared rater × unit impression (design effect ≈ 2) the model SE understates the units' sampling
+    spread over 30 replications by about half its variance; the cluster-robust SE matches it."""
+    rng = np.random.default_rng(0)
+    quality, severity = rng.normal(0, 1, 30), rng.normal(0, 0.5, 12)
+    m, se, se_r = [], [], []
+    for k in range(30):
+        u = bias.mfrm(_crossed(100 + k, quality, severity), score="score").units
+        m.append(u["measure"]), se.append(u["se"] ** 2), se_r.append(u["se_robust"] ** 2)
+    empirical = np.var(np.array(m), axis=0, ddof=1).mean()
+    assert 0.75 < np.mean(se_r) / empirical < 1.3, (np.mean(se_r), empirical)
+    assert np.mean(se) / empirical < 0.6, (np.mean(se), empirical)
+
+
+def test_cluster_robust_se_equals_the_model_se_when_ratings_are_independent():
+    rng = np.random.default_rng(1)
+    fit = bias.mfrm(_crossed(5, rng.normal(0, 1, 40), rng.normal(0, 0.5, 12), pair_sd=0.0), score="score")
+    for tab in (fit.units, fit.raters, fit.items):
+        assert 0.8 < tab["design_effect"].mean() < 1.2
+    assert np.allclose(fit.units["design_effect"], (fit.units["se_robust"] / fit.units["se"]) ** 2)
+
+
+def test_mfrm_separation_and_reliability_use_the_cluster_robust_se(demo_fit):
+    sep = demo_fit.separation.set_index("facet")
+    for facet, tab in (("units", demo_fit.units), ("raters", demo_fit.raters)):
+        ok = ~tab["extreme"]
+        rmse = np.sqrt(np.mean(tab.loc[ok, "se_robust"] ** 2))
+        var = tab.loc[ok, "measure"].var(ddof=0)
+        assert sep.loc[facet, "rmse"] == pytest.approx(rmse)
+        assert sep.loc[facet, "reliability"] == pytest.approx((var - rmse**2) / var)
+        assert sep.loc[facet, "design_effect"] > 1.5  # one rater's seven ratings of a unit share an impression
+        assert sep.loc[facet, "reliability"] < sep.loc[facet, "reliability_model"]
+        assert sep.loc[facet, "separation"] < sep.loc[facet, "separation_model"]
+
+
+def test_false_flags_expected_across_the_panel_and_fdr_flags_by_benjamini_hochberg(demo_flags):
+    from statsmodels.stats.multitest import multipletests
+
+    f = demo_flags
+    alpha = f.attrs["alpha"]
+    assert f.attrs["n_tested"] == int(f["p_rater"].notna().sum()) == 220
+    assert f.attrs["expected_false_flags"] == pytest.approx(220 * alpha)  # 11 at alpha = 0.05
+    ok = f["p_rater"].notna()
+    q = multipletests(f.loc[ok, "p_rater"], method="fdr_bh")[1]
+    assert np.allclose(f.loc[ok, "q_value"], q)
+    # p_rater < alpha is exactly the per-rater rule (any flag but bloc); FDR flags are q < fdr or a bloc
+    non_bloc = f[["lenient", "severe", "halo", "central", "favouritism", "misfit"]].any(axis=1)
+    assert ((f["p_rater"] < alpha) == non_bloc).all()
+    assert (f["flag_fdr"] == ((f["q_value"] < f.attrs["fdr"]) | f["bloc"])).all()
+    assert f["flag_fdr"].sum() <= f["any_flag"].sum()
+
+
+def test_fdr_flags_leave_out_fewer_clean_raters(flagged):
+    kinds = ["lenient", "severe", "halo", "central", "favours_home", "bloc"]
+    clean_any = clean_fdr = 0
+    for _, f, t in flagged:
+        clean = ~t[kinds].any(axis=1)
+        clean_any += int(f.loc[clean, "any_flag"].sum())
+        clean_fdr += int(f.loc[clean, "flag_fdr"].sum())
+        planted = ~clean
+        assert f.loc[planted & ~t["central"], "flag_fdr"].mean() >= 0.85  # recall stays high
+    assert clean_fdr <= clean_any
+
+
+def test_halo_statistic_ignores_what_a_rater_adds_to_a_whole_unit(demo, scheme, demo_fit):
+    """Adding to one rater's scores a per-unit amount that steepens its slope threefold (as a bloc's shared view
+    does) leaves every rater's halo statistic unchanged."""
+    r = demo.ratings
+    rid = "R001"
+    unit_mean = r.groupby("unit")["score"].mean()
+    m = r["rater"] == rid
+    bump = 2.0 * (r.loc[m, "unit"].map(unit_mean) - unit_mean.mean())
+    steep = r.assign(score=r["score"].astype(float))
+    steep.loc[m, "score"] += bump.to_numpy()
+    kw = dict(scheme=scheme, fit=demo_fit, n_perm=1)  # the MFRM (misfit only) is not what this tests
+    a = bias.flag_raters(r, demo.raters, **kw).set_index("rater")
+    b = bias.flag_raters(steep, demo.raters, **kw).set_index("rater")
+    assert b.loc[rid, "slope"] > 2.5 * a.loc[rid, "slope"]
+    assert np.allclose(a["halo_r"], b["halo_r"], equal_nan=True)
+
+
+def test_bloc_members_are_not_flagged_for_halo(flagged, demo, demo_flags):
+    for _, f, t in flagged:
+        assert not f.loc[t["bloc"], "halo"].any()
+    planted = pd.read_json(DEMO_TRUTH / "planted.json", typ="series")
+    f = demo_flags.set_index("rater")
+    assert not f.loc[planted["bloc"]["members"], "halo"].any()
+    assert set(f.index[f["halo"]]) >= set(planted["halo"])
+
+
+def test_session_drift_shows_which_kinds_presented_in_each_session(demo):
+    d = bias.session_drift(demo.ratings, units=demo.units)
+    comp = d.composition.set_index("session")
+    slot = demo.ratings.groupby("unit")["session"].first()
+    kinds = demo.units.set_index("unit")["kind"].reindex(slot.index)
+    expected = pd.crosstab(slot, kinds)
+    for kind in expected.columns:
+        assert (comp[kind] == expected[kind].reindex(comp.index, fill_value=0)).all()
+    assert (comp["units"] == expected.sum(axis=1)).all()
+    assert comp.loc[2, "district"] == 0  # the demo's evening session heard departments only
+    assert "kind" in set(d.tests["kind"])  # and the session is compared within kind
+    assert "kind" in d.units.columns
+    without = bias.session_drift(demo.ratings, units=demo.units, adjust_for_kind=False)
+    assert "kind" not in set(without.tests["kind"]) and np.isnan(without.covariate_r2)
+    routine = pd.DataFrame({"unit": d.units["unit"], "routine": np.random.default_rng(0).normal(size=len(d.units))})
+    assert 0 <= bias.session_drift(demo.ratings, covariates=routine).covariate_r2 <= 1
