@@ -22,6 +22,7 @@ from perflab.io import load_dataset
 from perflab.scheme import load_scheme
 from perflab.scoring import Scorer, contribution_items, contributions, rank_desc, score_units
 from perflab.sensitivity import ranking_groups, share_breakpoints, unit_group_scores
+from perflab.errors import SweepError
 from perflab.sweep import build_scenarios, compare, load_sweep, run_sweep, scheme_yaml
 from perflab.sweep.spec import Scorers
 from perflab.sweep.compare import average_ranks
@@ -607,3 +608,19 @@ def test_a_large_grid_is_compared_and_drawn_by_two_processes(tmp_path, capsys, s
                        "bump_indicators_service_weight_department.png", "bump_indicators_service_weight_district.png",
                        "rank_heatmap_department.png", "rank_heatmap_district.png"]
     assert (out / "provenance.json").is_file() and (out / "index.html").is_file()
+
+
+def test_sweep_paths_reach_the_small_zone_and_vetting_rules(tmp_path):
+    """differentiated.min_zone_size and differentiated.vetting.* are sweepable and checked like every other key."""
+    f = tmp_path / "s.yaml"
+    f.write_text(f"base: {SCHEME_FILE}\nnotebooks: []\ngrid:\n  differentiated.min_zone_size: [1, 5]\n"
+                 "scenarios:\n  flag_only: {differentiated.vetting.action: flag}\n"
+                 "  penalised: {differentiated.vetting.penalty: 30}\n", encoding="utf-8")
+    built = {b.name: b.scheme.differentiated for b in build_scenarios(load_sweep(f), None)}
+    assert built["differentiated.min_zone_size=1"].min_zone_size == 1
+    assert built["flag_only"].vetting == "flag"
+    assert (built["penalised"].vetting, built["penalised"].vetting_penalty) == ("penalty", 30.0)
+    f.write_text(f"base: {SCHEME_FILE}\nnotebooks: []\nscenarios:\n  bad: {{differentiated.vetting.action: ignore}}\n",
+                 encoding="utf-8")
+    with pytest.raises(SweepError, match="scenario 'bad', key differentiated.vetting.action: must be one of flag, reject"):
+        build_scenarios(load_sweep(f), None)

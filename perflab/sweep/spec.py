@@ -35,8 +35,8 @@ import pandas as pd
 import yaml
 
 from perflab.errors import PerflabError, SchemeError, SweepError
-from perflab.scheme import (AGGREGATIONS, BASELINE_METHODS, COMPONENTS, DIRECTIONS, MISSING_POLICIES, TOO_FEW_YEARS, Scheme,
-                            read_yaml, scheme_from_dict)
+from perflab.scheme import (AGGREGATIONS, BASELINE_METHODS, COMPONENTS, DIRECTIONS, MISSING_POLICIES, TOO_FEW_YEARS,
+                            VETTING_ACTIONS, Scheme, read_yaml, scheme_from_dict)
 
 BASE = "base"
 TOP_KEYS = ("base", "title", "description", "data", "notebooks", "parameters", "grid", "scenarios")
@@ -60,7 +60,8 @@ PATHS = {
     "routine.year|attainment_cap|satisfaction_share|verification_penalty": "a number",
     "measures.<measure>.weight": "a weight >= 0",
     "measures.<measure>.direction": "higher | lower",
-    "differentiated.year|attainment_share": "a year; a share in [0, 1]",
+    "differentiated.year|attainment_share|min_zone_size": "a year; a share in [0, 1]; a whole number >= 1",
+    "differentiated.vetting.action|penalty": "flag | reject | penalty; points in [0, 100] (sets action: penalty)",
     "differentiated.baseline.method|years|too_few_years": "mean | trend | zscore; a whole number; error | missing | zone",
     "differentiated.zones.<zone>.indicators|measures.<id>": "a zone's weight >= 0",
     "weights": "a weight set: scheme | equal | entropy | critic | std | pca | {ahp: FILE.csv} | {indicator: weight, ...}",
@@ -337,9 +338,21 @@ def check_override(raw: dict, path: str, value) -> Callable[[dict], None]:
         return lambda r: _item(r["measures"], "id", segs[1], "measure").__setitem__(segs[2], v)
     if head == "differentiated":
         _need(raw, "differentiated")
-        if n == 2 and segs[1] in ("year", "attainment_share"):
-            v = _whole(value, 1900, 2200) if segs[1] == "year" else _number(value, 0.0, 1.0)
+        if n == 2 and segs[1] in ("year", "attainment_share", "min_zone_size"):
+            v = {"year": lambda: _whole(value, 1900, 2200), "attainment_share": lambda: _number(value, 0.0, 1.0),
+                 "min_zone_size": lambda: _whole(value, 1, 1000)}[segs[1]]()
             return lambda r: r["differentiated"].__setitem__(segs[1], v)
+        if n == 3 and segs[1] == "vetting" and segs[2] in ("action", "penalty"):
+            v = _choice(value, VETTING_ACTIONS) if segs[2] == "action" else _number(value, 0.0, 100.0)
+
+            def vet(r):
+                rule = dict(r["differentiated"].get("vetting") or {"action": "reject"})
+                rule[segs[2]] = v
+                if segs[2] == "penalty":
+                    rule["action"] = "penalty"  # a penalty only means something with action: penalty
+                r["differentiated"]["vetting"] = rule
+
+            return vet
         if n == 3 and segs[1] == "baseline" and segs[2] in ("method", "years", "too_few_years"):
             v = {"method": lambda: _choice(value, BASELINE_METHODS), "years": lambda: _whole(value, 1, 50),
                  "too_few_years": lambda: _choice(value, TOO_FEW_YEARS)}[segs[2]]()
@@ -359,7 +372,8 @@ def check_override(raw: dict, path: str, value) -> Callable[[dict], None]:
                 spec[part][ident] = v
 
             return apply
-        shape(False, "differentiated.year|attainment_share, differentiated.baseline.method|years|too_few_years "
+        shape(False, "differentiated.year|attainment_share|min_zone_size, differentiated.vetting.action|penalty, "
+                     "differentiated.baseline.method|years|too_few_years "
                      "or differentiated.zones.<zone>.indicators|measures.<id>")
     raise _Fail(f"unknown path {path!r}: it must start with one of {', '.join(_HEADS)}" + (
         _close(head, _HEADS) if difflib.get_close_matches(head, _HEADS, n=1) else ""))
