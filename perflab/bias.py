@@ -1,18 +1,31 @@
 """Which evaluators distort the scores? Many-facet Rasch severities, rater-effect flags, drift and impact on ranks.
 
+One direction for every rater effect: **positive = harsher** (the MFRM rater
+``measure`` and ``severity_logits``, ``severity_points``, ``severity_z``,
+``mean_severity_points``, and the simulator's truth ``severity_points``).
+
 - :func:`mfrm` — a rating-scale many-facet Rasch model (units × raters ×
   indicators) by joint maximum likelihood: vectorised Newton updates over the
   observation arrays (``np.bincount``), no loop per rating. Severity is
-  *subtracted*: a higher rater measure means a more severe rater.
-- :func:`flag_raters` — one row per rater with the size and test statistic of
-  each effect (leniency/severity, halo, central tendency, favouritism to the
-  home unit, bloc scoring, misfit) and a flag from a stated rule whose
-  false-positive rate under the null is ``alpha / 6`` per test, so a clean
-  rater's chance of any flag is at most ``alpha`` (Bonferroni over the six tests).
+  *subtracted*: a higher rater measure means a more severe rater. Standard
+  errors: the model's and a cluster-robust (sandwich) one that allows
+  dependence among one rater's ratings of one unit; separation and
+  reliability use the cluster-robust ones.
+- :func:`flag_raters` — one row per rater with the size, test statistic and
+  p-value of each effect (leniency/severity, halo, central tendency,
+  favouritism to the home unit, bloc scoring, misfit) and a flag from a stated
+  rule whose false-positive rate under the null is ``alpha / 6`` per test, so
+  a clean rater's chance of any flag is at most ``alpha`` (Bonferroni over the
+  six tests); across the panel about ``n_raters × alpha`` clean raters are
+  flagged by chance, and ``flag_fdr`` controls the false-discovery rate
+  across raters (Benjamini–Hochberg). :func:`flags_by_group` counts them.
+- :func:`rater_severity`, :func:`adjusted_ratings` — each rater's severity in
+  points and the ratings with it removed (nothing else changed).
 - :func:`session_drift` — the effect of session and presentation order on the
-  rater-adjusted unit scores, with F and t tests.
-- :func:`impact` — each unit's rank from raw scores, from fair averages and
-  with the flagged raters excluded.
+  rater-adjusted unit scores, with F and t tests, and which kinds of unit
+  presented in each session.
+- :func:`impact` — each unit's rank, as the scheme scores it, from the raw
+  ratings, from the rater-adjusted ratings and with flagged raters excluded.
 """
 
 from __future__ import annotations
@@ -1071,7 +1084,9 @@ def session_drift(
     sessions) is found at p < 0.01; a drift of half that size has the right
     sign but a p-value around 0.05–0.15, and the order slope within a
     session is below the noise. Read the estimate and its interval, not only
-    the p-value; quality covariates shrink the error.
+    the p-value; covariates shrink the error only as far as they explain the
+    units' differences (``covariate_r2``; the demo's routine score explains
+    almost none of them).
     """
     _need_columns(ratings, ["rater", "unit", "indicator", "score", "session", "order"], "session_drift")
     unit_table = units

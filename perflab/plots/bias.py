@@ -1,4 +1,9 @@
-"""Figures for the evaluator-bias notebook: severity by group, session drift, panel sizes, rank shifts."""
+"""Figures and table views for the evaluator-bias notebook: severity by group, session drift, panel sizes, rank shifts.
+
+Every rater effect is drawn in one direction: positive = harsher (as in :mod:`perflab.bias`).
+:func:`table_view` shows a result table on a page with headers in words, no
+row index and fixed decimals.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,132 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from perflab.plots import name_column, t
+from perflab.plots import kind_label, name_column, t
+
+# column -> (Chinese, English) header of the bias tables on a page
+LABELS: dict[str, tuple[str, str]] = {
+    "facet": ("层面", "Facet"),
+    "elements": ("元素数", "Elements"),
+    "mean_measure": ("平均测度（logit）", "Mean measure (logits)"),
+    "sd_measure": ("测度标准差（logit）", "SD of measures (logits)"),
+    "mean_infit": ("平均 infit", "Mean infit"),
+    "mean_outfit": ("平均 outfit", "Mean outfit"),
+    "rmse": ("误差均方根（稳健）", "RMSE (cluster-robust)"),
+    "true_sd": ("真实标准差", "True SD"),
+    "separation": ("分离指数（稳健）", "Separation (cluster-robust SE)"),
+    "reliability": ("信度（稳健）", "Reliability (cluster-robust SE)"),
+    "rmse_model": ("误差均方根（模型）", "RMSE (model SE)"),
+    "separation_model": ("分离指数（模型）", "Separation (model SE)"),
+    "reliability_model": ("信度（模型）", "Reliability (model SE)"),
+    "design_effect": ("设计效应", "Design effect"),
+    "category": ("等级", "Grade"),
+    "score": ("等级分", "Band score"),
+    "count": ("评分数", "Ratings"),
+    "threshold": ("Andrich 阈值（logit）", "Andrich threshold (logits)"),
+    "flag": ("标记", "Flag"),
+    "rule": ("规则", "Rule"),
+    "false_positive_rate": ("误报率（每位评委）", "False-positive rate per rater"),
+    "minimum": ("最少数据", "Minimum data"),
+    "rater": ("评委", "Rater"),
+    "group": ("评委类别", "Evaluator group"),
+    "group_label": ("评委类别", "Evaluator group"),
+    "n_units": ("评分单位数", "Units scored"),
+    "flags": ("标记", "Flags"),
+    "severity_points": ("严格度（分，正 = 更严）", "Severity (points, + = harsher)"),
+    "severity_z": ("严格度 z", "Severity z"),
+    "halo_r": ("指标区分相关", "Within-unit r with panel"),
+    "halo_z": ("晕轮 z", "Halo z"),
+    "slope": ("斜率", "Slope on panel"),
+    "favour_points": ("偏袒（分）", "Home-unit bonus (points)"),
+    "bloc_id": ("团体", "Bloc"),
+    "infit": ("Infit", "Infit"),
+    "outfit": ("Outfit", "Outfit"),
+    "p_rater": ("评委 p 值", "Rater p-value"),
+    "q_value": ("q 值（FDR）", "q-value (FDR)"),
+    "flag_fdr": ("FDR 标记", "Flagged (FDR)"),
+    "raters": ("评委数", "Raters"),
+    "lenient": ("宽松", "Lenient"),
+    "severe": ("严格", "Severe"),
+    "halo": ("晕轮", "Halo"),
+    "central": ("趋中", "Central"),
+    "favouritism": ("偏袒", "Favouritism"),
+    "bloc": ("团体评分", "Bloc"),
+    "misfit": ("不拟合", "Misfit"),
+    "any_flag": ("任一标记", "Any flag"),
+    "mean_severity_points": ("平均严格度（分，正 = 更严）", "Mean severity (points, + = harsher)"),
+    "term": ("项", "Term"),
+    "estimate": ("估计（分）", "Estimate (points)"),
+    "se": ("标准误", "SE"),
+    "p_value": ("p 值", "p-value"),
+    "ci95_low": ("95% 下限", "95% CI low"),
+    "ci95_high": ("95% 上限", "95% CI high"),
+    "session": ("场次", "Session"),
+    "district": ("区政府", "Districts"),
+    "department": ("市级部门", "Departments"),
+    "units": ("单位数", "Units"),
+    "unit": ("单位", "Unit"),
+    "name_zh": ("单位", "Unit"),
+    "name_en": ("单位", "Unit"),
+    "kind": ("类型", "Kind"),
+    "rank_raw": ("原始排名", "Rank, raw"),
+    "rank_adjusted": ("校正评委宽严后排名", "Rank, rater-adjusted"),
+    "rank_excluded": ("剔除被标记评委后排名", "Rank, flagged raters out"),
+    "rank_fair": ("公平均分排名（MFRM）", "Rank, MFRM fair average"),
+    "rank_final": ("最终排名", "Final rank"),
+    "rank_final_adjusted": ("最终排名（校正）", "Final rank, adjusted"),
+    "rank_final_excluded": ("最终排名（剔除）", "Final rank, flagged out"),
+    "max_shift": ("最大变动", "Largest move"),
+    "moves": ("平均变动名次", "Mean move (places)"),
+    "units_moved": ("变动单位数", "Units that move"),
+    "comparison": ("比较", "Comparison"),
+}
+
+
+def label(column: str) -> str:
+    """A column's header in words in the current language (the column name if unknown)."""
+    zh, en = LABELS.get(column, (column, column))
+    return t(zh, en)
+
+
+def _fmt_p(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
+        return "–"
+    return "< 0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def table_view(df: pd.DataFrame, columns: list[str] | None = None, decimals: int | dict[str, int] = 2,
+               index: str | None = None):
+    """A pandas Styler of ``df`` for a page: chosen ``columns``, headers in words, fixed decimals, no row numbers.
+
+    Floats get ``decimals`` places (a dict gives per-column places), p- and
+    q-values three places or "< 0.001", integers and nullable integers as
+    whole numbers, booleans as yes/no and missing values as "–". ``index``: a
+    column to show as the row labels instead of hiding the index.
+    """
+    d = df.reset_index(drop=True) if columns is None else df[list(columns)].reset_index(drop=True)
+    fmt = {}
+    for c in d.columns:
+        s = d[c]
+        places = decimals.get(c, 2) if isinstance(decimals, dict) else decimals
+        if "reliability" in c and not isinstance(decimals, dict):
+            places = max(places, 3)  # 0.998 is not 1.00: a reliability never shows as perfect by rounding
+        if c in ("p_value", "p_rater", "q_value", "severity_p", "halo_p", "central_p", "favour_p", "misfit_p"):
+            fmt[c] = _fmt_p
+        elif pd.api.types.is_bool_dtype(s):
+            fmt[c] = lambda v: t("是", "yes") if v else ""
+        elif pd.api.types.is_integer_dtype(s) or (pd.api.types.is_float_dtype(s) and s.dropna().apply(float.is_integer).all()
+                                                 and c.startswith(("rank", "max_shift", "n_", "count", "elements"))):
+            fmt[c] = lambda v: "–" if pd.isna(v) else f"{int(v):d}"
+        elif pd.api.types.is_float_dtype(s):
+            fmt[c] = (lambda p: lambda v: "–" if pd.isna(v) else f"{round(v, p) + 0.0:,.{p}f}")(places)  # no "-0.00"
+    d = d.rename(columns={c: label(c) for c in d.columns})
+    fmt = {label(c): f for c, f in fmt.items()}
+    if index is not None:
+        d = d.set_index(label(index))
+        d.index.name = None
+        fmt.pop(label(index), None)
+        return d.style.format(fmt, na_rep="–")
+    return d.style.format(fmt, na_rep="–").hide(axis="index")
 
 
 def _group_names(scheme) -> dict[str, str]:
@@ -15,7 +145,7 @@ def _group_names(scheme) -> dict[str, str]:
 
 
 def severity_by_group(flags: pd.DataFrame, scheme) -> plt.Figure:
-    """Each rater's severity (points; right = more lenient) by evaluator group, flagged raters marked."""
+    """Each rater's severity (points; right = harsher) by evaluator group, flagged raters marked."""
     df = flags.copy()
     df["group_label"] = df["group"].map(_group_names(scheme)).fillna(df["group"])
     order = [_group_names(scheme).get(g, g) for g in scheme.group_ids if g in set(df["group"])]
@@ -25,26 +155,32 @@ def severity_by_group(flags: pd.DataFrame, scheme) -> plt.Figure:
     palette = {t("宽松", "lenient"): "tab:green", t("严格", "severe"): "tab:red",
                t("其他标记", "other flag"): "tab:orange", t("无标记", "no flag"): "0.6"}
     fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(order) + 1.8))
-    sns.boxplot(data=df, x="severity", y="group_label", order=order, color="0.92", fliersize=0, ax=ax)
-    sns.stripplot(data=df, x="severity", y="group_label", order=order, hue="flag", palette=palette,
+    sns.boxplot(data=df, x="severity_points", y="group_label", order=order, color="0.92", fliersize=0, ax=ax)
+    sns.stripplot(data=df, x="severity_points", y="group_label", order=order, hue="flag", palette=palette,
                   size=5, jitter=0.2, ax=ax)
     ax.axvline(0, color="0.3", lw=0.8, ls="--")
-    ax.set_xlabel(t("评分宽严（分；正 = 比同一单位的其他评委给分高）",
-                    "Rater leniency in points (positive = scores higher than the panel for the same units)"))
+    ax.set_xlabel(t("评委严格度（分；正 = 比同一单位的其他评委给分低）",
+                    "Rater severity in points (positive = scores lower than the other raters of the same units)"))
     ax.set_ylabel(t("评委类别", "Evaluator group"))
-    ax.set_title(t("各类评委的宽严程度", "How lenient or severe is each evaluator, by group?"))
+    ax.set_title(t("各类评委的宽严程度", "How severe or lenient is each evaluator, by group?"))
     ax.legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     fig.tight_layout()
     return fig
 
 
 def drift_by_order(drift_units: pd.DataFrame) -> plt.Figure:
-    """Rater-adjusted unit scores against presentation order, one colour per session."""
+    """Rater-adjusted unit scores against presentation order, one colour per session (marker per kind if known)."""
     df = drift_units.copy()
     df["session_label"] = t("第", "Session ") + df["session"].astype(str) + t("场", "")
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    markers = {"district": "o", "department": "s"}
+    fig, ax = plt.subplots(figsize=(9, 4.8))
     for (s, sub), color in zip(df.groupby("session_label", sort=True), sns.color_palette("deep")):
-        ax.scatter(sub["order"], sub["adjusted"], color=color, label=s, s=30)
+        if "kind" in sub.columns:
+            for k, part in sub.groupby("kind"):
+                ax.scatter(part["order"], part["adjusted"], color=color, marker=markers.get(k, "o"), s=30,
+                           label=f"{s}: {kind_label(k)}")
+        else:
+            ax.scatter(sub["order"], sub["adjusted"], color=color, label=s, s=30)
         if len(sub) > 2:
             b = np.polyfit(sub["order"], sub["adjusted"], 1)
             xs = np.linspace(sub["order"].min(), sub["order"].max(), 10)
@@ -53,7 +189,7 @@ def drift_by_order(drift_units: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel(t("场内述职顺序", "Presentation order within the session"))
     ax.set_ylabel(t("单位现场得分（已校正评委宽严）", "Unit's on-site score, adjusted for rater severity"))
     ax.set_title(t("评分是否随场次和顺序漂移？", "Do scores drift across sessions and presentation order?"))
-    ax.legend(title="", fontsize="small")
+    ax.legend(title="", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -75,20 +211,21 @@ def panel_size_curves(curves: pd.DataFrame, scheme, target: float = 0.8) -> plt.
 
 
 def rank_shifts(imp: pd.DataFrame, kind: str) -> plt.Figure:
-    """Raw on-site rank against the rank from fair averages and without flagged raters, for one kind of unit."""
+    """Raw on-site rank against the rank with rater severities removed and without flagged raters, for one kind."""
     sub = imp[(imp["kind"] == kind) & imp["rank_raw"].notna()].sort_values("rank_raw")
     names = sub[name_column()].astype(str).to_numpy()
     y = np.arange(len(sub))
-    fig, ax = plt.subplots(figsize=(8, 0.27 * len(sub) + 1.8))
+    fig, ax = plt.subplots(figsize=(9, 0.27 * len(sub) + 1.8))
     ax.scatter(sub["rank_raw"].astype(float), y, marker="o", color="0.3", label=t("原始得分", "raw scores"), zorder=3)
-    ax.scatter(sub["rank_fair"].astype(float), y, marker=">", color="tab:blue", label=t("公平均分（MFRM）", "fair average (MFRM)"))
-    ax.scatter(sub["rank_excluded"].astype(float), y, marker="x", color="tab:red", label=t("剔除被标记评委", "flagged raters excluded"))
+    ax.scatter(sub["rank_adjusted"].astype(float), y, marker=">", color="tab:blue",
+               label=t("校正评委宽严", "rater severity removed"))
+    ax.scatter(sub["rank_excluded"].astype(float), y, marker="x", color="tab:red", label=t("剔除被标记评委", "flagged raters left out"))
     ax.set_yticks(y, names, fontsize="small")
     ax.invert_yaxis()
     ax.set_xlabel(t("现场评分排名（1 = 最好）", "On-site rank (1 = best)"))
     title = {"district": t("区政府：校正评委偏差后排名的变化", "District governments: ranks after correcting for rater effects"),
              "department": t("市级部门：校正评委偏差后排名的变化", "Municipal departments: ranks after correcting for rater effects")}
     ax.set_title(title.get(kind, kind))
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
