@@ -108,6 +108,31 @@ class MFRMResult:
             )
         return pd.DataFrame(rows).merge(self.separation, on="facet")
 
+    def pair_correlation(self) -> float:
+        """Intraclass correlation of the standardised residuals within rater × unit (one-way ANOVA estimator).
+
+        The dependence the cluster-robust standard errors allow for: with m
+        ratings per rater × unit the design effect is about 1 + (m − 1) × this.
+        """
+        res = self.residuals
+        cols = [c for c in res.columns if c not in ("category", "expected", "variance", "residual", "z")]
+        unit_col, rater_col = cols[0], cols[1]
+        pair, _ = pd.factorize(pd.MultiIndex.from_arrays([res[unit_col], res[rater_col]]))
+        z = res["z"].to_numpy(float)
+        n = np.bincount(pair).astype(float)
+        keep = n[pair] > 1
+        pair, z = pair[keep], z[keep]
+        if len(z) == 0:
+            return float("nan")
+        _, pair = np.unique(pair, return_inverse=True)
+        n = np.bincount(pair).astype(float)
+        means = np.bincount(pair, z) / n
+        g, N = len(n), len(z)
+        msb = float(np.sum(n * (means - z.mean()) ** 2) / (g - 1)) if g > 1 else np.nan
+        msw = float(np.sum((z - means[pair]) ** 2) / (N - g))
+        n0 = (N - np.sum(n**2) / N) / (g - 1) if g > 1 else np.nan
+        return float((msb - msw) / (msb + (n0 - 1) * msw))
+
 
 def _categories(values: pd.Series, categories, scheme):
     """Category codes 0..K-1 (worst to best) of the scores, the category labels and their scores on the original scale."""
@@ -1383,3 +1408,24 @@ def impact(
     out.attrs["exclude"] = exclude
     out.attrs["severity"] = severity
     return out.reset_index()
+
+
+def rank_moves(imp: pd.DataFrame) -> pd.DataFrame:
+    """How far each correction in an :func:`impact` table moves the on-site ranks: mean and largest move, units moved.
+
+    One row per comparison with the raw ranks: the rater-adjusted ranks, the
+    ranks without the flagged raters, and for reference the MFRM fair
+    average's (whose moves include its change of scale).
+    """
+    _need_columns(imp, ["rank_raw", "rank_adjusted", "rank_excluded", "rank_fair"], "rank_moves")
+    rows = []
+    for col, name in (("rank_adjusted", "rater severity removed"),
+                      ("rank_excluded", "flagged raters left out ("
+                       + {"flag_fdr": "false-discovery flags", "any_flag": "any per-rater flag"}.get(imp.attrs.get("exclude"), "flags")
+                       + ")"),
+                      ("rank_fair", "MFRM fair average (band scores, equal weights; reference)")):
+        ok = imp["rank_raw"].notna() & imp[col].notna()
+        d = (imp.loc[ok, col].astype(float) - imp.loc[ok, "rank_raw"].astype(float)).abs()
+        rows.append({"comparison": name, "column": col, "moves": float(d.mean()) if len(d) else np.nan,
+                     "units_moved": int((d > 0).sum()), "max_shift": int(d.max()) if len(d) else 0, "units": int(ok.sum())})
+    return pd.DataFrame(rows)

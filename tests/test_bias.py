@@ -534,3 +534,26 @@ def test_session_drift_shows_which_kinds_presented_in_each_session(demo):
     assert "kind" not in set(without.tests["kind"]) and np.isnan(without.covariate_r2)
     routine = pd.DataFrame({"unit": d.units["unit"], "routine": np.random.default_rng(0).normal(size=len(d.units))})
     assert 0 <= bias.session_drift(demo.ratings, covariates=routine).covariate_r2 <= 1
+
+
+def test_pair_correlation_measures_the_dependence_within_rater_and_unit(demo_fit):
+    rng = np.random.default_rng(2)
+    q, sev = rng.normal(0, 1, 30), rng.normal(0, 0.5, 12)
+    independent = bias.mfrm(_crossed(7, q, sev, pair_sd=0.0), score="score").pair_correlation()
+    shared = bias.mfrm(_crossed(7, q, sev, pair_sd=0.8), score="score").pair_correlation()
+    assert abs(independent) < 0.03 and shared > 0.1
+    rho = demo_fit.pair_correlation()
+    assert 0.1 < rho < 0.25  # about 0.16 on the demo: design effect ≈ 1 + 6 × 0.16
+    deff = demo_fit.separation.set_index("facet").loc["units", "design_effect"]
+    assert abs(deff - (1 + 6 * rho)) < 0.3
+
+
+def test_rank_moves_summarises_each_correction(demo, scheme, demo_fit, demo_flags):
+    imp = bias.impact(demo, scheme, flags=demo_flags, fit=demo_fit)
+    moves = bias.rank_moves(imp).set_index("column")
+    ok = imp["rank_raw"].notna()
+    for col in ("rank_adjusted", "rank_excluded", "rank_fair"):
+        d = (imp.loc[ok, col] - imp.loc[ok, "rank_raw"]).abs()
+        assert moves.loc[col, "moves"] == pytest.approx(d.mean()) and moves.loc[col, "units_moved"] == (d > 0).sum()
+    # removing the raters' severities moves the ranks far less than the fair average's change of scale
+    assert moves.loc["rank_adjusted", "moves"] < moves.loc["rank_fair", "moves"] / 3

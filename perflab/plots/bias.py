@@ -75,7 +75,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "district": ("区政府", "Districts"),
     "department": ("市级部门", "Departments"),
     "units": ("单位数", "Units"),
-    "unit": ("单位", "Unit"),
+    "unit": ("代码", "Code"),
     "name_zh": ("单位", "Unit"),
     "name_en": ("单位", "Unit"),
     "kind": ("类型", "Kind"),
@@ -130,14 +130,21 @@ def table_view(df: pd.DataFrame, columns: list[str] | None = None, decimals: int
             fmt[c] = lambda v: "–" if pd.isna(v) else f"{int(v):d}"
         elif pd.api.types.is_float_dtype(s):
             fmt[c] = (lambda p: lambda v: "–" if pd.isna(v) else f"{round(v, p) + 0.0:,.{p}f}")(places)  # no "-0.00"
+    text = [c for c in d.columns if not (pd.api.types.is_numeric_dtype(d[c]) or pd.api.types.is_bool_dtype(d[c]))]
     d = d.rename(columns={c: label(c) for c in d.columns})
     fmt = {label(c): f for c, f in fmt.items()}
+    text = [label(c) for c in text]
     if index is not None:
         d = d.set_index(label(index))
         d.index.name = None
         fmt.pop(label(index), None)
-        return d.style.format(fmt, na_rep="–")
-    return d.style.format(fmt, na_rep="–").hide(axis="index")
+        text = [c for c in text if c != label(index)]
+    sty = d.style.format(fmt, na_rep="–")
+    if text:  # words read from the left
+        sty = sty.set_properties(subset=text, **{"text-align": "left"})
+        sty = sty.set_table_styles([{"selector": f"th.col{list(d.columns).index(c)}", "props": "text-align: left"}
+                                    for c in text], overwrite=False)
+    return sty if index is not None else sty.hide(axis="index")
 
 
 def _group_names(scheme) -> dict[str, str]:
