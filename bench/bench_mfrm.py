@@ -5,7 +5,8 @@ peak resident memory of the process, and a baseline in the same process: the
 same fit with Gauss-Seidel sweeps written as a Python loop over the units is
 not feasible, so the baseline is the cost of one full sweep (probabilities of
 every rating) times the number of iterations, i.e. how close the fit is to
-its irreducible vectorised cost.
+its irreducible vectorised cost. The fit includes the cluster-robust (rater ×
+unit) standard errors; their design effect per facet is printed.
 
     python bench/bench_mfrm.py            # demo (≈220 raters × 59 units × 7 indicators) and national
     python bench/bench_mfrm.py --demo     # demo only
@@ -67,6 +68,10 @@ def run(label, data, **kw):
           f"max |observed − expected| = {fit.max_residual:.4f}")
     print(f"  peak traced memory {peak:.2f} GiB, peak RSS of the process {rss:.2f} GiB")
     print(f"  baseline (2 probability sweeps × iterations) {floor:.2f} s → fit/baseline = {elapsed / floor:.1f}×")
+    sep = fit.separation.set_index("facet")
+    print("  design effect of the cluster-robust (rater × unit) SEs: "
+          + ", ".join(f"{f} {sep.loc[f, 'design_effect']:.2f}" for f in sep.index)
+          + f"; unit reliability {sep.loc['units', 'reliability']:.3f} (model SEs {sep.loc['units', 'reliability_model']:.3f})")
     return fit, elapsed, max(peak, rss)
 
 

@@ -196,16 +196,17 @@ def test_session_drift_is_found_with_the_planted_sign_and_size(flagged):
     p < 0.05 for the session and for the joint F test, the right sign, and an interval that covers the planted size.
     (A drift common to all raters is confounded with the quality of that session's units: see session_drift.)"""
     for sim, _, _ in flagged:
-        tests = bias.session_drift(sim.tables["ratings"]).tests.set_index("term")
-        planted = sim.truth["planted"]["drift_model"]["session"]
-        shift = sim.truth["planted"]["drift"]
-        size = shift[str(planted)] - np.mean(list(shift.values()))
-        row = tests.loc[f"session {planted} vs mean of sessions"]
-        assert row["estimate"] < 0 and row["p_value"] < 0.05, row
-        assert tests.loc["session (joint F)", "p_value"] < 0.05
-        assert row["ci95_low"] < size < row["ci95_high"], (row, size)
-        others = [s for s in (1, 2, 3) if s != planted]
-        assert all(tests.loc[f"session {s} vs mean of sessions", "estimate"] > row["estimate"] for s in others)
+        for units in (None, sim.tables["units"]):  # and compared within kind (the evening heard departments only)
+            tests = bias.session_drift(sim.tables["ratings"], units=units).tests.set_index("term")
+            planted = sim.truth["planted"]["drift_model"]["session"]
+            shift = sim.truth["planted"]["drift"]
+            size = shift[str(planted)] - np.mean(list(shift.values()))
+            row = tests.loc[f"session {planted} vs mean of sessions"]
+            assert row["estimate"] < 0 and row["p_value"] < 0.05, row
+            assert tests.loc["session (joint F)", "p_value"] < 0.05
+            assert row["ci95_low"] < size < row["ci95_high"], (row, size)
+            others = [s for s in (1, 2, 3) if s != planted]
+            assert all(tests.loc[f"session {s} vs mean of sessions", "estimate"] > row["estimate"] for s in others)
 
 
 # ---------------------------------------------------------------------------
