@@ -660,3 +660,25 @@ def test_alpha_interval_on_the_demo_resamples_the_evaluated_units(scheme):
     assert a == pytest.approx(0.54, abs=0.005)
     assert clus[0] == pytest.approx(0.467, abs=0.015) and clus[1] == pytest.approx(0.60, abs=0.015)
     assert np.diff(clus)[0] > 1.8 * np.diff(cell)[0]
+
+
+def test_reliability_figures_and_tables_draw_in_words(scheme, caplog):
+    """The section's figures draw with titles and axis labels and no missing glyph; tables have no row numbers."""
+    from perflab.io import load_dataset
+    from perflab.plots import reliability as rel_plots
+
+    from conftest import DEMO_DIR, draw_figures
+
+    ds = load_dataset(DEMO_DIR, scheme)
+    p = R.score_precision(ds, scheme)
+    cg = R.onsite_g_study(ds, scheme)
+    curve = cg.d_study(scale=[0.5, 1, 2]).assign(rank_group="department")
+    now = pd.DataFrame([{"rank_group": "department", "raters": 149.0, "se_difference": 0.37}])
+    figs = [rel_plots.adjacent_gaps(p.adjacent), rel_plots.d_study_curves(curve, now, pd.Series({"department": 0.2}))]
+    texts, problems = draw_figures(figs, caplog)
+    assert not problems and any("SE" in x or "标准误" in x for x in texts)
+    html = rel_plots.table(p.summary()).to_html()
+    assert "rank_group" not in html and "1e+" not in html and "%" in html
+    iccs = R.icc_by(ds.ratings.groupby(["unit", "rater"], as_index=False)["score"].mean().merge(ds.units[["unit", "kind"]]),
+                    "unit", "rater", "score", by="kind")
+    assert "[" in rel_plots.icc_table(iccs).to_html()

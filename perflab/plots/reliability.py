@@ -1,0 +1,173 @@
+"""Tables and figures of the reliability section (notebook 40): ICCs by kind, adjacent gaps against their noise, the D-study.
+
+Tables come out as pandas Stylers with headers in words, no row numbers and
+fixed decimals; a reliability is never rounded to "1.00" (three places), and
+each one names the number of raters it is the reliability of.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
+
+from perflab.plots import KIND_LABEL, kind_label, t
+from perflab.scheme import KINDS
+
+# column -> (Chinese, English) header
+LABELS: dict[str, tuple[str, str]] = {
+    "rank_group": ("排名组", "Ranking group"),
+    "form": ("形式", "Form"),
+    "k": ("评委数 k", "Raters k"),
+    "units": ("单位数", "Units"),
+    "raters_per_unit": ("每单位评委数", "Raters per unit"),
+    "k_effective": ("按权重的有效评委数", "Effective raters under the shares"),
+    "median_sem": ("标准误中位数（分）", "Median SEM (points)"),
+    "max_sem": ("最大标准误（分）", "Largest SEM (points)"),
+    "median_gap": ("相邻分差中位数（分）", "Median gap to the next unit (points)"),
+    "median_se_difference": ("差值标准误中位数（分）", "Median SE of the difference (points)"),
+    "pairs": ("相邻对数", "Adjacent pairs"),
+    "share_within_noise": ("分差小于 z 倍标准误的比例", "Share of gaps within z SE"),
+    "score": ("分数", "Score"),
+    "measure": ("指标", "Measure"),
+    "rated": ("评分对象", "What is rated"),
+    "value": ("值", "Value"),
+    "interval": ("95% 区间", "95% interval"),
+    "group": ("评委类别", "Evaluator group"),
+    "weight": ("权重", "Share"),
+    "raters": ("评委数", "Raters"),
+    "values_averaged": ("平均的分数个数", "Values averaged"),
+    "var_object": ("单位方差", "Unit variance"),
+    "var_rater": ("评委方差", "Rater variance"),
+    "var_residual": ("残差方差", "Residual variance"),
+    "rel_error_share": ("占相对误差的比例", "Share of the relative error"),
+    "panel": ("评委团", "Panel"),
+    "g": ("概化系数 g", "Generalizability g"),
+    "phi": ("可靠性系数 Φ", "Dependability Φ"),
+    "sem_rel": ("相对标准误（分）", "Relative SEM (points)"),
+    "sem_abs": ("绝对标准误（分）", "Absolute SEM (points)"),
+    "se_difference": ("差值标准误（分）", "SE of a difference (points)"),
+    "sem_at_g80": ("g = 0.8 时的相对标准误（分）", "Relative SEM if g = 0.8 (points)"),
+    "target_se_difference": ("目标差值标准误（分）", "Target SE of a difference (points)"),
+    "g_needed": ("所需 g", "g needed"),
+    "raters_needed": ("所需评委数（按当前比例）", "Raters needed, allocated as now"),
+    "raters_needed_optimal": ("所需评委数（最优分配）", "Raters needed, optimal allocation"),
+}
+
+
+def label(column: str) -> str:
+    zh, en = LABELS.get(column, (column, column))
+    return t(zh, en)
+
+
+def table(df: pd.DataFrame, columns: list[str] | None = None, decimals: int | dict[str, int] = 2):
+    """A Styler of ``df`` for a page: headers in words, no row numbers, fixed decimals (3 for g and Φ), "–" for missing."""
+    d = (df if columns is None else df[list(columns)]).reset_index(drop=True)
+    fmt = {}
+    for c in d.columns:
+        s = d[c]
+        places = decimals.get(c, 2) if isinstance(decimals, dict) else decimals
+        if c in ("g", "phi", "ICC") and not isinstance(decimals, dict):
+            places = max(places, 3)
+        if pd.api.types.is_bool_dtype(s):
+            fmt[c] = lambda v: t("是", "yes") if v else ""
+        elif pd.api.types.is_integer_dtype(s):
+            fmt[c] = lambda v: "–" if pd.isna(v) else f"{int(v):d}"
+        elif pd.api.types.is_float_dtype(s):
+            fmt[c] = (lambda p: lambda v: "–" if pd.isna(v) else f"{round(v, p) + 0.0:,.{p}f}")(places)
+        if c in ("share_within_noise", "rel_error_share"):
+            fmt[c] = lambda v: "–" if pd.isna(v) else f"{v:.0%}"
+    d = d.rename(columns={c: label(c) for c in d.columns})
+    return d.style.format({label(c): f for c, f in fmt.items()}, na_rep="–").hide(axis="index")
+
+
+_FORMS = {
+    "ICC1": ("一位评委，单向随机", "One rater, one-way"),
+    "ICC2": ("一位评委，绝对一致", "One rater, absolute agreement"),
+    "ICC3": ("一位评委，一致性", "One rater, consistency"),
+    "ICC1k": ("k 位评委平均，单向随机", "Mean of k raters, one-way"),
+    "ICC2k": ("k 位评委平均，绝对一致", "Mean of k raters, absolute agreement"),
+    "ICC3k": ("k 位评委平均，一致性", "Mean of k raters, consistency"),
+}
+
+
+def in_words(kind: str) -> str:
+    """A ranking group in English words for the prose of a page (the prose is English in either language)."""
+    return KIND_LABEL.get(kind, (kind, kind))[1]
+
+
+def icc_table(iccs: pd.DataFrame, by: str = "kind"):
+    """:func:`perflab.reliability.icc_by` as one row per form: its k and, per ranking group, "ICC [low, high]".
+
+    Kinds in the scheme's order (districts, departments), the pooled level last.
+    """
+    found = list(pd.unique(iccs[by]))
+    levels = [k for k in KINDS if k in found] + [k for k in found if k not in KINDS and k != "all"] + [k for k in found if k == "all"]
+    rows = []
+    for form, (zh, en) in _FORMS.items():
+        sub = iccs[iccs["Type"] == form].set_index(by)
+        ks = sub["k"].reindex(levels)
+        lo, hi = f"{ks.min():.0f}", f"{ks.max():.0f}"
+        k = lo if lo == hi else f"{lo}–{hi}"
+        row = {label("form"): t(zh, en), label("k"): k}
+        p = 2 if form in ("ICC1", "ICC2", "ICC3") else 3
+        for lv in levels:
+            r = sub.loc[lv]
+            row[kind_label(lv)] = f"{r['ICC']:.{p}f} [{r['CI95_low']:.{p}f}, {r['CI95_high']:.{p}f}]"
+        rows.append(row)
+    return pd.DataFrame(rows).style.hide(axis="index")
+
+
+def adjacent_gaps(adjacent: pd.DataFrame, z: float = 2.0) -> plt.Figure:
+    """Per ranking group: the gap from each unit to the next one down, against z standard errors of that difference."""
+    groups = list(pd.unique(adjacent["rank_group"]))
+    fig, axes = plt.subplots(len(groups), 1, figsize=(9.5, 2.9 * len(groups) + 0.6), squeeze=False)
+    for ax, g in zip(axes[:, 0], groups):
+        a = adjacent[adjacent["rank_group"] == g]
+        noisy = a["within_noise"].to_numpy()
+        ax.bar(a["rank"], a["gap"], color=np.where(noisy, "tab:orange", "tab:blue"), width=0.7)
+        ax.plot(a["rank"], z * a["se_difference"], "k_", ms=12, mew=2)
+        handles = [Patch(color="tab:blue", label=t(f"分差大于 {z:g} 倍标准误", f"gap beyond {z:g} SE")),
+                   Patch(color="tab:orange", label=t(f"分差在 {z:g} 倍标准误以内", f"gap within {z:g} SE")),
+                   Line2D([], [], color="k", marker="_", ls="", ms=12, mew=2,
+                          label=t(f"{z:g} 倍差值标准误", f"{z:g} × SE of the difference"))]
+        ax.set_title(t(f"{kind_label(g)}：{noisy.mean():.0%} 的相邻分差小于 {z:g} 倍标准误",
+                       f"{kind_label(g).capitalize()}: {noisy.mean():.0%} of adjacent gaps are within {z:g} SE"))
+        ax.set_xlabel(t("名次（与下一名之间）", "Rank (gap to the unit ranked next)"))
+        ax.set_ylabel(t("分差（分）", "Gap (points)"))
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def d_study_curves(curves: pd.DataFrame, now: pd.DataFrame, targets: pd.Series) -> plt.Figure:
+    """SE of the difference of two units' on-site scores against the panel size, one line per ranking group.
+
+    ``curves``: rank_group, raters, se_difference; ``now``: rank_group, raters, se_difference of the current panel;
+    ``targets``: per ranking group the SE of a difference wanted (dotted line).
+    """
+    fig, ax = plt.subplots(figsize=(9.5, 4.6))
+    for k, (g, c) in enumerate(curves.groupby("rank_group", sort=False)):
+        color = f"C{k}"
+        ax.plot(c["raters"], c["se_difference"], color=color, label=kind_label(g))
+        n = now[now["rank_group"] == g].iloc[0]
+        ax.plot(n["raters"], n["se_difference"], "o", color=color)
+        ax.axhline(targets[g], color=color, ls=":", lw=1.2)
+    ax.plot([], [], "ko", label=t("当前评委团", "current panel"))
+    ax.plot([], [], "k:", label=t("目标：相邻分差中位数 / z", "target: median adjacent gap / z"))
+    ax.set_xscale("log")
+    lo, hi = curves["raters"].min(), curves["raters"].max()
+    ticks = [v for v in (20, 50, 100, 200, 500, 1000, 2000, 5000) if lo <= v <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_xlabel(t("评委总数（按当前比例分配，对数刻度）", "Raters in all (allocated as now; log scale)"))
+    ax.set_ylabel(t("两个单位现场分之差的标准误（分）", "SE of the difference of two on-site scores (points)"))
+    ax.set_title(t("需要多少评委才能区分相邻名次？", "How many raters does it take to tell adjacent ranks apart?"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    fig.tight_layout()
+    return fig
