@@ -50,17 +50,16 @@ alpha_mean = reliability.krippendorff_alpha(pair_means, 'unit', 'rater', 'score'
 pooled = iccs[iccs['kind'] == 'all'].set_index('Type')
 k1 = pooled.loc['ICC1k', 'k']
 spearman_brown = k1 * alpha_mean / (1 + (k1 - 1) * alpha_mean)
-t = plots.t
-one_grade, one_score = t('一个单位一项指标的等级（A–E）', 'grade (A–E) of one indicator of one unit'), t('一个单位一项指标的分数', 'score of one indicator of one unit')
-mean_score, mean_k = t('单位各指标的平均分', "unit's mean score over the indicators"), t('k 位评委平均分的平均', "mean of k evaluators' mean scores")
+one_grade, one_score = plots.t('一个单位一项指标的等级（A–E）', 'grade (A–E) of one indicator of one unit'), plots.t('一个单位一项指标的分数', 'score of one indicator of one unit')
+mean_score, mean_k = plots.t('单位各指标的平均分', "unit's mean score over the indicators"), plots.t('k 位评委平均分的平均', "mean of k evaluators' mean scores")
 agreement = pd.DataFrame([
-    [t('Krippendorff α，顺序', "Krippendorff's α, ordinal"), one_grade, 1, alpha_ord, f"[{ci_units[0]:.3f}, {ci_units[1]:.3f}]"],
-    [t('Krippendorff α，等距', "Krippendorff's α, interval"), one_score, 1, alpha_item, ''],
-    [t('Krippendorff α，等距', "Krippendorff's α, interval"), mean_score, 1, alpha_mean, ''],
-    [t('ICC(1)，单向', 'ICC(1), one-way'), mean_score, 1, pooled.loc['ICC1', 'ICC'],
+    [plots.t('Krippendorff α，顺序', "Krippendorff's α, ordinal"), one_grade, 1, alpha_ord, f"[{ci_units[0]:.3f}, {ci_units[1]:.3f}]"],
+    [plots.t('Krippendorff α，等距', "Krippendorff's α, interval"), one_score, 1, alpha_item, ''],
+    [plots.t('Krippendorff α，等距', "Krippendorff's α, interval"), mean_score, 1, alpha_mean, ''],
+    [plots.t('ICC(1)，单向', 'ICC(1), one-way'), mean_score, 1, pooled.loc['ICC1', 'ICC'],
      f"[{pooled.loc['ICC1', 'CI95_low']:.3f}, {pooled.loc['ICC1', 'CI95_high']:.3f}]"],
-    [t('均分的 α，Spearman–Brown 推至 k', 'α of mean scores, Spearman–Brown to k'), mean_k, round(k1), spearman_brown, ''],
-    [t('ICC(1k)，单向', 'ICC(1k), one-way'), mean_k, round(k1), pooled.loc['ICC1k', 'ICC'],
+    [plots.t('均分的 α，Spearman–Brown 推至 k', 'α of mean scores, Spearman–Brown to k'), mean_k, round(k1), spearman_brown, ''],
+    [plots.t('ICC(1k)，单向', 'ICC(1k), one-way'), mean_k, round(k1), pooled.loc['ICC1k', 'ICC'],
      f"[{pooled.loc['ICC1k', 'CI95_low']:.3f}, {pooled.loc['ICC1k', 'CI95_high']:.3f}]"],
 ], columns=['measure', 'rated', 'k', 'value', 'interval'])
 save_table(agreement, output, 'agreement')
@@ -81,14 +80,14 @@ display(Markdown(
 ))'''
 
 PRECISION_CELL = r'''precision = {s: reliability.score_precision(dataset, the_scheme, score=s, z=z_gap) for s in ('onsite', 'final')}
-summary = pd.concat([p.summary().assign(score=s) for s, p in precision.items()], ignore_index=True)
-summary['score'] = summary['score'].map({'onsite': plots.t('现场分', 'on-site'), 'final': plots.t('最终分', 'final')})
-summary['rank_group'] = summary['rank_group'].map(plots.kind_label)
-save_table(summary, output, 'score_precision')
+precision_summary = pd.concat([p.summary().assign(score=s) for s, p in precision.items()], ignore_index=True)
+precision_summary['score'] = precision_summary['score'].map({'onsite': plots.t('现场分', 'on-site'), 'final': plots.t('最终分', 'final')})
+precision_summary['rank_group'] = precision_summary['rank_group'].map(plots.kind_label)
+save_table(precision_summary, output, 'score_precision')
 save_table(pd.concat([p.units.assign(score_kind=s) for s, p in precision.items()]), output, 'unit_sem')
 save_table(precision['onsite'].adjacent, output, 'adjacent_gaps_onsite')
 save_table(precision['final'].adjacent, output, 'adjacent_gaps_final')
-display(rel_plots.table(summary, ['score', 'rank_group', 'units', 'median_sem', 'max_sem', 'median_gap',
+display(rel_plots.table(precision_summary, ['score', 'rank_group', 'units', 'median_sem', 'max_sem', 'median_gap',
                                   'median_se_difference', 'pairs', 'share_within_noise']))
 on = precision['onsite'].summary().set_index('rank_group')
 fin = precision['final'].summary().set_index('rank_group')
