@@ -183,7 +183,7 @@ def bias_notebook():
             "covariate. A negative session effect is a session scored lower than the others. Every unit presents in one "
             "session only, so a drift common to all evaluators cannot be told apart from the quality of that session's "
             "units by any within-evaluator comparison: read which units presented in each session (first table), the "
-            "estimate and its 95% interval, not only the p-value."
+            "estimate and its confidence interval, not only the p-value."
         ),
         new_code_cell(DRIFT),
         *reliability_cells(),
