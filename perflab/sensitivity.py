@@ -10,14 +10,18 @@ to 9 decimals tie (as :func:`perflab.scoring.rank_desc`); ``ranks_within``
 derives it from the scheme) ranks units only against their own ranking group,
 reported in the ``rank_group`` column of every result table.
 
-* :func:`one_at_a_time` — each weight moved by ±delta, the others rescaled.
+* :func:`one_at_a_time` — each weight moved by ±x % of its value, the others rescaled.
 * :func:`monte_carlo` — rank distributions under random weights (uniform ±x %
   then renormalised, the COINr convention, or Dirichlet centred on the base
   weights), optionally with the raters bootstrapped within their groups
   (:func:`rater_bootstrap`); vectorised over draws in chunks that bound memory.
+  :func:`written_report_units` marks the units whose on-site score is imputed:
+  their results describe their kind's average profile and are reported apart.
 * :func:`sobol_indices` — first- and total-order Sobol indices of each weight
-  (and of one group's share) on every unit's rank and on the mean absolute rank
-  shift (Saltelli 2010 / Jansen estimators, as SALib).
+  and of one group's share, every input moved by the same ±x % of its value by
+  default, on every unit's rank and on the mean absolute rank shift of each
+  ranking group (Saltelli 2010 / Jansen estimators, as SALib), with SALib's
+  bootstrap confidence intervals and the interaction share 1 − ΣS1.
 * :func:`stability_intervals` and :func:`share_breakpoints` — exact answers:
   with additive aggregation every score is linear in one weight (the others
   rescaled proportionally) or in one group's share, so every rank change
@@ -52,10 +56,13 @@ __all__ = [
     "ranking_groups",
     "unit_indicator_scores",
     "unit_group_scores",
+    "written_report_units",
     "one_at_a_time",
     "monte_carlo",
     "MonteCarloResult",
     "rater_bootstrap",
+    "replicate_error",
+    "MIN_REPLICATES",
     "ScoreDraws",
     "sobol_indices",
     "SobolResult",
@@ -70,6 +77,8 @@ __all__ = [
     "share_path",
     "saltelli_sample",
     "sobol_estimates",
+    "sobol_confidence",
+    "SOBOL_N",
     "kendall_tau_b",
 ]
 
@@ -190,6 +199,34 @@ def unit_group_scores(dataset: Dataset, scheme: Scheme, scale: str = "final") ->
     w = scheme.weights.reindex(c.indicators).to_numpy(float)
     vals = np.einsum("uig,i->ug", c.values, w) / w.sum()
     return pd.DataFrame(vals, index=c.units, columns=pd.Index(c.groups, name="group"))
+
+
+def written_report_units(dataset: Dataset, scheme: Scheme) -> pd.Series:
+    """True for every unit with no on-site ratings (it submitted a written report only), whose on-site score
+    the scheme imputes (``scoring.impute_components``: the mean of its kind), False for the units that
+    presented. Indexed by unit, in the order of the units table; name ``written_report``.
+
+    Sensitivity results of these units describe the imputed average profile, not the unit: report them apart.
+    """
+    from perflab import scoring
+
+    scored = set(scoring.group_scores(dataset, scheme)["unit"])
+    u = dataset.units["unit"]
+    return pd.Series([x not in scored for x in u], index=pd.Index(u, name="unit"), name="written_report", dtype=bool)
+
+
+def _check_flags(flags, units: pd.Index, name: str = "written_report") -> np.ndarray:
+    """A boolean per unit from a boolean Series indexed by unit or a collection of unit ids."""
+    if isinstance(flags, pd.Series) and (flags.dtype == bool or flags.dtype == "boolean"):
+        missing = units.difference(flags.index)
+        if len(missing):
+            raise DataError(f"{name} has no value for unit {missing[0]!r}")
+        return flags.reindex(units).astype(bool).to_numpy()
+    ids = list(flags.to_numpy()) if isinstance(flags, pd.Series) else list(flags)
+    unknown = [u for u in ids if u not in set(units)]
+    if unknown:
+        raise DataError(f"{name}: unknown unit {unknown[0]!r}")
+    return units.isin(ids)
 
 
 # ---------------------------------------------------------------------------
@@ -461,30 +498,34 @@ def _moved(w: np.ndarray, j: int, value: float) -> np.ndarray:
     return out
 
 
-def one_at_a_time(scores: pd.DataFrame, weights, delta: float, ranks_within=None) -> pd.DataFrame:
-    """Each weight moved by −delta and +delta (weight units; others rescaled to keep the total): ranks and changes.
+def one_at_a_time(scores: pd.DataFrame, weights, step: float = 0.2, ranks_within=None) -> pd.DataFrame:
+    """Each weight moved by −step and +step of its own value, the others rescaled to keep the total.
 
-    Long table: indicator, change (−delta/+delta), weight (the moved weight, clipped to
-    [0, total]), unit, rank_group, nominal_rank, rank, rank_change (positive = worse).
+    ``step`` is a relative change (0.2: ±20 % of each weight, so ±5 points of a 25-point weight and ±2
+    points of a 10-point one), the same for every indicator; a weight of 0 does not move and is left
+    out. Long table: indicator, change (the relative change, −step/+step), nominal_weight, weight
+    (the moved weight, at most the total), unit, rank_group, nominal_rank, rank, rank_change
+    (positive = worse).
     """
     scores = _check_scores(scores)
     w = _check_weights(weights, scores.columns)
-    if _check_number(delta, "delta", "a positive number of weight points") <= 0:
-        raise ValueError(f"delta must be a positive number of weight points, got {delta!r}")
+    step = _check_number(step, "step", "a relative change in (0, 1] (0.2 = ±20 % of each weight)")
+    if not 0 < step <= 1:
+        raise ValueError(f"step must be a relative change in (0, 1] (0.2 = ±20 % of each weight), got {step!r}")
     codes, labels = _groups(ranks_within, scores.index)
     S = scores.to_numpy(float)
     wn = w / w.sum()
     nominal = _ranks(_scores(wn[None, :], S), codes, len(labels))[0]
     rows = []
     for j, ind in enumerate(scores.columns):
-        if w.sum() - w[j] <= 0:
-            continue  # the only positive weight: nothing to rescale
+        if w.sum() - w[j] <= 0 or w[j] <= 0:
+            continue  # the only positive weight (nothing to rescale), or a zero weight (no relative change)
         for sign in (-1.0, 1.0):
-            value = float(np.clip(w[j] + sign * delta, 0.0, w.sum()))
+            value = float(min(w[j] * (1.0 + sign * step), w.sum()))
             wj = _moved(w, j, value)
             r = _ranks(_scores((wj / wj.sum())[None, :], S), codes, len(labels))[0]
             rows.append(pd.DataFrame({
-                "indicator": ind, "change": sign * delta, "weight": value, "unit": scores.index,
+                "indicator": ind, "change": sign * step, "nominal_weight": w[j], "weight": value, "unit": scores.index,
                 "rank_group": np.array(labels, dtype=object)[codes], "nominal_rank": nominal, "rank": r,
                 "rank_change": r - nominal}))
     return pd.concat(rows, ignore_index=True)
@@ -497,11 +538,25 @@ def one_at_a_time(scores: pd.DataFrame, weights, delta: float, ranks_within=None
 
 @dataclass(frozen=True)
 class ScoreDraws:
-    """Replicates of a unit × indicator score table (``values``: replicates × units × indicators)."""
+    """Replicates of a unit × indicator score table (``values``: replicates × units × indicators).
+
+    ``written_report``: for each unit, True when it has no on-site ratings and its on-site score is
+    imputed as the scheme says (its replicates then move only with the units it is imputed from);
+    None when unknown.
+    """
 
     units: pd.Index
     indicators: pd.Index
     values: np.ndarray
+    written_report: np.ndarray | None = None
+
+    def halves(self) -> tuple["ScoreDraws", "ScoreDraws"]:
+        """The first and the second half of the replicates (to see the Monte Carlo error of a result)."""
+        h = self.values.shape[0] // 2
+        if h < 1:
+            raise ValueError(f"{self.values.shape[0]} replicate(s) cannot be split in two halves")
+        return (ScoreDraws(self.units, self.indicators, self.values[:h], self.written_report),
+                ScoreDraws(self.units, self.indicators, self.values[h:2 * h], self.written_report))
 
 
 def _bootstrap_design(dataset: Dataset, scheme: Scheme, units: list):
@@ -602,7 +657,9 @@ def rater_bootstrap(dataset: Dataset, scheme: Scheme, n: int = 200, seed=0, scal
             if m.size:
                 counts[:, m] = rng.multinomial(m.size, np.full(m.size, 1.0 / m.size), size=b)
         out[a:a + b] = _replicate_scores(counts, c, vals, rix, scheme)
-    return ScoreDraws(c.units, pd.Index(c.indicators, name="indicator"), out)
+    written = np.ones(len(c.units), dtype=bool)
+    written[c.presented] = False
+    return ScoreDraws(c.units, pd.Index(c.indicators, name="indicator"), out, written)
 
 
 # ---------------------------------------------------------------------------
@@ -615,10 +672,13 @@ class MonteCarloResult:
     """Rank distributions under random weights (and raters): per-unit statistics and the full frequencies.
 
     ``units``: unit, rank_group, nominal_rank, mean_rank, median_rank, rank_p05, rank_p95,
-    p_top_k, p_bottom_k (percentiles by the inverted CDF of the integer ranks);
+    p_top_k, p_bottom_k (percentiles by the inverted CDF of the integer ranks), and written_report
+    (True: no on-site ratings, on-site score imputed) when known;
     ``frequencies``: unit × rank counts (columns 1..largest group); ``tau``: draw, rank_group,
     tau (Kendall's tau-b against the nominal ranking on the first ``tau_draws`` draws);
-    ``central_weights``: mean normalised weights of the draws in which each unit ranks first.
+    ``central_weights``: mean normalised weights of the draws in which each unit ranks first;
+    ``top_k``: per ranking group, in how many of the draws the set of units ranked in the top k is
+    exactly the nominal one (rank_group, k, units, draws, draws_kept, p_kept).
     """
 
     units: pd.DataFrame
@@ -626,11 +686,25 @@ class MonteCarloResult:
     tau: pd.DataFrame
     central_weights: pd.DataFrame
     settings: dict = field(default_factory=dict)
+    top_k: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> pd.DataFrame:
         """Per-unit rank statistics, by group then nominal rank, with the rank interval width."""
         u = self.units.assign(interval_width=self.units["rank_p95"] - self.units["rank_p05"])
         return u.sort_values(["rank_group", "nominal_rank", "unit"], kind="mergesort").reset_index(drop=True)
+
+    def interval_widths(self) -> pd.DataFrame:
+        """Per ranking group — and apart for written-report units, when known — the 5–95 % rank interval
+        widths: units, mean_width, median_width, largest_width, single_rank (units whose interval is one rank).
+
+        Written-report units have the imputed average profile of their kind, so their intervals are not
+        comparable with those of the units that presented: they get their own rows."""
+        u = self.units.assign(width=self.units["rank_p95"] - self.units["rank_p05"])
+        by = ["rank_group"] + (["written_report"] if "written_report" in u.columns else [])
+        out = u.groupby(by, sort=False).agg(units=("unit", "size"), mean_width=("width", "mean"),
+                                            median_width=("width", "median"), largest_width=("width", "max"),
+                                            single_rank=("width", lambda w: int((w == 0).sum())))
+        return out.reset_index()
 
     def tau_summary(self) -> pd.DataFrame:
         """Distribution of Kendall's tau against the nominal ranking, per group."""
@@ -700,7 +774,7 @@ def _concentration(base: np.ndarray, spread: float) -> float:
 
 def _mc_chunk(job):
     """One chunk of the Monte Carlo: draws, scores, ranks → frequency counts (and ranks for tau)."""
-    (seedseq, c, base, method, spread, conc, bounds, S, draws, codes, n_groups, width, n_tau, nominal) = job
+    (seedseq, c, base, method, spread, conc, bounds, S, draws, codes, n_groups, width, n_tau, nominal, k) = job
     rng = np.random.default_rng(seedseq)
     W = _draw_weights(rng, base, c, method, spread, conc, bounds)
     if spread == 0 and method != "simplex" and draws is None:
@@ -717,10 +791,15 @@ def _mc_chunk(job):
     first_w = np.zeros((n, W.shape[1]))
     first_n = np.zeros(n, dtype=np.int64)
     taus = np.empty((n_tau, n_groups)) if n_tau else None
+    kept = np.zeros(n_groups, dtype=np.int64)  # draws in which the group's top-k set is the nominal one
     for g in range(n_groups):
         idx = np.flatnonzero(codes == g)
         ng = idx.size
         order, pos = _rank_rows(Q if ng == n else Q[:, idx], want="order", negated=True)
+        r_all = np.empty((c, ng), dtype=np.int32)
+        np.put_along_axis(r_all, order, np.broadcast_to(np.arange(1, ng + 1, dtype=np.int32), (c, ng))
+                          if pos is None else (pos + 1).astype(np.int32), axis=1)
+        kept[g] = int(((r_all <= k) == (nominal[idx] <= k)).all(axis=1).sum())
         if pos is None:  # no ties: one unit first per draw
             top_draw, top = np.arange(c), idx[order[:, 0]]
         else:  # every unit tied for first counts, as in the frequency table
@@ -737,7 +816,7 @@ def _mc_chunk(job):
         first_n += np.bincount(top, minlength=n)
         for i in range(W.shape[1]):
             first_w[:, i] += np.bincount(top, weights=W[top_draw, i], minlength=n)
-    return freq, first_w, first_n, taus
+    return freq, first_w, first_n, taus, kept
 
 
 def _one_blas_thread():
@@ -765,7 +844,8 @@ def _quantile_from_freq(freq: np.ndarray, q: float) -> np.ndarray:
 def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "uniform", spread: float = 0.2,
                 seed=0, ranks_within=None, k: int = 3, concentration: float | None = None,
                 bounds: pd.DataFrame | None = None, score_draws: ScoreDraws | None = None,
-                tau_draws: int | None = 20_000, workers: int | None = None, progress: bool = False) -> MonteCarloResult:
+                tau_draws: int | None = 20_000, workers: int | None = None, progress: bool = False,
+                written_report=None) -> MonteCarloResult:
     """Rank distributions of every unit under ``n`` random weight vectors (and rater resamples).
 
     ``method="uniform"``: each weight multiplied by U(1 − spread, 1 + spread), then renormalised
@@ -773,7 +853,9 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
     ``concentration`` (default: the one giving the average indicator's weight a coefficient of
     variation ``spread``); ``"simplex"``: uniform on the simplex, optionally within ``bounds``
     (SMAA; base weights only give the nominal ranking). ``score_draws`` (from
-    :func:`rater_bootstrap`) pairs each weight draw with a random rater replicate.
+    :func:`rater_bootstrap`) pairs each weight draw with a random rater replicate. ``written_report``
+    (a boolean Series by unit, or the unit ids; default: from ``score_draws``, when given) marks the
+    units whose on-site score is imputed, in a ``written_report`` column of ``units``.
 
     Vectorised: draws are processed in chunks of 2,048 (one matrix of scores, one integer sort per
     row, one ``bincount`` into the unit × rank table), each chunk with its own random stream spawned
@@ -814,6 +896,12 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
         if list(score_draws.units) != list(scores.index) or list(score_draws.indicators) != list(scores.columns):
             raise DataError("score_draws do not have the units and indicators of the scores table")
         draws = score_draws.values
+    if written_report is not None:
+        written = _check_flags(written_report, scores.index)
+    elif score_draws is not None and score_draws.written_report is not None:
+        written = np.asarray(score_draws.written_report, dtype=bool)
+    else:
+        written = None
     nominal = _ranks(_scores(base[None, :], S), codes, len(labels))[0]
 
     n_tau = n if tau_draws is None else min(n, tau_draws)
@@ -824,11 +912,12 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
     for ci, ss in enumerate(seeds):
         c = min(CHUNK, n - ci * CHUNK)
         jobs.append((ss, c, base, method, float(spread), concentration, b, S, draws, codes, len(labels), width,
-                     int(np.clip(n_tau - ci * CHUNK, 0, c)), nominal))
+                     int(np.clip(n_tau - ci * CHUNK, 0, c)), nominal, k))
     freq = np.zeros((len(S), width), dtype=np.int64)
     first_w = np.zeros((len(S), len(base)))
     first_n = np.zeros(len(S), dtype=np.int64)
     tau_parts = []
+    kept = np.zeros(len(labels), dtype=np.int64)
     workers = workers or min(2, os.cpu_count() or 1)
     with _one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(_mc_chunk, jobs)
@@ -836,7 +925,8 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
             from tqdm.auto import tqdm
 
             results = tqdm(results, total=len(jobs), desc="Monte Carlo", unit="chunk")
-        for f, fw, fn, taus in results:
+        for f, fw, fn, taus, kp in results:
+            kept += kp
             freq += f
             first_w += fw
             first_n += fn
@@ -854,6 +944,8 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
         "rank_p05": _quantile_from_freq(freq, 0.05), "rank_p95": _quantile_from_freq(freq, 0.95),
         f"p_top_{k}": top, f"p_bottom_{k}": bottom,
     })
+    if written is not None:
+        units["written_report"] = written
     frequencies = pd.DataFrame(freq, index=scores.index, columns=pd.Index(r, name="rank"))
     # Kendall's tau per group on the first n_tau draws (computed chunk by chunk: only n_tau numbers kept)
     T = np.concatenate(tau_parts) if tau_parts else np.empty((0, len(labels)))
@@ -865,7 +957,34 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
                 "seed": seed_record, "k": k,
                 "weights": dict(zip(scores.columns, base)), "raters_resampled": score_draws is not None,
                 "replicates": None if draws is None else int(draws.shape[0]), "tau_draws": n_tau}
-    return MonteCarloResult(units, frequencies, pd.concat(taus, ignore_index=True), central, settings)
+    top_k = pd.DataFrame({"rank_group": labels, "k": k, "units": sizes, "draws": n, "draws_kept": kept,
+                          "p_kept": kept / n})
+    return MonteCarloResult(units, frequencies, pd.concat(taus, ignore_index=True), central, settings, top_k)
+
+
+MIN_REPLICATES = 500  # rater-bootstrap replicates below which a page must show their Monte Carlo error
+
+
+def replicate_error(scores: pd.DataFrame, weights, score_draws: ScoreDraws, **kwargs) -> pd.DataFrame:
+    """How much the rank intervals depend on which rater replicates were drawn: the Monte Carlo error of a
+    run with :func:`rater_bootstrap` replicates.
+
+    The run (:func:`monte_carlo` with ``kwargs``) is repeated on the first and on the second half of the
+    replicates, with the same weight draws (same seed): per unit, the 5–95 % interval on each half
+    (p05_first, p95_first, p05_second, p95_second) and ``end_difference``, the larger difference of
+    its two ends. With half the replicates each, the differences overstate the error of the whole run.
+    """
+    if not isinstance(score_draws, ScoreDraws):
+        raise DataError("score_draws must come from rater_bootstrap()")
+    first, second = score_draws.halves()
+    a = monte_carlo(scores, weights, score_draws=first, **kwargs).units.set_index("unit")
+    b = monte_carlo(scores, weights, score_draws=second, **kwargs).units.set_index("unit")
+    out = a[["rank_group"] + (["written_report"] if "written_report" in a.columns else [])].copy()
+    out["p05_first"], out["p95_first"] = a["rank_p05"], a["rank_p95"]
+    out["p05_second"], out["p95_second"] = b["rank_p05"], b["rank_p95"]
+    out["end_difference"] = np.maximum((a["rank_p05"] - b["rank_p05"]).abs(), (a["rank_p95"] - b["rank_p95"]).abs())
+    out.attrs["replicates_per_half"] = int(first.values.shape[0])
+    return out.reset_index()
 
 
 # ---------------------------------------------------------------------------
@@ -1019,25 +1138,58 @@ def _best_weights(D: np.ndarray, b: np.ndarray, S: np.ndarray, pos: int, scale: 
 # Sobol indices
 # ---------------------------------------------------------------------------
 
+SOBOL_N = 4096  # the one default number of Sobol base points, in the API and in notebooks 30 and 50 (n_sobol)
+SOBOL_RESAMPLES = 100  # bootstrap resamples for the confidence intervals (SALib's default)
+CONF_LEVEL = 0.95
+INTERACTION = "interaction"
+SOBOL_ESTIMATOR = "Saltelli et al. 2010 (first order), Jansen 1999 (total), as SALib.analyze.sobol"
+
 
 @dataclass(frozen=True)
 class SobolResult:
-    """First-order (S1) and total-order (ST) Sobol indices: long table output × input.
+    """First-order (S1) and total-order (ST) Sobol indices with bootstrap confidence intervals.
 
-    ``output`` is a unit id or ``"mean_abs_shift"`` (mean absolute rank change over units);
-    ``input`` an indicator (its weight) or ``"share:<group>"``. S1/ST are NaN for an output that
-    never varies (a rank that no weighting moves).
+    ``indices``: long table output × input with columns output, rank_group, input, S1, S1_conf, ST,
+    ST_conf. ``output`` is a unit id (its rank) or ``"mean_abs_shift"`` (the mean absolute rank change
+    of the units of one ranking group, named in ``rank_group``: one such output per group, never
+    pooled across groups); ``input`` an indicator (its weight) or ``"share:<group>"``. The ``_conf``
+    columns are half-widths of 95 % intervals, as SALib's ``S1_conf``/``ST_conf`` (bootstrap over the
+    sample rows). S1/ST are NaN for an output that never varies (a rank that no input moves).
+
+    ``inputs``: each input's range — input, nominal, low, high, low_pct, high_pct (the range as a
+    percentage change of the nominal value) and effective_low/high(_pct): where the input ends up
+    after the weights are renormalised to their total (the extremes, in closed form; for a share,
+    the range itself, the other groups being rescaled).
+
+    ``interaction``: output, rank_group, interaction (1 − ΣS1: the share of the output's variance
+    due to interactions between inputs), interaction_conf.
     """
 
     indices: pd.DataFrame
+    inputs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    interaction: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings: dict = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
-        """Per input: indices on the mean absolute rank shift, and ST averaged over the units whose rank varies."""
-        shift = self.indices[self.indices["output"] == SHIFT].set_index("input")[["S1", "ST"]]
-        per_unit = self.indices[self.indices["output"] != SHIFT].groupby("input", sort=False)["ST"].mean()
-        out = shift.assign(mean_ST_over_units=per_unit.reindex(shift.index))
-        return out.sort_values("ST", ascending=False)
+        """Per ranking group and input: the indices on the group's mean absolute rank shift (with their 95 %
+        half-widths), the input's range as a percentage of its nominal value, and ST averaged over the
+        group's units whose rank varies; inputs by decreasing ST within each group, groups in order."""
+        ix = self.indices
+        shift = ix[ix["output"] == SHIFT].drop(columns="output")
+        per_unit = (ix[ix["output"] != SHIFT].groupby(["rank_group", "input"], sort=False)["ST"].mean()
+                    .rename("mean_ST_over_units").reset_index())
+        out = shift.merge(per_unit, on=["rank_group", "input"], how="left")
+        if len(self.inputs):
+            out = out.merge(self.inputs[["input", "low_pct", "high_pct"]], on="input", how="left")
+        order = {g: i for i, g in enumerate(pd.unique(shift["rank_group"]))}
+        out = out.assign(_g=out["rank_group"].map(order)).sort_values(["_g", "ST"], ascending=[True, False],
+                                                                       kind="mergesort")
+        return out.drop(columns="_g").reset_index(drop=True)
+
+    def group_interaction(self) -> pd.DataFrame:
+        """Per ranking group: 1 − ΣS1 on its mean absolute rank shift, with its 95 % half-width."""
+        i = self.interaction
+        return i[i["output"] == SHIFT].drop(columns="output").reset_index(drop=True)
 
 
 def saltelli_sample(D: int, N: int, seed=0) -> np.ndarray:
@@ -1057,27 +1209,71 @@ def saltelli_sample(D: int, N: int, seed=0) -> np.ndarray:
     return out.reshape(-1, D)
 
 
+def _sobol_blocks(Y: np.ndarray, D: int):
+    """Standardised outputs split into A, B (N × outputs) and AB (D × N × outputs), as SALib."""
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.shape[0] % (D + 2):
+        raise ValueError(f"{Y.shape[0]} model runs is not a multiple of D + 2 = {D + 2} (the Saltelli design)")
+    sd = Y.std(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Y = np.where(sd > 0, (Y - Y.mean(axis=0)) / sd, 0.0)
+    step = D + 2
+    return Y[0::step], Y[step - 1::step], np.stack([Y[j + 1::step] for j in range(D)])
+
+
 def sobol_estimates(Y: np.ndarray, D: int) -> tuple[np.ndarray, np.ndarray]:
     """S1 (Saltelli 2010) and ST (Jansen 1999) of each column of Y, evaluated on :func:`saltelli_sample`.
 
     Returns arrays (D, outputs); the same formulas as ``SALib.analyze.sobol`` (which first standardises
     each output), vectorised over outputs.
     """
-    Y = np.asarray(Y, dtype=float)
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    sd = Y.std(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        Y = np.where(sd > 0, (Y - Y.mean(axis=0)) / sd, 0.0)
-    step = D + 2
-    A, B = Y[0::step], Y[step - 1::step]
-    AB = np.stack([Y[j + 1::step] for j in range(D)])  # (D, N, outputs)
+    A, B, AB = _sobol_blocks(Y, D)
     var = np.var(np.concatenate([A, B]), axis=0)
     ok = var > np.finfo(float).eps
     with np.errstate(invalid="ignore", divide="ignore"):
         S1 = np.where(ok, np.mean(B * (AB - A), axis=1) / var, np.nan)
         ST = np.where(ok, 0.5 * np.mean((A - AB) ** 2, axis=1) / var, np.nan)
     return S1, ST
+
+
+def sobol_confidence(Y: np.ndarray, D: int, num_resamples: int = SOBOL_RESAMPLES, conf_level: float = CONF_LEVEL,
+                     seed=None) -> dict[str, np.ndarray]:
+    """Bootstrap half-widths of S1, ST and of the interaction share 1 − ΣS1, as ``SALib.analyze.sobol``.
+
+    The N base rows (each with its A, B and every AB_j evaluation) are resampled with replacement
+    ``num_resamples`` times and the indices recomputed on each resample; a half-width is
+    z(conf_level)·sd (ddof 1) over the resamples. The resamples are SALib's,
+    ``numpy.random.default_rng(seed).integers(N, size=(N, num_resamples))``, so with the same seed
+    the half-widths of S1 and ST are SALib's ``S1_conf`` and ``ST_conf``. Vectorised: each resample
+    is a row of counts, so every resampled mean is one matrix product. Returns S1_conf, ST_conf
+    (D × outputs) and interaction_conf (outputs).
+    """
+    from scipy.stats import norm
+
+    num_resamples = _check_n(num_resamples, "num_resamples")
+    conf_level = _check_number(conf_level, "conf_level", "a number strictly between 0 and 1")
+    if not 0 < conf_level < 1:
+        raise ValueError(f"conf_level must be a number strictly between 0 and 1, got {conf_level!r}")
+    A, B, AB = _sobol_blocks(Y, D)
+    N = A.shape[0]
+    r = np.random.default_rng(seed).integers(N, size=(N, num_resamples))
+    C = np.bincount((r + N * np.arange(num_resamples)).T.ravel(), minlength=N * num_resamples)
+    C = C.reshape(num_resamples, N).astype(float)
+    m = C @ (A + B) / (2 * N)
+    var = C @ (A * A + B * B) / (2 * N) - m * m  # the variance of the resampled A and B rows, ddof 0
+    ok = var > np.finfo(float).eps
+    s1 = np.empty((D,) + var.shape)
+    st = np.empty((D,) + var.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j in range(D):
+            s1[j] = np.where(ok, (C @ (B * (AB[j] - A)) / N) / var, 0.0)  # SALib: 0 on a constant resample
+            st[j] = np.where(ok, (0.5 * C @ ((A - AB[j]) ** 2) / N) / var, 0.0)
+    z = norm.ppf(0.5 + conf_level / 2)
+    const = np.ptp(np.concatenate([A, B]), axis=0) <= np.finfo(float).eps
+    half = lambda x: np.where(const, np.nan, z * x.std(axis=-2, ddof=1))  # noqa: E731
+    return {"S1_conf": half(s1), "ST_conf": half(st), "interaction_conf": half(1.0 - s1.sum(axis=0))}
 
 
 def _share_tables(cube: pd.DataFrame, shares: pd.Series, group: str, units: pd.Index | None = None):
@@ -1125,30 +1321,71 @@ def _check_range(share_range, what="share_range") -> tuple[float, float]:
     return lo, hi
 
 
-def sobol_indices(scores: pd.DataFrame | None, weights, n: int = 1024, spread: float = 0.2, seed=0,
-                  ranks_within=None, cube: pd.DataFrame | None = None, shares: pd.Series | None = None,
-                  group: str | None = None, share_range: tuple[float, float] = (0.0, 0.6)) -> SobolResult:
-    """Sobol indices of each weight (uniform ±spread, renormalised) and optionally one group's share.
+def _effective_extremes(p: np.ndarray, x: float) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest normalised weight of each indicator when every weight is multiplied by a factor in
+    [1 − x, 1 + x] and the weights renormalised: its own factor at one end, every other at the other end."""
+    lo = p * (1 - x) / (p * (1 - x) + (1 - p) * (1 + x))
+    hi = p * (1 + x) / (p * (1 + x) + (1 - p) * (1 - x))
+    return lo, hi
 
-    Outputs: every unit's rank and the mean absolute rank shift from the nominal ranking. With
-    ``group``, ``cube`` (the long table of :func:`score_cube`) and ``shares``, the group's share is
-    an extra input, uniform on ``share_range`` (the other groups rescaled), and the unit × indicator
-    scores are rebuilt from the cube (``scores`` may then be None; if given, only its units are used). ``n`` base points
-    (rounded up to a power of two) give n·(D + 2) model runs on SALib's Saltelli design.
+
+def _sobol_inputs(columns, w: np.ndarray, spread: float, group: str | None, s0: float | None,
+                  lo: float | None, hi: float | None) -> pd.DataFrame:
+    total = w.sum()
+    e_lo, e_hi = _effective_extremes(w / total, spread)
+    rows = pd.DataFrame({"input": list(columns), "nominal": w, "low": w * (1 - spread), "high": w * (1 + spread),
+                         "effective_low": e_lo * total, "effective_high": e_hi * total})
+    if group is not None:
+        rows.loc[len(rows)] = [f"share:{group}", s0, lo, hi, lo, hi]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for end in ("low", "high", "effective_low", "effective_high"):
+            rows[f"{end}_pct"] = np.where(rows["nominal"] > 0, 100 * (rows[end] / rows["nominal"] - 1), np.nan)
+    return rows
+
+
+def sobol_indices(scores: pd.DataFrame | None, weights, n: int = SOBOL_N, spread: float = 0.2, seed=0,
+                  ranks_within=None, cube: pd.DataFrame | None = None, shares: pd.Series | None = None,
+                  group: str | None = None, share_range: tuple[float, float] | None = None,
+                  num_resamples: int = SOBOL_RESAMPLES, conf_level: float = CONF_LEVEL) -> SobolResult:
+    """Sobol indices of each weight and optionally one group's share, each moved by ±``spread`` of its value.
+
+    Inputs (independent, uniform): each weight's relative change, a factor in [1 − spread, 1 + spread]
+    (the weights then renormalised to their total, so each normalised weight ends up within the
+    closed-form range reported in ``result.inputs``); with ``group``, ``cube`` (the long table of
+    :func:`score_cube`) and ``shares``, the group's share, uniform on ±``spread`` of its nominal
+    value (the other groups rescaled) unless ``share_range`` (low, high) gives another range
+    explicitly (its percentage change of the nominal share is reported, so a wider range can be
+    seen and justified). The unit × indicator scores are then rebuilt from the cube (``scores`` may be
+    None; if given, only its units are used).
+
+    Outputs: every unit's rank, and per ranking group the mean absolute rank shift from the nominal
+    ranking of that group's units. ``n`` base points (rounded up to a power of two; default
+    :data:`SOBOL_N`) give n·(D + 2) model runs on SALib's Saltelli design; S1 by Saltelli 2010, ST by
+    Jansen 1999, with bootstrap 95 % half-widths (:func:`sobol_confidence`, ``num_resamples``) and
+    the interaction share 1 − ΣS1 of every output.
     """
     n = _check_n(n)
     n = 1 << (n - 1).bit_length()
     spread = _check_number(spread, "spread", "a number in (0, 1]")
     if not 0 < spread <= 1:
         raise ValueError(f"spread must be a number in (0, 1], got {spread!r}")
+    if share_range is not None and group is None:
+        raise ValueError("share_range applies to a group's share: give group= (and cube=, shares=) too")
+    lo = hi = s0 = None
     if group is not None:
         if cube is None or shares is None:
             raise DataError("a group share as input needs cube= (score_cube) and shares=")
-        lo, hi = _check_range(share_range)
         units = scores.index if scores is not None else pd.Index(pd.unique(cube["unit"]), name="unit")
         own, rest = _share_tables(cube, shares, group, units)
         s_norm = _check_shares(shares, shares.index, group)
-        scores = own * s_norm[group] + rest * (1 - s_norm[group])
+        s0 = float(s_norm[group])
+        if share_range is None:
+            if s0 <= 0:
+                raise SchemeError(f"the share of {group!r} is 0: ±{spread:.0%} of it is no range; give share_range=")
+            lo, hi = s0 * (1 - spread), min(1.0, s0 * (1 + spread))
+        else:
+            lo, hi = _check_range(share_range)
+        scores = own * s0 + rest * (1 - s0)
         own, rest = _check_scores(own, "group table"), _check_scores(rest, "group table")
     scores = _check_scores(scores)
     w = _check_weights(weights, scores.columns)
@@ -1161,7 +1398,9 @@ def sobol_indices(scores: pd.DataFrame | None, weights, n: int = 1024, spread: f
     X = saltelli_sample(D, n, seed=seed)
     S = scores.to_numpy(float)
     nominal = _ranks(_scores(base[None, :], S), codes, len(labels))[0]
-    Y = np.empty((X.shape[0], len(S) + 1))
+    n_units, n_groups = len(S), len(labels)
+    Y = np.empty((X.shape[0], n_units + n_groups))
+    size = np.bincount(codes, minlength=n_groups)
     for a in range(0, X.shape[0], CHUNK):
         x = X[a:a + CHUNK]
         W = base * (1.0 - spread + 2.0 * spread * x[:, :m])
@@ -1171,17 +1410,29 @@ def sobol_indices(scores: pd.DataFrame | None, weights, n: int = 1024, spread: f
         else:
             t = (lo + (hi - lo) * x[:, m])[:, None]
             Xs = t * _scores(W, own.to_numpy(float)) + (1 - t) * _scores(W, rest.to_numpy(float))
-        R = _ranks(Xs, codes, len(labels))
-        Y[a:a + CHUNK, :-1] = R
-        Y[a:a + CHUNK, -1] = np.abs(R - nominal).mean(axis=1)
+        R = _ranks(Xs, codes, n_groups)
+        Y[a:a + CHUNK, :n_units] = R
+        shift = np.abs(R - nominal)
+        for g in range(n_groups):
+            Y[a:a + CHUNK, n_units + g] = shift[:, codes == g].sum(axis=1) / size[g]
     S1, ST = sobol_estimates(Y, D)
+    conf = sobol_confidence(Y, D, num_resamples, conf_level, seed=seed)
     inputs = list(scores.columns) + ([f"share:{group}"] if group is not None else [])
-    outputs = list(scores.index) + [SHIFT]
-    idx = pd.DataFrame({"output": np.tile(np.array(outputs, dtype=object), D),
-                        "input": np.repeat(np.array(inputs, dtype=object), len(outputs)),
-                        "S1": S1.ravel(), "ST": ST.ravel()})
-    return SobolResult(idx, {"n": n, "runs": int(X.shape[0]), "spread": spread, "seed": seed,
-                             "group": group, "share_range": tuple(share_range) if group else None})
+    lab = np.array(labels, dtype=object)
+    outputs = np.array(list(scores.index) + [SHIFT] * n_groups, dtype=object)
+    out_group = np.r_[lab[codes], lab]
+    idx = pd.DataFrame({"output": np.tile(outputs, D), "rank_group": np.tile(out_group, D),
+                        "input": np.repeat(np.array(inputs, dtype=object), outputs.size),
+                        "S1": S1.ravel(), "S1_conf": conf["S1_conf"].ravel(),
+                        "ST": ST.ravel(), "ST_conf": conf["ST_conf"].ravel()})
+    inter = pd.DataFrame({"output": outputs, "rank_group": out_group, INTERACTION: 1.0 - S1.sum(axis=0),
+                          f"{INTERACTION}_conf": conf["interaction_conf"]})
+    settings = {"n": n, "runs": int(X.shape[0]), "spread": spread, "seed": seed, "group": group,
+                "share_range": (lo, hi) if group is not None else None,
+                "share_range_given": share_range is not None, "nominal_share": s0,
+                "num_resamples": num_resamples, "conf_level": conf_level, "estimator": SOBOL_ESTIMATOR,
+                "rank_groups": list(labels)}
+    return SobolResult(idx, _sobol_inputs(scores.columns, w, spread, group, s0, lo, hi), inter, settings)
 
 
 # ---------------------------------------------------------------------------
@@ -1297,14 +1548,17 @@ class StabilityResult:
     swaps: pd.DataFrame
     settings: dict = field(default_factory=dict)
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self, rel: float = 0.1) -> pd.DataFrame:
         """Per indicator and group: the nominal weight, the top-k interval, and how many units keep their rank
-        within ±10 % of the weight."""
+        (``keeps_rank``) for every value of the weight within ±rel of its value (0.1: ±10 %)."""
+        rel = _check_number(rel, "rel", "a relative change in [0, 1]")
+        if not 0 <= rel <= 1:
+            raise ValueError(f"rel must be a relative change in [0, 1], got {rel!r}")
         u = self.units
         w = u["weight"]
-        keep = (u["rank_lo"] <= w * 0.9) & (u["rank_hi"] >= w * 1.1)
-        k = u.assign(keeps_rank_10pct=keep).groupby(["indicator", "rank_group"], sort=False).agg(
-            units=("unit", "size"), keeps_rank_10pct=("keeps_rank_10pct", "sum"))
+        keep = (u["rank_lo"] <= w * (1 - rel)) & (u["rank_hi"] >= w * (1 + rel))
+        k = u.assign(keeps_rank=keep).groupby(["indicator", "rank_group"], sort=False).agg(
+            units=("unit", "size"), keeps_rank=("keeps_rank", "sum"))
         t = self.top_k.set_index(["indicator", "rank_group"])[["weight", "k", "lo", "hi"]]
         return t.join(k).reset_index()
 

@@ -160,14 +160,28 @@ def test_kendall_tau_b_agrees_with_scipy_with_and_without_ties():
 
 def test_one_at_a_time_moves_one_weight_and_rescales_the_others(scheme, demo):
     _, S, _, kind = demo
-    oat = sv.one_at_a_time(S, scheme.weights, delta=5.0, ranks_within=kind)
-    assert set(oat["change"]) == {-5.0, 5.0} and len(oat) == 7 * 2 * 76
-    row = oat[(oat["indicator"] == "key_tasks") & (oat["change"] == 5.0)].set_index("unit")
+    oat = sv.one_at_a_time(S, scheme.weights, step=0.2, ranks_within=kind)
+    assert set(oat["change"]) == {-0.2, 0.2} and len(oat) == 7 * 2 * 76
+    row = oat[(oat["indicator"] == "key_tasks") & (oat["change"] == 0.2)].set_index("unit")
     j = list(S.columns).index("key_tasks")
     expected = ranks_at_weight(S, scheme.weights, j, 30.0, kind)
     assert (row["rank"].reindex(S.index).to_numpy() == expected).all()
     assert (row["rank_change"] == row["rank"] - row["nominal_rank"]).all()
     assert (row["weight"] == 30.0).all()
+
+
+def test_one_at_a_time_steps_are_the_same_relative_change_of_every_weight(scheme, demo):
+    """Issue 10: ±x % of each weight, not ±5 points (which is ±20 % of a 25-point weight but ±50 % of a 10-point one)."""
+    _, S, _, kind = demo
+    oat = sv.one_at_a_time(S, scheme.weights, step=0.2, ranks_within=kind)
+    moved = oat.drop_duplicates(["indicator", "change"])
+    np.testing.assert_allclose(moved["weight"] / moved["nominal_weight"] - 1, moved["change"])
+    assert set(moved.loc[moved["indicator"] == "rectification", "weight"]) == {8.0, 12.0}
+    assert set(moved.loc[moved["indicator"] == "main_indicators", "weight"]) == {20.0, 30.0}
+    for ind, change, value in [("rectification", -0.2, 8.0), ("main_indicators", 0.2, 30.0)]:
+        row = oat[(oat["indicator"] == ind) & (oat["change"] == change)].set_index("unit")
+        expected = ranks_at_weight(S, scheme.weights, list(S.columns).index(ind), value, kind)
+        assert (row["rank"].reindex(S.index).to_numpy() == expected).all()
 
 
 # ---------------------------------------------------------------------------
@@ -239,6 +253,13 @@ def test_frequency_table_and_statistics_match_a_per_draw_pandas_loop(scheme, dem
     assert np.allclose(u["p_top_3"], (ranks <= 3).mean(axis=0))
     size = kind.map(kind.value_counts()).to_numpy()
     assert np.allclose(u["p_bottom_3"], (ranks > size - 3).mean(axis=0))
+    # the top-3 set of each group is the nominal one in exactly the draws where no unit enters or leaves it
+    nominal = u["nominal_rank"].to_numpy()
+    kept = mc.top_k.set_index("rank_group")
+    for g in ("district", "department"):
+        m = (kind == g).to_numpy()
+        same = ((ranks[:, m] <= 3) == (nominal[m] <= 3)).all(axis=1)
+        assert kept.loc[g, "draws_kept"] == same.sum() and kept.loc[g, "p_kept"] == pytest.approx(same.mean())
 
 
 def test_dirichlet_draws_are_centred_on_the_base_weights():
@@ -323,6 +344,45 @@ def test_monte_carlo_with_rater_resampling_widens_the_intervals(scheme, demo):
     assert only_raters.settings["raters_resampled"]
 
 
+def test_written_report_units_are_flagged_and_reported_apart(scheme, demo):
+    """Issue 10: the 17 units with no on-site ratings (on-site score imputed) get their own rows in the
+    interval tables: their intervals describe the imputed average profile of their kind."""
+    ds, S, units, kind = demo
+    written = sv.written_report_units(ds, scheme)
+    assert written.sum() == 17 and (written == ~units["presented"].reindex(written.index)).all()
+    draws = sv.rater_bootstrap(ds, scheme, n=20, seed=3)
+    assert (draws.written_report == written.reindex(S.index).to_numpy()).all()
+    with_raters = sv.monte_carlo(S, scheme.weights, n=3000, seed=1, ranks_within=kind, score_draws=draws)
+    mc = sv.monte_carlo(S, scheme.weights, n=3000, seed=1, ranks_within=kind, written_report=written)
+    for res in (with_raters, mc):
+        assert (res.units.set_index("unit")["written_report"] == written.reindex(S.index)).all()
+        widths = res.interval_widths()
+        assert set(map(tuple, widths[["rank_group", "written_report"]].to_numpy())) == {
+            ("district", False), ("department", False), ("department", True)}
+        assert sorted(widths["units"]) == [16, 17, 43]
+    # the imputed average profile is balanced across indicators: narrower intervals than the presenting departments'
+    w = mc.interval_widths().set_index(["rank_group", "written_report"])["mean_width"]
+    assert w[("department", True)] < w[("department", False)]
+    # ids work as well as a boolean Series; an unknown one is refused
+    by_ids = sv.monte_carlo(S, scheme.weights, n=100, seed=1, ranks_within=kind, written_report=list(written.index[written]))
+    assert by_ids.units["written_report"].sum() == 17
+    with pytest.raises(ValueError, match="written_report: unknown unit 'X99'"):
+        sv.monte_carlo(S, scheme.weights, n=100, written_report=["X99"])
+
+
+def test_replicate_error_repeats_the_run_on_each_half_of_the_replicates(scheme, demo):
+    ds, S, _, kind = demo
+    draws = sv.rater_bootstrap(ds, scheme, n=40, seed=3)
+    err = sv.replicate_error(S, scheme.weights, draws, n=2000, seed=1, ranks_within=kind)
+    assert err.attrs["replicates_per_half"] == 20 and len(err) == 76 and err["written_report"].sum() == 17
+    first, _ = draws.halves()
+    a = sv.monte_carlo(S, scheme.weights, n=2000, seed=1, ranks_within=kind, score_draws=first).units
+    assert (err["p95_first"].to_numpy() == a["rank_p95"].to_numpy()).all()
+    assert (err["end_difference"] >= 0).all() and err["end_difference"].max() > 0
+    same = sv.ScoreDraws(draws.units, draws.indicators, np.repeat(draws.values[:1], 10, axis=0))
+    assert sv.replicate_error(S, scheme.weights, same, n=500, seed=1)["end_difference"].max() == 0
+
+
 # ---------------------------------------------------------------------------
 # Sobol indices
 # ---------------------------------------------------------------------------
@@ -336,32 +396,126 @@ def test_saltelli_sample_is_salibs():
     np.testing.assert_array_equal(sv.saltelli_sample(4, 64, seed=9), expected)
 
 
-def test_sobol_estimates_agree_with_salib_on_the_rank_model(scheme, demo):
-    from SALib.analyze import sobol as salib
-
-    _, S, _, kind = demo
-    res = sv.sobol_indices(S, scheme.weights, n=256, spread=0.5, seed=4, ranks_within=kind)
-    # rebuild the model outputs on the same design and hand them to SALib, one output at a time
-    D = 7
-    X = sv.saltelli_sample(D, 256, seed=4)
-    base = (scheme.weights / scheme.weights.sum()).to_numpy()
-    W = base * (0.5 + X)
+def _salib_outputs(S, weights, kind, n, spread, seed):
+    """The rank model on SALib's design, rebuilt by hand: ranks and each ranking group's mean absolute shift."""
+    D = S.shape[1]
+    X = sv.saltelli_sample(D, n, seed=seed)
+    base = (weights / weights.sum()).to_numpy()
+    W = base * (1 - spread + 2 * spread * X)
     W /= W.sum(axis=1, keepdims=True)
     codes, labels = sv._groups(kind, S.index)
     R = sv._ranks(sv._scores(W, S.to_numpy()), codes, len(labels))
     nominal = sv._ranks(sv._scores(base[None, :], S.to_numpy()), codes, len(labels))[0]
+    shift = {lab: np.abs(R - nominal)[:, codes == g].mean(axis=1) for g, lab in enumerate(labels)}
+    return R, shift
+
+
+def test_sobol_estimates_and_intervals_agree_with_salib_on_the_rank_model(scheme, demo):
+    """S1, ST and their bootstrap half-widths equal SALib's (same design, same resamples), per output."""
+    from SALib.analyze import sobol as salib
+
+    _, S, _, kind = demo
+    res = sv.sobol_indices(S, scheme.weights, n=256, spread=0.5, seed=4, ranks_within=kind, num_resamples=50)
+    R, shift = _salib_outputs(S, scheme.weights, kind, 256, 0.5, 4)
+    D = 7
     problem = {"num_vars": D, "names": list(S.columns), "bounds": [[0, 1]] * D}
+    ix = res.indices
+    outputs = [((sv.SHIFT, g), y) for g, y in shift.items()] + [((u, kind[u]), R[:, k]) for k, u in enumerate(S.index)]
     checked = 0
-    for out, y in [("mean_abs_shift", np.abs(R - nominal).mean(axis=1))] + [(u, R[:, k]) for k, u in enumerate(S.index)]:
+    for (out, group), y in outputs:
+        got = ix[(ix["output"] == out) & (ix["rank_group"] == group)].set_index("input").reindex(S.columns)
         if np.ptp(np.r_[y[0::D + 2], y[D + 1::D + 2]]) == 0:  # constant on A and B: undefined (SALib says 0)
-            assert res.indices.loc[res.indices["output"] == out, ["S1", "ST"]].isna().all().all()
+            assert got[["S1", "ST", "S1_conf", "ST_conf"]].isna().all().all()
             continue
-        ref = salib.analyze(problem, y.astype(float), calc_second_order=False, num_resamples=2, seed=1)
-        got = res.indices[res.indices["output"] == out].set_index("input").reindex(S.columns)
-        np.testing.assert_allclose(got["S1"], ref["S1"], atol=1e-12)
-        np.testing.assert_allclose(got["ST"], ref["ST"], atol=1e-12)
+        ref = salib.analyze(problem, y.astype(float), calc_second_order=False, num_resamples=50, seed=4)
+        for col in ("S1", "ST", "S1_conf", "ST_conf"):
+            np.testing.assert_allclose(got[col], ref[col], atol=1e-12, err_msg=f"{out} {col}")
+        inter = res.interaction.set_index(["output", "rank_group"]).loc[(out, group)]
+        assert inter["interaction"] == pytest.approx(1 - ref["S1"].sum(), abs=1e-12)
         checked += 1
     assert checked >= 10
+
+
+def test_sobol_tables_carry_intervals_and_the_interaction_share(scheme, demo):
+    """Issue 10: every index with its 95 % half-width (SALib's bootstrap) and, per output, 1 − ΣS1 with its own."""
+    ds, _, _, kind = demo
+    res = sv.sobol_indices(None, scheme.weights, n=512, seed=3, ranks_within=kind, cube=sv.score_cube(ds, scheme),
+                           shares=scheme.shares, group="grassroots")
+    summ = res.summary()
+    assert {"S1", "S1_conf", "ST", "ST_conf", "low_pct", "high_pct"} <= set(summ.columns)
+    assert (summ["S1_conf"] > 0).all() and (summ["ST_conf"] > 0).all()
+    inter = res.group_interaction().set_index("rank_group")
+    s1 = summ.groupby("rank_group")["S1"].sum()
+    np.testing.assert_allclose(inter["interaction"], 1 - s1.reindex(inter.index))
+    assert (inter["interaction_conf"] > 0).all()
+    # the interval is the spread of the estimate: quadrupling the sample roughly halves it
+    big = sv.sobol_indices(None, scheme.weights, n=2048, seed=3, ranks_within=kind, cube=sv.score_cube(ds, scheme),
+                           shares=scheme.shares, group="grassroots")
+    ratio = big.summary()["ST_conf"].mean() / summ["ST_conf"].mean()
+    assert 0.35 < ratio < 0.7
+    assert res.settings["num_resamples"] == 100 and res.settings["conf_level"] == 0.95
+
+
+def test_one_rank_shift_output_per_ranking_group_never_pooled(scheme, demo):
+    """Issue 10: the mean absolute rank shift is one output per ranking group (districts, departments)."""
+    _, S, _, kind = demo
+    res = sv.sobol_indices(S, scheme.weights, n=64, seed=1, ranks_within=kind)
+    shift = res.indices[res.indices["output"] == sv.SHIFT]
+    assert sorted(shift["rank_group"].unique()) == ["department", "district"]
+    assert len(shift) == 2 * 7 and list(pd.unique(res.summary()["rank_group"])) == ["district", "department"]
+    # per-unit outputs carry their own group
+    units = res.indices[res.indices["output"] != sv.SHIFT].drop_duplicates("output").set_index("output")
+    assert (units["rank_group"] == kind.reindex(units.index)).all()
+    one = sv.sobol_indices(S, scheme.weights, n=64, seed=1, ranks_within=None)
+    assert set(one.indices.loc[one.indices["output"] == sv.SHIFT, "rank_group"]) == {"all"}
+
+
+def test_every_input_has_the_same_relative_range_by_default_the_share_included(scheme, demo):
+    """Issue 10: the share moves ±x % of its value like every weight (not U[0, 0.6]); a wide range is explicit."""
+    ds, _, _, kind = demo
+    cube = sv.score_cube(ds, scheme)
+    res = sv.sobol_indices(None, scheme.weights, n=64, spread=0.2, seed=1, ranks_within=kind, cube=cube,
+                           shares=scheme.shares, group="grassroots")
+    rng_ = res.inputs.set_index("input")
+    np.testing.assert_allclose(rng_["low_pct"], -20.0)
+    np.testing.assert_allclose(rng_["high_pct"], 20.0)
+    assert rng_.loc["share:grassroots", ["low", "high"]].tolist() == pytest.approx([0.20, 0.30])
+    assert res.settings["share_range"] == pytest.approx((0.20, 0.30)) and not res.settings["share_range_given"]
+    wide = sv.sobol_indices(None, scheme.weights, n=64, spread=0.2, seed=1, ranks_within=kind, cube=cube,
+                            shares=scheme.shares, group="grassroots", share_range=(0.0, 0.6))
+    share = wide.inputs.set_index("input").loc["share:grassroots"]
+    assert share[["low_pct", "high_pct"]].tolist() == pytest.approx([-100.0, 140.0])
+    assert wide.settings["share_range_given"]
+    with pytest.raises(ValueError, match="share_range applies to a group's share"):
+        sv.sobol_indices(sv.unit_indicator_scores(ds, scheme), scheme.weights, share_range=(0, 0.6))
+
+
+def test_effective_weight_ranges_are_the_extremes_of_the_renormalised_weights(scheme):
+    """The stated range of each normalised weight (closed form) bounds every draw and is reached at the corners."""
+    w = scheme.weights.to_numpy(float)
+    p = w / w.sum()
+    lo, hi = sv._effective_extremes(p, 0.2)
+    rng_ = np.random.default_rng(0)
+    M = rng_.uniform(0.8, 1.2, size=(200_000, w.size))
+    P = p * M / (p * M).sum(axis=1, keepdims=True)
+    assert (P >= lo - 1e-12).all() and (P <= hi + 1e-12).all()
+    corners = np.array([[0.8 if i == j else 1.2 for i in range(w.size)] for j in range(w.size)])
+    np.testing.assert_allclose(np.diag(p * corners / (p * corners).sum(axis=1, keepdims=True)), lo)
+    # a 25-point weight of 100 moves −27 % to +33 %, a 10-point one −31 % to +43 %
+    assert 100 * (lo[1] / p[1] - 1) == pytest.approx(-27.27, abs=0.01) and 100 * (hi[1] / p[1] - 1) == pytest.approx(33.33, abs=0.01)
+
+
+def test_sobol_confidence_is_salibs_on_the_ishigami_function():
+    from SALib.analyze import sobol as salib
+
+    X = sv.saltelli_sample(3, 256, seed=1) * 2 * np.pi - np.pi
+    y = np.sin(X[:, 0]) + 7 * np.sin(X[:, 1]) ** 2 + 0.1 * X[:, 2] ** 4 * np.sin(X[:, 0])
+    conf = sv.sobol_confidence(np.c_[y, np.round(y)], 3, num_resamples=200, conf_level=0.9, seed=5)
+    for k, yy in enumerate((y, np.round(y))):
+        ref = salib.analyze({"num_vars": 3, "names": list("abc"), "bounds": [[0, 1]] * 3}, yy,
+                            calc_second_order=False, num_resamples=200, conf_level=0.9, seed=5)
+        np.testing.assert_allclose(conf["S1_conf"][:, k], ref["S1_conf"], atol=1e-12)
+        np.testing.assert_allclose(conf["ST_conf"][:, k], ref["ST_conf"], atol=1e-12)
 
 
 def test_sobol_estimator_recovers_the_ishigami_indices():
@@ -381,7 +535,7 @@ def test_a_weight_that_cannot_move_any_rank_has_zero_total_index(scheme, demo):
                            cube=cube, shares=scheme.shares, group="grassroots")
     service = res.indices[res.indices["input"] == "service"]
     assert np.nanmax(np.abs(service["ST"])) < 1e-12
-    assert res.summary().index[0] != "service"
+    assert (res.summary().groupby("rank_group")["input"].first() != "service").all()
 
 
 # ---------------------------------------------------------------------------
@@ -599,7 +753,8 @@ def test_bad_input_gets_one_clear_error(scheme, demo):
         (lambda: sv.share_breakpoints(G, scheme.shares.replace(0.25, 1.5), "grassroots"), "must lie in \\[0, 1\\], got 1.5"),
         (lambda: sv.share_breakpoints(G, scheme.shares, "grassroots", share_range=(0, 1.2)), "share_range must satisfy"),
         (lambda: sv.share_path(G, scheme.shares, "grassroots", [0.2, -0.1]), "must lie in \\[0, 1\\], got -0.1"),
-        (lambda: sv.one_at_a_time(S, w, delta=0), "delta must be a positive number"),
+        (lambda: sv.one_at_a_time(S, w, step=0), "step must be a relative change in \\(0, 1\\]"),
+        (lambda: sv.one_at_a_time(S, w, step=5.0), "step must be a relative change in \\(0, 1\\].*got 5.0"),
         (lambda: sv.stability_intervals(S, w, k=0), "k must be a whole number >= 1"),
         (lambda: sv.stability_intervals(S, w, indicators=["beauty"]), "unknown indicator 'beauty'"),
         (lambda: sv.sobol_indices(S, w, n=0), "n must be a whole number >= 1"),
@@ -853,7 +1008,7 @@ def test_more_bad_input_gets_one_clear_error():
          "another indicator with positive weight to rescale: a carries all the weight"),
         (lambda: sv.stability_intervals(S[["a"]], pd.Series({"a": 1.0})), "at least two indicators"),
         (lambda: sv.monte_carlo(S, [1, 1], spread="0.2"), "spread must be a number in \\[0, 1\\].*got '0.2'"),
-        (lambda: sv.one_at_a_time(S, [1, 1], delta="5"), "delta must be a positive number of weight points, got '5'"),
+        (lambda: sv.one_at_a_time(S, [1, 1], step="5"), "step must be a relative change.*got '5'"),
         (lambda: sv.sobol_indices(S, [1, 1], spread=None), "spread must be a number in \\(0, 1\\], got None"),
         (lambda: sv.bounds_around(pd.Series({"a": -1.0, "b": 2.0})), "negative weight -1 for indicator 'a'"),
         (lambda: sv.bounds_around(pd.Series({"a": 1.0, "b": 2.0}), rel="x"), "rel must be a non-negative number"),
