@@ -17,6 +17,21 @@ pingouin style: a long DataFrame and column names in, a tidy table out.
   dependability (``phi``) coefficients for other panel sizes.
 - :func:`panel_sizes` — per evaluator group: the G-study of units × raters ×
   indicators and the number of raters needed for ``g >= target``.
+
+For rankings (issue 10): a reliability near 1 does not make adjacent ranks safe.
+
+- :func:`icc_by` — the ICCs pooled and per kind (the rankings are within
+  kind); every ICC table has a column ``k``, the raters it is the reliability of.
+- :func:`effective_raters` — Kish's effective number of raters of each unit
+  under the group shares and the scheme's trimmed mean.
+- :func:`score_precision` — each unit's SEM from its raters' spread as the
+  scheme weighs them, the SE of the difference of every pair of units ranked
+  next to each other, and the share of adjacent gaps within z SE, per
+  ranking group (:class:`ScorePrecision`).
+- :func:`composite_g_study` / :func:`onsite_g_study` — the multivariate
+  G-study (p• × r°) of the groups' composite with the shares as a-priori
+  weights, and its D-study (:class:`CompositeGStudy`): g, phi, SEMs, the g a
+  given SEM needs and the panel that reaches it.
 """
 
 from __future__ import annotations
