@@ -236,7 +236,7 @@ def test_each_scenario_ranks_as_perflab_score_on_an_edited_copy_of_the_scheme(tm
 def _score_only_copy(tmp_path) -> Path:
     """The demo data with the raters' grades dropped (scores only), so other grade bands fit them."""
     d = tmp_path / "scores_only"
-    shutil.copytree(DEMO_DIR, d, ignore=shutil.ignore_patterns("truth", "ratings.csv.gz"))
+    shutil.copytree(DEMO_DIR, d, ignore=shutil.ignore_patterns("truth", "SIMULATED.json", "ratings.csv.gz"))
     pd.read_csv(DEMO_DIR / "ratings.csv.gz").drop(columns="grade").to_csv(d / "ratings.csv", index=False)
     return d
 
@@ -265,7 +265,7 @@ def test_other_grade_bands_are_refused_on_graded_data_as_perflab_score_refuses_t
     scored = pd.read_csv(tmp_path / "s.csv", dtype={"unit": str}).set_index("unit")
     assert (scored["grade"] == grades.loc[scored.index, "strict_A"]).all()
     assert (grades["strict_A"] != grades["base"]).any()  # some A became B
-    assert "Simulated data" not in (out / "index.html").read_text(encoding="utf-8")  # no truth/ beside these tables
+    assert "Simulated data" not in (out / "index.html").read_text(encoding="utf-8")  # the tables alone: no marker
 
 
 def test_a_scenario_scheme_written_as_yaml_reads_back_to_the_same_scheme(tmp_path, scorer):
