@@ -9,6 +9,11 @@ units ranked together (the hardest case: one 76-unit sort per draw). Prints wall
 second, the ratio and peak memory (Python allocations traced by tracemalloc, and the process's
 maximum resident set size).
 
+It also times the Sobol analysis the sensitivity pages run (``sobol_indices`` at its default
+``SOBOL_N`` base points: 7 weights and the grassroots share, every unit's rank and each ranking
+group's mean rank shift as outputs, SALib's bootstrap intervals) against SALib's ``analyze`` called
+once per output on the same model runs.
+
     .venv/bin/python bench/bench_monte_carlo.py [--n 1000000] [--loop-n 2000] [--method uniform]
 """
 
@@ -29,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from perflab.io import load_dataset  # noqa: E402
 from perflab.scheme import load_scheme  # noqa: E402
-from perflab.sensitivity import monte_carlo, unit_indicator_scores  # noqa: E402
+from perflab.sensitivity import SOBOL_N, monte_carlo, ranking_groups, score_cube, sobol_indices, unit_indicator_scores  # noqa: E402,E501
+from perflab.scoring import score_units  # noqa: E402
 
 
 def loop_baseline(scores: pd.DataFrame, weights: pd.Series, n: int, spread: float, seed: int) -> pd.DataFrame:
@@ -104,6 +110,32 @@ def main(argv=None) -> None:
     print(f"targets: <= 2 s wall: {'yes' if fast <= 2 else 'NO'}; < 1 GB peak: "
           f"{'yes' if max(peak / 2**20, rss) < 1024 else 'NO'}; >= 50x the lean loop: "
           f"{'yes' if per_draw_lean * a.n / fast >= 50 else 'NO'}")
+    sobol_bench(ds, scheme)
+
+
+def sobol_bench(ds, scheme) -> None:
+    """sobol_indices at the pages' default against SALib.analyze.sobol once per output (same runs, same intervals)."""
+    from SALib.analyze import sobol as salib
+
+    within = ranking_groups(score_units(ds, scheme).set_index("unit"), scheme)
+    cube = score_cube(ds, scheme)
+    kw = dict(n=SOBOL_N, seed=2016, ranks_within=within, cube=cube, shares=scheme.shares, group="grassroots")
+    sobol_indices(None, scheme.weights, **{**kw, "n": 64})  # warm-up
+    t0 = time.perf_counter()
+    res = sobol_indices(None, scheme.weights, **kw)
+    ours = time.perf_counter() - t0
+    outputs = res.indices[["output", "rank_group"]].drop_duplicates()
+    D = res.inputs.shape[0]
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(res.settings["runs"], 3))  # SALib's cost does not depend on the values: three outputs, scaled
+    problem = {"num_vars": D, "names": [f"x{i}" for i in range(D)], "bounds": [[0, 1]] * D}
+    t0 = time.perf_counter()
+    for j in range(Y.shape[1]):
+        salib.analyze(problem, Y[:, j], calc_second_order=False, num_resamples=100, seed=1)
+    per_output = (time.perf_counter() - t0) / Y.shape[1]
+    print(f"sobol_indices: {ours:.2f} s for {res.settings['runs']:,} model runs ({SOBOL_N:,} base points x {D + 2}), "
+          f"{len(outputs)} outputs with bootstrap intervals; SALib analyze: {per_output:.2f} s per output -> "
+          f"{per_output * len(outputs):.1f} s for the same outputs (model runs not included)")
 
 
 if __name__ == "__main__":

@@ -796,10 +796,19 @@ def _mc_chunk(job):
         idx = np.flatnonzero(codes == g)
         ng = idx.size
         order, pos = _rank_rows(Q if ng == n else Q[:, idx], want="order", negated=True)
-        r_all = np.empty((c, ng), dtype=np.int32)
-        np.put_along_axis(r_all, order, np.broadcast_to(np.arange(1, ng + 1, dtype=np.int32), (c, ng))
-                          if pos is None else (pos + 1).astype(np.int32), axis=1)
-        kept[g] = int(((r_all <= k) == (nominal[idx] <= k)).all(axis=1).sum())
+        # the top-k set of a draw is its first c sorted units, c = how many rank <= k (ranks never fall along the
+        # sorted order): it is the nominal set T (m units) when c == m and the first m sorted units are all in T
+        in_t = nominal[idx] <= k
+        m = int(in_t.sum())
+        same = in_t[order[:, :m]].all(axis=1)
+        if pos is None:
+            same &= m == min(k, ng)
+        else:
+            if m:
+                same &= pos[:, m - 1] < k
+            if m < ng:
+                same &= pos[:, m] >= k
+        kept[g] = int(same.sum())
         if pos is None:  # no ties: one unit first per draw
             top_draw, top = np.arange(c), idx[order[:, 0]]
         else:  # every unit tied for first counts, as in the frequency table
