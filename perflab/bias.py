@@ -647,6 +647,9 @@ def _rater_stats(fit: _Additive):
     unit (leniency, a steep or flat slope, a bloc's shared view of the unit)
     cancels in these deviations, and the correlation does not depend on the
     rater's scale, so neither central tendency nor a bloc looks like halo.
+    It is also low for a rater whose scores vary across the indicators at
+    random (no agreement with the panel's profile); such a rater usually
+    shows misfit too, which tells the two apart.
     """
     nr = len(fit.raters)
     y, r, c, u = fit.y, fit.r, fit.c, fit.u
