@@ -16,8 +16,9 @@ _kind = kind_label
 
 
 def group_words(group: str) -> str:
-    """A ranking group in English words (the pages' prose and tables are English; figures follow the language)."""
-    return KIND_LABEL.get(group, (group, group))[1]
+    """A ranking group in English words (the pages' prose and tables are English; figures follow the language):
+    "district governments", "municipal departments", or "units" when the scheme ranks all units together."""
+    return "units" if group == "all" else KIND_LABEL.get(group, (group, group))[1]
 
 WRITTEN_MARK = " †"  # after the name of a unit with no on-site ratings (written report only; on-site score imputed)
 
@@ -359,7 +360,7 @@ def sobol_findings(result, labels: dict[str, str] | None = None) -> str:
     for grp in pd.unique(summ["rank_group"]):
         s = summ[summ["rank_group"] == grp].reset_index(drop=True)
         lead = "; then ".join(f"{lab(r.input)} (ST {r.ST:.2f} ± {r.ST_conf:.2f})" for r in s.head(2).itertuples())
-        words = group_words(grp)
+        words = "all units" if grp == "all" else group_words(grp)
         text = f"**{words[:1].upper() + words[1:]}**, with {move}: the largest total indices are {lead}"
         sh = s.index[s["input"].astype(str).str.startswith("share:")]
         if len(sh) and sh[0] > 1:
