@@ -1123,3 +1123,14 @@ def test_top_k_kept_counts_the_draws_whose_top_k_set_is_the_nominal_one_with_tie
     for g in pd.unique(labels):
         m = labels == g
         assert got[g if kinds is not None else "all"] == ((R[:, m] <= k) == (nominal[m] <= k)).all(axis=1).sum()
+
+
+@pytest.mark.parametrize("name", ["30_weight_sensitivity", "50_group_shares"])
+def test_every_table_on_the_pages_goes_through_the_page_table(name):
+    """Shown tables have headers in words, no row index and fixed decimals: each is displayed by splots.table."""
+    import re
+
+    code = "\n".join(c.source for c in _notebook(name).cells if c.cell_type == "code")
+    shown = re.findall(r"display\((\w+(?:\.\w+)*)\(", code)
+    assert shown and set(shown) <= {"splots.table", "Markdown"}
+    assert "print(" not in code and not re.search(r"^\s*display\((?!splots\.table|Markdown)", code, re.M)
