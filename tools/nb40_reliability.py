@@ -81,9 +81,9 @@ display(Markdown(
 
 PRECISION_CELL = r'''precision = {s: reliability.score_precision(dataset, the_scheme, score=s, z=z_gap) for s in ('onsite', 'final')}
 precision_summary = pd.concat([p.summary().assign(score=s) for s, p in precision.items()], ignore_index=True)
+save_table(precision_summary, output, 'score_precision')  # ids in the saved table; words on the page
 precision_summary['score'] = precision_summary['score'].map({'onsite': plots.t('现场分', 'on-site'), 'final': plots.t('最终分', 'final')})
 precision_summary['rank_group'] = precision_summary['rank_group'].map(plots.kind_label)
-save_table(precision_summary, output, 'score_precision')
 save_table(pd.concat([p.units.assign(score_kind=s) for s, p in precision.items()]), output, 'unit_sem')
 save_table(precision['onsite'].adjacent, output, 'adjacent_gaps_onsite')
 save_table(precision['final'].adjacent, output, 'adjacent_gaps_final')
