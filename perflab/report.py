@@ -90,8 +90,9 @@ class RunResult:
 
 
 def discover_notebooks(directory: str | Path = NOTEBOOK_DIR) -> list[Path]:
-    """The numbered notebooks (``NN_name.ipynb``) in reading order."""
-    return sorted(p for p in Path(directory).glob("[0-9][0-9]_*.ipynb") if p.is_file())
+    """The numbered analysis notebooks (``NN_name.ipynb``) in reading order; ``9N`` notebooks (the memo) are not
+    part of a run: they read a finished run's tables (``perflab memo``)."""
+    return sorted(p for p in Path(directory).glob("[0-8][0-9]_*.ipynb") if p.is_file())
 
 
 def save_table(df: pd.DataFrame, output: str | Path, name: str, index: bool = False) -> Path:

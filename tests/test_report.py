@@ -46,6 +46,10 @@ def test_run_writes_executed_notebooks_html_and_tables(tmp_path, capsys):
         assert "perflab-notice" in text and "Simulated data" in text, page.name
         assert text.index("perflab-notice") < text.index("<h1"), page.name  # it opens the page
     assert prov["data"]["simulated"] is True
+    # effective weights beside the nominal ones, on pages 10 and 30, and in their table
+    assert (out / "tables" / "effective_weights.csv").is_file()
+    for page in ("10_scores.html", "30_weight_sensitivity.html"):
+        assert "Share of the variance" in (out / page).read_text(encoding="utf-8"), page
 
 
 def _notebook(path, *sources, params="scheme = ''\ndata = ''\noutput = ''\nseed = 0"):

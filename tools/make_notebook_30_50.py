@@ -96,6 +96,22 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "       'profile, not the unit. They are reported apart and marked † below.' if n_written else 'Every unit presented on site.'))"
         ),
         new_markdown_cell(
+            "## Nominal and effective weights\n\n"
+            "Before moving the weights, how much does each component weigh now? A nominal weight says how many points an "
+            "item could add; what orders the units is how much it varies across them. The share of the final score's "
+            "variance each component accounts for, and its correlation ratio (Paruolo, Saisana & Saltelli 2013), per "
+            "ranking group; page 10 (`effective_weights.csv`) has the indicators too. A weight that moves few points "
+            "cannot move the ranking much whatever its nominal size."
+        ),
+        new_code_cell(
+            "from perflab.effective import effective_weights\n"
+            "from perflab.narrative import effective_weights_summary, effective_weights_view\n\n"
+            "ew = effective_weights(dataset, the_scheme)\n"
+            "save_table(ew, output, 'effective_weights')\n"
+            "say(effective_weights_summary(ew, dataset, the_scheme))\n"
+            "display(effective_weights_view(ew, 'component', lang))"
+        ),
+        new_markdown_cell(
             "## One weight at a time\n\n"
             "Each indicator weight is moved down and up by the same share of its own value (`spread`), the others "
             "rescaled to keep the total. The table gives, per indicator and ranking group, how many units change rank "
