@@ -57,6 +57,8 @@ __all__ = [
     "unit_indicator_scores",
     "unit_group_scores",
     "written_report_units",
+    "share_grade_changes",
+    "stable_share_range",
     "one_at_a_time",
     "monte_carlo",
     "MonteCarloResult",
@@ -1753,6 +1755,70 @@ def share_breakpoints(group_scores: pd.DataFrame, shares: pd.Series, group: str,
     bp = swaps.groupby("share", sort=True).agg(n_swaps=("unit_up", "size"), top_k_changes=("top_k_changes", "any"))
     return ShareBreakpoints(swaps, seg, bp.reset_index(), {"group": group, "k": k, "share_range": (lo, hi),
                                                           "nominal_share": float(s[group])})
+
+
+def share_grade_changes(group_scores: pd.DataFrame, shares: pd.Series, group: str, bands,
+                        share_range: tuple[float, float] = (0.0, 1.0)) -> pd.DataFrame:
+    """Every value of one group's share at which a unit's grade band changes (the other groups rescaled).
+
+    Each unit's score is linear in the share s (see :func:`share_breakpoints`), so it crosses a band edge at
+    most once per edge: share, unit, score (the edge), grade_below and grade_above (the grade just below and
+    just above that share). ``group_scores`` must be on the scale the bands apply to (the final score).
+    """
+    group_scores = _check_scores(group_scores, "group scores")
+    s = _check_shares(shares, group_scores.columns, group)
+    lo, hi = _check_range(share_range)
+    rest = s.drop(group)
+    if rest.sum() <= 0:
+        raise SchemeError(f"cannot rescale: every group other than {group!r} has share 0")
+    G = group_scores[s.index].to_numpy(float)
+    own = G[:, list(s.index).index(group)]
+    other = G[:, [list(s.index).index(g) for g in rest.index]] @ (rest / rest.sum()).to_numpy()
+    slope = own - other
+    edges = _band_edges(bands)
+    grades = [b.grade for b in sorted(bands, key=lambda b: float(b.lower))]  # lowest band first
+    rows = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (edges[None, :] - other[:, None]) / slope[:, None]
+    hit = np.isfinite(t) & (t > lo) & (t < hi)
+    for u, j in zip(*np.nonzero(hit)):
+        x = t[u, j]
+        below = _band_index(np.array([other[u] + (x - 1e-9) * slope[u]]), edges)[0]
+        above = _band_index(np.array([other[u] + (x + 1e-9) * slope[u]]), edges)[0]
+        rows.append({"share": float(x), "unit": group_scores.index[u], "score": float(edges[j]),
+                     "grade_below": grades[below], "grade_above": grades[above]})
+    out = pd.DataFrame(rows, columns=["share", "unit", "score", "grade_below", "grade_above"])
+    return out.sort_values(["share", "unit"], kind="mergesort").reset_index(drop=True)
+
+
+def stable_share_range(breakpoints: ShareBreakpoints, grade_changes: pd.DataFrame | None = None,
+                       units: pd.Series | None = None) -> pd.DataFrame:
+    """Per ranking group, the range of the share around its nominal value over which the top k (and, with
+    ``grade_changes``, every grade band) stays as it is: rank_group, nominal_share, k, top_k_lo, top_k_hi,
+    grades_lo, grades_hi (the nearest change below and above the nominal share; the ends of the range
+    studied when nothing changes). ``units``: each unit's ranking group, to split the grade changes.
+    """
+    st = breakpoints.settings
+    s0, (lo, hi), k = st["nominal_share"], st["share_range"], st["k"]
+    groups = list(dict.fromkeys(breakpoints.segments["rank_group"]))
+
+    def around(x: pd.Series) -> tuple[float, float]:
+        x = x.to_numpy(float)
+        below, above = x[x <= s0 + 1e-12], x[x > s0 + 1e-12]
+        return (float(below.max()) if below.size else lo, float(above.min()) if above.size else hi)
+
+    rows = []
+    for g in groups:
+        sw = breakpoints.swaps
+        row = {"rank_group": g, "nominal_share": s0, "k": k}
+        row["top_k_lo"], row["top_k_hi"] = around(sw.loc[(sw["rank_group"] == g) & sw["top_k_changes"], "share"])
+        if grade_changes is not None:
+            gc = grade_changes
+            if units is not None:
+                gc = gc[gc["unit"].map(units) == g]
+            row["grades_lo"], row["grades_hi"] = around(gc["share"])
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def share_path(group_scores: pd.DataFrame, shares: pd.Series, group: str, values, ranks_within=None) -> pd.DataFrame:

@@ -1134,3 +1134,34 @@ def test_every_table_on_the_pages_goes_through_the_page_table(name):
     shown = re.findall(r"display\((\w+(?:\.\w+)*)\(", code)
     assert shown and set(shown) <= {"splots.table", "Markdown"}
     assert "print(" not in code and not re.search(r"^\s*display\((?!splots\.table|Markdown)", code, re.M)
+
+
+def test_share_grade_changes_are_exact_and_bound_the_stable_range():
+    """Every band crossing along the share is found (brute force on a fine grid), and the stable range around the
+    nominal share is bounded by the nearest top-k and grade changes."""
+    from perflab.scheme import load_scheme as _load
+    from conftest import SCHEME_FILE as _SF
+
+    bands = _load(_SF).bands
+    rng = np.random.default_rng(11)
+    units = pd.Index([f"U{i}" for i in range(12)])
+    G = pd.DataFrame(rng.uniform(70, 95, (12, 3)), index=units, columns=["a", "b", "grassroots"])
+    shares = pd.Series({"a": 0.5, "b": 0.25, "grassroots": 0.25})
+    changes = sv.share_grade_changes(G, shares, "grassroots", bands, share_range=(0.0, 0.9))
+    grid = np.linspace(0.0, 0.9, 9001)
+    rest = shares.drop("grassroots")
+    other = G[rest.index].to_numpy() @ (rest / rest.sum()).to_numpy()
+    own = G["grassroots"].to_numpy()
+    edges = sorted({b.lower for b in bands} - {min(b.lower for b in bands)})
+    band = np.searchsorted(edges, other[None, :] + grid[:, None] * (own - other)[None, :], side="right")
+    flips = [(u, grid[i]) for i, j in zip(*np.nonzero(np.diff(band, axis=0))) for u in [units[j]]]
+    assert len(flips) == len(changes)
+    for (u, x), row in zip(sorted(flips, key=lambda f: (f[1], f[0])), changes.itertuples()):
+        assert row.unit == u and abs(row.share - x) <= 1e-4 + 1e-12
+        assert row.grade_below != row.grade_above
+    sb = sv.share_breakpoints(G, shares, "grassroots", k=3, share_range=(0.0, 0.9))
+    stable = sv.stable_share_range(sb, changes).iloc[0]
+    assert stable.grades_lo <= 0.25 <= stable.grades_hi and stable.top_k_lo <= 0.25 <= stable.top_k_hi
+    inside = (changes["share"] > stable.grades_lo + 1e-12) & (changes["share"] < stable.grades_hi - 1e-12)
+    assert not inside.any()  # no grade changes strictly inside the stable range
+    assert stable.grades_lo in set(changes["share"]) | {0.0} and stable.grades_hi in set(changes["share"]) | {0.9}
