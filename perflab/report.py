@@ -172,7 +172,12 @@ def _exporter():
     """One HTML exporter per process (it loads its templates once: a tenth of a second a page in a sweep)."""
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    # a cell tagged remove-cell is for the notebook's reader only (the memo's note on how it is made)
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell"}), enabled=True)
+    return exporter
 
 
 def export_html(executed: Path, target: Path) -> Path:
@@ -243,6 +248,8 @@ def run_report(
             json.dumps(dict(provenance), indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
         )
     params = {"scheme": str(Path(scheme).resolve()), "data": str(Path(data).resolve()), "output": str(out), "seed": int(seed)}
+    if Path(scheme).resolve() != (out / "scheme.yaml").resolve():
+        (out / "scheme.yaml").write_bytes(Path(scheme).read_bytes())  # the run's scheme travels with its tables (the memo reads it)
     books = notebooks if notebooks is not None else discover_notebooks()
     if not books:
         raise NotebookError(str(NOTEBOOK_DIR), None, "no notebooks found")

@@ -126,3 +126,17 @@ def draw_figures(figs, caplog) -> tuple[list[str], list[str]]:
     problems = [str(w.message) for w in caught if "glyph" in str(w.message).lower() or "findfont" in str(w.message).lower()]
     problems += [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
     return texts, problems
+
+
+@pytest.fixture(scope="session")
+def full_run(tmp_path_factory) -> Path:
+    """`perflab run` of every notebook on a copy of the demo data (made once: the report and memo tests share it)."""
+    from perflab.cli import main
+
+    root = tmp_path_factory.mktemp("full_run")
+    data = root / "data" / "raw" / "demo"
+    shutil.copytree(DEMO_DIR, data)
+    out = root / "report"
+    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(out)])
+    assert code == 0, "perflab run failed on the demo"
+    return out

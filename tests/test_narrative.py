@@ -73,3 +73,13 @@ def test_the_small_zones_note_names_the_zones_below_the_minimum(demo):
     assert not re.search(r"Ecological conservation \(\d", text)
     none = dataclasses.replace(s, differentiated=dataclasses.replace(s.differentiated, min_zone_size=2))
     assert "every zone uses its own spread" in narrative.small_zones_note(evaluate(ds, none), none, ds.units)
+
+
+def test_the_effective_weights_view_reads_as_a_document(demo):
+    from perflab.narrative import effective_weights_view
+
+    s, ds, _, _ = demo
+    html = effective_weights_view(effective_weights(ds, s), "component", "en").to_html()
+    assert "Share of the variance" in html and "variance_share" not in html  # headers in words
+    assert "row_heading" not in html  # no row numbers
+    assert "e-0" not in html and "e+0" not in html and "%" in html

@@ -15,14 +15,9 @@ from perflab.cli import main
 from perflab.report import discover_notebooks
 
 
-def test_run_writes_executed_notebooks_html_and_tables(tmp_path, capsys):
-    data = tmp_path / "data" / "raw" / "demo"
-    shutil.copytree(DEMO_DIR, data)
-    out = tmp_path / "report"
-    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(out)])
-    stdout = capsys.readouterr().out
-    assert code == 0
-    assert f"HTML report: {out / 'index.html'}" in stdout
+def test_run_writes_executed_notebooks_html_and_tables(full_run):
+    out = full_run
+    data = out.parent / "data" / "raw" / "demo"
     for nb in discover_notebooks():
         assert (out / nb.name).is_file()
         page = (out / f"{nb.stem}.html").read_text(encoding="utf-8")
@@ -37,7 +32,8 @@ def test_run_writes_executed_notebooks_html_and_tables(tmp_path, capsys):
     assert len(scores) == 76 and sorted(scores.loc[scores["kind"] == "district", "rank"]) == list(range(1, 17))
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
     assert prov["scheme"]["name"] == "beijing_2016" and "ratings.csv.gz" in prov["data"]["files"]
-    assert (tmp_path / "data" / "processed" / "demo" / "ratings.parquet").is_file()
+    assert (out.parent / "data" / "processed" / "demo" / "ratings.parquet").is_file()
+    assert (out / "scheme.yaml").read_bytes() == SCHEME_FILE.read_bytes()  # the run's scheme travels with its tables
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "10_scores.html" in index and "tables/scores.csv" in index
     # the demo is simulated: every page, and the index, opens with the notice

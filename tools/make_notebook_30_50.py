@@ -99,8 +99,8 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "## Nominal and effective weights\n\n"
             "Before moving the weights, how much does each component weigh now? A nominal weight says how many points an "
             "item could add; what orders the units is how much it varies across them. The share of the final score's "
-            "variance each component accounts for, and its correlation ratio (Paruolo, Saisana & Saltelli 2013), per "
-            "ranking group; page 10 (`effective_weights.csv`) has the indicators too. A weight that moves few points "
+            "variance each component accounts for, and its correlation ratio (after Paruolo, Saisana & Saltelli), per "
+            "ranking group; the scores page (`effective_weights.csv`) has the indicators too. A weight that moves few points "
             "cannot move the ranking much whatever its nominal size."
         ),
         new_code_cell(
@@ -120,6 +120,8 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
         new_code_cell(
             "oat = sv.one_at_a_time(scores, weights, step=spread, ranks_within=ranks_within)\n"
             "save_table(oat, output, 'sensitivity_one_at_a_time')\n"
+            "save_table(pd.DataFrame([{'spread': spread, 'n_draws': n_draws, 'method': method, 'n_rater_replicates': n_rater_replicates,\n"
+            "                          'n_sobol': n_sobol, 'top_k': top_k, 'group': group, 'seed': seed}]), output, 'sensitivity_settings')\n"
             "moved = oat.assign(moved=oat['rank_change'] != 0).groupby(['indicator', 'change', 'rank_group'])['moved'].sum()\n"
             "most = moved.groupby('rank_group').max()\n"
             "worst = oat.loc[oat['rank_change'].abs().idxmax()]\n"
