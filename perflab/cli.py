@@ -1,4 +1,4 @@
-"""The ``perflab`` command: simulate, validate, score, run, sweep, sheets.
+"""The ``perflab`` command: simulate, validate, score, run, sweep, memo, sheets.
 
 Bad input ends with one line on stderr naming the file, row and column, exit
 status 2 and no traceback; a failing notebook ends with exit status 1 naming
@@ -131,6 +131,19 @@ def cmd_sweep(args) -> int:
     return EXIT_NOTEBOOK if result.failures else 0
 
 
+def cmd_memo(args) -> int:
+    from perflab.memo import run_memo
+
+    result = run_memo(args.directory, lang=args.lang, pdf=args.pdf)
+    print(f"memo: {result.html}")
+    print(f"tables: {result.xlsx}")
+    if result.figures:
+        print(f"figures: {result.figures[0].parent}/ ({len(result.figures)} files)")
+    if result.pdf:
+        print(f"PDF: {result.pdf}")
+    return 0
+
+
 def cmd_sheets_make(args) -> int:
     from perflab.scheme import load_scheme
     from perflab.sheets import load_sheet_inputs, write_sheets
@@ -254,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--no-figures", action="store_true", help="comparison tables only: no heat maps or bump charts")
     w.add_argument("--quiet", action="store_true", help="no progress bars")
     w.set_defaults(func=cmd_sweep)
+
+    m = sub.add_parser("memo", help="the advisory memo of a run or sweep directory: memo.html, memo.xlsx, figures/")
+    m.add_argument("directory", metavar="DIR", help="output directory of perflab run or perflab sweep")
+    m.add_argument("--lang", choices=("zh", "en"), help="language (default: zh when a CJK font is installed, else en)")
+    m.add_argument("--pdf", action="store_true", help="also print memo.pdf (A4) with headless Chromium")
+    m.set_defaults(func=cmd_memo)
 
     sh = sub.add_parser("sheets", help="scoring sheets (one unit, one table): make them, read them back filled")
     shs = sh.add_subparsers(dest="sheets_command", required=True, metavar="ACTION")

@@ -180,12 +180,13 @@ def _exporter():
     return exporter
 
 
-def export_html(executed: Path, target: Path) -> Path:
+def export_html(executed: Path, target: Path, title: str | None = None) -> Path:
     """HTML copy of an executed notebook with code cells and prompts hidden (nbconvert ``--no-input``)."""
     import nbformat
 
     nb = nbformat.read(str(executed), as_version=4)
-    body, _ = _exporter().from_notebook_node(nb)
+    title = title or _title(executed)
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})  # the browser tab's title
     target.write_text(body, encoding="utf-8")
     return target
 
@@ -195,7 +196,7 @@ def _title(notebook: Path) -> str:
 
     nb = nbformat.read(str(notebook), as_version=4)
     for cell in nb.cells:
-        if cell.cell_type == "markdown":
+        if cell.cell_type == "markdown" and "perflab-notice" not in cell.get("metadata", {}).get("tags", []):
             for line in cell.source.splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
