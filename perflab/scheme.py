@@ -13,7 +13,7 @@ import difflib
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -150,6 +150,8 @@ class Scheme:
     zones: tuple[Zone, ...]
     measures: tuple[Measure, ...]
     differentiated: Differentiated | None = None
+    # published figures to compare the data with (e.g. the survey's satisfaction means per kind); not used in scoring
+    published_satisfaction: Mapping[str, float] = field(default_factory=dict)
     source: str | None = None
 
     # -- convenient views -------------------------------------------------
@@ -295,6 +297,7 @@ def _plain(obj):
 _TOP_REQUIRED = ("name", "indicators", "bands", "groups", "aggregation", "components")
 _TOP_OPTIONAL = (
     "title_zh", "title_en", "year", "routine", "missing_components", "ranking", "zones", "measures", "differentiated",
+    "published",
 )
 BASELINE_METHODS = ("mean", "trend", "zscore")
 TOO_FEW_YEARS = ("error", "missing", "zone")
@@ -606,6 +609,16 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     differentiated = None
     if "differentiated" in raw:
         differentiated = _differentiated(c, raw["differentiated"], year, routine, inds, zones, measures)
+    published = {}
+    if raw.get("published") is not None:
+        pub = c.mapping(raw["published"], "published", (), ("satisfaction",))
+        sat = pub.get("satisfaction") or {}
+        if not isinstance(sat, dict):
+            c.fail("published.satisfaction", "expected a mapping of kind to a mean satisfaction (0-100)")
+        for kind, v in sat.items():
+            if kind not in KINDS:
+                c.fail(f"published.satisfaction.{kind}", f"unknown kind {kind!r}; use {' or '.join(KINDS)}")
+            published[str(kind)] = c.number(v, f"published.satisfaction.{kind}", 0.0, 100.0)
 
     return Scheme(
         name=name,
@@ -623,5 +636,6 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
         zones=tuple(zones),
         measures=tuple(measures),
         differentiated=differentiated,
+        published_satisfaction=published,
         source=source,
     )

@@ -60,6 +60,31 @@ SEABORN_THEME = {
 }
 
 
+FIGURE_DPI = 100
+
+
+def keep(fig: plt.Figure, output: str | Path, stem: str, key: bool = False) -> list[Path]:
+    """Save a page's figure as ``output/figures/STEM.png`` and ``.svg`` (deterministic bytes) and leave it open
+    for the page. Stems start with the notebook's number (``10_scores_by_zone``); ``key=True`` makes it the
+    page's thumbnail on the run's index (recorded in ``figures/keys.json``)."""
+    import json
+
+    directory = Path(output) / "figures"
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    with plt.rc_context({"svg.hashsalt": "perflab", "svg.fonttype": "none"}):
+        for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+            path = directory / f"{stem}.{ext}"
+            fig.savefig(path, dpi=FIGURE_DPI, metadata=meta)
+            out.append(path)
+    if key:
+        keys_file = directory / "keys.json"
+        keys = json.loads(keys_file.read_text(encoding="utf-8")) if keys_file.is_file() else {}
+        keys[stem[:2]] = f"{stem}.png"
+        keys_file.write_text(json.dumps(keys, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return out
+
+
 def find_cjk_font() -> str | None:
     """The family name of an installed CJK font, registering font files matplotlib's cache has not seen."""
     names = {f.name for f in font_manager.fontManager.ttflist}
