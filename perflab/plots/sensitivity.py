@@ -3,7 +3,6 @@ share bump charts, and the tables the pages show (headers in words, fixed decima
 
 from __future__ import annotations
 
-import hashlib
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from perflab.plots import KIND_LABEL, kind_label, t  # noqa: F401  (KIND_LABEL: kept importable from here)
+from perflab.plots.tables import table  # noqa: F401  (the pages' one table format, importable from here too)
 
 _kind = kind_label
 
@@ -40,29 +40,6 @@ def pct(x: float, digits: int = 0, sign: bool = False) -> str:
 def pm(x: float, digits: int = 0) -> str:
     """A relative change as "±20 %"."""
     return "±" + pct(x, digits)
-
-
-def table(df: pd.DataFrame, headers: dict[str, str] | None = None, digits: int | dict[str, int] = 2,
-          caption: str | None = None):
-    """A table for the page: ``headers`` (column → words) selects, orders and renames the columns; numbers get
-    fixed decimals (``digits``, one for all or per column; never 1e+00), thousands separators, True/False in
-    words, an en dash for missing values, and no row index."""
-    out = (df if headers is None else df[list(headers)].rename(columns=headers)).copy()
-    if out.columns.has_duplicates:
-        raise ValueError(f"two columns of the table have the header {out.columns[out.columns.duplicated()][0]!r}")
-    for c in out.columns:
-        if out[c].dtype == bool:
-            out[c] = out[c].map({True: "yes", False: "no"})
-    sty = out.style.hide(axis="index")
-    if isinstance(digits, dict):
-        named = {(headers or {}).get(c, c): d for c, d in digits.items()}
-        fmt = {c: (lambda d: lambda v: "–" if pd.isna(v) else f"{v:,.{d}f}")(d) for c, d in named.items() if c in out.columns}
-        sty = sty.format(precision=2, thousands=",", na_rep="–").format(fmt)
-    else:
-        sty = sty.format(precision=digits, thousands=",", na_rep="–")
-    if caption:
-        sty = sty.set_caption(caption)
-    return sty.set_uuid(hashlib.sha1("|".join(map(str, out.columns)).encode() + str(caption).encode()).hexdigest()[:8])
 
 
 def mark_written(names: pd.Series, written: pd.Series) -> pd.Series:
