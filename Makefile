@@ -9,7 +9,7 @@ OUT    ?= reports/$(basename $(notdir $(SCHEME)))
 SWEEP  ?= params/sweeps/grassroots_share.yaml
 JOBS   ?= 2
 
-.PHONY: report test venv bench demo clean sweep
+.PHONY: report test venv bench demo clean sweep memo lab
 
 venv: $(STAMP)
 
@@ -23,6 +23,14 @@ $(STAMP): pyproject.toml
 ## make report: run every notebook on the bundled demo data; prints the HTML report's path
 report: $(STAMP)
 	$(BIN)/perflab run --scheme $(SCHEME) --data $(DATA) --out $(OUT)
+
+## make memo: the advisory memo of the last `make report` (DIR=reports/<scheme name> by default)
+memo: $(STAMP)
+	$(BIN)/perflab memo $(if $(DIR),$(DIR),$(OUT))
+
+## make lab: JupyterLab on the project, with the project's kernel (the .venv's python3)
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. notebooks/
 
 ## make sweep: run a sweep file (SWEEP=params/sweeps/NAME.yaml, JOBS=2 kernels at a time); prints its page's path
 sweep: $(STAMP)

@@ -203,23 +203,60 @@ def _title(notebook: Path) -> str:
     return notebook.stem
 
 
+def _headlines(out_dir: Path) -> list[tuple[str, str]]:
+    """The memo's first findings (sentence, table) when the run saved every table they read; none otherwise."""
+    from perflab.findings import findings
+    from perflab.memo import MemoError, load_inputs
+
+    try:
+        return [(f.text, f.table) for f in findings(load_inputs(out_dir), "en")[:6]]
+    except (MemoError, KeyError, ValueError, IndexError):  # a partial run (--only) has no headline numbers
+        return []
+
+
+def _thumbnails(out_dir: Path) -> dict[str, str]:
+    """Page number -> its key figure (``figures/keys.json``, written by :func:`perflab.plots.keep`)."""
+    keys = out_dir / "figures" / "keys.json"
+    try:
+        found = json.loads(keys.read_text(encoding="utf-8")) if keys.is_file() else {}
+    except json.JSONDecodeError:
+        return {}
+    return {k: v for k, v in found.items() if (out_dir / "figures" / v).is_file()}
+
+
 def write_index(out_dir: Path, pages: list[tuple[str, Path]], tables: list[Path], title: str,
                 simulated: bool = False) -> Path:
-    items = "\n".join(f'<li><a href="{html.escape(p.name)}">{html.escape(t)}</a></li>' for t, p in pages)
+    """The run's front page: headline numbers, a card per page with its key figure, the tables, provenance."""
+    thumbs = _thumbnails(out_dir)
+    cards = []
+    for t, p in pages:
+        img = thumbs.get(p.name[:2])
+        pic = (f'<img src="figures/{html.escape(img)}" alt="{html.escape(t)}" loading="lazy">' if img else "")
+        cards.append(f'<a class="card" href="{html.escape(p.name)}">{pic}<span>{html.escape(t)}</span></a>')
+    heads = _headlines(out_dir)
+    head_html = ""
+    if heads:
+        items = "\n".join(f'<li>{html.escape(text)} <a href="{html.escape(table)}">table</a></li>' for text, table in heads)
+        head_html = f"<h2>Headline numbers</h2><ol>\n{items}\n</ol>"
     tabs = "\n".join(
         f'<li><a href="{html.escape(str(p.relative_to(out_dir)))}">{html.escape(p.name)}</a></li>' for p in tables
     )
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:50em;margin:2em auto}}</style></head>
+<style>body{{font-family:sans-serif;max-width:64em;margin:2em auto;line-height:1.45}}
+.cards{{display:flex;flex-wrap:wrap;gap:1em}} .card{{display:flex;flex-direction:column;width:18em;border:1px solid #ccc;
+border-radius:4px;padding:.5em;text-decoration:none;color:#1f2937}} .card img{{width:100%;height:12em;object-fit:contain}}
+.card span{{margin-top:.4em;font-weight:bold}}</style></head>
 <body>{_notice_html() if simulated else ""}<h1>{html.escape(title)}</h1>
-<h2>Reports</h2><ul>
-{items}
-</ul>
+{head_html}
+<h2>Reports</h2><div class="cards">
+{chr(10).join(cards)}
+</div>
+<p>The advisory memo of this run: <code>perflab memo {html.escape(out_dir.name)}</code> writes <a href="memo.html">memo.html</a>.</p>
 <h2>Tables (CSV)</h2><ul>
 {tabs}
 </ul>
-<p>How this run was made: <a href="provenance.json">provenance.json</a>.</p>
+<p>How this run was made: <a href="provenance.json">provenance.json</a>; its scheme: <a href="scheme.yaml">scheme.yaml</a>.</p>
 </body></html>
 """
     path = out_dir / "index.html"
