@@ -320,40 +320,49 @@ def run_findings(inp: MemoInputs, lang: str) -> list[Finding]:
 # ---------------------------------------------------------------------------
 
 
+def _places(n: int) -> str:
+    return f"{n} place" + ("" if n == 1 else "s")
+
+
 def sweep_findings(inp: MemoInputs, lang: str) -> list[Finding]:
-    """At most ten findings of a sweep: which scenarios move the ranking most, which units move most."""
-    say = _Say(lang, {})
-    summ = inp.table("summary")
-    ranks = inp.table("ranks")
+    """At most ten findings of a sweep, per ranking group: the scenarios that move the ranking most, how often the
+    top 3 changes, the largest single move, and the units whose rank depends most on the scenario."""
     movers = inp.table("movers")
-    scen = summ[summ["scenario"] != "base"] if "scenario" in summ.columns else summ
+    names = {} if movers.empty else dict(zip(movers["unit"], movers["name_zh" if lang == "zh" else "name_en"]))
+    say = _Say(lang, {})
+    say.names = names
+    summ = inp.table("summary")
+    scen = summ[summ["scenario"] != "base"]
+    n = scen["scenario"].nunique()
     out = []
-    n = len(scen)
-    tau_col = next((c for c in scen.columns if c.startswith("tau")), None)
-    moves_col = next((c for c in scen.columns if c.startswith("units_moved") or c == "moved"), None)
-    if tau_col:
-        worst = scen.sort_values(tau_col).head(3)
-        bits = [say(f"{r['scenario']}（τ = {r[tau_col]:.3f}）", f"{r['scenario']} (τ = {r[tau_col]:.3f})") for _, r in worst.iterrows()]
-        out.append(Finding(say(f"{n} 个情景中，与基准排名差异最大的是 {say.join(bits)}。",
-                               f"Of {n} scenarios, the ones that move the ranking most from the base are {say.join(bits)}."),
-                           "comparison/summary.csv", float(worst[tau_col].iloc[0]), "scenarios"))
-        same = int((scen[tau_col] >= 1 - 1e-12).sum())
-        out.append(Finding(say(f"{same} 个情景与基准排名完全相同（τ = 1）。", f"{same} scenarios leave the ranking exactly as the base (τ = 1)."),
-                           "comparison/summary.csv", same, "unchanged"))
-    if moves_col:
-        out.append(Finding(say(f"平均每个情景有 {scen[moves_col].mean():.1f} 个单位名次变化，最多 {int(scen[moves_col].max())} 个。",
-                               f"On average {scen[moves_col].mean():.1f} units change rank per scenario, at most {int(scen[moves_col].max())}."),
-                           "comparison/summary.csv", float(round(scen[moves_col].mean(), 1)), "moves"))
+    for g, t in scen.groupby("rank_group", sort=False):
+        worst = t.sort_values(["kendall_tau", "scenario"]).head(3)
+        bits = [say(f"{r.scenario}（τ = {r.kendall_tau:.3f}，{int(r.units_moved)} 个单位变动）",
+                    f"{r.scenario} (τ = {r.kendall_tau:.3f}, {int(r.units_moved)} units move)") for r in worst.itertuples()]
+        top3 = int(t["top3_changed"].astype(bool).sum())
+        big = t.sort_values(["largest_move", "scenario"], ascending=[False, True]).iloc[0]
+        text = say(f"{say.kind(g)}：{n} 个情景中与基准排名差异最大的是 {say.join(bits)}；前 3 名在 {top3} 个情景中改变；"
+                   f"单个单位最大变动 {int(big.largest_move)} 位（{big.scenario}：{say.unit(big.largest_mover)}，"
+                   f"第 {int(big.largest_mover_rank_base)} → {int(big.largest_mover_rank)} 名）。",
+                   f"{say.kind(g).capitalize()}: of {n} scenarios, the ranking moves most under {say.join(bits)}; the top 3 "
+                   f"changes in {top3}; the largest single move is {_places(int(big.largest_move))} ({big.scenario}: "
+                   f"{say.unit(big.largest_mover)}, {int(big.largest_mover_rank_base)} → {int(big.largest_mover_rank)}).")
+        out.append(Finding(text, "comparison/summary.csv", float(worst["kendall_tau"].iloc[0]), f"scenarios_{g}"))
     if len(movers):
-        span_col = next((c for c in movers.columns if "span" in c or "range" in c), None)
-        if span_col:
-            top = movers.sort_values(span_col, ascending=False).head(3)
-            unit_col = "unit" if "unit" in top.columns else top.columns[0]
-            bits = [f"{r[unit_col]} ({int(r[span_col])})" for _, r in top.iterrows()]
-            out.append(Finding(say(f"跨情景名次波动最大的单位：{say.join(bits)}。", f"Units whose rank varies most across scenarios: {say.join(bits)}."),
-                               "comparison/movers.csv", int(top[span_col].iloc[0]), "movers"))
+        m = movers.assign(abs_move=movers["move"].abs())
+        per = m.groupby(["rank_group", "unit"]).agg(largest=("abs_move", "max"), scenarios=("scenario", "nunique")).reset_index()
+        for g, t in per.groupby("rank_group", sort=False):
+            top = t.sort_values(["largest", "scenarios", "unit"], ascending=[False, False, True]).head(3)
+            bits = [say(f"{say.unit(r.unit)}（最多 {int(r.largest)} 位，{int(r.scenarios)} 个情景中变动）",
+                        f"{say.unit(r.unit)} (up to {_places(int(r.largest))}, moving in {int(r.scenarios)} scenario"
+                        f"{'s' if r.scenarios != 1 else ''})")
+                    for r in top.itertuples()]
+            out.append(Finding(say(f"{say.kind(g)}中名次最依赖情景的单位：{say.join(bits)}。",
+                                   f"The {say.kind(g)} whose rank depends most on the scenario: {say.join(bits)}."),
+                               "comparison/movers.csv", int(top["largest"].iloc[0]), f"movers_{g}"))
     if inp.simulated:
-        out.append(Finding(say("数据为模拟数据（perflab simulate），不反映真实单位。", "The data are simulated (perflab simulate) and say nothing about the real units."),
+        out.append(Finding(say("数据为模拟数据（perflab simulate），不反映真实单位。",
+                               "The data are simulated (perflab simulate) and say nothing about the real units."),
                            "provenance.json", None, "caveats"))
     return out[:10]
 

@@ -177,9 +177,20 @@ class MemoPage:
     def sweep_tables(self) -> list:
         say, inp = self.say, self.inputs
         summ = inp.table("summary")
-        keep = [c for c in summ.columns if summ[c].dtype.kind in "ifb" or c in ("scenario", "largest_mover", "top_3")][:9]
-        return [_styler(summ[keep], {c: "{:.3f}" for c in keep if summ[c].dtype.kind == "f"},
-                        say("各情景与基准的比较", "Each scenario against the base"))]
+        summ = summ[summ["scenario"] != "base"]
+        out = []
+        for g, t in summ.groupby("rank_group", sort=False):
+            view = pd.DataFrame({
+                say("情景", "Scenario"): t["scenario"], say("Kendall τ", "Kendall's τ"): t["kendall_tau"],
+                say("Spearman ρ", "Spearman's ρ"): t["spearman_rho"], say("变动单位数", "Units moving"): t["units_moved"],
+                say("平均变动（位）", "Mean move (places)"): t["mean_abs_move"], say("最大变动（位）", "Largest move"): t["largest_move"],
+                say("前 3 名改变", "Top 3 changes"): t["top3_changed"].map({True: say("是", "yes"), False: say("否", "no")}),
+                say("等次变化数", "Grade changes"): t["grade_changes"],
+            }).sort_values(say("Kendall τ", "Kendall's τ"))
+            fmt = {say("Kendall τ", "Kendall's τ"): "{:.3f}", say("Spearman ρ", "Spearman's ρ"): "{:.3f}",
+                   say("平均变动（位）", "Mean move (places)"): "{:.2f}"}
+            out.append(_styler(view, fmt, say(f"{KIND[g][0]}：各情景与基准的比较", f"{KIND[g][1].capitalize()}: each scenario against the base")))
+        return out
 
 
 def memo_figures(directory: Path) -> list[Path]:

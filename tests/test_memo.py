@@ -130,3 +130,20 @@ def test_the_memo_notebook_is_committed_clean():
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and "directory = " in tagged[0].source and "lang = " in tagged[0].source
+
+
+def test_a_sweep_memo_names_the_scenarios_that_move_the_ranking_most(tmp_path):
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(f"base: {SCHEME_FILE}\nnotebooks: []\nscenarios:\n  equal: {{weights: equal}}\n"
+                     "  no_grassroots: {groups.grassroots.share: 0}\n", encoding="utf-8")
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(sweep), "--out", str(out), "--quiet", "--no-figures"]) == 0
+    assert main(["memo", str(out), "--lang", "en"]) == 0
+    inp = load_inputs(out)
+    summary = inp.table("summary")
+    for g in ("district", "department"):
+        f = _value(inp, f"scenarios_{g}")
+        t = summary[(summary["rank_group"] == g) & (summary["scenario"] != "base")]
+        assert f.value == pytest.approx(t["kendall_tau"].min()) and f"τ = {f.value:.3f}" in f.text
+    page = (out / "memo.html").read_text(encoding="utf-8")
+    assert "no_grassroots" in page and "Simulated data" in page
