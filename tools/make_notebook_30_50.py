@@ -52,11 +52,17 @@ SOBOL_CELL = (
     "save_table(sob.indices, output, 'sensitivity_sobol')\n"
     "sobol_labels = {**ind_label, f'share:{group}': 'share of the ' + group_label[group]}\n"
     "say(splots.sobol_inputs_text(sob, sobol_labels))\n"
-    "display(splots.table(splots.sobol_inputs_table(sob, sobol_labels)))\n"
-    "display(splots.table(splots.sobol_table(sob, sobol_labels), digits=3))\n"
-    "say(splots.sobol_findings(sob, sobol_labels))\n"
-    "fig = splots.sobol_bars(sob, sobol_labels)"
+    "display(splots.table(splots.sobol_inputs_table(sob, sobol_labels), caption='What the Sobol analysis moves, and how far'))\n"
+    "display(splots.table(splots.sobol_table(sob, sobol_labels), digits=3,\n"
+    "                     caption='Sobol indices of each ranking group\\'s mean absolute rank shift'))\n"
+    "say(splots.sobol_findings(sob, sobol_labels))"
 )
+
+
+def sobol_figure_cell(page: str, key: bool = False) -> str:
+    """The Sobol bars of a page, saved under its own number (figure labels in one language, the share's too)."""
+    return ("fig = splots.sobol_bars(sob, {**ind_label, f'share:{group}': splots.share_label(group_label[group])})\n"
+            f"plots.keep(fig, output, '{page}_sobol_indices'{', key=True' if key else ''})")
 
 SOBOL_PARAMS = '''
 n_sobol = 4096           # Sobol base points, the same default on both sensitivity pages; model runs: n_sobol x (inputs + 2)
@@ -109,7 +115,7 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "ew = effective_weights(dataset, the_scheme)\n"
             "save_table(ew, output, 'effective_weights')\n"
             "say(effective_weights_summary(ew, dataset, the_scheme))\n"
-            "display(effective_weights_view(ew, 'component', lang))"
+            "display(effective_weights_view(ew, 'component', lang).set_caption('Nominal and effective weights of the components of the final score'))"
         ),
         new_markdown_cell(
             "## One weight at a time\n\n"
@@ -157,10 +163,10 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "say(f\"**Agreement with the scheme's ranking.** Kendall's τ between the ranking of each draw and the scheme's, \"\n"
             "    f\"per ranking group, on {'all ' if n_tau == n_draws else f'the first {n_tau:,} of the '}{n_draws:,} draws \"\n"
             "    '(1: the same order).')\n"
-            "display(splots.table(splots.tau_table(runs), digits=3))\n"
+            "display(splots.table(splots.tau_table(runs), digits=3, caption=\"Kendall's τ between each draw's ranking and the scheme's\"))\n"
             "say(f'**How wide are the rank intervals?** The width of the 5–95 % range of each unit\\'s rank over the draws, '\n"
             "    'per ranking group, the written-report units apart.')\n"
-            "display(splots.table(splots.width_table(runs)))\n"
+            "display(splots.table(splots.width_table(runs), caption='Width of the 5–95 % rank intervals'))\n"
             "w = mc.interval_widths().set_index(['rank_group', 'written_report'])\n"
             "for g in rank_groups:\n"
             "    if (g, True) in w.index and (g, False) in w.index:\n"
@@ -185,7 +191,8 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "                f'({pct(kept_r[g])} with the raters resampled too)' for g in rank_groups) + '.')\n"
             "for g in rank_groups:\n"
             "    fig = splots.rank_intervals(mc.units, names, g, other=mc_raters.units,\n"
-            "                                perturbation=plots.t(f'每个权重 {pm(spread)}', moved_by))"
+            "                                perturbation=plots.t(f'每个权重 {pm(spread)}', moved_by))\n"
+            "    plots.keep(fig, output, f'30_rank_intervals_{g}', key=g == rank_groups[0])"
         ),
         new_markdown_cell(
             "## Exact stability ranges of each weight\n\n"
@@ -206,7 +213,8 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "display(splots.table(summ.assign(indicator=summ['indicator'].map(ind_label), rank_group=summ['rank_group'].map(kind_words)),\n"
             "                     {'indicator': 'Indicator', 'rank_group': 'Ranking group', 'weight': 'Weight',\n"
             "                      'lo': f'Top {top_k} unchanged from', 'hi': 'to', 'as_pct': 'As % of the weight',\n"
-            "                      'keeps_rank': f'Units keeping their exact rank over {pm(spread)}', 'units': 'Units'}, digits=1))\n"
+            "                      'keeps_rank': f'Units keeping their exact rank over {pm(spread)}', 'units': 'Units'}, digits=1,\n"
+            "                     caption=f'How far each weight can move, the others rescaled, before the top {top_k} changes'))\n"
             "tight = summ.sort_values('room').iloc[0]\n"
             "survive = int((summ['room'] >= spread).sum())\n"
             "say(f'The top {top_k} of a ranking group survives one weight moved anywhere within {pm(spread)} of its value in '\n"
@@ -221,9 +229,11 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "if len(fragile):\n"
             "    display(splots.table(fragile.assign(name=names.reindex(fragile['unit']).to_numpy(), indicator=fragile['indicator'].map(ind_label)),\n"
             "                         {'indicator': 'Indicator', 'name': 'Unit', 'grade': 'Grade', 'weight': 'Weight',\n"
-            "                          'band_lo': 'Grade kept from', 'band_hi': 'to'}, digits=1))"
+            "                          'band_lo': 'Grade kept from', 'band_hi': 'to'}, digits=1,\n"
+            "                         caption=f'Units whose grade band changes with one weight moved within {pm(spread)}'))"
         ),
-        new_code_cell("for g in rank_groups:\n    fig = splots.weight_ranges(stab.top_k, g, ind_label, total=weights.sum())"),
+        new_code_cell("for g in rank_groups:\n    fig = splots.weight_ranges(stab.top_k, g, ind_label, total=weights.sum())\n"
+                      "    plots.keep(fig, output, f'30_weight_ranges_{g}')"),
         new_markdown_cell(
             "## Which input matters most? Sobol indices\n\n"
             "Variance-based sensitivity of each ranking group's mean absolute rank shift (how far its units move, on "
@@ -233,6 +243,7 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "its interactions with the others. The group-shares page shows the same indices, computed the same way."
         ),
         new_code_cell(SOBOL_CELL),
+        new_code_cell(sobol_figure_cell("30")),
         new_markdown_cell(
             "## Is there any defensible weighting under which a unit comes first?\n\n"
             "Weights are allowed to range within ±`bound_rel` of the scheme's. A linear programme finds, for each unit, "
@@ -256,7 +267,8 @@ bound_rel = 0.5          # "defensible" weights: each within ±50 % of the schem
             "display(splots.table(view.assign(rank_group=view['rank_group'].map(kind_words)),\n"
             "                     {'rank_group': 'Ranking group', 'name': 'Unit', 'nominal_rank': \"Rank under the scheme\",\n"
             "                      'best_rank': f'Best rank with weights within {pm(bound_rel)}', 'can_be_first': 'Can be first',\n"
-            "                      'p_first': 'Share of SMAA draws in which it is first'}, digits=3))"
+            "                      'p_first': 'Share of SMAA draws in which it is first'}, digits=3,\n"
+            "                     caption=f'Best rank of each unit with every weight within {pm(bound_rel)} of the scheme\\'s (the best placed of each group)'))"
         ),
         new_markdown_cell("## Reading the result"),
         new_code_cell(
@@ -328,12 +340,13 @@ spread = 0.2             # the Sobol comparison: every input (each weight, the s
             "                                        up=moves('rank_up_before', 'rank_up_after'),\n"
             "                                        down=moves('rank_down_before', 'rank_down_after')),\n"
             "                     {'share': 'Share', 'rank_group': 'Ranking group', 'name_up': 'Unit moving up',\n"
-            "                      'up': 'ranks of the unit moving up (below → above the share)', 'name_down': 'Unit moving down',\n"
-            "                      'down': 'ranks of the unit moving down'}, digits=3))\n"
+            "                      'up': 'Its ranks (below → above the share)', 'name_down': 'Unit moving down',\n"
+            "                      'down': 'Its ranks'}, digits=3, caption=f'Shares at which the top {top_k} changes'))\n"
             "per_group = swaps.groupby('rank_group').agg(swaps=('share', 'size'), first=('share', 'min'), last=('share', 'max'))\n"
             "per_group = per_group.reindex([g for g in rank_groups if g in per_group.index]).reset_index()\n"
             "display(splots.table(per_group.assign(rank_group=per_group['rank_group'].map(kind_words)),\n"
-            "                     {'rank_group': 'Ranking group', 'swaps': 'Swaps', 'first': 'First at share', 'last': 'Last at share'}, digits=3))\n"
+            "                     {'rank_group': 'Ranking group', 'swaps': 'Swaps', 'first': 'First at share', 'last': 'Last at share'}, digits=3,\n"
+            "                     caption=f'Swaps between shares {share_min:g} and {share_max:g}, per ranking group'))\n"
             "grade_changes = sv.share_grade_changes(group_scores, shares, group, the_scheme.bands, share_range=(share_min, share_max))\n"
             "save_table(grade_changes, output, 'group_share_grade_changes')\n"
             "stable = sv.stable_share_range(sb, grade_changes, units['kind'] if ranks_within is not None else None)\n"
@@ -348,7 +361,8 @@ spread = 0.2             # the Sobol comparison: every input (each weight, the s
         ),
         new_code_cell(
             "for g in rank_groups:\n"
-            "    fig = splots.share_bump_chart(sb.segments, sb.swaps, names, g, top_k, s0, group_label[group])"
+            "    fig = splots.share_bump_chart(sb.segments, sb.swaps, names, g, top_k, s0, group_label[group])\n"
+            "    plots.keep(fig, output, f'50_share_ranks_{g}', key=g == rank_groups[0])"
         ),
         new_markdown_cell(
             "## The top of the ranking at the ends of the range\n\n"
@@ -366,7 +380,7 @@ spread = 0.2             # the Sobol comparison: every input (each weight, the s
             "ends.columns = [f'share {s:g}' + (' (the scheme)' if s == s0 else '') for s in ends.columns]\n"
             "ends = ends.reset_index()\n"
             "display(splots.table(ends.assign(rank_group=ends['rank_group'].map(kind_words)).rename(\n"
-            "    columns={'rank_group': 'Ranking group', 'rank': 'Rank'})))"
+            "    columns={'rank_group': 'Ranking group', 'rank': 'Rank'}), caption=f'The top {top_k} at the lowest, the scheme\\'s and the highest share'))"
         ),
         new_markdown_cell(
             "## Share or weights: which matters more?\n\n"
@@ -375,6 +389,7 @@ spread = 0.2             # the Sobol comparison: every input (each weight, the s
             "the same index has the same value on both pages."
         ),
         new_code_cell(SOBOL_CELL),
+        new_code_cell(sobol_figure_cell("50")),
         new_markdown_cell("## Reading the result"),
         new_code_cell(
             "near = top_changes.assign(gap=(top_changes['share'] - s0).abs()).sort_values('gap')\n"

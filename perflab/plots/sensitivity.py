@@ -58,7 +58,7 @@ def oat_table(oat: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.Dat
     out = pd.DataFrame({
         "Indicator": rows["indicator"].map(labels or {}).fillna(rows["indicator"]),
         "Change": [pct(c, sign=True) for c in rows["change"]],
-        "Weight": [f"{a:g} → {b:g}" for a, b in zip(rows["nominal_weight"], rows["weight"])]})
+        "Weight": [f"{a:g}\u00a0→\u00a0{b:g}" for a, b in zip(rows["nominal_weight"], rows["weight"])]})  # never wraps
     for grp in pd.unique(g["rank_group"]):
         sub = g[g["rank_group"] == grp].set_index(["indicator", "change"])
         key = pd.MultiIndex.from_frame(rows[["indicator", "change"]])
@@ -142,7 +142,7 @@ def rank_intervals(units: pd.DataFrame, names: pd.Series, kind: str, other: pd.D
     """
     sub = units[units["rank_group"] == kind].sort_values(["nominal_rank", "unit"]).reset_index(drop=True)
     n = len(sub)
-    fig, ax = plt.subplots(figsize=(8, 0.26 * n + 1.8))
+    fig, ax = plt.subplots(figsize=(11, 0.26 * n + 1.8))
     y = np.arange(n)
     first, second = labels or (t("权重不确定", "weights uncertain"), t("权重与评委不确定", "weights and raters uncertain"))
     sets = [(sub, 0.0, "tab:blue", first)]
@@ -170,9 +170,35 @@ def rank_intervals(units: pd.DataFrame, names: pd.Series, kind: str, other: pd.D
     what = f"（{perturbation}）" if perturbation else ""
     ax.set_title(t(f"{_kind(kind)}：权重变化时名次的可能范围{what}",
                    f"How far can each rank move{' with ' + perturbation if perturbation else ''}? ({_kind(kind)})"))
-    ax.legend(loc="lower left", fontsize="small", frameon=True)
-    fig.tight_layout()
+    legend_right(ax)
+    return fit_width(fig, 6.5)
+
+
+def fit_width(fig: plt.Figure, plot_width: float, rect=(0, 0, 1, 1)) -> plt.Figure:
+    """Size a one-panel figure to its content: the plot ``plot_width`` inches wide, the figure as wide as that plus
+    its labels, names and legend need (long English unit names widen the figure instead of squeezing the plot)."""
+    ax = fig.axes[0]
+    fig.tight_layout(rect=rect)
+    box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches: everything drawn, labels and legends included
+    extra = max(0.0, box.width - ax.get_position().width * fig.get_figwidth())
+    fig.set_size_inches(round(extra + plot_width + 0.3, 1), fig.get_figheight())
+    fig.tight_layout(rect=rect)
     return fig
+
+
+def legend_right(ax, **kw) -> None:
+    """The axes' legend outside the data, to the right of the plot, top aligned."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small", frameon=False, **kw)
+
+
+def share_label(group_name: str) -> str:
+    """The Sobol input "share of a group" for a figure, in the figure's language (the name in the same language)."""
+    return t(f"{group_name}的权重", f"share of the {_lower_first(group_name)}")
+
+
+def _lower_first(words: str) -> str:
+    """A name inside an English sentence: "Grassroots representatives" → "grassroots representatives"."""
+    return words[:1].lower() + words[1:] if words[1:2].islower() else words
 
 
 def sobol_bars(result, labels: dict[str, str] | None = None) -> plt.Figure:
@@ -215,7 +241,7 @@ def weight_ranges(top_k: pd.DataFrame, kind: str, labels: dict[str, str] | None 
     sub = top_k[top_k["rank_group"] == kind].copy()
     sub["label"] = sub["indicator"].map(labels or {}).fillna(sub["indicator"])
     k = int(sub["k"].iloc[0])
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(sub) + 1.8))
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(sub) + 1.8))
     y = np.arange(len(sub))
     ax.hlines(y, sub["lo"], sub["hi"], color="tab:green", lw=8, alpha=0.6,
               label=t(f"前{k}名不变的权重范围", f"weights keeping the same top {k}"))
@@ -227,54 +253,57 @@ def weight_ranges(top_k: pd.DataFrame, kind: str, labels: dict[str, str] | None 
     ax.set_xlabel(t("该指标的权重（其余指标按比例调整）", "Weight of the indicator (the others rescaled to keep the total)"))
     ax.set_title(t(f"{_kind(kind)}：权重可以移动多远而前{k}名不变？",
                    f"How far can each weight move before the top {k} changes? ({_kind(kind)})"))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small", frameon=False)
-    fig.tight_layout()
-    return fig
+    legend_right(ax)
+    return fit_width(fig, 6.0)
 
 
 def share_bump_chart(segments: pd.DataFrame, swaps: pd.DataFrame, names: pd.Series, kind: str, k: int,
                      nominal_share: float | None = None, group_label: str = "grassroots") -> plt.Figure:
     """Rank of every unit of a kind as one group's share moves (exact steps), breakpoints marked.
 
-    Units that are ever in the top k are coloured and named; the others are grey. Dotted lines mark
-    every share at which two units swap; red lines those at which the top-k set changes.
+    Every unit is named at the right end of its line (its rank at the highest share): the units that are ever
+    in the top k in colour with thick lines, the others in grey. Dotted lines mark every share at which two
+    units swap, red dashed lines those at which the top-k set changes, a black line the scheme's share; the
+    legend says so below the plot, off the data.
     """
+    from matplotlib.lines import Line2D
+
     seg = segments[segments["rank_group"] == kind]
     sw = swaps[swaps["rank_group"] == kind]
     n = seg["unit"].nunique()
-    fig, ax = plt.subplots(figsize=(10, max(4.5, 0.16 * n + 2.5)))
+    fig, ax = plt.subplots(figsize=(10, 0.2 * n + 2.6))
     ever_top = set(seg.loc[seg["rank"] <= k, "unit"])
     palette = dict(zip(sorted(ever_top), sns.color_palette("tab10", max(1, len(ever_top)))))
+    lo, hi = seg["share_lo"].min(), seg["share_hi"].max()
     for unit, g in seg.groupby("unit", sort=False):
         g = g.sort_values("share_lo")
         x = np.r_[g["share_lo"].to_numpy(), g["share_hi"].to_numpy()[-1]]
         yv = np.r_[g["rank"].to_numpy(), g["rank"].to_numpy()[-1]]
         top = unit in ever_top
-        ax.step(x, yv, where="post", color=palette.get(unit, "0.75"), lw=2.2 if top else 0.9, zorder=3 if top else 2)
-        if top or n <= 20:
-            ax.text(x[-1], yv[-1], " " + str(names.get(unit, unit)), va="center", fontsize=7,
-                    color=palette.get(unit, "0.35"))
+        ax.step(x, yv, where="post", color=palette.get(unit, "0.7"), lw=2.2 if top else 0.9, zorder=3 if top else 2)
+        ax.annotate(str(names.get(unit, unit)), (1, yv[-1]), xycoords=("axes fraction", "data"), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=7 if n > 20 else 8,
+                    color=palette.get(unit, "0.35"), fontweight="bold" if top else "normal", annotation_clip=False)
     for s in sw["share"].unique():
         ax.axvline(s, color="0.6", lw=0.5, ls=":", zorder=1)
     for s in sw.loc[sw["top_k_changes"], "share"].unique():
         ax.axvline(s, color="tab:red", lw=1.2, ls="--", zorder=1)
+    handles = [Line2D([], [], color="0.6", lw=0.8, ls=":", label=t("两个单位交换名次", "two units swap")),
+               Line2D([], [], color="tab:red", lw=1.2, ls="--", label=t(f"前{k}名发生变化", f"the top {k} changes"))]
     if nominal_share is not None:
         ax.axvline(nominal_share, color="k", lw=1.0, zorder=1)
-        ax.text(nominal_share, n + 0.4, t(" 现行权重", " the scheme's share"), fontsize=8, va="bottom")
+        handles.append(Line2D([], [], color="k", lw=1.0, label=t("现行方案的权重", "the scheme's share")))
     ax.grid(axis="y", visible=False)  # the units' own lines are the horizontal structure
-    ax.invert_yaxis()
-    ax.set_ylim(n + 0.5, 0.2)
-    lo, hi = seg["share_lo"].min(), seg["share_hi"].max()
-    ax.set_xlim(lo, hi + (hi - lo) * 0.22)  # room for the names
+    ax.set_ylim(n + 0.5, 0.5)  # best on top
+    ax.set_yticks([r for r in (1, *range(5, n + 1, 5)) if r <= n] if n > 20 else range(1, n + 1))
+    ax.set_xlim(lo, hi)
     ax.set_xticks(np.linspace(lo, hi, 7))
     ax.set_xlabel(t(f"{group_label}的权重（其余评委组按比例调整）",
-                    f"Share of the {group_label} in the on-site score (other groups rescaled)"))
+                    f"Share of the {_lower_first(group_label)} in the on-site score (other groups rescaled)"))
     ax.set_ylabel(t("名次（1 = 最好）", "Rank (1 = best)"))
-    ax.set_title(t(f"{_kind(kind)}：{group_label}权重变化时的名次（红线：前{k}名变化）",
-                   f"Ranks of the {_kind(kind)} as the {group_label}' share moves\n"
-                   f"(dotted: two units swap; red dashed: the top {k} changes)"))
-    fig.tight_layout()
-    return fig
+    ax.set_title(t(f"{_kind(kind)}：{group_label}权重变化时的名次", f"Ranks of the {_kind(kind)} as the {_lower_first(group_label)}' share moves"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize="small", frameon=False)
+    return fit_width(fig, 7.0, rect=(0, 0.5 / fig.get_figheight(), 1, 1))
 
 
 # ---------------------------------------------------------------------------
