@@ -95,7 +95,7 @@ def effective_weights_summary(ew: pd.DataFrame, dataset: Dataset | None = None, 
     return text
 
 
-def effective_weights_view(ew: pd.DataFrame, level: str, lang: str = "en"):
+def effective_weights_view(ew: pd.DataFrame, level: str, lang: str = "en", caption: str | None = None):
     """The effective-weights table of one level for a page: headers in words, percentages, no row numbers."""
     t = ew[ew["level"] == level]
     view = pd.DataFrame({
@@ -111,7 +111,18 @@ def effective_weights_view(ew: pd.DataFrame, level: str, lang: str = "en"):
     return view.style.hide(axis="index").format({
         "Nominal weight": "{:.1%}", "Share of the variance": "{:.1%}", "Correlation ratio": "{:.2f}",
         "Spread (points)": "{:.2f}", "Variance share / nominal": "{:.2f}",
-    }, na_rep="–")
+    }, na_rep="–").set_caption(caption or ("The final score's components: nominal against effective weight" if level == "component"
+                                           else "The indicators: nominal against effective weight"))
+
+
+def items_in_words(text: str, labels: dict[str, str]) -> str:
+    """A text naming items by id (``"budget_execution -1.92; approval_days +1.52"``) with each id in words."""
+    import re
+
+    if not isinstance(text, str) or not labels:
+        return text
+    pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(labels, key=len, reverse=True)) + r")\b")
+    return pattern.sub(lambda m: labels[m.group(1)], text)
 
 
 def ranking_summary(scores: pd.DataFrame, scheme: Scheme, name: str = "name_en") -> str:
@@ -206,4 +217,48 @@ def vetting_summary(ev, scheme: Scheme) -> str:
     return text
 
 
-__all__ = ["effective_weights_view", "small_zones_note", "differentiated_moves", "vetting_summary","written_report_caveat", "effective_weights_summary", "ranking_summary"]
+def _listing(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+NUMBER_WORDS = dict(enumerate(["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]))
+
+
+def satisfaction_sentence(summary: pd.DataFrame, units: pd.DataFrame, names: pd.Series | dict,
+                          zone_names: dict | None = None, list_at_most: int = 8) -> str:
+    """The survey against the published means, per kind (from ``survey.satisfaction_summary`` and
+    ``survey.satisfaction_units``); ``names`` maps unit, ``zone_names`` zone id, to the name the page uses."""
+    names, zone_names = dict(names), dict(zone_names or {})
+    who = {"district": "District satisfaction", "department": "Satisfaction of the departments' service users"}
+    lines = []
+    for _, r in summary[summary["level"] == "kind"].iterrows():
+        kind = r["kind"]
+        text = (f"- **{who.get(kind, kind.capitalize() + ' satisfaction')}** averages {r['mean']:.2f} over "
+                f"{int(r['units'])} {_kinds(kind, int(r['units']))} ({int(r['respondents']):,} respondents")
+        text += (f"; {r['weighted_mean']:.2f} weighted by respondents)" if np.isfinite(r["weighted_mean"])
+                 else "; no respondent counts to weigh by)")
+        if np.isfinite(r["published"]):
+            text += f" against the published {r['published']:g} (difference {r['difference']:+.2f})"
+        below = units[(units["kind"] == kind) & units["below_mean"]].sort_values("satisfaction")
+        n = len(below)
+        count = NUMBER_WORDS.get(n, str(n))
+        if n == 0:
+            text += f"; no {_kinds(kind, 1)} lies below the average."
+        elif n <= list_at_most:
+            listed = [f"{names.get(u, u)} ({v:.1f})" for u, v in zip(below["unit"], below["satisfaction"])]
+            text += f"; the {count} {_kinds(kind, n)} below the average are {_listing(listed)}."
+        else:
+            low = [f"{names.get(u, u)} ({v:.1f})" for u, v in zip(below["unit"][:3], below["satisfaction"][:3])]
+            text += f"; {n} {_kinds(kind, n)} lie below the average, the lowest {_listing(low)}."
+        lines.append(text)
+    zones = summary[summary["level"] == "zone"].dropna(subset=["difference"])
+    if len(zones):
+        lo, hi = zones.loc[zones["difference"].idxmin()], zones.loc[zones["difference"].idxmax()]
+        lines.append(f"\nBy zone, the gap to the published mean of the kind runs from {lo['difference']:+.2f} "
+                     f"({zone_names.get(lo['zone'], lo['zone'])}) to {hi['difference']:+.2f} "
+                     f"({zone_names.get(hi['zone'], hi['zone'])}).")
+    return "\n".join(lines)
+
+
+__all__ = ["effective_weights_view", "small_zones_note", "differentiated_moves", "vetting_summary","written_report_caveat", "effective_weights_summary", "ranking_summary",
+           "satisfaction_sentence", "items_in_words"]

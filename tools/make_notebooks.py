@@ -25,17 +25,24 @@ def scores_notebook():
             "from perflab import plots\n"
             "from perflab.effective import effective_weights\n"
             "from perflab.io import describe_dataset, load_dataset\n"
-            "from perflab.narrative import effective_weights_summary, effective_weights_view, ranking_summary, written_report_caveat\n"
+            "from perflab.narrative import (COMPONENT_WORDS, effective_weights_summary, effective_weights_view, ranking_summary,\n"
+            "                               satisfaction_sentence, written_report_caveat)\n"
+            "from perflab.plots.tables import table\n"
             "from perflab.report import save_table\n"
             "from perflab.scheme import load_scheme\n"
-            "from perflab.scoring import score_units\n\n"
+            "from perflab.scoring import score_units\n"
+            "from perflab.survey import satisfaction_summary, satisfaction_units, survey_year\n\n"
             "output = Path(output)\n"
             "lang = plots.theme()\n"
             "%config InlineBackend.print_figure_kwargs = {'bbox_inches': None}  # the figures lay themselves out: drawn once, not twice\n"
             "the_scheme = load_scheme(scheme)\n"
             "dataset = load_dataset(data, the_scheme)\n"
-            "pd.set_option('display.precision', 2)\n"
-            "print(f'scheme: {the_scheme.title_en} ({the_scheme.name}); labels in {lang}')"
+            "name = plots.name_column()  # unit, zone and indicator names in the label language\n"
+            "zone_words = plots.zone_names(the_scheme)\n"
+            "kind_words = {'district': 'District', 'department': 'Department', 'all': 'All units'}\n"
+            "group_words = {g.id: getattr(g, name) for g in the_scheme.groups}\n"
+            "display(Markdown(f'Scheme: **{the_scheme.title_en}** (`{the_scheme.name}`); figure labels in '\n"
+            "                 f\"{ {'zh': 'Chinese', 'en': 'English'}[lang] }.\"))"
         ),
         new_markdown_cell(
             "## The scheme\n\n"
@@ -47,18 +54,32 @@ def scores_notebook():
             "display(Markdown(f'{len(the_scheme.indicators)} indicators, {len(the_scheme.bands)} grade bands, '\n"
             "                 f'{len(the_scheme.groups)} evaluator groups.'))\n"
             "ind = the_scheme.indicator_table()\n"
-            "ind['weight_share'] = ind['weight'] / ind['weight'].sum()\n"
-            "display(ind)\n"
-            "display(pd.DataFrame([b.__dict__ for b in the_scheme.bands]))\n"
-            "display(pd.DataFrame([g.__dict__ for g in the_scheme.groups]))\n"
-            "display(pd.Series(dict(the_scheme.components), name='component weight').to_frame())"
+            "ind['share'] = 100 * ind['weight'] / ind['weight'].sum()\n"
+            "display(table(ind, {name: 'Indicator', 'weight': 'Weight', 'share': 'Share of the on-site score (%)'},\n"
+            "              digits={'weight': 0, 'share': 1}, caption='Indicators of the on-site score'))\n"
+            "display(table(pd.DataFrame([b.__dict__ for b in the_scheme.bands]),\n"
+            "              {'grade': 'Grade', 'lower': 'From', 'upper': 'To', 'score': 'Score of the grade'}, digits=0,\n"
+            "              caption='Grade bands on the 0–100 scale'))\n"
+            "groups = pd.DataFrame([g.__dict__ for g in the_scheme.groups]).assign(share=lambda g: 100 * g['share'])\n"
+            "display(table(groups, {name: 'Evaluator group', 'share': 'Share of the on-site score (%)'}, digits=0,\n"
+            "              caption='Evaluator groups'))\n"
+            "comp = pd.DataFrame({'component': [COMPONENT_WORDS.get(c, c).capitalize() for c in the_scheme.components],\n"
+            "                     'weight': [100 * w for w in the_scheme.components.values()]})\n"
+            "display(table(comp, {'component': 'Component', 'weight': 'Weight in the final score (%)'}, digits=0,\n"
+            "              caption=\"Components of the final score\"))"
         ),
         new_markdown_cell("## The data\n\nUnits by kind and zone, evaluators by group, and the size of each table."),
         new_code_cell(
             "summary = describe_dataset(dataset)\n"
-            "display(summary['tables'])\n"
-            "display(summary['units'])\n"
-            "display(summary['raters'])"
+            "files = summary['tables'].rename_axis('table').reset_index()\n"
+            "files['file'] = files['file'].map(lambda f: Path(str(f)).name if str(f).endswith(('.csv', '.gz', '.xlsx')) else f)\n"
+            "display(table(files, {'table': 'Table', 'rows': 'Rows', 'file': 'File'}, digits=0, caption='Tables read'))\n"
+            "units = summary['units'].assign(kind=lambda u: u['kind'].map(kind_words), zone=lambda u: u['zone'].map(zone_words).fillna(u['zone']))\n"
+            "display(table(units, {'kind': 'Kind', 'zone': 'Zone', 'units': 'Units', 'presented': 'Presented in person'}, digits=0,\n"
+            "              caption='Units by kind and zone'))\n"
+            "raters = summary['raters'].assign(group=lambda r: r['group'].map(group_words).fillna(r['group']))\n"
+            "display(table(raters, {'group': 'Evaluator group', 'raters': 'Evaluators', 'mean_units_scored': 'Units scored (mean)'},\n"
+            "              digits={'raters': 0, 'mean_units_scored': 1}, caption='Evaluators by group'))"
         ),
         new_markdown_cell(
             "## Scores and ranks\n\n"
@@ -70,33 +91,69 @@ def scores_notebook():
         new_code_cell(
             "scores = score_units(dataset, the_scheme)\n"
             "save_table(scores, output, 'scores')\n"
-            "cols = ['rank', 'zone_rank', 'unit', plots.name_column(), 'zone', 'onsite', 'routine', 'final', 'grade']\n"
-            "display(scores.loc[scores['kind'] == 'district', cols])"
+            "shown = scores.assign(zone_name=scores['zone'].map(zone_words).fillna(scores['zone']))\n"
+            "score_headers = {'rank': 'Rank', 'zone_rank': 'Rank in zone', 'unit': 'Unit', name: 'Name', 'zone_name': 'Zone',\n"
+            "                 'onsite': 'On-site score', 'routine': 'Routine score', 'final': 'Final score', 'grade': 'Grade'}\n"
+            "score_digits = {'rank': 0, 'zone_rank': 0, 'onsite': 2, 'routine': 2, 'final': 2}\n"
+            "display(table(shown[shown['kind'] == 'district'], score_headers, digits=score_digits,\n"
+            "              caption='District governments: scores and ranks (best first)'))"
         ),
-        new_code_cell("display(scores.loc[scores['kind'] == 'department', cols])"),
-        new_code_cell("fig = plots.scores_by_zone(scores, the_scheme)"),
-        new_code_cell("fig = plots.ranking_bars(scores, the_scheme, 'district')"),
-        new_code_cell("fig = plots.ranking_bars(scores, the_scheme, 'department')"),
+        new_code_cell(
+            "display(table(shown[shown['kind'] == 'department'], score_headers, digits=score_digits,\n"
+            "              caption='Municipal departments: scores and ranks (best first; – no on-site score: written report only)'))"
+        ),
+        new_code_cell("fig = plots.scores_by_zone(scores, the_scheme)\nsaved = plots.keep(fig, output, '10_scores_by_zone')"),
+        new_code_cell("fig = plots.ranking_bars(scores, the_scheme, 'district')\nsaved = plots.keep(fig, output, '10_ranking_districts', key=True)"),
+        new_code_cell("fig = plots.ranking_bars(scores, the_scheme, 'department')\nsaved = plots.keep(fig, output, '10_ranking_departments')"),
         new_markdown_cell(
             "## Units that only submitted a written report\n\n"
             "Units that did not present in person were scored by no evaluator on site. The scheme's "
-            "`missing_components` rule decides how they are scored; the `imputed` column names the component filled in."
+            "`missing_components` rule decides how they are scored; the last column names the component filled in."
         ),
         new_code_cell(
-            "written = scores.loc[~scores['presented'], ['rank', 'unit', plots.name_column(), 'kind', 'zone', 'routine', 'final', 'imputed']]\n"
+            "written = shown.loc[~shown['presented']].assign(kind=lambda w: w['kind'].map(kind_words))\n"
             "display(Markdown(written_report_caveat(scores, the_scheme)))\n"
-            "display(written)"
+            "display(table(written, {'rank': 'Rank', 'unit': 'Unit', name: 'Name', 'kind': 'Kind', 'zone_name': 'Zone',\n"
+            "                        'routine': 'Routine score', 'final': 'Final score', 'imputed': 'Component filled in'},\n"
+            "              digits={'rank': 0, 'routine': 2, 'final': 2}, caption='Units scored on a written report only'))"
         ),
         new_markdown_cell(
             "## Do the evaluators and the figures agree?\n\n"
             "Each point is a unit: its on-site score (the evaluators' judgement, the \"essay questions\") against its "
             "routine score (the verified figures, the \"objective questions\"). Units far from the cloud are where "
-            "the two sources of evidence disagree and deserve a closer look."
+            "the two sources of evidence disagree and deserve a closer look; the units whose two ranks differ most are named."
         ),
         new_code_cell(
             "fig = plots.components_scatter(scores)\n"
-            "agreement = scores.dropna(subset=['onsite']).groupby('kind')[['onsite', 'routine']].corr(method='spearman')\n"
-            "display(agreement.xs('onsite', level=1)[['routine']].rename(columns={'routine': 'Spearman rho, on-site vs routine'}))"
+            "saved = plots.keep(fig, output, '10_onsite_vs_routine')\n"
+            "both = scores.dropna(subset=['onsite'])\n"
+            "agreement = pd.DataFrame([{'kind': kind_words[k], 'units': len(g), 'rho': g['onsite'].corr(g['routine'], method='spearman')}\n"
+            "                          for k, g in both.groupby('kind', sort=False)])\n"
+            "display(table(agreement, {'kind': 'Kind', 'units': 'Units scored on site', 'rho': 'Spearman ρ, on-site against routine'},\n"
+            "              digits={'units': 0, 'rho': 2}, caption='Agreement of the on-site and the routine score'))"
+        ),
+        new_markdown_cell(
+            "## What the public and the service users say\n\n"
+            "The third-party satisfaction survey of the evaluated year, by kind and by zone: the mean over the units "
+            "(each unit once, as the published figures are) and the mean weighted by the respondents behind each unit, "
+            "against the mean the source article publishes for the kind."
+        ),
+        new_code_cell(
+            "sat = satisfaction_summary(dataset, the_scheme)\n"
+            "sat_units = satisfaction_units(dataset, the_scheme)\n"
+            "save_table(sat, output, 'satisfaction')\n"
+            "display(Markdown(satisfaction_sentence(sat, sat_units, dataset.units.set_index('unit')['name_en'],\n"
+            "                                       {z.id: z.name_en for z in the_scheme.zones})))\n"
+            "sat_view = sat.assign(kind=sat['kind'].map(kind_words),\n"
+            "                      zone=sat['zone'].map(zone_words).where(sat['level'] == 'zone', 'All'))\n"
+            "display(table(sat_view, {'kind': 'Kind', 'zone': 'Zone', 'units': 'Units', 'respondents': 'Respondents',\n"
+            "                         'mean': 'Mean', 'weighted_mean': 'Mean weighted by respondents', 'published': 'Published mean',\n"
+            "                         'difference': 'Mean − published', 'below_mean': 'Units below the kind’s mean'},\n"
+            "              digits={'units': 0, 'respondents': 0, 'mean': 2, 'weighted_mean': 2, 'published': 2, 'difference': 2,\n"
+            "                      'below_mean': 0},\n"
+            "              caption=f'Satisfaction survey {survey_year(the_scheme)}: by kind and zone against the published means'))\n"
+            "fig = plots.satisfaction_by_zone(sat, the_scheme)\n"
+            "saved = plots.keep(fig, output, '10_satisfaction')"
         ),
         new_markdown_cell(
             "## Nominal and effective weights\n\n"
@@ -118,7 +175,9 @@ def scores_notebook():
         new_code_cell(
             "grades = pd.crosstab(scores['kind'], scores['grade']).reindex(columns=the_scheme.grades, fill_value=0)\n"
             "save_table(grades, output, 'grades', index=True)\n"
-            "display(grades)"
+            "grade_view = grades.rename_axis(columns=None).reset_index().assign(kind=lambda g: g['kind'].map(kind_words))\n"
+            "display(table(grade_view, {'kind': 'Kind', **{g: f'Grade {g}' for g in the_scheme.grades}}, digits=0,\n"
+            "              caption='Units by grade of the final score'))"
         ),
         new_markdown_cell(
             "## Reading the result\n\n"
@@ -153,9 +212,10 @@ def differentiated_notebook():
             "from IPython.display import Markdown, display\n\n"
             "from perflab import plots\n"
             "from perflab.differentiated import evaluate\n"
-            "from perflab.narrative import differentiated_moves, small_zones_note, vetting_summary\n"
+            "from perflab.narrative import differentiated_moves, items_in_words, small_zones_note, vetting_summary\n"
             "from perflab.io import load_dataset\n"
             "from perflab.plots import differentiated as dplots\n"
+            "from perflab.plots.tables import table\n"
             "from perflab.report import save_table\n"
             "from perflab.scheme import load_scheme\n\n"
             "output = Path(output)\n"
@@ -163,8 +223,13 @@ def differentiated_notebook():
             "the_scheme = load_scheme(scheme)\n"
             "dataset = load_dataset(data, the_scheme)\n"
             "ev = evaluate(dataset, the_scheme, method=baseline_method or None, years=baseline_years or None)\n"
-            "pd.set_option('display.precision', 2)\n"
-            "print(f'baseline: {ev.method} of the {ev.years} previous years; too few own years: {ev.too_few_years}')"
+            "name = plots.name_column()  # unit, zone and item names in the label language\n"
+            "zone_words = plots.zone_names(the_scheme)\n"
+            "kind_words = {'district': 'District', 'department': 'Department'}\n"
+            "item_words = {i.id: getattr(i, name) for i in the_scheme.indicators} | {m.id: getattr(m, name) for m in the_scheme.measures}\n"
+            "unit_names = dataset.units.set_index('unit')[name]\n"
+            "display(Markdown(f'Baseline: the **{ev.method}** of the {ev.years} previous years; a unit with too few own years: '\n"
+            "                 f'`{ev.too_few_years}`.'))"
         ),
         new_markdown_cell(
             "## What each zone weighs differently\n\n"
@@ -175,9 +240,13 @@ def differentiated_notebook():
             "rows = []\n"
             "for zw in the_scheme.differentiated.zones:\n"
             "    base_i, base_m = the_scheme.weights, the_scheme.zone_measure_weights(None)\n"
-            "    rows += [{'zone': zw.zone, 'item': i, 'base weight': base_i[i], 'zone weight': w} for i, w in zw.indicators]\n"
-            "    rows += [{'zone': zw.zone, 'item': m, 'base weight': base_m[m], 'zone weight': w} for m, w in zw.measures]\n"
-            "display(pd.DataFrame(rows))"
+            "    rows += [{'zone': zw.zone, 'part': 'indicator', 'item': i, 'base': base_i[i], 'weight': w} for i, w in zw.indicators]\n"
+            "    rows += [{'zone': zw.zone, 'part': 'measure', 'item': m, 'base': base_m[m], 'weight': w} for m, w in zw.measures]\n"
+            "overrides = pd.DataFrame(rows, columns=['zone', 'part', 'item', 'base', 'weight'])\n"
+            "overrides = overrides.assign(zone=overrides['zone'].map(zone_words).fillna(overrides['zone']),\n"
+            "                             item=overrides['item'].map(item_words).fillna(overrides['item']))\n"
+            "display(table(overrides, {'zone': 'Zone', 'part': 'Indicator or measure', 'item': 'Item', 'base': 'Base weight',\n"
+            "                          'weight': 'Zone weight'}, digits=1, caption='Weights the zones override'))"
         ),
         new_markdown_cell(
             "## Small zones\n\n"
@@ -195,22 +264,40 @@ def differentiated_notebook():
             "shown = unit or districts.loc[districts['rank_change'].abs().idxmax(), 'unit']\n"
             "row = ev.scores.set_index('unit').loc[shown]\n"
             "fig = dplots.history_vs_baseline(ev.baseline, dataset.history, shown, the_scheme,\n"
-            "                                 f\"{row[plots.name_column()]}: {plots.t('对照自身基线', 'against its own baseline')}\")\n"
-            "display(ev.objective[ev.objective['unit'] == shown])"
+            "                                 f\"{row[name]}: {plots.t('对照自身基线', 'against its own baseline')}\")\n"
+            "saved = plots.keep(fig, output, '20_history_vs_baseline')\n"
+            "obj = ev.objective[ev.objective['unit'] == shown]\n"
+            "display(table(obj.assign(measure=obj['measure'].map(item_words).fillna(obj['measure'])),\n"
+            "              {'measure': 'Measure', 'improvement': 'Improvement on own baseline', 'source': 'Baseline from',\n"
+            "               'improvement_score': 'Improvement (T-score)', 'attainment': 'Target attainment',\n"
+            "               'attainment_vetted': 'Attainment after vetting', 'vetted': 'Vetted', 'attainment_score': 'Attainment (T-score)',\n"
+            "               'objective': 'Objective score', 'weight': 'Weight'},\n"
+            "              caption=f'{row[\"name_en\"]}: each measure against its own baseline and targets'))"
         ),
         new_markdown_cell(
             "## Uniform against differentiated ranks\n\n"
             "Left, the rank under the uniform evaluation; right, under the differentiated one; within each kind. "
-            "Lines that cross are units that the change of method reorders."
+            "Lines that cross are units that the change of method reorders; every unit is named on both sides with its rank."
         ),
         new_code_cell(
             "display(Markdown(differentiated_moves(ev, the_scheme)))\n"
-            "display(ev.summary())\n"
-            "display(ev.spread())\n"
+            "summ = ev.summary().assign(kind=lambda s: s['kind'].map(kind_words))\n"
+            "display(table(summ, {'kind': 'Kind', 'units': 'Units', 'moved': 'Units that change rank',\n"
+            "                     'mean_abs_move': 'Mean move (places)', 'spearman_rho': 'Spearman ρ of the two rankings',\n"
+            "                     'baseline': 'Baseline'}, digits={'units': 0, 'moved': 0, 'mean_abs_move': 2, 'spearman_rho': 2},\n"
+            "              caption='How much the ranking changes'))\n"
+            "spread = ev.spread().assign(kind=lambda s: s['kind'].map(kind_words))\n"
+            "display(table(spread, {'kind': 'Kind', 'component': 'Part of the score', 'uniform_sd': 'Spread, uniform (points)',\n"
+            "                       'differentiated_sd': 'Spread, differentiated (points)', 'ratio': 'Ratio'},\n"
+            "              caption='How far each part of the score spreads the units (standard deviation)'))\n"
             "save_table(ev.scores, output, 'differentiated_scores')\n"
-            "fig = dplots.rank_slopes(ev.scores, the_scheme, 'district')"
+            "fig = dplots.rank_slopes(ev.scores, the_scheme, 'district')\n"
+            "saved = plots.keep(fig, output, '20_rank_slopes_districts', key=True)"
         ),
-        new_code_cell("fig = dplots.rank_slopes(ev.scores, the_scheme, 'department', label_top=10)"),
+        new_code_cell(
+            "fig = dplots.rank_slopes(ev.scores, the_scheme, 'department', label_top=10)\n"
+            "saved = plots.keep(fig, output, '20_rank_slopes_departments')"
+        ),
         new_markdown_cell(
             "## The biggest movers, and why\n\n"
             "Every score is a sum of contributions (indicator × weight, measure × weight, satisfaction, verification); "
@@ -221,8 +308,17 @@ def differentiated_notebook():
         new_code_cell(
             "movers = ev.movers(10)\n"
             "save_table(ev.contributions, output, 'differentiated_contributions')\n"
-            "display(movers)\n"
-            "fig = dplots.move_reasons(ev.contributions, movers.head(6), the_scheme)"
+            "movers_view = movers.assign(zone=movers['zone'].map(zone_words).fillna(movers['zone']),\n"
+            "                            change=movers['rank_change'].map(lambda c: f'{int(c):+d}'),\n"
+            "                            why=movers['why'].map(lambda w: items_in_words(w, item_words)))\n"
+            "display(table(movers_view, {name: 'Unit', 'zone': 'Zone', 'rank_uniform': 'Uniform rank',\n"
+            "                            'rank_differentiated': 'Differentiated rank', 'change': 'Change (places)',\n"
+            "                            'uniform': 'Uniform score', 'differentiated': 'Differentiated score',\n"
+            "                            'why': 'Items that moved it most (points against the kind’s mean change)'},\n"
+            "              digits={'rank_uniform': 0, 'rank_differentiated': 0, 'uniform': 2, 'differentiated': 2},\n"
+            "              caption='The ten units whose rank changes most'))\n"
+            "fig = dplots.move_reasons(ev.contributions, movers.head(6), the_scheme)\n"
+            "saved = plots.keep(fig, output, '20_move_reasons')"
         ),
         new_markdown_cell(
             "## Target vetting\n\n"
@@ -232,9 +328,19 @@ def differentiated_notebook():
         new_code_cell(
             "display(Markdown(vetting_summary(ev, the_scheme)))\n"
             "save_table(ev.vetting, output, 'target_vetting')\n"
-            "display(ev.vetting['flag'].value_counts().rename('flags').to_frame())\n"
-            "display(ev.vetting[ev.vetting['flag'] == 'repeats_result'])\n"
-            "display(ev.vetting[ev.vetting['year'] == the_scheme.differentiated.year])"
+            "flag_words = {'repeats_result': 'Repeats a result already achieved', 'not_ambitious': 'Less than last year’s result',\n"
+            "              'failed_verification': 'Claim not confirmed on site'}\n"
+            "vet = ev.vetting.assign(flag=ev.vetting['flag'].map(flag_words).fillna(ev.vetting['flag']),\n"
+            "                        name=ev.vetting['unit'].map(unit_names),\n"
+            "                        measure=ev.vetting['measure'].map(item_words).fillna(ev.vetting['measure']))\n"
+            "counts = vet.groupby('flag', sort=False).size().rename('n').reset_index()\n"
+            "display(table(counts, {'flag': 'Flag', 'n': 'Targets or claims (all years)'}, digits=0, caption='Vetting flags, all years'))\n"
+            "vet_headers = {'name': 'Unit', 'measure': 'Measure', 'year': 'Year', 'flag': 'Flag', 'target': 'Target',\n"
+            "               'reference': 'Result it is checked against', 'reason': 'Reason'}\n"
+            "display(table(vet[ev.vetting['flag'] == 'repeats_result'], vet_headers, digits={'year': 0, 'target': 2, 'reference': 2},\n"
+            "              caption='Targets that repeat a result already achieved'))\n"
+            "display(table(vet[vet['year'] == the_scheme.differentiated.year], vet_headers, digits={'year': 0, 'target': 2, 'reference': 2},\n"
+            "              caption=f'Every flag of {the_scheme.differentiated.year}'))"
         ),
         new_markdown_cell(
             "## Reading the result\n\n"

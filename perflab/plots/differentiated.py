@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from perflab.plots import name_column, t, zone_names
+from perflab.plots import name_column, short_name, spread_positions, t, zone_names
 
 
 def _measure_label(scheme, mid: str) -> str:
@@ -42,37 +42,61 @@ def history_vs_baseline(baseline: pd.DataFrame, history: pd.DataFrame, unit: str
         ax.xaxis.get_major_locator().set_params(integer=True)
     for ax in axes.ravel()[len(measures):]:
         ax.set_visible(False)
-    axes.ravel()[0].legend(fontsize="small")
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize="small")  # off the data
+    fig.tight_layout(rect=(0, 0.06 if rows == 1 else 0.035, 1, 1))
     return fig
 
 
 def rank_slopes(scores: pd.DataFrame, scheme, kind: str, label_top: int | None = None) -> plt.Figure:
-    """Slope chart: each unit's uniform rank (left) joined to its differentiated rank (right), coloured by zone."""
-    s = scores[scores["kind"] == kind].copy()
+    """Slope chart: each unit's uniform rank (left) joined to its differentiated rank (right), coloured by zone.
+
+    Every unit is named on both sides with its rank. With ``label_top``, the units that move at least that many
+    places are highlighted (bold lines and names) and the others drawn light, so the big moves stand out."""
+    s = scores[scores["kind"] == kind].dropna(subset=["rank_uniform", "rank_differentiated"]).copy()
     zones = zone_names(scheme)
     s["zone_label"] = s["zone"].map(zones).fillna(s["zone"])
-    palette = dict(zip(s["zone_label"].unique(), sns.color_palette("deep", s["zone_label"].nunique())))
-    fig, ax = plt.subplots(figsize=(9, max(4.5, 0.2 * len(s) + 2)))
-    names = s[name_column()].astype(str)
-    for (_, r), name in zip(s.iterrows(), names):
-        color = palette[r["zone_label"]]
-        ax.plot([0, 1], [r["rank_uniform"], r["rank_differentiated"]], color=color, alpha=0.8, marker="o")
-        if label_top is None or abs(r["rank_change"]) >= label_top:
-            ax.text(-0.04, r["rank_uniform"], name, ha="right", va="center", fontsize="x-small")
-            ax.text(1.04, r["rank_differentiated"], name, ha="left", va="center", fontsize="x-small")
-    ax.set_xlim(-0.6, 1.6)
-    ax.set_ylim(max(s["rank_uniform"].max(), s["rank_differentiated"].max()) + 0.5, 0.5)
+    order = [z for z in dict.fromkeys(list(zones.values()) + list(s["zone_label"])) if z in set(s["zone_label"])]
+    palette = dict(zip(order, sns.color_palette("deep", len(order))))
+    names = s[name_column()].map(short_name).astype(str)
+    wide = max(sum(2 if ord(c) > 0x2E80 else 1 for c in n) for n in names) + 4  # label width in half-width characters
+    label_in = 0.062 * wide  # inches at 7.5 pt, bold
+    height = max(4.5, 0.2 * len(s) + 2.2)
+    width = 3.6 + 2 * label_in
+    fig, ax = plt.subplots(figsize=(width, height))
+    big = (s["rank_change"].abs() >= label_top) if label_top else pd.Series(True, index=s.index)
+    n = max(s["rank_uniform"].max(), s["rank_differentiated"].max())
+    gap = n * 0.125 / (height - 2.2) if height > 2.2 else 0.6  # one label's height in rank units
+    left = spread_positions(s["rank_uniform"].to_numpy(float), gap)
+    right = spread_positions(s["rank_differentiated"].to_numpy(float), gap)
+    for i, ((_, r), name) in enumerate(zip(s.iterrows(), names)):
+        color, strong = palette[r["zone_label"]], bool(big.loc[r.name])
+        ax.plot([0, 1], [r["rank_uniform"], r["rank_differentiated"]], color=color, marker="o", markersize=4 if strong else 3,
+                linewidth=2.2 if strong else 1, alpha=1.0 if strong else 0.35, zorder=3 if strong else 2)
+        style = {"fontsize": 7.5, "va": "center", "color": "0.1" if strong else "0.45",
+                 "fontweight": "bold" if strong and label_top else "normal", "clip_on": False}
+        ax.text(-0.03, left[i], f"{name}  {int(r['rank_uniform'])}", ha="right", **style)
+        ax.text(1.03, right[i], f"{int(r['rank_differentiated'])}  {name}", ha="left", **style)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(n + 0.7, 0.3)
     ax.set_xticks([0, 1], [t("统一评价排名", "Uniform rank"), t("差异化评价排名", "Differentiated rank")])
-    ax.set_ylabel(t("名次（1 = 最好）", "Rank (1 = best)"))
+    ax.xaxis.tick_top()
+    ax.set_yticks([])
     ax.grid(False)
+    for side in ("left", "right"):
+        ax.spines[side].set_visible(False)
     handles = [plt.Line2D([0], [0], color=c, marker="o", label=z) for z, c in palette.items()]
-    ax.legend(handles=handles, title=t("功能区 / 领域", "Zone"), fontsize="x-small", loc="upper left",
-              bbox_to_anchor=(1.02, 1))
+    ax.legend(handles=handles, title=t("功能区 / 领域", "Zone"), fontsize="small", loc="upper center",
+              bbox_to_anchor=(0.5, -0.01), ncol=min(3, len(handles)), frameon=False)
     kind_name = {"district": t("区政府", "District governments"), "department": t("市级部门", "Municipal departments")}[kind]
-    ax.set_title(t(f"{kind_name}：统一评价与差异化评价的排名", f"{kind_name}: uniform against differentiated rank"))
-    fig.tight_layout()
+    title = t(f"{kind_name}：统一评价与差异化评价的排名", f"{kind_name}: uniform against differentiated rank")
+    if label_top:
+        title += t(f"\n（粗线：名次变化 ≥ {label_top}）", f"\n(bold: moves of {label_top} places or more)")
+    ax.set_title(title, pad=22)
+    left_in, right_in = label_in + 0.3, label_in + 0.3
+    fig.subplots_adjust(left=left_in / width, right=1 - right_in / width, top=1 - 0.95 / height,
+                        bottom=(0.9 if len(handles) > 3 else 0.6) / height)
     return fig
 
 
