@@ -83,3 +83,37 @@ def test_the_effective_weights_view_reads_as_a_document(demo):
     assert "Share of the variance" in html and "variance_share" not in html  # headers in words
     assert "row_heading" not in html  # no row numbers
     assert "e-0" not in html and "e+0" not in html and "%" in html
+
+
+def test_the_satisfaction_sentence_quotes_the_survey_and_names_the_districts_below_the_average(demo):
+    from perflab.survey import satisfaction_summary, satisfaction_units
+
+    s, ds, _, _ = demo
+    summ, units = satisfaction_summary(ds, s), satisfaction_units(ds, s)
+    names = ds.units.set_index("unit")["name_en"]
+    text = narrative.satisfaction_sentence(summ, units, names, {z.id: z.name_en for z in s.zones})
+    d = summ[(summ["level"] == "kind") & (summ["kind"] == "district")].iloc[0]
+    assert f"averages {d['mean']:.2f} over 16 districts ({int(d['respondents']):,} respondents" in text
+    assert "against the published 79.73" in text and "the seven districts below the average are" in text
+    assert "Fengtai District" in text and "30 departments lie below the average" in text
+    fewer = units.assign(below_mean=units["below_mean"] & (units["unit"] != "D05"))  # Fengtai no longer below
+    assert "the six districts below" in narrative.satisfaction_sentence(summ, fewer, names)
+
+
+def test_item_ids_become_words():
+    assert narrative.items_in_words("pm25 -1.00; pm25_x +2", {"pm25": "PM2.5"}) == "PM2.5 -1.00; pm25_x +2"
+
+
+def test_every_table_on_pages_10_and_20_reads_as_a_document():
+    """Shown tables go through plots.tables.table (or the effective-weights view) with a caption; no print."""
+    import nbformat
+
+    from conftest import ROOT
+
+    for page in ("10_scores", "20_differentiated"):
+        code = "\n".join(c.source for c in nbformat.read(ROOT / "notebooks" / f"{page}.ipynb", 4).cells if c.cell_type == "code")
+        shown = re.findall(r"display\((\w+(?:\.\w+)*)\(", code)
+        assert shown and set(shown) <= {"table", "Markdown", "effective_weights_view"}, (page, set(shown))
+        assert "print(" not in code
+        assert len(re.findall(r"\btable\(", code)) == code.count("caption=")  # every table captioned
+        assert code.count("key=True") == 1 and code.count("plots.keep(") >= 3

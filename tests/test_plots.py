@@ -57,3 +57,40 @@ def test_the_theme_is_seaborns_whitegrid_notebook_theme_without_importing_seabor
     assert plots.DEEP == sns.color_palette("deep").as_hex()
     code = "import sys; from perflab import plots; plots.theme(); print('seaborn' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_labels_are_spread_apart_in_order():
+    import numpy as np
+
+    pos = plots.spread_positions([1.0, 1.0, 1.05, 5.0], 0.5)
+    assert np.all(np.diff(np.sort(pos)) >= 0.5 - 1e-9) and pos[3] == 5.0 and pos[0] <= pos[1] <= pos[2]
+    assert np.allclose(plots.spread_positions([1, 3, 2], 0.5), [1, 3, 2])  # far enough apart: unmoved
+
+
+def test_every_department_is_named_on_the_rank_slopes_and_the_legend_is_off_the_data(scheme, caplog):
+    from conftest import DEMO_DIR
+    from perflab.differentiated import evaluate
+    from perflab.io import load_dataset
+    from perflab.plots import differentiated as dplots
+
+    plots.theme("en")
+    ev = evaluate(load_dataset(DEMO_DIR, scheme), scheme)
+    fig = dplots.rank_slopes(ev.scores, scheme, "department", label_top=10)
+    ax = fig.axes[0]
+    deps = ev.scores[ev.scores["kind"] == "department"]
+    texts, problems = draw_figures([fig], caplog)
+    assert not problems
+    for name in deps["name_en"].map(plots.short_name):
+        assert sum(t.endswith(f"  {name}") or t.startswith(f"{name}  ") for t in texts) == 2, name
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_bbox_to_anchor().y1 <= ax.get_window_extent().y0 + 1  # below the axes
+
+
+def test_the_satisfaction_figure_draws_every_zone(scheme, caplog):
+    from perflab.survey import satisfaction_summary
+
+    plots.theme("en")
+    summ = satisfaction_summary(dataset_from_tables(tiny_tables(), scheme), scheme)
+    texts, problems = draw_figures([plots.satisfaction_by_zone(summ, scheme)], caplog)
+    assert not problems and "All districts" in texts and "Capital core" in texts
+    assert any("respondents" in t for t in texts)

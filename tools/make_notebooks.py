@@ -111,7 +111,8 @@ def scores_notebook():
             "`missing_components` rule decides how they are scored; the last column names the component filled in."
         ),
         new_code_cell(
-            "written = shown.loc[~shown['presented']].assign(kind=lambda w: w['kind'].map(kind_words))\n"
+            "written = shown.loc[~shown['presented']].assign(kind=lambda w: w['kind'].map(kind_words),\n"
+            "                                            imputed=lambda w: w['imputed'].map(lambda c: COMPONENT_WORDS.get(c, c)))\n"
             "display(Markdown(written_report_caveat(scores, the_scheme)))\n"
             "display(table(written, {'rank': 'Rank', 'unit': 'Unit', name: 'Name', 'kind': 'Kind', 'zone_name': 'Zone',\n"
             "                        'routine': 'Routine score', 'final': 'Final score', 'imputed': 'Component filled in'},\n"
@@ -142,8 +143,7 @@ def scores_notebook():
             "sat = satisfaction_summary(dataset, the_scheme)\n"
             "sat_units = satisfaction_units(dataset, the_scheme)\n"
             "save_table(sat, output, 'satisfaction')\n"
-            "display(Markdown(satisfaction_sentence(sat, sat_units, dataset.units.set_index('unit')['name_en'],\n"
-            "                                       {z.id: z.name_en for z in the_scheme.zones})))\n"
+            "display(Markdown(satisfaction_sentence(sat, sat_units, dataset.units.set_index('unit')[name], zone_words)))\n"
             "sat_view = sat.assign(kind=sat['kind'].map(kind_words),\n"
             "                      zone=sat['zone'].map(zone_words).where(sat['level'] == 'zone', 'All'))\n"
             "display(table(sat_view, {'kind': 'Kind', 'zone': 'Zone', 'units': 'Units', 'respondents': 'Respondents',\n"
@@ -272,7 +272,7 @@ def differentiated_notebook():
             "               'improvement_score': 'Improvement (T-score)', 'attainment': 'Target attainment',\n"
             "               'attainment_vetted': 'Attainment after vetting', 'vetted': 'Vetted', 'attainment_score': 'Attainment (T-score)',\n"
             "               'objective': 'Objective score', 'weight': 'Weight'},\n"
-            "              caption=f'{row[\"name_en\"]}: each measure against its own baseline and targets'))"
+            "              caption=f'{row[name]}: each measure against its own baseline and targets'))"
         ),
         new_markdown_cell(
             "## Uniform against differentiated ranks\n\n"
@@ -332,14 +332,15 @@ def differentiated_notebook():
             "              'failed_verification': 'Claim not confirmed on site'}\n"
             "vet = ev.vetting.assign(flag=ev.vetting['flag'].map(flag_words).fillna(ev.vetting['flag']),\n"
             "                        name=ev.vetting['unit'].map(unit_names),\n"
-            "                        measure=ev.vetting['measure'].map(item_words).fillna(ev.vetting['measure']))\n"
+            "                        measure=ev.vetting['measure'].map(lambda m: item_words.get(m, m) if isinstance(m, str) else '–'),\n"
+            "                        year=ev.vetting['year'].astype(str))\n"
             "counts = vet.groupby('flag', sort=False).size().rename('n').reset_index()\n"
             "display(table(counts, {'flag': 'Flag', 'n': 'Targets or claims (all years)'}, digits=0, caption='Vetting flags, all years'))\n"
             "vet_headers = {'name': 'Unit', 'measure': 'Measure', 'year': 'Year', 'flag': 'Flag', 'target': 'Target',\n"
             "               'reference': 'Result it is checked against', 'reason': 'Reason'}\n"
-            "display(table(vet[ev.vetting['flag'] == 'repeats_result'], vet_headers, digits={'year': 0, 'target': 2, 'reference': 2},\n"
+            "display(table(vet[ev.vetting['flag'] == 'repeats_result'], vet_headers, digits={'target': 2, 'reference': 2},\n"
             "              caption='Targets that repeat a result already achieved'))\n"
-            "display(table(vet[vet['year'] == the_scheme.differentiated.year], vet_headers, digits={'year': 0, 'target': 2, 'reference': 2},\n"
+            "display(table(vet[ev.vetting['year'] == the_scheme.differentiated.year], vet_headers, digits={'target': 2, 'reference': 2},\n"
             "              caption=f'Every flag of {the_scheme.differentiated.year}'))"
         ),
         new_markdown_cell(

@@ -201,7 +201,7 @@ def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
     df = scores.assign(zone_label=scores["zone"].map(zone_names(scheme)).fillna(scores["zone"]))
     kinds = [k for k in ("district", "department") if k in set(df["kind"])]
     widths = [max(2, df.loc[df["kind"] == k, "zone"].nunique()) for k in kinds]
-    fig, axes = plt.subplots(1, len(kinds), figsize=(1.9 * sum(widths) + 1.2, 5.6), squeeze=False, sharey=True,
+    fig, axes = plt.subplots(1, len(kinds), figsize=(1.3 * sum(widths) + 1.6, 5.6), squeeze=False, sharey=True,
                              gridspec_kw={"width_ratios": widths})
     kind_label = {"district": t("区政府", "District governments"), "department": t("市级部门", "Municipal departments")}
     name = name_column()
