@@ -1165,3 +1165,116 @@ def test_share_grade_changes_are_exact_and_bound_the_stable_range():
     inside = (changes["share"] > stable.grades_lo + 1e-12) & (changes["share"] < stable.grades_hi - 1e-12)
     assert not inside.any()  # no grade changes strictly inside the stable range
     assert stable.grades_lo in set(changes["share"]) | {0.0} and stable.grades_hi in set(changes["share"]) | {0.9}
+
+
+# ---------------------------------------------------------------------------
+# the pages read as documents: captions, figure files, legends off the data, every unit named
+# ---------------------------------------------------------------------------
+
+FIGURES = ("rank_intervals", "weight_ranges", "sobol_bars", "share_bump_chart")
+
+
+@pytest.mark.parametrize("name", ["30_weight_sensitivity", "50_group_shares"])
+def test_every_figure_of_the_pages_is_kept_as_png_and_svg_and_one_is_the_key(name):
+    """Issue 11: figures without files. Each cell that draws a figure keeps it (plots.keep: PNG and SVG under
+    OUT/figures) under a stem starting with the page's number, once per figure drawn; exactly one keep per page
+    is its key figure (the thumbnail of the run's index); every shown table has a caption."""
+    import re
+
+    page = name[:2]
+    code = [c.source for c in _notebook(name).cells if c.cell_type == "code"]
+    keys = 0
+    for src in code:
+        drawn = re.findall(r"^(\s*)fig = splots\.(\w+)\(", src, re.M)
+        kept = re.findall(r"^(\s*)plots\.keep\(fig, output, f?'(\w+?)(?:_\{g\})?'(.*)\)", src, re.M)
+        assert len(drawn) == len(kept), src  # one keep per figure, at the same depth (inside the loop if drawn in one)
+        for (indent, func), (keep_indent, stem, rest) in zip(drawn, kept):
+            assert func in FIGURES and indent == keep_indent and stem.startswith(page + "_"), src
+            assert src.index(f"splots.{func}(") < src.index(f"'{stem}")
+            keys += "key=" in rest
+    assert keys == 1
+    assert sum(len(re.findall(r"^\s*fig = splots\.", s, re.M)) for s in code) >= 2
+    joined = "\n".join(code)
+    for call in re.finditer(r"display\((splots\.table|effective_weights_view)\(", joined):
+        depth, i = 2, call.end()  # the display(...) call's full text
+        while depth:
+            depth += {"(": 1, ")": -1}.get(joined[i], 0)
+            i += 1
+        shown = joined[call.start():i]
+        assert "caption=" in shown or ".set_caption(" in shown, shown
+
+
+@pytest.fixture(scope="module")
+def page_figures(scheme, demo):
+    """What the figure functions draw, on the demo data with small samples."""
+    ds, S, units, kind = demo
+    mc = sv.monte_carlo(S, scheme.weights, n=200, spread=0.2, seed=1, ranks_within=kind, k=3,
+                        written_report=sv.written_report_units(ds, scheme).reindex(S.index))
+    stab = sv.stability_intervals(S, scheme.weights, k=3, bands=scheme.bands, ranks_within=kind)
+    sob = sv.sobol_indices(None, scheme.weights, n=64, seed=1, ranks_within=kind, cube=sv.score_cube(ds, scheme),
+                           shares=scheme.shares, group="grassroots")
+    G = sv.unit_group_scores(ds, scheme)
+    sb = sv.share_breakpoints(G, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), ranks_within=kind)
+    return mc, stab, sob, sb, units
+
+
+def _draw_pages_figures(lang, page_figures, scheme):
+    from perflab import plots
+    from perflab.plots import sensitivity as splots
+
+    mc, stab, sob, sb, units = page_figures
+    plots.theme(lang)
+    names = units[plots.name_column()]
+    ind = {i.id: (i.name_zh if plots.lang() == "zh" else i.name_en) for i in scheme.indicators}
+    group = {g.id: (g.name_zh if plots.lang() == "zh" else g.name_en) for g in scheme.groups}["grassroots"]
+    return {"30_rank_intervals_department": splots.rank_intervals(mc.units, names, "department", other=mc.units),
+            "30_weight_ranges_district": splots.weight_ranges(stab.top_k, "district", ind, total=scheme.weights.sum()),
+            "30_sobol_indices": splots.sobol_bars(sob, {**ind, "share:grassroots": splots.share_label(group)}),
+            "50_share_ranks_department": splots.share_bump_chart(sb.segments, sb.swaps, names, "department", 3, 0.25,
+                                                                 group)}, names, group
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_figures_are_saved_with_legends_off_the_data_and_every_unit_named(lang, page_figures, scheme, tmp_path):
+    """Issue 11: legends covered markers, units were unnamed, a label mixed languages, text was cut. Each figure is
+    saved as PNG and SVG (the key one recorded), its legend lies outside every plot, every text lies inside the
+    saved figure, the y labels do not overlap, every unit of the share chart is named, and the Sobol input of the
+    group's share is labelled in the figure's language."""
+    import json
+    import re
+
+    import matplotlib.pyplot as plt
+    from matplotlib.legend import Legend
+
+    from perflab import plots
+
+    figs, names, group = _draw_pages_figures(lang, page_figures, scheme)
+    if lang == "zh" and plots.lang() != "zh":
+        pytest.skip("no CJK font installed")
+    try:
+        for stem, fig in figs.items():
+            files = plots.keep(fig, tmp_path, stem, key=stem == "30_rank_intervals_department")
+            assert [f.suffix for f in files] == [".png", ".svg"] and all(f.stat().st_size > 1000 for f in files)
+            renderer = fig.canvas.get_renderer()
+            drawn = fig.get_tightbbox(renderer)  # inches: every visible text, label and legend
+            w, h = fig.get_size_inches()
+            assert drawn.x0 >= -0.01 and drawn.y0 >= -0.01 and drawn.x1 <= w + 0.01 and drawn.y1 <= h + 0.01, stem
+            for legend in fig.findobj(Legend):
+                box = legend.get_window_extent(renderer)
+                for ax in fig.axes:
+                    assert not box.overlaps(ax.get_window_extent(renderer)), (stem, "legend over the data")
+            ticks = [lab.get_window_extent(renderer) for ax in fig.axes for lab in ax.get_yticklabels() if lab.get_text()]
+            assert all(a.y1 <= b.y0 + 0.5 or b.y1 <= a.y0 + 0.5 for a, b in zip(ticks, ticks[1:])), stem
+        shown = [t.get_text() for t in figs["50_share_ranks_department"].findobj(plt.Text)]
+        dept = page_figures[4].index[page_figures[4]["kind"] == "department"]
+        assert set(names.reindex(dept)) <= set(shown)  # every unit named, not only the top
+        sobol = [t.get_text() for t in figs["30_sobol_indices"].axes[0].get_yticklabels()]
+        share = next(s for s in sobol if group.lower() in s.lower())
+        latin = bool(re.search(r"[A-Za-z]", share))
+        assert latin == (lang == "en") and (lang == "en" or "share of" not in share)
+        keys = json.loads((tmp_path / "figures" / "keys.json").read_text(encoding="utf-8"))
+        assert keys == {"30": "30_rank_intervals_department.png"}
+    finally:
+        for fig in figs.values():
+            plt.close(fig)
+        plots.theme()

@@ -50,7 +50,7 @@ SOBOL_CELL = (
     "                       cube=sv.score_cube(dataset, the_scheme), shares=the_scheme.shares, group=group,\n"
     "                       share_range=sobol_share_range)\n"
     "save_table(sob.indices, output, 'sensitivity_sobol')\n"
-    "sobol_labels = {**ind_label, f'share:{group}': 'share of the ' + group_label[group]}\n"
+    "sobol_labels = {**ind_label, f'share:{group}': splots.share_words(group_label[group])}  # prose and tables\n"
     "say(splots.sobol_inputs_text(sob, sobol_labels))\n"
     "display(splots.table(splots.sobol_inputs_table(sob, sobol_labels), caption='What the Sobol analysis moves, and how far'))\n"
     "display(splots.table(splots.sobol_table(sob, sobol_labels), digits=3,\n"
@@ -59,10 +59,10 @@ SOBOL_CELL = (
 )
 
 
-def sobol_figure_cell(page: str, key: bool = False) -> str:
+def sobol_figure_cell(page: str) -> str:
     """The Sobol bars of a page, saved under its own number (figure labels in one language, the share's too)."""
     return ("fig = splots.sobol_bars(sob, {**ind_label, f'share:{group}': splots.share_label(group_label[group])})\n"
-            f"plots.keep(fig, output, '{page}_sobol_indices'{', key=True' if key else ''})")
+            f"plots.keep(fig, output, '{page}_sobol_indices');")
 
 SOBOL_PARAMS = '''
 n_sobol = 4096           # Sobol base points, the same default on both sensitivity pages; model runs: n_sobol x (inputs + 2)

@@ -161,8 +161,8 @@ def rank_intervals(units: pd.DataFrame, names: pd.Series, kind: str, other: pd.D
         if w:
             lab.set_color("0.45")
     if written.any():  # a legend entry without a mark: the footnote for the †
-        ax.plot([], [], " ", label=t("† 书面报告：无现场评分，现场分按同类平均推算",
-                                     "† written report: no on-site ratings, on-site score imputed"))
+        ax.plot([], [], " ", label=t("† 书面报告：无现场评分，\n   现场分按同类平均推算",
+                                     "† written report: no on-site ratings,\n   on-site score imputed"))
     ax.set_ylim(n - 0.5, -0.7)  # best first, no empty margin above and below the units
     ax.set_xlim(0.5, max(n, int(sub["rank_p95"].max())) + 0.5)
     ax.set_xlabel(t("名次（1 = 最好）", "Rank (1 = best)"))
@@ -191,9 +191,15 @@ def legend_right(ax, **kw) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small", frameon=False, **kw)
 
 
+def share_words(group_name: str) -> str:
+    """The Sobol input "share of a group" in the pages' English prose and tables: "share of the grassroots
+    representatives" (a Chinese name stays as it is, like the indicators' names)."""
+    return f"share of the {_lower_first(group_name)}"
+
+
 def share_label(group_name: str) -> str:
-    """The Sobol input "share of a group" for a figure, in the figure's language (the name in the same language)."""
-    return t(f"{group_name}的权重", f"share of the {_lower_first(group_name)}")
+    """The Sobol input "share of a group" for a figure, all in the figure's language (pass the name in it)."""
+    return t(f"{group_name}的权重", share_words(group_name))
 
 
 def _lower_first(words: str) -> str:
@@ -303,7 +309,7 @@ def share_bump_chart(segments: pd.DataFrame, swaps: pd.DataFrame, names: pd.Seri
     ax.set_ylabel(t("名次（1 = 最好）", "Rank (1 = best)"))
     ax.set_title(t(f"{_kind(kind)}：{group_label}权重变化时的名次", f"Ranks of the {_kind(kind)} as the {_lower_first(group_label)}' share moves"))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize="small", frameon=False)
-    return fit_width(fig, 7.0, rect=(0, 0.5 / fig.get_figheight(), 1, 1))
+    return fit_width(fig, 7.0, rect=(0, 0.35 / fig.get_figheight(), 1, 1))
 
 
 # ---------------------------------------------------------------------------
