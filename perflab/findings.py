@@ -74,8 +74,8 @@ def _of_group(df: pd.DataFrame, g: str, column: str = "rank_group") -> pd.DataFr
 def top_and_bottom(inp: MemoInputs, say: _Say) -> list[Finding]:
     """The first and last unit of each kind, with their rank intervals and how far a weight can move."""
     scores = inp.table("scores")
-    iv = inp.table("sensitivity_rank_intervals").set_index("unit")
-    st = inp.table("sensitivity_stability_units")
+    iv = inp.tables.get("sensitivity_rank_intervals", pd.DataFrame(columns=["unit"])).set_index("unit")
+    st = inp.tables.get("sensitivity_stability_units", pd.DataFrame(columns=["unit", "weight", "indicator"]))
     total = _total_weight(inp, st)
     settings = inp.tables.get("sensitivity_settings")
     spread = float(settings["spread"].iloc[0]) if settings is not None and "spread" in settings else None
@@ -140,6 +140,8 @@ def _total_weight(inp: MemoInputs, st: pd.DataFrame) -> float:
 
 def fragile_ranks(inp: MemoInputs, say: _Say) -> Finding | None:
     """The ranks that flip with the smallest move of a single weight (exact stability intervals)."""
+    if not inp.has("sensitivity_stability_units"):
+        return None
     st = inp.table("sensitivity_stability_units")
     st = st[st["weight"] > 0].copy()
     if st.empty:
@@ -174,8 +176,10 @@ def share_range(inp: MemoInputs, say: _Say) -> Finding | None:
                    "tables/group_share_stable_range.csv", float(t["top_k_hi"].iloc[0]), "share")
 
 
-def evaluators(inp: MemoInputs, say: _Say) -> Finding:
+def evaluators(inp: MemoInputs, say: _Say) -> Finding | None:
     """Evaluator groups with systematic effects and the evaluators flagged after the false-discovery correction."""
+    if not inp.has("rater_flags", "flags_by_group"):
+        return None
     fl = inp.table("rater_flags")
     by = inp.table("flags_by_group").set_index("group")
     flagged = fl[fl["flag_fdr"].astype(bool)]
@@ -241,7 +245,7 @@ def panels(inp: MemoInputs, say: _Say) -> Finding | None:
 def differentiated_movers(inp: MemoInputs, say: _Say) -> Finding | None:
     """The biggest movers under differentiated evaluation and the item that moved them most."""
     if not inp.has("differentiated_scores"):
-        return None
+        return None  # notebook 20 did not run
     ds = inp.table("differentiated_scores")
     c = inp.tables.get("differentiated_contributions")
     ds = ds.assign(abs_move=ds["rank_change"].abs()).sort_values(["abs_move", "unit"], ascending=[False, True])
@@ -264,6 +268,8 @@ def differentiated_movers(inp: MemoInputs, say: _Say) -> Finding | None:
 
 def weights_effective(inp: MemoInputs, say: _Say) -> Finding | None:
     """The effective against the nominal weight of the component that decides least for its weight."""
+    if not inp.has("effective_weights"):
+        return None
     ew = inp.table("effective_weights")
     comp = ew[(ew["level"] == "component") & (ew["nominal"] > 0)]
     if comp.empty:

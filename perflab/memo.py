@@ -25,12 +25,22 @@ MEMO_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "90_memo.
 LANGS = ("zh", "en")
 
 # what each kind of directory must hold for a memo (relative paths, without .csv)
-RUN_TABLES = (
-    "tables/scores", "tables/effective_weights", "tables/differentiated_scores", "tables/differentiated_contributions",
-    "tables/target_vetting", "tables/sensitivity_rank_intervals", "tables/sensitivity_stability_units",
-    "tables/rater_flags", "tables/flags_by_group", "tables/rank_impact", "tables/composite_d_study",
-)
+RUN_TABLES = ("tables/scores",)
+# the sections a run's notebooks add: a memo of a partial run (perflab run --only) says which are missing
+SECTIONS = {
+    "10_scores": ("effective_weights",),
+    "20_differentiated": ("differentiated_scores", "differentiated_contributions", "target_vetting"),
+    "30_weight_sensitivity": ("sensitivity_rank_intervals", "sensitivity_stability_units"),
+    "40_evaluator_bias": ("rater_flags", "flags_by_group", "rank_impact", "composite_d_study"),
+    "50_group_shares": ("group_share_stable_range",),
+}
 SWEEP_TABLES = ("comparison/summary", "comparison/ranks", "comparison/scenarios", "comparison/movers")
+# the columns the memo reads from its required tables
+COLUMNS = {
+    "run": {"scores": ("unit", "kind", "name_zh", "name_en", "presented", "final", "grade", "rank")},
+    "sweep": {"summary": ("scenario", "rank_group", "kendall_tau", "spearman_rho", "units_moved", "largest_move",
+                          "top3_changed")},
+}
 
 
 class MemoError(PerflabError):
@@ -59,8 +69,12 @@ class MemoInputs:
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
 
-    def has(self, name: str) -> bool:
-        return name in self.tables
+    def has(self, *names: str) -> bool:
+        return all(n in self.tables for n in names)
+
+    def missing_sections(self) -> list[str]:
+        """The notebooks whose tables this run lacks (it was run with --only, or a notebook failed)."""
+        return [nb for nb, need in SECTIONS.items() if not self.has(*need)] if self.kind == "run" else []
 
     @property
     def scheme(self):
@@ -104,7 +118,7 @@ def load_inputs(directory: str | Path) -> MemoInputs:
     need = SWEEP_TABLES if kind == "sweep" else RUN_TABLES
     missing = [f"{n}.csv" for n in need if not (d / f"{n}.csv").is_file()]
     if missing:
-        hint = ("run every notebook: perflab run without --only" if kind == "run"
+        hint = ("run notebook 10_scores at least: perflab run" if kind == "run"
                 else "rerun perflab sweep into this directory")
         raise MemoError(f"{d}: the memo needs {', '.join(missing)}, missing here ({hint})")
     tables = {}
@@ -114,6 +128,11 @@ def load_inputs(directory: str | Path) -> MemoInputs:
             tables[path.stem] = pd.read_csv(path, encoding="utf-8-sig")
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise MemoError(f"{path}: cannot be read as a table ({str(exc).splitlines()[0]})") from None
+    for name, cols in COLUMNS[kind].items():
+        if name in tables:
+            lacking = [c for c in cols if c not in tables[name].columns]
+            if lacking:
+                raise MemoError(f"{d / folder / (name + '.csv')}: no column {', '.join(lacking)} (not a table perflab wrote?)")
     prov = {}
     if (d / "provenance.json").is_file():
         try:

@@ -110,7 +110,7 @@ class MemoPage:
         say, inp = self.say, self.inputs
         s = inp.table("scores")
         s = s[s["kind"] == kind].sort_values(["rank", "unit"])
-        iv = inp.table("sensitivity_rank_intervals").set_index("unit")
+        iv = inp.tables.get("sensitivity_rank_intervals", pd.DataFrame(columns=["unit"])).set_index("unit")
         name = "name_zh" if say.lang == "zh" else "name_en"
         view = pd.DataFrame({
             say("排名", "Rank"): s["rank"].astype(int).to_numpy(),
@@ -152,6 +152,11 @@ class MemoPage:
     def methods(self) -> str:
         say, inp = self.say, self.inputs
         rows = [self.heading("方法说明", "Method notes")]
+        missing = inp.missing_sections()
+        if missing:
+            rows.append("- " + say(f"本次运行缺少以下笔记本的结果表，相应内容未列入：{'、'.join(missing)}（运行全部笔记本：perflab run 不加 --only）。",
+                                   f"This run lacks the tables of {', '.join(missing)}, so the memo leaves those analyses out "
+                                   "(run every notebook: perflab run without --only)."))
         st = inp.tables.get("sensitivity_settings")
         if st is not None and len(st):
             r = st.iloc[0]

@@ -86,6 +86,28 @@ def test_the_findings_follow_the_data(memo_run, tmp_path):
     assert a[0].text != b[0].text and a[0].value != b[0].value
 
 
+def test_a_second_data_seed_gives_other_headline_numbers(memo_run, tmp_path):
+    """Data simulated with another seed, run with notebooks 10 and 20 only: the memo's numbers are that run's
+    tables' numbers, differ from the demo's, and the memo says which analyses the partial run lacks."""
+    data = tmp_path / "data" / "raw" / "seed7"
+    assert main(["simulate", "--out", str(data), "--seed", "7"]) == 0
+    run = tmp_path / "run7"
+    assert main(["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(run), "--only", "10", "20"]) == 0
+    assert main(["memo", str(run), "--lang", "en"]) == 0
+    seven, demo = load_inputs(run), load_inputs(memo_run)
+    scores = seven.table("scores")
+    for kind in ("district", "department"):
+        f7, f16 = _value(seven, f"top_{kind}"), _value(demo, f"top_{kind}")
+        assert f7.value == pytest.approx(scores.loc[scores["kind"] == kind, "final"].max())
+        assert f7.value != pytest.approx(f16.value) and f7.text != f16.text
+    e7 = _value(seven, "effective_weights")
+    assert e7.value != pytest.approx(_value(demo, "effective_weights").value)
+    assert {f.topic for f in findings(seven, "en")} >= {"top_district", "differentiated", "caveats"}
+    assert "evaluators" not in {f.topic for f in findings(seven, "en")}  # notebook 40 did not run
+    page = (run / "memo.html").read_text(encoding="utf-8")
+    assert "lacks the tables of 30_weight_sensitivity, 40_evaluator_bias, 50_group_shares" in page
+
+
 def test_memo_in_chinese(memo_run, tmp_path):
     d = tmp_path / "zh"
     shutil.copytree(memo_run, d)
@@ -98,9 +120,13 @@ def test_a_directory_without_the_tables_is_named_in_one_line(tmp_path, capsys):
     run = tmp_path / "partial"
     (run / "tables").mkdir(parents=True)
     pd.DataFrame({"unit": ["D01"]}).to_csv(run / "tables" / "scores.csv", index=False)
+    assert main(["memo", str(run)]) == 2  # scores.csv without the columns a memo reads
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tables/scores.csv" in err
+    (run / "tables" / "scores.csv").unlink()
     assert main(["memo", str(run)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "tables/effective_weights.csv" in err and "perflab run without --only" in err
+    assert err.count("\n") == 1 and "the memo needs tables/scores.csv" in err and "perflab run" in err
     assert main(["memo", str(tmp_path / "nowhere")]) == 2
     assert "no such directory" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
