@@ -72,4 +72,90 @@ def test_table_view_has_word_headers_no_row_numbers_and_no_exponents(english):
     assert 'class="row_heading' not in html  # the index is hidden
     assert "1" in cells and "1.0" not in cells and "1.00" not in cells  # ranks as whole numbers
     indexed = bias_plots.table_view(df, ["facet", "reliability"], index="facet").to_html()
-    assert "Reliability" in indexed and "units" in indexed
+    assert "Reliability" in indexed and "Units" in indexed and "Evaluators" in indexed  # facets in words
+
+
+# ---------------------------------------------------------------------------
+# page 40 reads as a document (issue 11): figures kept as files, tables captioned, headers in one language
+# ---------------------------------------------------------------------------
+
+def _page_40_code() -> list[str]:
+    import nbformat
+
+    from conftest import ROOT
+
+    return [c.source for c in nbformat.read(ROOT / "notebooks" / "40_evaluator_bias.ipynb", 4).cells if c.cell_type == "code"]
+
+
+def test_every_figure_of_page_40_is_kept_as_png_and_svg_and_one_is_the_key():
+    """Each figure drawn is saved right after it with plots.keep (PNG and SVG under OUT/figures) under a stem
+    starting with 40_, stems unique; exactly one is the key figure; the list keep returns is assigned, so no
+    stray [PosixPath(...)] output."""
+    stems, keys = [], 0
+    for src in _page_40_code():
+        lines = src.splitlines()
+        for i, line in enumerate(lines):
+            if re.match(r"\s*fig = \w+\.\w+\(", line):
+                following = "\n".join(lines[i + 1:])
+                kept = re.search(r"^saved = plots\.keep\(fig, output, '(40_\w+)'(, key=True)?\)$", following, re.M)
+                assert kept, src
+                assert not re.search(r"^\s*fig = ", following[:kept.start()], re.M), src  # kept before the next figure
+                stems.append(kept[1])
+                keys += bool(kept[2])
+        assert not re.search(r"^plots\.keep\(", src, re.M), src  # never the cell's last value
+    assert keys == 1 and len(stems) == len(set(stems)) >= 6, stems
+
+
+def test_every_table_of_page_40_has_a_caption_and_nothing_is_printed():
+    joined = "\n".join(_page_40_code())
+    calls = list(re.finditer(r"display\((table_view|rel_plots\.\w+)\(", joined))
+    assert len(calls) >= 14
+    for call in calls:
+        depth, i = 2, call.end()  # the display(...) call's full text
+        while depth:
+            depth += {"(": 1, ")": -1}.get(joined[i], 0)
+            i += 1
+        assert "caption=" in joined[call.start():i], joined[call.start():i]
+    assert "print(" not in joined and "plots.t(" not in joined  # table words do not follow the figure language
+
+
+@pytest.fixture
+def chinese_labels(monkeypatch):
+    """Figures labelled in Chinese (whether or not a CJK font is installed): the tables stay English."""
+    monkeypatch.setattr(plots, "_lang", "zh")
+    yield
+    plt.close("all")
+
+
+def _headers(html: str) -> list[str]:
+    return re.findall(r"<th [^>]*col_heading[^>]*>(.*?)</th>", html)
+
+
+def test_table_headers_are_english_words_when_the_figures_are_chinese(chinese_labels):
+    from perflab.plots import reliability as rel_plots
+
+    df = pd.DataFrame({"unit": ["D01", "M01"], "name_zh": ["东城区", "市发展改革委"], "kind": ["district", "department"],
+                       "rank_raw": [1, 2], "flags": ["bloc, central", "lenient"], "flag_fdr": [True, False],
+                       "facet": ["units", "raters"], "term": ["kind district vs department", "covariate routine"]})
+    html = bias_plots.table_view(df, caption="Units").to_html()
+    heads = _headers(html)
+    assert heads == ["Code", "Unit", "Kind", "Rank, raw", "Flags", "Flagged (FDR)", "Facet", "Term"], heads
+    assert "<caption>Units</caption>" in html
+    cells = re.findall(r"<td [^>]*>(.*?)</td>", html)
+    assert "东城区" in cells  # names stay in the label language
+    for words in ("District government", "Municipal department", "bloc, central tendency", "yes", "Units", "Evaluators",
+                  "district governments vs municipal departments", "routine score (covariate, points per point)"):
+        assert words in cells, (words, cells)
+    assert "department" not in cells and "是" not in html
+
+    prec = pd.DataFrame({"score": ["onsite", "final"], "rank_group": ["district", "all"], "units": [16, 59],
+                         "median_sem": [0.3, 0.2], "share_within_noise": [0.4, 0.6]})
+    html = rel_plots.table(prec, caption="Precision").to_html()
+    assert _headers(html) == ["Score", "Ranking group", "Units", "Median SEM (points)", "Share of gaps within z SE"]
+    cells = re.findall(r"<td [^>]*>(.*?)</td>", html)
+    assert {"On-site", "Final", "District governments", "All units"} <= set(cells) and "<caption>Precision" in html
+    iccs = pd.DataFrame([{"Type": f, "kind": k, "k": 3.0, "ICC": 0.5, "CI95_low": 0.4, "CI95_high": 0.6}
+                         for f in rel_plots._FORMS for k in ("department", "district", "all")])
+    html = rel_plots.icc_table(iccs, caption="ICC").to_html()
+    assert _headers(html) == ["Form", "Raters k", "District governments", "Municipal departments", "All units"]
+    assert not CJK.search(html) and "<caption>ICC</caption>" in html and 'class="row_heading' not in html

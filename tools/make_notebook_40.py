@@ -37,7 +37,8 @@ n_raters = dataset.ratings['rater'].nunique()
 group_names = {g.id: (g.name_zh if lang == 'zh' else g.name_en) for g in the_scheme.groups}
 group_en = {g.id: g.name_en for g in the_scheme.groups}  # the prose is in English
 display(Markdown(f"{n_raters} evaluators, {dataset.ratings['unit'].nunique()} units scored on site, "
-                 f"{len(dataset.ratings):,} ratings; labels in {lang}."))"""
+                 f"{len(dataset.ratings):,} ratings. Names of units and evaluator groups are in "
+                 f"{'Chinese' if lang == 'zh' else 'English'}, as in the figures."))"""
 
 MFRM = """\
 fit = bias.mfrm(dataset.ratings, scheme=the_scheme)
@@ -45,8 +46,10 @@ save_table(fit.raters.reset_index(), output, 'mfrm_raters')
 save_table(fit.separation, output, 'mfrm_separation')
 summary = fit.summary()
 display(table_view(summary, ['facet', 'elements', 'sd_measure', 'mean_infit', 'mean_outfit', 'design_effect',
-                             'separation', 'reliability', 'separation_model', 'reliability_model']))
-display(table_view(fit.thresholds, ['category', 'score', 'count', 'threshold'], decimals={'score': 0, 'threshold': 2}))
+                             'separation', 'reliability', 'separation_model', 'reliability_model'],
+                   caption='Many-facet Rasch model: spread, fit and separation of each facet'))
+display(table_view(fit.thresholds, ['category', 'score', 'count', 'threshold'], decimals={'score': 0, 'threshold': 2},
+                   caption='Grade bands: their scores, how often each was given, and the Andrich thresholds'))
 sep = fit.separation.set_index('facet')
 rho = fit.pair_correlation()
 per_pair = fit.units['count'].sum() / (fit.residuals.groupby(list(fit.residuals.columns[:2])).ngroups)
@@ -65,7 +68,8 @@ FLAGS = """\
 flags = bias.flag_raters(dataset.ratings, dataset.raters, scheme=the_scheme, fit=fit, alpha=alpha, rng=rng, fdr=fdr)
 save_table(flags, output, 'rater_flags')
 save_table(flags.attrs['rules'], output, 'flag_rules')
-display(table_view(flags.attrs['rules'], decimals={'false_positive_rate': 4}))
+display(table_view(flags.attrs['rules'], decimals={'false_positive_rate': 4},
+                   caption='The six flags: each rule, its false-positive rate per evaluator and the data it needs'))
 n_tested, n_any, n_fdr = flags.attrs['n_tested'], int(flags['any_flag'].sum()), int(flags['flag_fdr'].sum())
 display(Markdown(
     f"{n_tested} evaluators were tested. At the per-evaluator rate (alpha = {alpha}) up to "
@@ -76,12 +80,13 @@ display(Markdown(
 cols = ['rater', 'group', 'n_units', 'flags', 'flag_fdr', 'q_value', 'severity_points', 'severity_z', 'halo_r', 'halo_z',
         'slope', 'favour_points', 'bloc_id', 'infit', 'outfit']
 flagged = flags.loc[flags['any_flag']].sort_values(['flags', 'rater']).assign(group=lambda f: f['group'].map(group_names))
-display(table_view(flagged, cols))"""
+display(table_view(flagged, cols, caption=f'The {n_any} evaluators with a flag (severity in points, + = harsher)'))"""
 
 BY_GROUP = """\
 by_group = bias.flags_by_group(flags)
 save_table(by_group, output, 'flags_by_group')
-display(table_view(by_group.assign(group=by_group['group'].map(group_names))))
+display(table_view(by_group.assign(group=by_group['group'].map(group_names)),
+                   caption='Flags and mean severity of each evaluator group'))
 harsh, mild = by_group.loc[by_group['mean_severity_points'].idxmax()], by_group.loc[by_group['mean_severity_points'].idxmin()]
 display(Markdown(
     f"Severity is in points and positive for evaluators who score lower than the other evaluators of the same units. "
@@ -93,8 +98,9 @@ routine = routine_scores(dataset, the_scheme)[['routine']].reset_index()
 drift = bias.session_drift(dataset.ratings, covariates=routine, units=dataset.units)
 save_table(drift.tests, output, 'session_drift')
 save_table(drift.composition, output, 'session_composition')
-display(table_view(drift.composition))
-display(table_view(drift.tests, ['term', 'estimate', 'se', 'ci95_low', 'ci95_high', 'p_value']))
+display(table_view(drift.composition, caption='Units that presented in each session, by kind'))
+display(table_view(drift.tests, ['term', 'estimate', 'se', 'ci95_low', 'ci95_high', 'p_value'],
+                   caption='Session and order effects on the rater-adjusted on-site scores (points)'))
 sessions = drift.tests[drift.tests['term'].str.endswith('vs mean of sessions')].set_index('term')
 low = sessions['estimate'].idxmin()
 s_low = low.split()[1]
@@ -111,13 +117,15 @@ display(Markdown(
     f"The routine score and kind together explain {drift.covariate_r2:.0%} of the units' differences left after session "
     f"and order (routine score: {cov['estimate']:+.2f} points per point, p = {cov['p_value']:.2f}), so they do not "
     f"stand in for the units' quality: the session effect is still a comparison of different units."))
-fig = bias_plots.drift_by_order(drift.units)"""
+fig = bias_plots.drift_by_order(drift.units)
+saved = plots.keep(fig, output, '40_drift_by_order')"""
 
 IMPACT = """\
 imp = bias.impact(dataset, the_scheme, flags=flags, fit=fit, exclude='flag_fdr')
 save_table(imp, output, 'rank_impact')
 moves = bias.rank_moves(imp)
-display(table_view(moves, ['comparison', 'moves', 'units_moved', 'max_shift', 'units']))
+display(table_view(moves, ['comparison', 'moves', 'units_moved', 'max_shift', 'units'],
+                   caption='How far each correction moves the on-site ranks'))
 m = moves.set_index('column')
 sev = imp.attrs['severity']
 display(Markdown(
@@ -134,7 +142,8 @@ display(Markdown(f"{int(onsite_moved.sum())} units change on-site rank and {int(
                  f"either correction (all of them in the saved table *rank_impact*); the units whose on-site rank moves:"))
 cols = ['unit', plots.name_column(), 'kind', 'rank_raw', 'rank_adjusted', 'rank_excluded', 'rank_final', 'rank_final_adjusted',
         'rank_final_excluded', 'max_shift']
-display(table_view(imp.loc[onsite_moved].sort_values(['kind', 'max_shift'], ascending=[True, False]), cols))"""
+display(table_view(imp.loc[onsite_moved].sort_values(['kind', 'max_shift'], ascending=[True, False]), cols,
+                   caption='Units whose on-site rank moves under either correction (largest move first)'))"""
 
 
 def bias_notebook():
@@ -174,7 +183,8 @@ def bias_notebook():
         ),
         new_code_cell(FLAGS),
         new_code_cell(BY_GROUP),
-        new_code_cell("fig = bias_plots.severity_by_group(flags, the_scheme)"),
+        new_code_cell("fig = bias_plots.severity_by_group(flags, the_scheme)\n"
+                      "saved = plots.keep(fig, output, '40_severity_by_group', key=True)"),
         new_markdown_cell(
             "## Drift across the sessions\n\n"
             "A drift hits every evaluator of a unit alike, so it shows across units, not within them: each unit's score "
@@ -196,8 +206,10 @@ def bias_notebook():
             "score) is shown both ways. Units that only submitted a written report have no on-site rank."
         ),
         new_code_cell(IMPACT),
-        new_code_cell("fig = bias_plots.rank_shifts(imp, 'district')"),
-        new_code_cell("fig = bias_plots.rank_shifts(imp, 'department')"),
+        new_code_cell("fig = bias_plots.rank_shifts(imp, 'district')\n"
+                      "saved = plots.keep(fig, output, '40_rank_shifts_districts')"),
+        new_code_cell("fig = bias_plots.rank_shifts(imp, 'department')\n"
+                      "saved = plots.keep(fig, output, '40_rank_shifts_departments')"),
         new_markdown_cell(
             "## Reading the result\n\n"
             "Flags point at evaluators to talk to, not at scores to delete: the flags table gives the size of each effect "

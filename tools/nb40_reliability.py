@@ -20,7 +20,7 @@ iccs = reliability.icc_by(pair_means, 'unit', 'rater', 'score', by='kind')
 save_table(iccs, output, 'icc')
 eff = reliability.effective_raters(dataset.ratings, dataset.raters, the_scheme)
 save_table(eff, output, 'effective_raters')
-display(rel_plots.icc_table(iccs))
+display(rel_plots.icc_table(iccs, caption='Intraclass correlations by ranking group: ICC [95% interval], each with its k'))
 icc1 = iccs[iccs['Type'] == 'ICC1'].set_index('kind')['ICC']
 icc3k = iccs[iccs['Type'] == 'ICC3k'].set_index('kind')
 k_all, trim = iccs.attrs['by']['all']['k'], the_scheme.aggregation.trim
@@ -50,20 +50,20 @@ alpha_mean = reliability.krippendorff_alpha(pair_means, 'unit', 'rater', 'score'
 pooled = iccs[iccs['kind'] == 'all'].set_index('Type')
 k1 = pooled.loc['ICC1k', 'k']
 spearman_brown = k1 * alpha_mean / (1 + (k1 - 1) * alpha_mean)
-one_grade, one_score = plots.t('一个单位一项指标的等级（A–E）', 'grade (A–E) of one indicator of one unit'), plots.t('一个单位一项指标的分数', 'score of one indicator of one unit')
-mean_score, mean_k = plots.t('单位各指标的平均分', "unit's mean score over the indicators"), plots.t('k 位评委平均分的平均', "mean of k evaluators' mean scores")
+one_grade, one_score = 'grade (A–E) of one indicator of one unit', 'score of one indicator of one unit'
+mean_score, mean_k = "unit's mean score over the indicators", "mean of k evaluators' mean scores"
 agreement = pd.DataFrame([
-    [plots.t('Krippendorff α，顺序', "Krippendorff's α, ordinal"), one_grade, 1, alpha_ord, f"[{ci_units[0]:.3f}, {ci_units[1]:.3f}]"],
-    [plots.t('Krippendorff α，等距', "Krippendorff's α, interval"), one_score, 1, alpha_item, ''],
-    [plots.t('Krippendorff α，等距', "Krippendorff's α, interval"), mean_score, 1, alpha_mean, ''],
-    [plots.t('ICC(1)，单向', 'ICC(1), one-way'), mean_score, 1, pooled.loc['ICC1', 'ICC'],
+    ["Krippendorff's α, ordinal", one_grade, 1, alpha_ord, f"[{ci_units[0]:.3f}, {ci_units[1]:.3f}]"],
+    ["Krippendorff's α, interval", one_score, 1, alpha_item, ''],
+    ["Krippendorff's α, interval", mean_score, 1, alpha_mean, ''],
+    ['ICC(1), one-way', mean_score, 1, pooled.loc['ICC1', 'ICC'],
      f"[{pooled.loc['ICC1', 'CI95_low']:.3f}, {pooled.loc['ICC1', 'CI95_high']:.3f}]"],
-    [plots.t('均分的 α，Spearman–Brown 推至 k', 'α of mean scores, Spearman–Brown to k'), mean_k, round(k1), spearman_brown, ''],
-    [plots.t('ICC(1k)，单向', 'ICC(1k), one-way'), mean_k, round(k1), pooled.loc['ICC1k', 'ICC'],
+    ['α of mean scores, Spearman–Brown to k', mean_k, round(k1), spearman_brown, ''],
+    ['ICC(1k), one-way', mean_k, round(k1), pooled.loc['ICC1k', 'ICC'],
      f"[{pooled.loc['ICC1k', 'CI95_low']:.3f}, {pooled.loc['ICC1k', 'CI95_high']:.3f}]"],
 ], columns=['measure', 'rated', 'k', 'value', 'interval'])
 save_table(agreement, output, 'agreement')
-display(rel_plots.table(agreement, decimals={'value': 3}))
+display(rel_plots.table(agreement, decimals={'value': 3}, caption='Agreement on the grades and the scores, each with its k'))
 n_units = grades['unit'].nunique()
 display(Markdown(
     f"Two single grades of the same unit and indicator agree with α = {alpha_ord:.2f} (k = 1). Its 95% interval, "
@@ -81,14 +81,13 @@ display(Markdown(
 
 PRECISION_CELL = r'''precision = {s: reliability.score_precision(dataset, the_scheme, score=s, z=z_gap) for s in ('onsite', 'final')}
 precision_summary = pd.concat([p.summary().assign(score=s) for s, p in precision.items()], ignore_index=True)
-save_table(precision_summary, output, 'score_precision')  # ids in the saved table; words on the page
-precision_summary['score'] = precision_summary['score'].map({'onsite': plots.t('现场分', 'on-site'), 'final': plots.t('最终分', 'final')})
-precision_summary['rank_group'] = precision_summary['rank_group'].map(plots.kind_label)
+save_table(precision_summary, output, 'score_precision')  # ids in the saved table; rel_plots.table shows words
 save_table(pd.concat([p.units.assign(score_kind=s) for s, p in precision.items()]), output, 'unit_sem')
 save_table(precision['onsite'].adjacent, output, 'adjacent_gaps_onsite')
 save_table(precision['final'].adjacent, output, 'adjacent_gaps_final')
 display(rel_plots.table(precision_summary, ['score', 'rank_group', 'units', 'median_sem', 'max_sem', 'median_gap',
-                                  'median_se_difference', 'pairs', 'share_within_noise']))
+                                  'median_se_difference', 'pairs', 'share_within_noise'],
+                        caption=f'Precision of the scores and of the gaps between adjacent units (z = {z_gap:g})'))
 on = precision['onsite'].summary().set_index('rank_group')
 fin = precision['final'].summary().set_index('rank_group')
 groups = [g for g in on.index if g != 'all']
@@ -102,7 +101,8 @@ display(Markdown(
     + f" are within {z_gap:g} SE of their difference. Such neighbours swap places with another panel of evaluators "
     f"drawn alike; their order is not a finding."
 ))
-fig = rel_plots.adjacent_gaps(precision['onsite'].adjacent, z=z_gap)'''
+fig = rel_plots.adjacent_gaps(precision['onsite'].adjacent, z=z_gap)
+saved = plots.keep(fig, output, '40_adjacent_gaps')'''
 
 DSTUDY_CELL = r'''kinds = dataset.units.set_index('unit')['kind']
 rank_groups = [g for g in on.index if g != 'all']
@@ -124,10 +124,12 @@ for g, cg in studies.items():
     now.append(pd.DataFrame([{'rank_group': g, 'raters': d_now['raters'], 'se_difference': d_now['se_difference']}]))
 dstudy = pd.DataFrame(rows)
 save_table(dstudy, output, 'composite_d_study')
-display(rel_plots.table(dstudy.assign(rank_group=dstudy['rank_group'].map(plots.kind_label)), decimals={'raters': 0, 'values_averaged': 0, 'g': 4, 'g_needed': 4, 'raters_needed': 0,
-                                          'raters_needed_optimal': 0}))
+display(rel_plots.table(dstudy, decimals={'raters': 0, 'values_averaged': 0, 'g': 4, 'g_needed': 4, 'raters_needed': 0,
+                                          'raters_needed_optimal': 0},
+                        caption='D-study of the composite on-site score: the panel that ranking each group needs'))
 fig = rel_plots.d_study_curves(pd.concat(curves), pd.concat(now), pd.Series({g: on.loc[g, 'median_gap'] / z_gap
                                                                               for g in rank_groups}))
+saved = plots.keep(fig, output, '40_d_study')
 worst = dstudy.loc[dstudy['target_se_difference'].idxmin()]
 others = ' '.join(f"For the {rel_plots.in_words(r['rank_group'])} (median gap {r['median_gap']:.2f}) the same rule asks for "
                   f"an SE of a difference of {r['target_se_difference']:.2f} (now {r['se_difference']:.2f}): about "
@@ -151,7 +153,8 @@ top = parts.sort_values('rel_error_share', ascending=False).iloc[0]
 top_name = next(g.name_en for g in the_scheme.groups if g.id == top['group'])
 parts['group'] = parts['group'].map({g.id: (g.name_zh if plots.lang() == 'zh' else g.name_en) for g in the_scheme.groups})
 display(rel_plots.table(parts, ['group', 'weight', 'raters', 'values_averaged', 'var_object', 'var_rater', 'var_residual',
-                                'rel_error_share'], decimals={'raters': 0, 'values_averaged': 0}))
+                                'rel_error_share'], decimals={'raters': 0, 'values_averaged': 0},
+                        caption="Each evaluator group's part in the composite's relative error (all units pooled)"))
 display(Markdown(
     f"Per evaluator group (all units pooled): the group's share, its raters, and its G-study components of one "
     f"evaluator's indicator-weighted score. Its part of the composite's relative error is share² × residual "

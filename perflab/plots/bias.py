@@ -1,18 +1,24 @@
 """Figures and table views for the evaluator-bias notebook: severity by group, session drift, panel sizes, rank shifts.
 
 Every rater effect is drawn in one direction: positive = harsher (as in :mod:`perflab.bias`).
-:func:`table_view` shows a result table on a page with headers in words, no
-row index and fixed decimals.
+:func:`table_view` shows a result table on a page with headers in English words
+(the page's prose is English in either label language), ids in words, no row
+index, fixed decimals and a caption. Names of units and evaluator groups stay
+in the label language: the notebook maps them before showing a table.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-from perflab.plots import kind_label, name_column, t
+from perflab.plots import KIND_LABEL, kind_label, name_column, short_name, t
 
 # column -> (Chinese, English) header of the bias tables on a page
 LABELS: dict[str, tuple[str, str]] = {
@@ -93,10 +99,37 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+#: ids in the cells of a table, in words: per column, id -> English words
+WORDS: dict[str, dict[str, str]] = {
+    "kind": {"district": "District government", "department": "Municipal department", "all": "All units"},
+    "rank_group": {"district": "District governments", "department": "Municipal departments", "all": "All units"},
+    "facet": {"units": "Units", "raters": "Evaluators", "items": "Indicators", "indicators": "Indicators"},
+    "flags": {"lenient": "lenient", "severe": "severe", "halo": "halo", "central": "central tendency",
+              "favouritism": "favouritism", "bloc": "bloc", "misfit": "misfit"},
+}
+WORDS["flag"] = WORDS["flags"]
+
+
 def label(column: str) -> str:
-    """A column's header in words in the current language (the column name if unknown)."""
-    zh, en = LABELS.get(column, (column, column))
-    return t(zh, en)
+    """A column's header in English words (the page's language; the column name if unknown)."""
+    return LABELS.get(column, (column, column))[1]
+
+
+def in_words(column: str, value):
+    """A cell's id in words (``kind`` "department" -> "Municipal department"; flags listed as "bloc, misfit" or
+    "lenient / severe" word by word); anything else unchanged."""
+    if column == "term" and isinstance(value, str):  # terms of the session-drift model
+        import re
+
+        plural = {k: en for k, (_, en) in KIND_LABEL.items()}
+        value = re.sub(r"^kind (\w+) vs (\w+)$", lambda m: f"{plural.get(m[1], m[1])} vs {plural.get(m[2], m[2])}", value)
+        return re.sub(r"^covariate (\w+)$", r"\1 score (covariate, points per point)", value)
+    words = WORDS.get(column)
+    if words is None or not isinstance(value, str):
+        return value
+    if column in ("flags", "flag"):
+        return ", ".join(" / ".join(words.get(w, w) for w in part.split(" / ")) for part in value.split(", "))
+    return words.get(value, value)
 
 
 def _fmt_p(v) -> str:
@@ -106,15 +139,19 @@ def _fmt_p(v) -> str:
 
 
 def table_view(df: pd.DataFrame, columns: list[str] | None = None, decimals: int | dict[str, int] = 2,
-               index: str | None = None):
-    """A pandas Styler of ``df`` for a page: chosen ``columns``, headers in words, fixed decimals, no row numbers.
+               index: str | None = None, caption: str | None = None):
+    """A pandas Styler of ``df`` for a page: chosen ``columns``, headers in English words, fixed decimals, no row
+    numbers, a ``caption``.
 
     Floats get ``decimals`` places (a dict gives per-column places), p- and
     q-values three places or "< 0.001", integers and nullable integers as
-    whole numbers, booleans as yes/no and missing values as "–". ``index``: a
-    column to show as the row labels instead of hiding the index.
+    whole numbers, booleans as yes/no and missing values as "–"; kinds,
+    ranking groups, facets and flags are shown in words (:data:`WORDS`).
+    ``index``: a column to show as the row labels instead of hiding the index.
+    ``df`` is not modified.
     """
     d = df.reset_index(drop=True) if columns is None else df[list(columns)].reset_index(drop=True)
+    d = d.assign(**{c: d[c].map(lambda v, c=c: in_words(c, v)) for c in d.columns if c in WORDS or c == "term"})
     fmt = {}
     for c in d.columns:
         s = d[c]
@@ -124,7 +161,7 @@ def table_view(df: pd.DataFrame, columns: list[str] | None = None, decimals: int
         if c in ("p_value", "p_rater", "q_value", "severity_p", "halo_p", "central_p", "favour_p", "misfit_p"):
             fmt[c] = _fmt_p
         elif pd.api.types.is_bool_dtype(s):
-            fmt[c] = lambda v: t("是", "yes") if v else ""
+            fmt[c] = lambda v: "yes" if v else ""
         elif pd.api.types.is_integer_dtype(s) or (pd.api.types.is_float_dtype(s) and s.dropna().apply(float.is_integer).all()
                                                  and c.startswith(("rank", "max_shift", "n_", "count", "elements"))):
             fmt[c] = lambda v: "–" if pd.isna(v) else f"{int(v):d}"
@@ -144,6 +181,9 @@ def table_view(df: pd.DataFrame, columns: list[str] | None = None, decimals: int
         sty = sty.set_properties(subset=text, **{"text-align": "left"})
         sty = sty.set_table_styles([{"selector": f"th.col{list(d.columns).index(c)}", "props": "text-align: left"}
                                     for c in text], overwrite=False)
+    if caption:
+        sty = sty.set_caption(caption)
+    sty = sty.set_uuid(hashlib.sha1("|".join(map(str, d.columns)).encode() + str(caption).encode()).hexdigest()[:8])
     return sty if index is not None else sty.hide(axis="index")
 
 
@@ -193,10 +233,14 @@ def drift_by_order(drift_units: pd.DataFrame) -> plt.Figure:
             xs = np.linspace(sub["order"].min(), sub["order"].max(), 10)
             ax.plot(xs, np.polyval(b, xs), color=color, lw=1.5)
         ax.axhline(sub["adjusted"].mean(), color=color, lw=0.8, ls=":")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # an order is a whole number
     ax.set_xlabel(t("场内述职顺序", "Presentation order within the session"))
-    ax.set_ylabel(t("单位现场得分（已校正评委宽严）", "Unit's on-site score, adjusted for rater severity"))
+    ax.set_ylabel(t("单位现场得分（分，已校正评委宽严）", "Unit's on-site score (points), adjusted for rater severity"))
     ax.set_title(t("评分是否随场次和顺序漂移？", "Do scores drift across sessions and presentation order?"))
-    ax.legend(title="", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    handles, names = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color="0.3", lw=1.5), Line2D([], [], color="0.3", lw=0.8, ls=":")]
+    names += [t("场内趋势（按顺序）", "trend along the order"), t("场次均值", "session mean")]
+    ax.legend(handles, names, title="", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -220,15 +264,18 @@ def panel_size_curves(curves: pd.DataFrame, scheme, target: float = 0.8) -> plt.
 def rank_shifts(imp: pd.DataFrame, kind: str) -> plt.Figure:
     """Raw on-site rank against the rank with rater severities removed and without flagged raters, for one kind."""
     sub = imp[(imp["kind"] == kind) & imp["rank_raw"].notna()].sort_values("rank_raw")
-    names = sub[name_column()].astype(str).to_numpy()
+    names = sub[name_column()].astype(str).map(short_name).to_numpy()  # every unit named
     y = np.arange(len(sub))
     fig, ax = plt.subplots(figsize=(9, 0.27 * len(sub) + 1.8))
-    ax.scatter(sub["rank_raw"].astype(float), y, marker="o", color="0.3", label=t("原始得分", "raw scores"), zorder=3)
+    ax.scatter(sub["rank_raw"].astype(float), y, marker="o", color="0.3", label=t("原始得分排名", "rank from the raw scores"), zorder=3)
     ax.scatter(sub["rank_adjusted"].astype(float), y, marker=">", color="tab:blue",
                label=t("校正评委宽严", "rater severity removed"))
     ax.scatter(sub["rank_excluded"].astype(float), y, marker="x", color="tab:red", label=t("剔除被标记评委", "flagged raters left out"))
     ax.set_yticks(y, names, fontsize="small")
-    ax.invert_yaxis()
+    ax.set_ylim(len(sub) - 0.5, -0.5)  # best on top, no empty rows
+    ranks = sub[["rank_raw", "rank_adjusted", "rank_excluded"]].astype(float)
+    ax.set_xlim(0.5, np.nanmax(ranks.to_numpy()) + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(t("现场评分排名（1 = 最好）", "On-site rank (1 = best)"))
     title = {"district": t("区政府：校正评委偏差后排名的变化", "District governments: ranks after correcting for rater effects"),
              "department": t("市级部门：校正评委偏差后排名的变化", "Municipal departments: ranks after correcting for rater effects")}

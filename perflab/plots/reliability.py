@@ -1,11 +1,15 @@
 """Tables and figures of the reliability section (notebook 40): ICCs by kind, adjacent gaps against their noise, the D-study.
 
-Tables come out as pandas Stylers with headers in words, no row numbers and
-fixed decimals; a reliability is never rounded to "1.00" (three places), and
-each one names the number of raters it is the reliability of.
+Tables come out as pandas Stylers with headers in English words (the page's
+prose is English in either label language), ranking groups and scores in
+words, no row numbers, fixed decimals and a caption; a reliability is never
+rounded to "1.00" (three places), and each one names the number of raters it
+is the reliability of. Evaluator groups' names stay in the label language.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -59,14 +63,42 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+#: ids in the cells of a table, in words: per column, id -> English words
+WORDS: dict[str, dict[str, str]] = {
+    "rank_group": {k: en[0].upper() + en[1:] for k, (_, en) in KIND_LABEL.items()},
+    "score": {"onsite": "On-site", "final": "Final"},
+}
+
+
 def label(column: str) -> str:
-    zh, en = LABELS.get(column, (column, column))
-    return t(zh, en)
+    """A column's header in English words (the column name if unknown)."""
+    return LABELS.get(column, (column, column))[1]
 
 
-def table(df: pd.DataFrame, columns: list[str] | None = None, decimals: int | dict[str, int] = 2):
-    """A Styler of ``df`` for a page: headers in words, no row numbers, fixed decimals (3 for g and Φ), "–" for missing."""
+def _finish(sty, columns, caption: str | None):
+    """Caption, a stable id (the same page gives the same HTML) and no row numbers."""
+    if caption:
+        sty = sty.set_caption(caption)
+    return sty.set_uuid(hashlib.sha1("|".join(map(str, columns)).encode() + str(caption).encode()).hexdigest()[:8]) \
+        .hide(axis="index")
+
+
+def _left(sty, d: pd.DataFrame, text: list[str]):
+    """Words read from the left: text columns and their headers left-aligned."""
+    if not text:
+        return sty
+    sty = sty.set_properties(subset=text, **{"text-align": "left"})
+    return sty.set_table_styles([{"selector": f"th.col{list(d.columns).index(c)}", "props": "text-align: left"}
+                                 for c in text], overwrite=False)
+
+
+def table(df: pd.DataFrame, columns: list[str] | None = None, decimals: int | dict[str, int] = 2,
+          caption: str | None = None):
+    """A Styler of ``df`` for a page: headers in English words, ranking groups and scores in words, no row numbers,
+    fixed decimals (3 for g and Φ), "–" for missing, a ``caption``. ``df`` is not modified."""
     d = (df if columns is None else df[list(columns)]).reset_index(drop=True)
+    d = d.assign(**{c: d[c].map(lambda v, c=c: WORDS[c].get(v, v) if isinstance(v, str) else v)
+                    for c in d.columns if c in WORDS})
     fmt = {}
     for c in d.columns:
         s = d[c]
@@ -74,15 +106,17 @@ def table(df: pd.DataFrame, columns: list[str] | None = None, decimals: int | di
         if c in ("g", "phi", "ICC") and not isinstance(decimals, dict):
             places = max(places, 3)
         if pd.api.types.is_bool_dtype(s):
-            fmt[c] = lambda v: t("是", "yes") if v else ""
+            fmt[c] = lambda v: "yes" if v else ""
         elif pd.api.types.is_integer_dtype(s):
             fmt[c] = lambda v: "–" if pd.isna(v) else f"{int(v):d}"
         elif pd.api.types.is_float_dtype(s):
             fmt[c] = (lambda p: lambda v: "–" if pd.isna(v) else f"{round(v, p) + 0.0:,.{p}f}")(places)
         if c in ("share_within_noise", "rel_error_share"):
             fmt[c] = lambda v: "–" if pd.isna(v) else f"{v:.0%}"
+    text = [label(c) for c in d.columns if not (pd.api.types.is_numeric_dtype(d[c]) or pd.api.types.is_bool_dtype(d[c]))]
     d = d.rename(columns={c: label(c) for c in d.columns})
-    return d.style.format({label(c): f for c, f in fmt.items()}, na_rep="–").hide(axis="index")
+    sty = _left(d.style.format({label(c): f for c, f in fmt.items()}, na_rep="–"), d, text)
+    return _finish(sty, d.columns, caption)
 
 
 _FORMS = {
@@ -100,8 +134,9 @@ def in_words(kind: str) -> str:
     return KIND_LABEL.get(kind, (kind, kind))[1]
 
 
-def icc_table(iccs: pd.DataFrame, by: str = "kind"):
-    """:func:`perflab.reliability.icc_by` as one row per form: its k and, per ranking group, "ICC [low, high]".
+def icc_table(iccs: pd.DataFrame, by: str = "kind", caption: str | None = None):
+    """:func:`perflab.reliability.icc_by` as one row per form: its k and, per ranking group, "ICC [low, high]";
+    headers and forms in English words, a ``caption``.
 
     Kinds in the scheme's order (districts, departments), the pooled level last.
     """
@@ -113,13 +148,14 @@ def icc_table(iccs: pd.DataFrame, by: str = "kind"):
         ks = sub["k"].reindex(levels)
         lo, hi = f"{ks.min():.0f}", f"{ks.max():.0f}"
         k = lo if lo == hi else f"{lo}–{hi}"
-        row = {label("form"): t(zh, en), label("k"): k}
+        row = {label("form"): en, label("k"): k}
         p = 2 if form in ("ICC1", "ICC2", "ICC3") else 3
         for lv in levels:
             r = sub.loc[lv]
-            row[kind_label(lv)] = f"{r['ICC']:.{p}f} [{r['CI95_low']:.{p}f}, {r['CI95_high']:.{p}f}]"
+            row[WORDS["rank_group"].get(lv, lv)] = f"{r['ICC']:.{p}f} [{r['CI95_low']:.{p}f}, {r['CI95_high']:.{p}f}]"
         rows.append(row)
-    return pd.DataFrame(rows).style.hide(axis="index")
+    d = pd.DataFrame(rows)
+    return _finish(_left(d.style, d, [label("form")]), d.columns, caption)
 
 
 def adjacent_gaps(adjacent: pd.DataFrame, z: float = 2.0) -> plt.Figure:
