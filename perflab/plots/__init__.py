@@ -72,6 +72,10 @@ def keep(fig: plt.Figure, output: str | Path, stem: str, key: bool = False) -> l
     directory = Path(output) / "figures"
     directory.mkdir(parents=True, exist_ok=True)
     out = []
+    engine = fig.get_layout_engine()
+    if engine is not None:  # lay the figure out once, not again for each file (and for the page)
+        engine.execute(fig)
+        fig.set_layout_engine("none")
     with plt.rc_context({"svg.hashsalt": "perflab", "svg.fonttype": "none"}):
         for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
             path = directory / f"{stem}.{ext}"
