@@ -180,9 +180,12 @@ def fit_width(fig: plt.Figure, plot_width: float, rect=(0, 0, 1, 1)) -> plt.Figu
     ax = fig.axes[0]
     fig.tight_layout(rect=rect)
     box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches: everything drawn, labels and legends included
-    extra = max(0.0, box.width - ax.get_position().width * fig.get_figwidth())
-    fig.set_size_inches(round(extra + plot_width + 0.3, 1), fig.get_figheight())
-    fig.tight_layout(rect=rect)
+    old = fig.get_figwidth()
+    pos = ax.get_position()
+    left, right = max(pos.x0 * old, pos.x0 * old - box.x0), max((1 - pos.x1) * old, box.x1 - pos.x1 * old)
+    width = round(left + plot_width + right + 0.1, 1)  # the margins tight_layout found, in inches, kept
+    fig.set_size_inches(width, fig.get_figheight())
+    fig.subplots_adjust(left=left / width, right=1 - (right + 0.1) / width)
     return fig
 
 
