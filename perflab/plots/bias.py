@@ -65,7 +65,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "lenient": ("宽松", "Lenient"),
     "severe": ("严格", "Severe"),
     "halo": ("晕轮", "Halo"),
-    "central": ("趋中", "Central"),
+    "central": ("趋中", "Central tendency"),
     "favouritism": ("偏袒", "Favouritism"),
     "bloc": ("团体评分", "Bloc"),
     "misfit": ("不拟合", "Misfit"),
@@ -101,7 +101,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 #: ids in the cells of a table, in words: per column, id -> English words
 WORDS: dict[str, dict[str, str]] = {
-    "kind": {"district": "District government", "department": "Municipal department", "all": "All units"},
+    "kind": {"district": "District", "department": "Department", "all": "All units"},  # as on page 10
     "rank_group": {"district": "District governments", "department": "Municipal departments", "all": "All units"},
     "facet": {"units": "Units", "raters": "Evaluators", "items": "Indicators", "indicators": "Indicators"},
     "flags": {"lenient": "lenient", "severe": "severe", "halo": "halo", "central": "central tendency",
@@ -177,8 +177,11 @@ def table_view(df: pd.DataFrame, columns: list[str] | None = None, decimals: int
         fmt.pop(label(index), None)
         text = [c for c in text if c != label(index)]
     sty = d.style.format(fmt, na_rep="–")
-    if text:  # words read from the left
+    if text:  # words read from the left; names and short words never break over two lines
         sty = sty.set_properties(subset=text, **{"text-align": "left"})
+        short = [c for c in text if d[c].astype(str).str.len().max() <= 30]
+        if short:
+            sty = sty.set_properties(subset=short, **{"white-space": "nowrap"})
         sty = sty.set_table_styles([{"selector": f"th.col{list(d.columns).index(c)}", "props": "text-align: left"}
                                     for c in text], overwrite=False)
     if caption:
@@ -206,8 +209,8 @@ def severity_by_group(flags: pd.DataFrame, scheme) -> plt.Figure:
     sns.stripplot(data=df, x="severity_points", y="group_label", order=order, hue="flag", palette=palette,
                   size=5, jitter=0.2, ax=ax)
     ax.axvline(0, color="0.3", lw=0.8, ls="--")
-    ax.set_xlabel(t("评委严格度（分；正 = 比同一单位的其他评委给分低）",
-                    "Rater severity in points (positive = scores lower than the other raters of the same units)"))
+    ax.set_xlabel(t("评委严格度（分；正 = 比同一单位的其他评委给分低）",  # two lines: never wider than the figure
+                    "Rater severity in points\n(positive = scores lower than the other raters of the same units)"))
     ax.set_ylabel(t("评委类别", "Evaluator group"))
     ax.set_title(t("各类评委的宽严程度", "How severe or lenient is each evaluator, by group?"))
     ax.legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
@@ -235,7 +238,7 @@ def drift_by_order(drift_units: pd.DataFrame) -> plt.Figure:
         ax.axhline(sub["adjusted"].mean(), color=color, lw=0.8, ls=":")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # an order is a whole number
     ax.set_xlabel(t("场内述职顺序", "Presentation order within the session"))
-    ax.set_ylabel(t("单位现场得分（分，已校正评委宽严）", "Unit's on-site score (points), adjusted for rater severity"))
+    ax.set_ylabel(t("单位现场得分（分，已校正评委宽严）", "Unit's on-site score (points),\nadjusted for rater severity"))
     ax.set_title(t("评分是否随场次和顺序漂移？", "Do scores drift across sessions and presentation order?"))
     handles, names = ax.get_legend_handles_labels()
     handles += [Line2D([], [], color="0.3", lw=1.5), Line2D([], [], color="0.3", lw=0.8, ls=":")]
@@ -266,7 +269,9 @@ def rank_shifts(imp: pd.DataFrame, kind: str) -> plt.Figure:
     sub = imp[(imp["kind"] == kind) & imp["rank_raw"].notna()].sort_values("rank_raw")
     names = sub[name_column()].astype(str).map(short_name).to_numpy()  # every unit named
     y = np.arange(len(sub))
-    fig, ax = plt.subplots(figsize=(9, 0.27 * len(sub) + 1.8))
+    longest = max((sum(2 if "\u3400" <= ch <= "\u9fff" else 1 for ch in n) for n in names), default=10)
+    # the rank axis keeps about 5.5 in whatever the names' length (a CJK glyph is two Latin letters wide)
+    fig, ax = plt.subplots(figsize=(8.2 + 0.065 * longest, 0.27 * len(sub) + 1.8))
     ax.scatter(sub["rank_raw"].astype(float), y, marker="o", color="0.3", label=t("原始得分排名", "rank from the raw scores"), zorder=3)
     ax.scatter(sub["rank_adjusted"].astype(float), y, marker=">", color="tab:blue",
                label=t("校正评委宽严", "rater severity removed"))

@@ -17,7 +17,7 @@ import pandas as pd
 
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator, StrMethodFormatter
 
 from perflab.plots import KIND_LABEL, kind_label, t
 from perflab.scheme import KINDS
@@ -88,6 +88,9 @@ def _left(sty, d: pd.DataFrame, text: list[str]):
     if not text:
         return sty
     sty = sty.set_properties(subset=text, **{"text-align": "left"})
+    short = [c for c in text if d[c].astype(str).str.len().max() <= 30]  # names and short words on one line
+    if short:
+        sty = sty.set_properties(subset=short, **{"white-space": "nowrap"})
     return sty.set_table_styles([{"selector": f"th.col{list(d.columns).index(c)}", "props": "text-align: left"}
                                  for c in text], overwrite=False)
 
@@ -173,6 +176,8 @@ def adjacent_gaps(adjacent: pd.DataFrame, z: float = 2.0) -> plt.Figure:
                           label=t(f"{z:g} 倍差值标准误", f"{z:g} × SE of the difference"))]
         ax.set_title(t(f"{kind_label(g)}：{noisy.mean():.0%} 的相邻分差小于 {z:g} 倍标准误",
                        f"{kind_label(g).capitalize()}: {noisy.mean():.0%} of adjacent gaps are within {z:g} SE"))
+        ax.set_xlim(a["rank"].min() - 0.6, a["rank"].max() + 0.6)  # ranks start at 1: no empty rank 0
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(t("名次（与下一名之间）", "Rank (gap to the unit ranked next)"))
         ax.set_ylabel(t("分差（分）", "Gap (points)"))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
