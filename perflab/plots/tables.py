@@ -19,6 +19,9 @@ def table(df: pd.DataFrame, headers: dict[str, str] | None = None, digits: int |
         if out[c].dtype == bool:
             out[c] = out[c].map({True: "yes", False: "no"})
     sty = out.style.hide(axis="index")
+    text = [c for c in out.columns if not pd.api.types.is_numeric_dtype(out[c])]
+    if text:  # words read from the left, numbers line up on the right
+        sty = sty.set_properties(subset=text, **{"text-align": "left"})
     if isinstance(digits, dict):
         named = {(headers or {}).get(c, c): d for c, d in digits.items()}
         fmt = {c: (lambda d: lambda v: "–" if pd.isna(v) else f"{v:,.{d}f}")(d) for c, d in named.items() if c in out.columns}
