@@ -239,7 +239,15 @@ def panels(inp: MemoInputs, say: _Say) -> Finding | None:
                     f"; telling neighbours apart would take about {int(r.raters_needed)} evaluators (now about {r.raters:.0f}; "
                     f"{int(r.raters_needed_optimal)} with the best allocation)")
         bits.append(text)
-    return Finding(say("；", ". ").join(bits) + say("。", "."), "tables/composite_d_study.csv", int(d["raters_needed"].max()), "panels")
+    text = say("；", ". ").join(bits) + say("。", ".")
+    groups = inp.tables.get("composite_g_study_groups")
+    if groups is not None and {"group", "rel_error_share", "values_averaged"} <= set(groups.columns) and len(groups):
+        top = groups.sort_values("rel_error_share", ascending=False).iloc[0]
+        name = _group_names(inp, say).get(top["group"], top["group"])
+        text += say(f"误差最大的来源是{name}（占 {say.pct(top['rel_error_share'])}，仅 {int(top['values_averaged'])} 个有效评分）：增加这一类评委最能提高精度。",
+                    f" The largest source of error is {name} ({say.pct(top['rel_error_share'])} of it, resting on "
+                    f"{int(top['values_averaged'])} scores kept): evaluators added there buy the most precision.")
+    return Finding(text, "tables/composite_d_study.csv", int(d["raters_needed"].max()), "panels")
 
 
 def differentiated_movers(inp: MemoInputs, say: _Say) -> Finding | None:
