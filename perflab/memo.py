@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -76,7 +77,7 @@ class MemoInputs:
         """The notebooks whose tables this run lacks (it was run with --only, or a notebook failed)."""
         return [nb for nb, need in SECTIONS.items() if not self.has(*need)] if self.kind == "run" else []
 
-    @property
+    @cached_property
     def scheme(self):
         """The scheme the run used: DIR/scheme.yaml (a copy written by the run), else the file provenance names."""
         from perflab.scheme import load_scheme

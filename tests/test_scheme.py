@@ -41,10 +41,13 @@ def test_grade_and_score_conversion_follow_the_bands(scheme):
         scheme.grade_of([101])
 
 
+_BEIJING = load_scheme(SCHEME_FILE)  # read once: a property test runs its body hundreds of times
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.floats(min_value=0, max_value=100, allow_nan=False))
 def test_any_score_falls_in_exactly_the_band_of_its_grade(x):
-    s = load_scheme(SCHEME_FILE)
+    s = _BEIJING
     g = s.grade_of([x])[0]
     b = s.band(g)
     assert b.lower <= x < b.upper or (x == b.upper == 100)
@@ -54,7 +57,7 @@ def test_any_score_falls_in_exactly_the_band_of_its_grade(x):
 @settings(max_examples=100, deadline=None)
 @given(st.sampled_from(["grassroots", "city_leaders", "media"]), st.floats(min_value=0, max_value=1))
 def test_with_group_share_keeps_the_total_and_the_ratios_of_the_others(group, share):
-    s = load_scheme(SCHEME_FILE)
+    s = _BEIJING
     new = s.with_group_share(group, share)
     assert new.shares.sum() == pytest.approx(1.0)
     assert new.shares[group] == pytest.approx(share)
