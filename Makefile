@@ -9,7 +9,7 @@ OUT    ?= reports/$(basename $(notdir $(SCHEME)))
 SWEEP  ?= params/sweeps/grassroots_share.yaml
 JOBS   ?= 2
 
-.PHONY: report test venv bench demo clean sweep memo lab
+.PHONY: report test venv bench demo clean sweep memo lab lint
 
 venv: $(STAMP)
 
@@ -39,6 +39,16 @@ sweep: $(STAMP)
 ## make test: the whole suite, the notebooks included (nbval)
 test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -q
+
+## make lint: ruff's lint and format checks (make format rewrites the files)
+lint: $(STAMP)
+	$(BIN)/ruff check perflab tests bench notebooks
+	$(BIN)/ruff format --check perflab tests bench notebooks
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix perflab tests bench notebooks
+	$(BIN)/ruff format perflab tests bench notebooks
+	$(BIN)/jupytext --sync notebooks/*.ipynb
 
 ## make bench: the benchmarks (not part of the tests)
 bench: $(STAMP)

@@ -63,15 +63,21 @@ def run(label, data, **kw):
     one = time.perf_counter() - t1
     floor = 2 * one * fit.iterations
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"{label}: {len(data):,} ratings, {len(fit.raters)} raters × {len(fit.units)} units × {len(fit.items)} indicators")
-    print(f"  fit {elapsed:.2f} s, {fit.iterations} iterations, converged={fit.converged}, "
-          f"max |observed − expected| = {fit.max_residual:.4f}")
+    print(
+        f"{label}: {len(data):,} ratings, {len(fit.raters)} raters × {len(fit.units)} units × {len(fit.items)} indicators"
+    )
+    print(
+        f"  fit {elapsed:.2f} s, {fit.iterations} iterations, converged={fit.converged}, "
+        f"max |observed − expected| = {fit.max_residual:.4f}"
+    )
     print(f"  peak traced memory {peak:.2f} GiB, peak RSS of the process {rss:.2f} GiB")
     print(f"  baseline (2 probability sweeps × iterations) {floor:.2f} s → fit/baseline = {elapsed / floor:.1f}×")
     sep = fit.separation.set_index("facet")
-    print("  design effect of the cluster-robust (rater × unit) SEs: "
-          + ", ".join(f"{f} {sep.loc[f, 'design_effect']:.2f}" for f in sep.index)
-          + f"; unit reliability {sep.loc['units', 'reliability']:.3f} (model SEs {sep.loc['units', 'reliability_model']:.3f})")
+    print(
+        "  design effect of the cluster-robust (rater × unit) SEs: "
+        + ", ".join(f"{f} {sep.loc[f, 'design_effect']:.2f}" for f in sep.index)
+        + f"; unit reliability {sep.loc['units', 'reliability']:.3f} (model SEs {sep.loc['units', 'reliability_model']:.3f})"
+    )
     return fit, elapsed, max(peak, rss)
 
 
@@ -94,8 +100,10 @@ def main(argv=None):
     print(f"  correlation of rater measures with the simulated severities: {r:.4f}")
     # memory: the larger of the traced peak and the process's peak RSS (which includes the data and Python itself)
     time_ok, mem_ok = t_nat <= 60, mem_nat <= 4.0
-    print(f"  target ≤ 60 s: {'OK' if time_ok else 'MISSED'} ({t_nat:.1f} s); "
-          f"≤ 4 GiB: {'OK' if mem_ok else 'MISSED'} ({mem_nat:.2f} GiB peak)")
+    print(
+        f"  target ≤ 60 s: {'OK' if time_ok else 'MISSED'} ({t_nat:.1f} s); "
+        f"≤ 4 GiB: {'OK' if mem_ok else 'MISSED'} ({mem_nat:.2f} GiB peak)"
+    )
 
 
 if __name__ == "__main__":

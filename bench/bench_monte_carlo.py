@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from perflab.io import load_dataset  # noqa: E402
 from perflab.scheme import load_scheme  # noqa: E402
-from perflab.sensitivity import SOBOL_N, monte_carlo, ranking_groups, score_cube, sobol_indices, unit_indicator_scores  # noqa: E402,E501
 from perflab.scoring import score_units  # noqa: E402
+from perflab.sensitivity import SOBOL_N, monte_carlo, ranking_groups, score_cube, sobol_indices, unit_indicator_scores  # noqa: E402,E501
 
 
 def loop_baseline(scores: pd.DataFrame, weights: pd.Series, n: int, spread: float, seed: int) -> pd.DataFrame:
@@ -78,8 +78,10 @@ def main(argv=None) -> None:
     ds = load_dataset(ROOT / "data" / "raw" / "demo", scheme)
     scores = unit_indicator_scores(ds, scheme)
     weights = scheme.weights
-    print(f"scores: {scores.shape[0]} units x {scores.shape[1]} indicators; draws: {a.n:,}; "
-          f"method {a.method}, spread {a.spread}")
+    print(
+        f"scores: {scores.shape[0]} units x {scores.shape[1]} indicators; draws: {a.n:,}; "
+        f"method {a.method}, spread {a.spread}"
+    )
 
     monte_carlo(scores, weights, n=20_000, method=a.method, spread=a.spread, seed=1)  # warm-up (threads, BLAS)
     tracemalloc.start()
@@ -98,18 +100,28 @@ def main(argv=None) -> None:
     loop_baseline_lean(scores, weights, a.loop_n, a.spread, 7)
     per_draw_lean = (time.perf_counter() - t0) / a.loop_n
 
-    print(f"perflab monte_carlo: {fast:.3f} s wall for {a.n:,} draws = {a.n / fast:,.0f} draws/s "
-          f"(full 76 x 76 rank table; Kendall's tau on the first {res.settings['tau_draws']:,} draws)")
-    print(f"peak memory: {peak / 2**20:.0f} MiB traced allocations during the run, "
-          f"{rss:.0f} MiB process max RSS (includes pandas, scipy and the data)")
-    for name, pd_time in (("pandas loop (sum, rank, count per unit)", per_draw),
-                          ("pandas loop, lean (dot, rank, numpy count)", per_draw_lean)):
+    print(
+        f"perflab monte_carlo: {fast:.3f} s wall for {a.n:,} draws = {a.n / fast:,.0f} draws/s "
+        f"(full 76 x 76 rank table; Kendall's tau on the first {res.settings['tau_draws']:,} draws)"
+    )
+    print(
+        f"peak memory: {peak / 2**20:.0f} MiB traced allocations during the run, "
+        f"{rss:.0f} MiB process max RSS (includes pandas, scipy and the data)"
+    )
+    for name, pd_time in (
+        ("pandas loop (sum, rank, count per unit)", per_draw),
+        ("pandas loop, lean (dot, rank, numpy count)", per_draw_lean),
+    ):
         scaled = pd_time * a.n
-        print(f"{name}: {pd_time * 1e6:.0f} us/draw on {a.loop_n:,} draws -> {scaled:,.0f} s for {a.n:,} "
-              f"(scaled); ratio {scaled / fast:,.0f}x")
-    print(f"targets: <= 2 s wall: {'yes' if fast <= 2 else 'NO'}; < 1 GB peak: "
-          f"{'yes' if max(peak / 2**20, rss) < 1024 else 'NO'}; >= 50x the lean loop: "
-          f"{'yes' if per_draw_lean * a.n / fast >= 50 else 'NO'}")
+        print(
+            f"{name}: {pd_time * 1e6:.0f} us/draw on {a.loop_n:,} draws -> {scaled:,.0f} s for {a.n:,} "
+            f"(scaled); ratio {scaled / fast:,.0f}x"
+        )
+    print(
+        f"targets: <= 2 s wall: {'yes' if fast <= 2 else 'NO'}; < 1 GB peak: "
+        f"{'yes' if max(peak / 2**20, rss) < 1024 else 'NO'}; >= 50x the lean loop: "
+        f"{'yes' if per_draw_lean * a.n / fast >= 50 else 'NO'}"
+    )
     sobol_bench(ds, scheme)
 
 
@@ -133,9 +145,11 @@ def sobol_bench(ds, scheme) -> None:
     for j in range(Y.shape[1]):
         salib.analyze(problem, Y[:, j], calc_second_order=False, num_resamples=100, seed=1)
     per_output = (time.perf_counter() - t0) / Y.shape[1]
-    print(f"sobol_indices: {ours:.2f} s for {res.settings['runs']:,} model runs ({SOBOL_N:,} base points x {D + 2}), "
-          f"{len(outputs)} outputs with bootstrap intervals; SALib analyze: {per_output:.2f} s per output -> "
-          f"{per_output * len(outputs):.1f} s for the same outputs (model runs not included)")
+    print(
+        f"sobol_indices: {ours:.2f} s for {res.settings['runs']:,} model runs ({SOBOL_N:,} base points x {D + 2}), "
+        f"{len(outputs)} outputs with bootstrap intervals; SALib analyze: {per_output:.2f} s per output -> "
+        f"{per_output * len(outputs):.1f} s for the same outputs (model runs not included)"
+    )
 
 
 if __name__ == "__main__":

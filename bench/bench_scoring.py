@@ -28,17 +28,30 @@ N_UNITS, N_RATERS, PER_RATER, LOOP_UNITS = 3000, 2000, 60, 60
 
 
 def make(scheme, rng):
-    units = pd.DataFrame({"unit": [f"U{i:05d}" for i in range(N_UNITS)], "kind": "department", "zone": "economy",
-                          "name_zh": "单位", "name_en": "unit", "presented": True})
+    units = pd.DataFrame(
+        {
+            "unit": [f"U{i:05d}" for i in range(N_UNITS)],
+            "kind": "department",
+            "zone": "economy",
+            "name_zh": "单位",
+            "name_en": "unit",
+            "presented": True,
+        }
+    )
     groups = rng.choice(scheme.group_ids, size=N_RATERS, p=scheme.shares.to_numpy())
     raters = pd.DataFrame({"rater": [f"R{i:05d}" for i in range(N_RATERS)], "group": groups, "home_unit": pd.NA})
     pick = np.argsort(rng.random((N_RATERS, N_UNITS)), axis=1)[:, :PER_RATER]
     r_idx = np.repeat(np.arange(N_RATERS), PER_RATER * 7)
     u_idx = np.repeat(pick.ravel(), 7)
     i_idx = np.tile(np.arange(7), N_RATERS * PER_RATER)
-    ratings = pd.DataFrame({"rater": raters["rater"].to_numpy()[r_idx], "unit": units["unit"].to_numpy()[u_idx],
-                            "indicator": np.array(scheme.indicator_ids)[i_idx],
-                            "score": np.clip(np.round(rng.normal(80, 8, r_idx.size)), 0, 100)})
+    ratings = pd.DataFrame(
+        {
+            "rater": raters["rater"].to_numpy()[r_idx],
+            "unit": units["unit"].to_numpy()[u_idx],
+            "indicator": np.array(scheme.indicator_ids)[i_idx],
+            "score": np.clip(np.round(rng.normal(80, 8, r_idx.size)), 0, 100),
+        }
+    )
     return Dataset(units=units, raters=raters, ratings=ratings, indicators=scheme.indicator_table())
 
 
@@ -55,7 +68,7 @@ def loop_baseline(ds, scheme, units):
             num = den = 0.0
             for grp, g in g_ind.groupby("group"):
                 s = np.sort(g["score"].to_numpy())
-                val = s[k:len(s) - k].mean() if len(s) > 2 * k else np.median(s)
+                val = s[k : len(s) - k].mean() if len(s) > 2 * k else np.median(s)
                 num += shares[grp] * val
                 den += shares[grp]
             ind_scores[ind] = num / den

@@ -22,9 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from test_sheets import fill  # noqa: E402
+
 from perflab.scheme import load_scheme  # noqa: E402
 from perflab.sheets import load_sheet_inputs, read_sheets, write_sheets  # noqa: E402
-from test_sheets import fill  # noqa: E402
 
 
 def main(n_raters: int | None = None):
@@ -60,8 +61,10 @@ def main(n_raters: int | None = None):
     print(f"round trip of {len(raters)} workbooks, {n_sheets} sheets, {len(result.ratings):,} ratings: exact")
     print(f"make:  {t_make:7.1f} s  ({n_sheets / t_make:6.1f} sheets/s)")
     print(f"fill:  {t_fill:7.1f} s  (openpyxl load + save, as an evaluator's spreadsheet would)")
-    print(f"read:  {t_read:7.1f} s  ({n_sheets / t_read:6.1f} sheets/s); bare openpyxl read {t_bare:.1f} s "
-          f"-> checking costs {t_read / t_bare:.2f}x a bare read")
+    print(
+        f"read:  {t_read:7.1f} s  ({n_sheets / t_read:6.1f} sheets/s); bare openpyxl read {t_bare:.1f} s "
+        f"-> checking costs {t_read / t_bare:.2f}x a bare read"
+    )
     print(f"peak memory (max RSS): {peak:.0f} MiB")
 
 

@@ -62,8 +62,10 @@ def main():
         tmp = Path(tmp)
         t1 = run(["sweep", str(shipped), "--out", str(tmp / "j1"), "--jobs", "1", "--quiet"])
         t2 = run(["sweep", str(shipped), "--out", str(tmp / "j2"), "--jobs", "2", "--quiet"])
-        same = all((tmp / "j1" / "comparison" / f).read_bytes() == (tmp / "j2" / "comparison" / f).read_bytes()
-                   for f in ("ranks.csv", "scores.csv", "grades.csv", "summary.csv", "movers.csv"))
+        same = all(
+            (tmp / "j1" / "comparison" / f).read_bytes() == (tmp / "j2" / "comparison" / f).read_bytes()
+            for f in ("ranks.csv", "scores.csv", "grades.csv", "summary.csv", "movers.csv")
+        )
         n = 13
         print(f"grassroots sweep, {n} scenarios x notebook 10 (base = share 0.25, run once):")
         print(f"  --jobs 1: {t1:7.1f} s  ({t1 / n:5.2f} s per scenario)")
@@ -79,7 +81,9 @@ def main():
         print(f"scores-only grid, {m} scenarios (base + 40 shares x 25 key-task weights):")
         print(f"  perflab sweep:              {tg:6.2f} s  ({tg / m * 1000:5.2f} ms per scenario)   target <= 10 s")
         print(f"  perflab sweep --no-figures: {tn:6.2f} s  ({tn / m * 1000:5.2f} ms per scenario)")
-        print(f"  score_units per scheme (scaled from {LOOP_SCENARIOS}): {per * m:6.1f} s  ({per * 1000:5.1f} ms per scenario)")
+        print(
+            f"  score_units per scheme (scaled from {LOOP_SCENARIOS}): {per * m:6.1f} s  ({per * 1000:5.1f} ms per scenario)"
+        )
         print(f"  ratio naive scoring / sweep: {per * m / tg:5.1f}x (with figures), {per * m / tn:5.1f}x (tables only)")
 
 

@@ -31,8 +31,8 @@ One direction for every rater effect: **positive = harsher** (the MFRM rater
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -159,7 +159,9 @@ def _categories(values: pd.Series, categories, scheme):
             grades = values.astype(object).to_numpy()
         codes = pd.Categorical(grades, categories=cats, ordered=True).codes.astype(np.int64)
         if (codes < 0).any():
-            raise DataError(f"mfrm: grade {grades[codes < 0][0]!r} is not one of the scheme's grades {grades_best_first}")
+            raise DataError(
+                f"mfrm: grade {grades[codes < 0][0]!r} is not one of the scheme's grades {grades_best_first}"
+            )
         return codes, cats, cat_scores
     num = pd.to_numeric(values, errors="coerce")
     if num.isna().any() or (num != np.round(num)).any():
@@ -255,7 +257,9 @@ def mfrm(
         if not changed:
             break
     if not active.any():
-        raise DataError("mfrm: every unit, rater or indicator has an extreme score (all lowest or all highest); nothing to estimate")
+        raise DataError(
+            "mfrm: every unit, rater or indicator has an extreme score (all lowest or all highest); nothing to estimate"
+        )
     weights, targets, observed = [], [], []
     for f in range(3):
         w = np.where(extremes[f][idxs[f]], 1.0, active.astype(float))
@@ -297,7 +301,7 @@ def mfrm(
     resid_max = np.inf
     it = 0
     keep_r, keep_i = ~extremes[1], ~extremes[2]
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (it is reported after the loop)
         # units
         P = _probs(theta[u_idx] - sev[r_idx] - dif[i_idx], psi_of(tau))
         E = P @ kk
@@ -323,7 +327,10 @@ def mfrm(
         step_r = np.clip(res_r / np.maximum(totals(r_idx, nR, V * weights[1]), 1e-12), -1.0, 1.0)
         step_i = np.clip(res_i / np.maximum(totals(i_idx, nI, V * weights[2]), 1e-12), -1.0, 1.0)
         step_t = np.clip(np.linalg.lstsq(cov, grad_t, rcond=None)[0], -1.0, 1.0) if K > 2 else np.zeros(K - 1)
-        if resid_max < tol and max(np.abs(step_u).max(), np.abs(step_r).max(), np.abs(step_i).max(), np.abs(step_t).max()) < 1e-4:
+        if (
+            resid_max < tol
+            and max(np.abs(step_u).max(), np.abs(step_r).max(), np.abs(step_i).max(), np.abs(step_t).max()) < 1e-4
+        ):
             converged = True
             break
         # the common level belongs to the units: project the other steps onto their zero-mean constraints
@@ -472,8 +479,17 @@ def _separation(name: str, t: pd.DataFrame) -> dict:
     m = t["measure"].to_numpy()[ok]
     if len(m) < 2:
         nan = np.nan
-        return {"facet": name, "rmse": nan, "true_sd": nan, "separation": nan, "reliability": nan,
-                "rmse_model": nan, "separation_model": nan, "reliability_model": nan, "design_effect": nan}
+        return {
+            "facet": name,
+            "rmse": nan,
+            "true_sd": nan,
+            "separation": nan,
+            "reliability": nan,
+            "rmse_model": nan,
+            "separation_model": nan,
+            "reliability_model": nan,
+            "design_effect": nan,
+        }
     rmse, true_sd, sep, rel = _sep_numbers(m, t["se_robust"].to_numpy()[ok])
     rmse_m, _, sep_m, rel_m = _sep_numbers(m, t["se"].to_numpy()[ok])
     return {
@@ -573,7 +589,9 @@ def _additive(r: pd.DataFrame, n_iter: int = 50) -> _Additive:
 
 
 _TRUNC = 2.5  # |z| beyond which a rater is left out of the one-step re-estimate of the panel spread
-_TRUNC_VAR = 1 - 2 * _TRUNC * stats.norm.pdf(_TRUNC) / (2 * stats.norm.cdf(_TRUNC) - 1)  # variance of N(0,1) within ±2.5
+_TRUNC_VAR = 1 - 2 * _TRUNC * stats.norm.pdf(_TRUNC) / (
+    2 * stats.norm.cdf(_TRUNC) - 1
+)  # variance of N(0,1) within ±2.5
 
 
 def _robust_z(stat: np.ndarray, se2: np.ndarray) -> np.ndarray:
@@ -732,24 +750,45 @@ def flag_rules(alpha: float = 0.05, n_perm: int | None = None) -> pd.DataFrame:
     zc2, zc1 = stats.norm.isf(a / 2), stats.norm.isf(a)
     mu, mr = MIN_UNITS, MIN_RATINGS
     rows = [
-        ("lenient / severe", f"|panel z| of the rater's severity (points, positive = harsher, adjusted for the units and "
-         f"indicators scored) > {zc2:.2f}: severe above, lenient below", a, f"{mu} units"),
-        ("halo", f"panel z of Fisher's z of the within-unit correlation between the rater's indicator scores and the "
-         f"consensus's < −{zc1:.2f}; one score for all indicators of a unit counts as r = 0. What a rater adds to a whole "
-         "unit (leniency, range, a bloc) does not enter", a, f"{mu} units"),
+        (
+            "lenient / severe",
+            f"|panel z| of the rater's severity (points, positive = harsher, adjusted for the units and "
+            f"indicators scored) > {zc2:.2f}: severe above, lenient below",
+            a,
+            f"{mu} units",
+        ),
+        (
+            "halo",
+            f"panel z of Fisher's z of the within-unit correlation between the rater's indicator scores and the "
+            f"consensus's < −{zc1:.2f}; one score for all indicators of a unit counts as r = 0. What a rater adds to a whole "
+            "unit (leniency, range, a bloc) does not enter",
+            a,
+            f"{mu} units",
+        ),
         ("central", f"panel z of log(slope of the rater's unit means on the consensus) < −{zc1:.2f}", a, f"{mu} units"),
-        ("favouritism", f"one-sided t test of the home unit's residual against the rater's other units, p < {a:.4f} "
-         "(power is limited by the rater's own unit-to-unit spread, and a bonus on a unit scored near the maximum is censored)",
-         a, f"{mu} other units"),
-        ("bloc", f"raters clustered (average linkage) on residual profiles (after each rater's own level and slope) whose mean "
-         f"pairwise correlation z exceeds the largest pair z of {B} permuted panels; a whole evaluator group that scores "
-         "in concert is a bloc too", 1 / (B + 1), "5 units in common"),
+        (
+            "favouritism",
+            f"one-sided t test of the home unit's residual against the rater's other units, p < {a:.4f} "
+            "(power is limited by the rater's own unit-to-unit spread, and a bonus on a unit scored near the maximum is censored)",
+            a,
+            f"{mu} other units",
+        ),
+        (
+            "bloc",
+            f"raters clustered (average linkage) on residual profiles (after each rater's own level and slope) whose mean "
+            f"pairwise correlation z exceeds the largest pair z of {B} permuted panels; a whole evaluator group that scores "
+            "in concert is a bloc too",
+            1 / (B + 1),
+            "5 units in common",
+        ),
         ("misfit", f"|panel z| of log infit or log outfit (MFRM) > {stats.norm.isf(a / 4):.2f}", a, f"{mr} ratings"),
     ]
     out = pd.DataFrame(rows, columns=["flag", "rule", "false_positive_rate", "minimum"])
     out.attrs["untested"] = "a rater below the minimum gets NA for that statistic and never that flag"
-    out.attrs["panel_z"] = ("panel z: (statistic − median of the raters who attended the same sessions) / "
-                            "sqrt(the panel's spread² from the MAD + the rater's own sampling variance)")
+    out.attrs["panel_z"] = (
+        "panel z: (statistic − median of the raters who attended the same sessions) / "
+        "sqrt(the panel's spread² from the MAD + the rater's own sampling variance)"
+    )
     return out
 
 
@@ -1131,7 +1170,9 @@ def session_drift(
     sessions = sorted(units["session"].unique())
     S = len(sessions)
     if S < 2:
-        raise DataError(f"session_drift: all scored units were presented in one session ({sessions[0]}); nothing to compare")
+        raise DataError(
+            f"session_drift: all scored units were presented in one session ({sessions[0]}); nothing to compare"
+        )
     composition = pd.DataFrame()
     kind_names: list[str] = []
     if unit_table is not None:
@@ -1139,7 +1180,9 @@ def session_drift(
         kinds = unit_table.assign(unit=unit_table["unit"].astype(str)).set_index("unit")["kind"].astype(str)
         units["kind"] = units["unit"].map(kinds)
         if units["kind"].isna().any():
-            raise DataError(f"session_drift: unit {units.loc[units['kind'].isna(), 'unit'].iloc[0]!r} is not in the units table")
+            raise DataError(
+                f"session_drift: unit {units.loc[units['kind'].isna(), 'unit'].iloc[0]!r} is not in the units table"
+            )
         composition = pd.crosstab(units["session"], units["kind"]).rename_axis(columns=None)
         composition["units"] = composition.sum(axis=1)
         composition = composition.reset_index()
@@ -1199,14 +1242,36 @@ def session_drift(
             se = float(np.sqrt(V[0, 0]))
             t = float(est[0] / se) if se > 0 else np.nan
             half = float(stats.t.isf(0.025, df) * se)
-            rows.append({"term": label, "kind": kind, "estimate": float(est[0]), "se": se, "statistic": t,
-                         "df1": 1, "df2": df, "p_value": float(2 * stats.t.sf(abs(t), df)),
-                         "ci95_low": float(est[0]) - half, "ci95_high": float(est[0]) + half})
+            rows.append(
+                {
+                    "term": label,
+                    "kind": kind,
+                    "estimate": float(est[0]),
+                    "se": se,
+                    "statistic": t,
+                    "df1": 1,
+                    "df2": df,
+                    "p_value": float(2 * stats.t.sf(abs(t), df)),
+                    "ci95_low": float(est[0]) - half,
+                    "ci95_high": float(est[0]) + half,
+                }
+            )
         else:
             F = float(est @ np.linalg.pinv(V) @ est / L.shape[0])
-            rows.append({"term": label, "kind": kind, "estimate": np.nan, "se": np.nan, "statistic": F,
-                         "df1": L.shape[0], "df2": df, "p_value": float(stats.f.sf(F, L.shape[0], df)),
-                         "ci95_low": np.nan, "ci95_high": np.nan})
+            rows.append(
+                {
+                    "term": label,
+                    "kind": kind,
+                    "estimate": np.nan,
+                    "se": np.nan,
+                    "statistic": F,
+                    "df1": L.shape[0],
+                    "df2": df,
+                    "p_value": float(stats.f.sf(F, L.shape[0], df)),
+                    "ci95_low": np.nan,
+                    "ci95_high": np.nan,
+                }
+            )
 
     p = len(names)
     s_idx = [i for i, nm in enumerate(names) if nm.startswith("session_")]
@@ -1242,8 +1307,12 @@ def session_drift(
     units = units.assign(residual=resid + X[:, s_idx + o_idx] @ beta[s_idx + o_idx] if s_idx + o_idx else resid)
     units = units.rename(columns={"residual": "adjusted_for_covariates"})
     units = units.drop(columns=kind_names)
-    return DriftResult(tests=pd.DataFrame(rows), units=units.sort_values(["session", "order"]).reset_index(drop=True),
-                       composition=composition, covariate_r2=covariate_r2)
+    return DriftResult(
+        tests=pd.DataFrame(rows),
+        units=units.sort_values(["session", "order"]).reset_index(drop=True),
+        composition=composition,
+        covariate_r2=covariate_r2,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -1300,8 +1369,9 @@ def rater_severity(ratings: pd.DataFrame, shrink: bool = True) -> pd.DataFrame:
     return out
 
 
-def adjusted_ratings(ratings: pd.DataFrame, shrink: bool = True, scheme=None,
-                     severity: pd.DataFrame | None = None) -> pd.DataFrame:
+def adjusted_ratings(
+    ratings: pd.DataFrame, shrink: bool = True, scheme=None, severity: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The ratings with each rater's estimated severity put back: ``score`` + the rater's ``adjustment``.
 
     Only the raters' constant effects change (see :func:`rater_severity`):
@@ -1322,7 +1392,9 @@ def adjusted_ratings(ratings: pd.DataFrame, shrink: bool = True, scheme=None,
             ok = out["score"].notna()
             grade = pd.Series(pd.NA, index=out.index, dtype=object)
             grade[ok] = scheme.grade_of(np.clip(out.loc[ok, "score"].to_numpy(float), 0, 100))
-            out["grade"] = grade.astype(ratings["grade"].dtype) if ratings["grade"].dtype == object else grade.astype("string")
+            out["grade"] = (
+                grade.astype(ratings["grade"].dtype) if ratings["grade"].dtype == object else grade.astype("string")
+            )
         else:
             out = out.drop(columns="grade")
     return out
@@ -1422,13 +1494,28 @@ def rank_moves(imp: pd.DataFrame) -> pd.DataFrame:
     """
     _need_columns(imp, ["rank_raw", "rank_adjusted", "rank_excluded", "rank_fair"], "rank_moves")
     rows = []
-    for col, name in (("rank_adjusted", "rater severity removed"),
-                      ("rank_excluded", "flagged raters left out ("
-                       + {"flag_fdr": "false-discovery flags", "any_flag": "any per-rater flag"}.get(imp.attrs.get("exclude"), "flags")
-                       + ")"),
-                      ("rank_fair", "MFRM fair average (band scores, equal weights; reference)")):
+    for col, name in (
+        ("rank_adjusted", "rater severity removed"),
+        (
+            "rank_excluded",
+            "flagged raters left out ("
+            + {"flag_fdr": "false-discovery flags", "any_flag": "any per-rater flag"}.get(
+                imp.attrs.get("exclude"), "flags"
+            )
+            + ")",
+        ),
+        ("rank_fair", "MFRM fair average (band scores, equal weights; reference)"),
+    ):
         ok = imp["rank_raw"].notna() & imp[col].notna()
         d = (imp.loc[ok, col].astype(float) - imp.loc[ok, "rank_raw"].astype(float)).abs()
-        rows.append({"comparison": name, "column": col, "moves": float(d.mean()) if len(d) else np.nan,
-                     "units_moved": int((d > 0).sum()), "max_shift": int(d.max()) if len(d) else 0, "units": int(ok.sum())})
+        rows.append(
+            {
+                "comparison": name,
+                "column": col,
+                "moves": float(d.mean()) if len(d) else np.nan,
+                "units_moved": int((d > 0).sum()),
+                "max_shift": int(d.max()) if len(d) else 0,
+                "units": int(ok.sum()),
+            }
+        )
     return pd.DataFrame(rows)

@@ -115,15 +115,27 @@ def cmd_sweep(args) -> int:
 
     if args.jobs < 1:
         raise PerflabError(f"--jobs must be at least 1, got {args.jobs}")
-    result = run_sweep(args.file, out=args.out, data=args.data, jobs=args.jobs, dask=args.dask, force=args.force,
-                       notebooks_dir=args.notebooks, seed=args.seed, progress=not args.quiet, figures=not args.no_figures)
+    result = run_sweep(
+        args.file,
+        out=args.out,
+        data=args.data,
+        jobs=args.jobs,
+        dask=args.dask,
+        force=args.force,
+        notebooks_dir=args.notebooks,
+        seed=args.seed,
+        progress=not args.quiet,
+        figures=not args.no_figures,
+    )
     runs = result.runs
     n = len(result.scenarios)
     counts = {s: sum(r.status == s for r in runs) for s in ("ok", "skipped", "same", "failed")}
     print(f"sweep {result.spec.name}: {n} scenarios scored and compared with base")
     if result.spec.notebooks:
-        print(f"notebooks: {counts['ok']} scenario(s) run, {counts['skipped']} unchanged since the last run (not rerun), "
-              f"{counts['same']} sharing the pages of an identical scenario, {counts['failed']} failed")
+        print(
+            f"notebooks: {counts['ok']} scenario(s) run, {counts['skipped']} unchanged since the last run (not rerun), "
+            f"{counts['same']} sharing the pages of an identical scenario, {counts['failed']} failed"
+        )
     print(f"comparison: {result.out_dir / 'comparison'}/ (ranks, scores, grades, summary, movers)")
     print(f"HTML: {result.index}")
     for r in result.failures:
@@ -182,8 +194,10 @@ def cmd_sheets_read(args) -> int:
     bad = int((result.sheets["status"] != "ok").sum())  # invalid sheets and unreadable files
     for line in problem_lines(result):
         print(f"perflab: sheet problem: {line}", file=sys.stderr)
-    print(f"perflab: error: {bad} sheet(s) or file(s) not imported, {len(result.problems)} problem(s): see {out / 'sheet_problems.csv'}",
-          file=sys.stderr)
+    print(
+        f"perflab: error: {bad} sheet(s) or file(s) not imported, {len(result.problems)} problem(s): see {out / 'sheet_problems.csv'}",
+        file=sys.stderr,
+    )
     return EXIT_BAD_INPUT
 
 
@@ -223,8 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="write demo data shaped like Beijing 2016, with planted effects and truth")
     s.add_argument("--out", required=True, help="directory to write the CSV tables into (truth goes to OUT/truth/)")
-    s.add_argument("--seed", type=_seed, default=2016, help="random seed >= 0 (default 2016); the same seed gives identical files")
-    s.add_argument("--scheme", default=str(DEFAULT_SCHEME), help="scheme whose indicators, groups and bands to use (default: the bundled Beijing 2016 scheme)")
+    s.add_argument(
+        "--seed", type=_seed, default=2016, help="random seed >= 0 (default 2016); the same seed gives identical files"
+    )
+    s.add_argument(
+        "--scheme",
+        default=str(DEFAULT_SCHEME),
+        help="scheme whose indicators, groups and bands to use (default: the bundled Beijing 2016 scheme)",
+    )
     s.add_argument("--gzip", action="store_true", help="write ratings as ratings.csv.gz (compact, deterministic)")
     s.add_argument("--force", action="store_true", help="allow writing into a non-empty directory")
     s.set_defaults(func=cmd_simulate)
@@ -249,9 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, default=2016, help="random seed passed to the notebooks (default 2016)")
     r.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
     r.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 10 or 10_scores)")
-    r.add_argument("--param", action="append", type=_param, metavar="NAME=VALUE",
-                   help="a notebook parameter, e.g. baseline_method=trend or n_draws=100000 (repeatable; "
-                        "goes to the notebooks that declare it)")
+    r.add_argument(
+        "--param",
+        action="append",
+        type=_param,
+        metavar="NAME=VALUE",
+        help="a notebook parameter, e.g. baseline_method=trend or n_draws=100000 (repeatable; "
+        "goes to the notebooks that declare it)",
+    )
     r.set_defaults(func=cmd_run)
 
     w = sub.add_parser("sweep", help="run many scenarios (a grid and named schemes) and compare their rankings")
@@ -259,9 +284,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--out", help="output directory (default reports/sweeps/<name of FILE>)")
     w.add_argument("--data", help="directory of raw tables (default: the sweep file's data key, else data/raw/demo)")
     w.add_argument("--jobs", type=int, default=1, metavar="N", help="notebook kernels at a time (default 1)")
-    w.add_argument("--dask", metavar="ADDRESS|local",
-                   help="run the notebooks as tasks on a dask.distributed scheduler (local: start a LocalCluster of --jobs workers)")
-    w.add_argument("--force", action="store_true", help="rerun every scenario's notebooks, even those unchanged since the last run")
+    w.add_argument(
+        "--dask",
+        metavar="ADDRESS|local",
+        help="run the notebooks as tasks on a dask.distributed scheduler (local: start a LocalCluster of --jobs workers)",
+    )
+    w.add_argument(
+        "--force", action="store_true", help="rerun every scenario's notebooks, even those unchanged since the last run"
+    )
     w.add_argument("--seed", type=_seed, default=2016, help="random seed passed to the notebooks (default 2016)")
     w.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
     w.add_argument("--no-figures", action="store_true", help="comparison tables only: no heat maps or bump charts")
@@ -276,19 +306,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser("sheets", help="scoring sheets (one unit, one table): make them, read them back filled")
     shs = sh.add_subparsers(dest="sheets_command", required=True, metavar="ACTION")
-    mk = shs.add_parser("make", help="write XLSX scoring sheets: one sheet per unit, protected, printable on A4 landscape")
+    mk = shs.add_parser(
+        "make", help="write XLSX scoring sheets: one sheet per unit, protected, printable on A4 landscape"
+    )
     mk.add_argument("--scheme", required=True, help="scheme YAML file")
     mk.add_argument("--data", required=True, metavar="DIR", help="data directory with units.csv (and assessments.csv)")
     mk.add_argument("--out", required=True, help="the .xlsx file to write (with --per-rater: a directory)")
     mk.add_argument("--per-rater", action="store_true", help="one workbook per evaluator, the evaluator id filled in")
-    mk.add_argument("--raters", nargs="+", metavar="ID", help="evaluator ids for --per-rater (default: from the ratings design)")
+    mk.add_argument(
+        "--raters", nargs="+", metavar="ID", help="evaluator ids for --per-rater (default: from the ratings design)"
+    )
     mk.set_defaults(func=cmd_sheets_make)
     rd = shs.add_parser("read", help="read filled sheets (XLSX, or CSV exports) back into a ratings table")
     rd.add_argument("files", nargs="+", metavar="FILE", help="filled workbooks (.xlsx) or sheets exported as .csv")
     rd.add_argument("--scheme", required=True, help="scheme YAML file")
-    rd.add_argument("--out", required=True, metavar="DIR", help="directory for ratings.csv, sheet_status.csv, sheet_problems.csv")
-    rd.add_argument("--data", metavar="DIR", help="data directory whose units.csv names the known units "
-                    "(default: the units listed in each workbook made by perflab; CSV exports need --data)")
+    rd.add_argument(
+        "--out", required=True, metavar="DIR", help="directory for ratings.csv, sheet_status.csv, sheet_problems.csv"
+    )
+    rd.add_argument(
+        "--data",
+        metavar="DIR",
+        help="data directory whose units.csv names the known units "
+        "(default: the units listed in each workbook made by perflab; CSV exports need --data)",
+    )
     rd.set_defaults(func=cmd_sheets_read)
     return p
 

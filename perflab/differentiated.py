@@ -24,8 +24,8 @@ up item by item.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -157,7 +157,11 @@ def own_baseline(
     dup = h.duplicated(["unit", "measure", "year"])
     if dup.any():
         r = h[dup].iloc[0]
-        raise DataError(f"unit {r['unit']}, measure {r['measure']}, year {r['year']} appears twice", row=h.index[dup.to_numpy()][0], column="year")
+        raise DataError(
+            f"unit {r['unit']}, measure {r['measure']}, year {r['year']} appears twice",
+            row=h.index[dup.to_numpy()][0],
+            column="year",
+        )
     if too_few_years == "zone":
         if units is None:
             raise ValueError("too_few_years='zone' needs the units table (for each unit's zone)")
@@ -285,20 +289,49 @@ def vet_targets(
                 tail = " (last year's result is not known)"
             else:
                 tail = f", and last year's result was already {r.prev:g}"
-            flags.append((r.unit, r.measure, r.year, "repeats_result", r.target, r.result,
-                          f"target {r.target:g} repeats the result already achieved in {r.result_year}{tail}"))
+            flags.append(
+                (
+                    r.unit,
+                    r.measure,
+                    r.year,
+                    "repeats_result",
+                    r.target,
+                    r.result,
+                    f"target {r.target:g} repeats the result already achieved in {r.result_year}{tail}",
+                )
+            )
         worse = t.notna() & prev.notna() & (ambition < -tol)
-        for (unit, measure, year, tgt, ref) in zip(h["unit"][worse], h["measure"][worse], h["year"][worse], t[worse], prev[worse]):
+        for unit, measure, year, tgt, ref in zip(
+            h["unit"][worse], h["measure"][worse], h["year"][worse], t[worse], prev[worse]
+        ):
             if (unit, measure, year) in repeated:
                 continue
             word = "below" if dirs[measure] == "higher" else "above"
-            flags.append((unit, measure, year, "not_ambitious", tgt, ref,
-                          f"target {tgt:g} is {word} last year's result {ref:g}: less ambitious than what was already done"))
+            flags.append(
+                (
+                    unit,
+                    measure,
+                    year,
+                    "not_ambitious",
+                    tgt,
+                    ref,
+                    f"target {tgt:g} is {word} last year's result {ref:g}: less ambitious than what was already done",
+                )
+            )
     if verification is not None and len(verification):
         failed = verification[~verification["verified"].astype(bool)]
         for r in failed.itertuples(index=False):
-            flags.append((r.unit, pd.NA, r.year, "failed_verification", np.nan, np.nan,
-                          f"claim '{r.claim}' was not confirmed by on-site verification"))
+            flags.append(
+                (
+                    r.unit,
+                    pd.NA,
+                    r.year,
+                    "failed_verification",
+                    np.nan,
+                    np.nan,
+                    f"claim '{r.claim}' was not confirmed by on-site verification",
+                )
+            )
     out = pd.DataFrame(flags, columns=cols)
     out["measure"] = out["measure"].astype("string")
     out["year"] = out["year"].astype(int)
@@ -310,8 +343,9 @@ def vet_targets(
 # ---------------------------------------------------------------------------
 
 
-def zone_relative(table: pd.DataFrame, units: pd.DataFrame, value: str, by: list[str] | None = None,
-                  min_zone: int = 1) -> pd.DataFrame:
+def zone_relative(
+    table: pd.DataFrame, units: pd.DataFrame, value: str, by: list[str] | None = None, min_zone: int = 1
+) -> pd.DataFrame:
     """Each unit's ``value`` as a z-score and a percentile among the units of its zone (and ``by`` groups).
 
     z = (value − zone mean) / spread. The spread is the zone's population sd when the zone has at least
@@ -334,7 +368,9 @@ def zone_relative(table: pd.DataFrame, units: pd.DataFrame, value: str, by: list
         raise DataError(f"unit {out.loc[unknown, 'unit'].iloc[0]!r} is not in the units table", column="unit")
     out["zone"] = out["unit"].map(zone_of)
     if out["zone"].isna().any():
-        raise DataError(f"unit {out.loc[out['zone'].isna(), 'unit'].iloc[0]!r} has no zone in the units table", column="zone")
+        raise DataError(
+            f"unit {out.loc[out['zone'].isna(), 'unit'].iloc[0]!r} has no zone in the units table", column="zone"
+        )
     keys = ["zone"] + list(by or [])
     x = out[value].astype(float).round(9)  # equal to 9 decimals is equal (as in perflab.scoring.rank_desc)
     g = x.groupby([out[k] for k in keys], observed=True)
@@ -387,8 +423,18 @@ class Evaluation:
         for unit in top["unit"]:
             cu = self.why(unit)
             reasons[unit] = "; ".join(f"{r.item} {r.relative_delta:+.2f}" for r in cu.head(2).itertuples())
-        cols = ["unit", "kind", "zone", "name_zh", "name_en", "rank_uniform", "rank_differentiated", "rank_change",
-                "uniform", "differentiated"]
+        cols = [
+            "unit",
+            "kind",
+            "zone",
+            "name_zh",
+            "name_en",
+            "rank_uniform",
+            "rank_differentiated",
+            "rank_change",
+            "uniform",
+            "differentiated",
+        ]
         return top[cols].assign(why=top["unit"].map(reasons)).reset_index(drop=True)
 
     def why(self, unit: str) -> pd.DataFrame:
@@ -404,8 +450,11 @@ class Evaluation:
         spread grows moves the ranking more, whatever its nominal weight.
         """
         c = self.contributions
-        part = np.where(c["part"].eq("indicator") | c["item"].eq("on-site (imputed)"), "on-site",
-                        np.where(c["item"].eq("adjustment"), "", "routine"))
+        part = np.where(
+            c["part"].eq("indicator") | c["item"].eq("on-site (imputed)"),
+            "on-site",
+            np.where(c["item"].eq("adjustment"), "", "routine"),
+        )
         c = c.assign(component=part)
         c = c[c["component"] != ""]
         per_unit = c.groupby(["unit", "component"])[["uniform", "differentiated"]].sum().reset_index()
@@ -420,9 +469,16 @@ class Evaluation:
         rows = []
         for kind, s in self.scores.groupby("kind", sort=False):
             rho = s["rank_uniform"].astype(float).corr(s["rank_differentiated"].astype(float), method="spearman")
-            rows.append({"kind": kind, "units": len(s), "moved": int((s["rank_change"] != 0).sum()),
-                         "mean_abs_move": float(s["rank_change"].abs().mean()), "spearman_rho": float(rho),
-                         "baseline": f"{self.method} of {self.years} previous years (too few: {self.too_few_years})"})
+            rows.append(
+                {
+                    "kind": kind,
+                    "units": len(s),
+                    "moved": int((s["rank_change"] != 0).sum()),
+                    "mean_abs_move": float(s["rank_change"].abs().mean()),
+                    "spearman_rho": float(rho),
+                    "baseline": f"{self.method} of {self.years} previous years (too few: {self.too_few_years})",
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -469,18 +525,23 @@ def _contributions(final, comps, onsite_vals, onsite_share, meas_vals, meas_shar
         meas = (meas_share * meas_vals.fillna(0.0)).mul(w_rt * wa / norm, axis=0)
         pieces.append(meas)
         sat_in_routine = w_rt * ws / norm * parts["satisfaction"].fillna(0.0)
-        pieces.append(pd.DataFrame({
-            "satisfaction": sat_in_routine + w_sat * parts["satisfaction"].fillna(0.0),
-            "verification": -w_rt * scheme.routine.verification_penalty * parts["failed_verifications"],
-        }))
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "satisfaction": sat_in_routine + w_sat * parts["satisfaction"].fillna(0.0),
+                    "verification": -w_rt * scheme.routine.verification_penalty * parts["failed_verifications"],
+                }
+            )
+        )
     wide = pd.concat(pieces, axis=1)
     wide = wide.T.groupby(level=0, sort=False).sum().T  # an id used twice (indicator and measure) adds up
     wide["adjustment"] = final - wide.sum(axis=1)
     return wide
 
 
-def vetted_attainment(scores: pd.DataFrame, vetting: pd.DataFrame, baseline: pd.DataFrame,
-                      scheme: Scheme) -> pd.DataFrame:
+def vetted_attainment(
+    scores: pd.DataFrame, vetting: pd.DataFrame, baseline: pd.DataFrame, scheme: Scheme
+) -> pd.DataFrame:
     """The year's attainment with the scheme's rule for vetted targets applied (``differentiated.vetting``).
 
     A target is vetted when :func:`vet_targets` flags it ``repeats_result`` or ``not_ambitious``. ``flag``
@@ -503,7 +564,9 @@ def vetted_attainment(scores: pd.DataFrame, vetting: pd.DataFrame, baseline: pd.
     elif action == "reject" and hit.any():
         b = baseline.set_index(["unit", "measure", "year"])["baseline"]
         against = out.loc[hit, ["unit", "measure", "year", "value"]].copy()
-        against["target"] = [b.get((u, m, y), np.nan) for u, m, y in against[["unit", "measure", "year"]].itertuples(index=False)]
+        against["target"] = [
+            b.get((u, m, y), np.nan) for u, m, y in against[["unit", "measure", "year"]].itertuples(index=False)
+        ]
         ok = against["target"] > 0
         cap = scheme.routine.attainment_cap if scheme.routine else 1.0
         scored = attainment(against[ok], scheme.directions, cap) if ok.any() else against.iloc[:0].assign(score=[])
@@ -535,8 +598,9 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
 
     # objective: own targets and improvement on the own baseline, relative to the zone
     year = d.year
-    base = own_baseline(dataset.history, method, years, directions=scheme, too_few_years=d.baseline.too_few_years,
-                        units=dataset.units)
+    base = own_baseline(
+        dataset.history, method, years, directions=scheme, too_few_years=d.baseline.too_few_years, units=dataset.units
+    )
     att_all = target_attainment(dataset.history, scheme)
     # both parts as T-scores among the units of the zone (50 = the zone's average), so they weigh alike;
     # a part a unit has no figure for counts as the zone's average: no evidence neither lifts nor sinks it
@@ -546,8 +610,10 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     vetting = vet_targets(dataset.history, dataset.verification, scheme)
     att_now = vetted_attainment(att_all[att_all["year"] == year], vetting, base[base["year"] == year], scheme)
     att_rel = zone_relative(att_now, dataset.units, "attainment_vetted", by=["measure"], min_zone=small)
-    att_now = att_now.assign(attainment_score=np.clip(50.0 + 10.0 * att_rel["zone_z"].to_numpy(), 0.0, 100.0),
-                             spread_from=att_rel["spread_from"].to_numpy())
+    att_now = att_now.assign(
+        attainment_score=np.clip(50.0 + 10.0 * att_rel["zone_z"].to_numpy(), 0.0, 100.0),
+        spread_from=att_rel["spread_from"].to_numpy(),
+    )
     obj = now[["unit", "measure", "improvement", "source", "zone_z", "zone_pct", "improvement_score"]].merge(
         att_now.drop(columns=["spread_from", "year"]), on=["unit", "measure"], how="outer"
     )
@@ -573,7 +639,9 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     meas_w_u = pd.DataFrame(1.0, index=idx, columns=obj_wide.columns)  # the uniform routine score: plain mean
     objective_d, mshare_d = _weighted(obj_wide, meas_w_d)
     _, mshare_u = _weighted(att_wide, meas_w_u)
-    obj = obj.assign(weight=[meas_w_d.at[u, m] if m in meas_w_d.columns else np.nan for u, m in zip(obj["unit"], obj["measure"])])
+    obj = obj.assign(
+        weight=[meas_w_d.at[u, m] if m in meas_w_d.columns else np.nan for u, m in zip(obj["unit"], obj["measure"])]
+    )
 
     parts = routine_parts(dataset, scheme, scheme.routine.year if scheme.routine else year)
     if scheme.routine is not None:
@@ -596,7 +664,9 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     out["zone_rank_differentiated"] = rank_desc(out["differentiated"], [out["kind"], out["zone"]])
     rel = zone_relative(out.reset_index()[["unit", "differentiated"]], dataset.units, "differentiated", min_zone=small)
     out["zone_z"] = rel.set_index("unit")["zone_z"]
-    out["spread_pooled"] = out.index.isin(set(pooled))  # its zone is below min_zone_size: T-scores use the kind's spread
+    out["spread_pooled"] = out.index.isin(
+        set(pooled)
+    )  # its zone is below min_zone_size: T-scores use the kind's spread
     out["zone_pct"] = rel.set_index("unit")["zone_pct"]
     out["onsite_uniform"], out["onsite_differentiated"] = onsite_u, onsite_d
     out["objective_differentiated"] = objective_d
@@ -608,9 +678,7 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     cu, cd = cu.reindex(columns=items, fill_value=0.0), cd.reindex(columns=items, fill_value=0.0)
     kind_of_item = {i: "indicator" for i in scheme.indicator_ids} | {m: "measure" for m in meas_ids}
     contrib = (
-        pd.DataFrame({"uniform": cu.stack(), "differentiated": cd.stack()})
-        .rename_axis(["unit", "item"])
-        .reset_index()
+        pd.DataFrame({"uniform": cu.stack(), "differentiated": cd.stack()}).rename_axis(["unit", "item"]).reset_index()
     )
     contrib["part"] = contrib["item"].map(kind_of_item).fillna("other")
     contrib["delta"] = contrib["differentiated"] - contrib["uniform"]

@@ -28,10 +28,24 @@ from perflab.io import Dataset
 from perflab.scheme import Scheme
 from perflab.scoring import Scorer, contribution_items, contributions
 
-COLUMNS = ["rank_group", "level", "item", "name_zh", "name_en", "units", "nominal", "variance_share",
-           "correlation_ratio", "sd_points", "ratio"]
-COMPONENT_NAMES = {"onsite": ("现场考评", "On-site evaluation"), "routine": ("日常考核", "Routine assessment"),
-                   "satisfaction": ("满意度调查", "Satisfaction survey")}
+COLUMNS = [
+    "rank_group",
+    "level",
+    "item",
+    "name_zh",
+    "name_en",
+    "units",
+    "nominal",
+    "variance_share",
+    "correlation_ratio",
+    "sd_points",
+    "ratio",
+]
+COMPONENT_NAMES = {
+    "onsite": ("现场考评", "On-site evaluation"),
+    "routine": ("日常考核", "Routine assessment"),
+    "satisfaction": ("满意度调查", "Satisfaction survey"),
+}
 
 
 def correlation_ratio(x: np.ndarray, y: np.ndarray, frac: float = 2 / 3) -> float:
@@ -45,7 +59,11 @@ def correlation_ratio(x: np.ndarray, y: np.ndarray, frac: float = 2 / 3) -> floa
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     vy = y.var()
-    if len(y) < 3 or vy <= 1e-12 * max(1.0, float(np.abs(y).mean())) ** 2 or np.ptp(x) <= 1e-12 * max(1.0, float(np.abs(x).max())):
+    if (
+        len(y) < 3
+        or vy <= 1e-12 * max(1.0, float(np.abs(y).mean())) ** 2
+        or np.ptp(x) <= 1e-12 * max(1.0, float(np.abs(x).max()))
+    ):
         return 0.0
     fitted = lowess(y, x, frac=frac, it=0, return_sorted=False)
     return float(np.clip(np.var(fitted) / vy, 0.0, 1.0))
@@ -60,14 +78,23 @@ def _shares(terms: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (terms - terms.mean(axis=0)).T @ yc / vy
 
 
-def _rows(level: str, items: list[str], terms: np.ndarray, xs: np.ndarray, y: np.ndarray, nominal: np.ndarray,
-          frac: float) -> list[dict]:
+def _rows(
+    level: str, items: list[str], terms: np.ndarray, xs: np.ndarray, y: np.ndarray, nominal: np.ndarray, frac: float
+) -> list[dict]:
     shares = _shares(terms, y)
     out = []
     for i, item in enumerate(items):
-        out.append({"level": level, "item": item, "units": len(y), "nominal": float(nominal[i]),
-                    "variance_share": float(shares[i]), "correlation_ratio": correlation_ratio(xs[:, i], y, frac),
-                    "sd_points": float(terms[:, i].std())})
+        out.append(
+            {
+                "level": level,
+                "item": item,
+                "units": len(y),
+                "nominal": float(nominal[i]),
+                "variance_share": float(shares[i]),
+                "correlation_ratio": correlation_ratio(xs[:, i], y, frac),
+                "sd_points": float(terms[:, i].std()),
+            }
+        )
     return out
 
 
@@ -102,10 +129,14 @@ def effective_weights(dataset: Dataset, scheme: Scheme, frac: float = 2 / 3) -> 
             continue
         y = a.final[ranked]
         # components: the on-site term is its indicators' parts plus the imputed on-site score
-        terms = np.column_stack([
-            C[ranked][:, :n_ind].sum(axis=1) + C[ranked][:, col["onsite_imputed"]] if c == "onsite" else C[ranked][:, col[c]]
-            for c in comps
-        ])
+        terms = np.column_stack(
+            [
+                C[ranked][:, :n_ind].sum(axis=1) + C[ranked][:, col["onsite_imputed"]]
+                if c == "onsite"
+                else C[ranked][:, col[c]]
+                for c in comps
+            ]
+        )
         xs = np.column_stack([comp_vals[c][ranked] for c in comps])
         block = _rows("component", comps, terms, xs, y, comp_w[comps].to_numpy(), frac)
         # indicators: over the units scored on site

@@ -46,10 +46,19 @@ class DataError(PerflabError, ValueError):
 class SweepError(PerflabError, ValueError):
     """An invalid sweep file: names the file, the scenario and the key (e.g. ``groups.grassroots.share``)."""
 
-    def __init__(self, message: str, file: str | Path | None = None, scenario: str | None = None, key: str | None = None):
+    def __init__(
+        self, message: str, file: str | Path | None = None, scenario: str | None = None, key: str | None = None
+    ):
         self.file = str(file) if file is not None else None
         self.scenario, self.key, self.message = scenario, key, message
-        parts = [p for p in (self.file, f"scenario {scenario!r}" if scenario is not None else None,
-                             f"key {key}" if key else None) if p]
+        parts = [
+            p
+            for p in (
+                self.file,
+                f"scenario {scenario!r}" if scenario is not None else None,
+                f"key {key}" if key else None,
+            )
+            if p
+        ]
         where = ", ".join(parts)
         super().__init__(f"{where}: {message}" if where else message)

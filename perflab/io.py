@@ -18,9 +18,9 @@ import json
 import platform
 import re
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -170,7 +170,7 @@ def _decode(raw: bytes, path: Path) -> str:
     if row > 1 and idx < len(header):
         column = header[idx]
     raise DataError(
-        f"undecodable bytes (byte {start}, {raw[start:start + 4]!r}): the file is neither UTF-8, UTF-8 with BOM nor GB18030",
+        f"undecodable bytes (byte {start}, {raw[start : start + 4]!r}): the file is neither UTF-8, UTF-8 with BOM nor GB18030",
         file=path,
         row=row,
         column=column,
@@ -210,7 +210,9 @@ def read_raw_table(path: str | Path) -> pd.DataFrame:
                     _io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False
                 )
         except pd.errors.EmptyDataError:
-            raise DataError("the first row holds no column names: the header must be on row 1", file=path, row=1) from None
+            raise DataError(
+                "the first row holds no column names: the header must be on row 1", file=path, row=1
+            ) from None
         except pd.errors.ParserWarning:  # a row longer than the header
             row, n, saw = _ragged_row(text)
             raise DataError(f"not a valid CSV row: expected {n} fields, saw {saw}", file=path, row=row) from None
@@ -321,7 +323,10 @@ def validate_table(name: str, raw: pd.DataFrame, file=None) -> pd.DataFrame:
     for c in SPEC[name]:
         if c.required and c.name not in raw.columns:
             raise DataError(
-                f"missing column {c.name!r} (found: {', '.join(map(str, raw.columns))})", file=file, row=1, column=c.name
+                f"missing column {c.name!r} (found: {', '.join(map(str, raw.columns))})",
+                file=file,
+                row=1,
+                column=c.name,
             )
     dup = pd.Index(raw.columns).duplicated()
     if dup.any():
@@ -436,7 +441,10 @@ def _check_presentations(units: pd.DataFrame, ratings: pd.DataFrame, fu, fr) -> 
     if bad.any():
         row = _first(bad.fillna(False))
         raise DataError(
-            f"unit {units.loc[row, 'unit']} is marked presented but has no ratings", file=fu, row=row, column="presented"
+            f"unit {units.loc[row, 'unit']} is marked presented but has no ratings",
+            file=fu,
+            row=row,
+            column="presented",
         )
     silent = units.loc[(said == False).fillna(False), ["unit"]]  # noqa: E712
     clash = ratings["unit"].isin(set(silent["unit"]))
@@ -540,7 +548,9 @@ def _check_needed(tables, scheme: Scheme, root) -> None:
         scheme.routine is not None and scheme.routine.satisfaction_share > 0 and scheme.components["routine"] > 0
     )
     if needs_survey and "survey" not in tables:
-        raise DataError("missing file: the scheme uses the satisfaction survey and needs survey.csv", file=Path(root) / "survey.csv")
+        raise DataError(
+            "missing file: the scheme uses the satisfaction survey and needs survey.csv", file=Path(root) / "survey.csv"
+        )
 
 
 def dataset_from_tables(tables: Mapping[str, pd.DataFrame], scheme: Scheme) -> Dataset:
@@ -624,9 +634,7 @@ def provenance(dataset: Dataset, scheme: Scheme, seed: int | None = None) -> dic
         "data": {
             "dir": str(dataset.root.resolve()) if dataset.root else None,
             "simulated": is_simulated(dataset.root),
-            "files": {
-                Path(p).name: sha256_file(p) for _, p in sorted(dataset.files.items()) if Path(p).is_file()
-            },
+            "files": {Path(p).name: sha256_file(p) for _, p in sorted(dataset.files.items()) if Path(p).is_file()},
         },
         "tables": {name: int(len(df)) for name, df in dataset.tables().items()},
     }
@@ -671,7 +679,9 @@ def read_processed(directory: str | Path) -> Dataset:
     if not (d / "provenance.json").is_file():
         raise DataError("not a processed data directory (no provenance.json)", file=d)
     prov = json.loads((d / "provenance.json").read_text(encoding="utf-8"))
-    tables = {n: pd.read_parquet(d / f"{n}.parquet") for n in TABLES + ("indicators",) if (d / f"{n}.parquet").is_file()}
+    tables = {
+        n: pd.read_parquet(d / f"{n}.parquet") for n in TABLES + ("indicators",) if (d / f"{n}.parquet").is_file()
+    }
     root = Path(prov["data"]["dir"]) if prov["data"]["dir"] else None
     files = {n: root / f for n in TABLES for f in prov["data"]["files"] if root and f.split(".")[0] == n}
     return Dataset(**tables, files=files, root=root)
@@ -680,7 +690,10 @@ def read_processed(directory: str | Path) -> Dataset:
 def describe_dataset(dataset: Dataset) -> dict[str, pd.DataFrame]:
     """Small summary tables: rows per table, units per kind × zone (and how many presented), raters per group."""
     tables = pd.DataFrame(
-        {"rows": {name: len(df) for name, df in dataset.tables().items()}, "file": {n: dataset.file(n) for n in dataset.tables()}}
+        {
+            "rows": {name: len(df) for name, df in dataset.tables().items()},
+            "file": {n: dataset.file(n) for n in dataset.tables()},
+        }
     )
     u = dataset.units
     units = (

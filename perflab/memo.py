@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,8 +40,17 @@ SWEEP_TABLES = ("comparison/summary", "comparison/ranks", "comparison/scenarios"
 # the columns the memo reads from its required tables
 COLUMNS = {
     "run": {"scores": ("unit", "kind", "name_zh", "name_en", "presented", "final", "grade", "rank")},
-    "sweep": {"summary": ("scenario", "rank_group", "kendall_tau", "spearman_rho", "units_moved", "largest_move",
-                          "top3_changed")},
+    "sweep": {
+        "summary": (
+            "scenario",
+            "rank_group",
+            "kendall_tau",
+            "spearman_rho",
+            "units_moved",
+            "largest_move",
+            "top3_changed",
+        )
+    },
 }
 
 
@@ -119,8 +129,11 @@ def load_inputs(directory: str | Path) -> MemoInputs:
     need = SWEEP_TABLES if kind == "sweep" else RUN_TABLES
     missing = [f"{n}.csv" for n in need if not (d / f"{n}.csv").is_file()]
     if missing:
-        hint = ("run notebook 10_scores at least: perflab run" if kind == "run"
-                else "rerun perflab sweep into this directory")
+        hint = (
+            "run notebook 10_scores at least: perflab run"
+            if kind == "run"
+            else "rerun perflab sweep into this directory"
+        )
         raise MemoError(f"{d}: the memo needs {', '.join(missing)}, missing here ({hint})")
     tables = {}
     folder = "comparison" if kind == "sweep" else "tables"
@@ -133,7 +146,9 @@ def load_inputs(directory: str | Path) -> MemoInputs:
         if name in tables:
             lacking = [c for c in cols if c not in tables[name].columns]
             if lacking:
-                raise MemoError(f"{d / folder / (name + '.csv')}: no column {', '.join(lacking)} (not a table perflab wrote?)")
+                raise MemoError(
+                    f"{d / folder / (name + '.csv')}: no column {', '.join(lacking)} (not a table perflab wrote?)"
+                )
     prov = {}
     if (d / "provenance.json").is_file():
         try:
@@ -148,20 +163,43 @@ def load_inputs(directory: str | Path) -> MemoInputs:
 # ---------------------------------------------------------------------------
 
 HEADERS: dict[str, tuple[str, str]] = {
-    "unit": ("单位代码", "Unit"), "kind": ("类别", "Kind"), "zone": ("功能区/领域", "Zone"),
-    "name_zh": ("名称", "Name (Chinese)"), "name_en": ("名称（英文）", "Name"), "presented": ("现场述职", "Presented on site"),
-    "onsite": ("现场考评得分", "On-site score"), "attainment": ("目标完成得分", "Target attainment"),
-    "routine": ("日常考核得分", "Routine score"), "satisfaction": ("满意度", "Satisfaction"),
-    "failed_verifications": ("核查未通过", "Failed verifications"), "final": ("综合得分", "Final score"),
-    "imputed": ("补足的部分", "Imputed component"), "grade": ("等次", "Grade"), "rank": ("排名", "Rank"),
-    "zone_rank": ("区内排名", "Rank in zone"), "rank_group": ("排名组", "Ranking group"), "level": ("层级", "Level"),
-    "item": ("项目", "Item"), "units": ("单位数", "Units"), "nominal": ("名义权重", "Nominal weight"),
-    "variance_share": ("方差贡献", "Share of the variance"), "correlation_ratio": ("相关比", "Correlation ratio"),
-    "sd_points": ("分差（分）", "Spread (points)"), "ratio": ("比值", "Ratio"), "rater": ("评价者", "Evaluator"),
-    "group": ("评价组", "Evaluator group"), "scenario": ("情景", "Scenario"), "measure": ("指标", "Measure"),
-    "year": ("年份", "Year"), "flag": ("标记", "Flag"), "target": ("目标", "Target"), "reason": ("原因", "Reason"),
-    "uniform": ("统一评价得分", "Uniform score"), "differentiated": ("差异化评价得分", "Differentiated score"),
-    "rank_uniform": ("统一评价排名", "Uniform rank"), "rank_differentiated": ("差异化评价排名", "Differentiated rank"),
+    "unit": ("单位代码", "Unit"),
+    "kind": ("类别", "Kind"),
+    "zone": ("功能区/领域", "Zone"),
+    "name_zh": ("名称", "Name (Chinese)"),
+    "name_en": ("名称（英文）", "Name"),
+    "presented": ("现场述职", "Presented on site"),
+    "onsite": ("现场考评得分", "On-site score"),
+    "attainment": ("目标完成得分", "Target attainment"),
+    "routine": ("日常考核得分", "Routine score"),
+    "satisfaction": ("满意度", "Satisfaction"),
+    "failed_verifications": ("核查未通过", "Failed verifications"),
+    "final": ("综合得分", "Final score"),
+    "imputed": ("补足的部分", "Imputed component"),
+    "grade": ("等次", "Grade"),
+    "rank": ("排名", "Rank"),
+    "zone_rank": ("区内排名", "Rank in zone"),
+    "rank_group": ("排名组", "Ranking group"),
+    "level": ("层级", "Level"),
+    "item": ("项目", "Item"),
+    "units": ("单位数", "Units"),
+    "nominal": ("名义权重", "Nominal weight"),
+    "variance_share": ("方差贡献", "Share of the variance"),
+    "correlation_ratio": ("相关比", "Correlation ratio"),
+    "sd_points": ("分差（分）", "Spread (points)"),
+    "ratio": ("比值", "Ratio"),
+    "rater": ("评价者", "Evaluator"),
+    "group": ("评价组", "Evaluator group"),
+    "scenario": ("情景", "Scenario"),
+    "measure": ("指标", "Measure"),
+    "year": ("年份", "Year"),
+    "flag": ("标记", "Flag"),
+    "target": ("目标", "Target"),
+    "reason": ("原因", "Reason"),
+    "uniform": ("统一评价得分", "Uniform score"),
+    "differentiated": ("差异化评价得分", "Differentiated score"),
+    "rank_uniform": ("统一评价排名", "Uniform rank"),
+    "rank_differentiated": ("差异化评价排名", "Differentiated rank"),
     "rank_change": ("名次变化", "Rank change"),
 }
 
@@ -247,11 +285,21 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
     """Print the memo to A4 with headless Chromium; a clear error saying how to install it when it is missing."""
     exe = find_chromium()
     if exe is None:
-        raise MemoError("--pdf needs headless Chromium, which is not installed: apt-get install chromium "
-                        "(or brew install --cask chromium); the HTML memo is written")
+        raise MemoError(
+            "--pdf needs headless Chromium, which is not installed: apt-get install chromium "
+            "(or brew install --cask chromium); the HTML memo is written"
+        )
     pdf_path = Path(pdf_path)
-    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", Path(html_path).resolve().as_uri()]
+    cmd = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf_path}",
+        Path(html_path).resolve().as_uri(),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     if done.returncode != 0 or not pdf_path.is_file():
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
@@ -279,8 +327,9 @@ def default_lang() -> str:
     return "zh" if find_cjk_font() else "en"
 
 
-def run_memo(directory: str | Path, lang: str | None = None, pdf: bool = False,
-             notebook: Path = MEMO_NOTEBOOK) -> MemoResult:
+def run_memo(
+    directory: str | Path, lang: str | None = None, pdf: bool = False, notebook: Path = MEMO_NOTEBOOK
+) -> MemoResult:
     """Execute the memo notebook on DIR's tables; write memo.html, memo.xlsx and figures/ into DIR."""
     from perflab.report import execute, export_html
 
@@ -290,7 +339,9 @@ def run_memo(directory: str | Path, lang: str | None = None, pdf: bool = False,
     inputs = load_inputs(directory)  # checks the tables before a kernel starts
     d = inputs.directory.resolve()
     executed = execute(notebook, d / "memo.ipynb", {"directory": str(d), "lang": lang}, cwd=d)
-    title = {"zh": "咨询备忘录", "en": "Advisory memo"}[lang] + (f" · {inputs.scheme.name}" if inputs.scheme is not None else "")
+    title = {"zh": "咨询备忘录", "en": "Advisory memo"}[lang] + (
+        f" · {inputs.scheme.name}" if inputs.scheme is not None else ""
+    )
     html = export_html(executed, d / "memo.html", title=title)
     xlsx = write_xlsx(inputs.tables, d / "memo.xlsx")
     figures = tuple(sorted((d / "figures").glob("memo_*.*"))) if (d / "figures").is_dir() else ()

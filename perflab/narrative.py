@@ -13,9 +13,16 @@ import pandas as pd
 from perflab.io import Dataset
 from perflab.scheme import Scheme
 
-KIND_WORDS = {"district": ("district", "districts"), "department": ("department", "departments"),
-              "all": ("unit", "units")}
-COMPONENT_WORDS = {"onsite": "on-site evaluation", "routine": "routine assessment", "satisfaction": "satisfaction survey"}
+KIND_WORDS = {
+    "district": ("district", "districts"),
+    "department": ("department", "departments"),
+    "all": ("unit", "units"),
+}
+COMPONENT_WORDS = {
+    "onsite": "on-site evaluation",
+    "routine": "routine assessment",
+    "satisfaction": "satisfaction survey",
+}
 
 
 def _kinds(word: str, n: int = 2) -> str:
@@ -51,15 +58,21 @@ def written_report_caveat(scores: pd.DataFrame, scheme: Scheme, name: str = "nam
             rho = w["routine"].rank().corr(w["final"].rank())
             text += f"; among themselves their order follows the routine score (Spearman ρ {rho:.2f})"
         parts.append(text)
-    head = (f"**{len(written)} units only submitted a written report** and were scored by rule "
-            f"`missing_components: {scheme.missing_components}`: " + "; ".join(parts) + ".")
+    head = (
+        f"**{len(written)} units only submitted a written report** and were scored by rule "
+        f"`missing_components: {scheme.missing_components}`: " + "; ".join(parts) + "."
+    )
     if scheme.missing_components == "impute_mean":
-        head += (" The rule is not neutral: every such unit gets its kind's average on-site score, so it is pulled to "
-                 "the middle on that component and ordered by its routine score alone. Their ranks, and any interval "
-                 "computed for them, describe that average profile rather than the unit's own work.")
+        head += (
+            " The rule is not neutral: every such unit gets its kind's average on-site score, so it is pulled to "
+            "the middle on that component and ordered by its routine score alone. Their ranks, and any interval "
+            "computed for them, describe that average profile rather than the unit's own work."
+        )
     elif scheme.missing_components == "renormalise":
-        head += (" Under `renormalise` they are scored on the components they have, so they escape the on-site "
-                 "scoring altogether; compare their ranks with the presenting units' with care.")
+        head += (
+            " Under `renormalise` they are scored on the components they have, so they escape the on-site "
+            "scoring altogether; compare their ranks with the presenting units' with care."
+        )
     return head
 
 
@@ -71,16 +84,20 @@ def effective_weights_summary(ew: pd.DataFrame, dataset: Dataset | None = None, 
     lines = []
     for group, g in comp.groupby("rank_group", sort=False):
         g = g.set_index("item")
-        bits = [f"{COMPONENT_WORDS.get(i, i)} {_pct(r.nominal)} nominal against {_pct(r.variance_share, 1)} of the "
-                f"variance (correlation ratio {r.correlation_ratio:.2f}; spread {r.sd_points:.2f} points)"
-                for i, r in g.iterrows()]
+        bits = [
+            f"{COMPONENT_WORDS.get(i, i)} {_pct(r.nominal)} nominal against {_pct(r.variance_share, 1)} of the "
+            f"variance (correlation ratio {r.correlation_ratio:.2f}; spread {r.sd_points:.2f} points)"
+            for i, r in g.iterrows()
+        ]
         lines.append(f"- **{_kinds(group).capitalize()}** ({int(g['units'].iloc[0])} units): " + "; ".join(bits) + ".")
     text = "\n".join(lines)
     low = comp[(comp["nominal"] > 0) & (comp["variance_share"] < 0.5 * comp["nominal"])]
     if len(low):
         r = low.sort_values("ratio").iloc[0]
-        text += (f"\n\nFor {_kinds(r.rank_group)}, {COMPONENT_WORDS.get(r['item'], r['item'])} decides far less than its "
-                 f"nominal {_pct(r.nominal)}: it accounts for {_pct(r.variance_share, 1)} of the differences in the final score.")
+        text += (
+            f"\n\nFor {_kinds(r.rank_group)}, {COMPONENT_WORDS.get(r['item'], r['item'])} decides far less than its "
+            f"nominal {_pct(r.nominal)}: it accounts for {_pct(r.variance_share, 1)} of the differences in the final score."
+        )
         if dataset is not None and scheme is not None and r["item"] == "routine":
             from perflab.scoring import attainment_scores
 
@@ -90,29 +107,49 @@ def effective_weights_summary(ew: pd.DataFrame, dataset: Dataset | None = None, 
                 mine = att[kind == r.rank_group] if r.rank_group != "all" else att
                 at_cap = float((mine["score"] >= 100 - 1e-9).mean()) if len(mine) else float("nan")
                 if np.isfinite(at_cap):
-                    text += (f" {_pct(at_cap)} of their target-attainment scores sit at the cap of 100, so the routine "
-                             "score gives nearly every unit the same points.")
+                    text += (
+                        f" {_pct(at_cap)} of their target-attainment scores sit at the cap of 100, so the routine "
+                        "score gives nearly every unit the same points."
+                    )
     return text
 
 
 def effective_weights_view(ew: pd.DataFrame, level: str, lang: str = "en", caption: str | None = None):
     """The effective-weights table of one level for a page: headers in words, percentages, no row numbers."""
     t = ew[ew["level"] == level]
-    view = pd.DataFrame({
-        "Ranking group": t["rank_group"].map(lambda g: _kinds(g).capitalize()),
-        "Component" if level == "component" else "Item": t["name_zh" if lang == "zh" else "name_en"],
-        "Units": t["units"],
-        "Nominal weight": t["nominal"],
-        "Share of the variance": t["variance_share"],
-        "Correlation ratio": t["correlation_ratio"],
-        "Spread (points)": t["sd_points"],
-        "Variance share / nominal": t["ratio"],
-    })
-    return view.style.hide(axis="index").format({
-        "Nominal weight": "{:.1%}", "Share of the variance": "{:.1%}", "Correlation ratio": "{:.2f}",
-        "Spread (points)": "{:.2f}", "Variance share / nominal": "{:.2f}",
-    }, na_rep="–").set_caption(caption or ("The final score's components: nominal against effective weight" if level == "component"
-                                           else "The indicators: nominal against effective weight"))
+    view = pd.DataFrame(
+        {
+            "Ranking group": t["rank_group"].map(lambda g: _kinds(g).capitalize()),
+            "Component" if level == "component" else "Item": t["name_zh" if lang == "zh" else "name_en"],
+            "Units": t["units"],
+            "Nominal weight": t["nominal"],
+            "Share of the variance": t["variance_share"],
+            "Correlation ratio": t["correlation_ratio"],
+            "Spread (points)": t["sd_points"],
+            "Variance share / nominal": t["ratio"],
+        }
+    )
+    return (
+        view.style.hide(axis="index")
+        .format(
+            {
+                "Nominal weight": "{:.1%}",
+                "Share of the variance": "{:.1%}",
+                "Correlation ratio": "{:.2f}",
+                "Spread (points)": "{:.2f}",
+                "Variance share / nominal": "{:.2f}",
+            },
+            na_rep="–",
+        )
+        .set_caption(
+            caption
+            or (
+                "The final score's components: nominal against effective weight"
+                if level == "component"
+                else "The indicators: nominal against effective weight"
+            )
+        )
+    )
 
 
 def items_in_words(text: str, labels: dict[str, str]) -> str:
@@ -139,8 +176,10 @@ def ranking_summary(scores: pd.DataFrame, scheme: Scheme, name: str = "name_en")
             f"{top['final'] - second['final']:.2f} points ahead of {_name(second, name)}; last {_name(bottom, name)} "
             f"with {bottom['final']:.2f}; the whole range is {top['final'] - bottom['final']:.2f} points."
         )
-    return ("\n".join(lines) + "\n\nThese are point estimates under one set of weights and one panel of evaluators; "
-            "the weight-sensitivity and evaluator pages say which of these places survive which perturbation.")
+    return (
+        "\n".join(lines) + "\n\nThese are point estimates under one set of weights and one panel of evaluators; "
+        "the weight-sensitivity and evaluator pages say which of these places survive which perturbation."
+    )
 
 
 def small_zones_note(ev, scheme: Scheme, units: pd.DataFrame) -> str:
@@ -148,19 +187,25 @@ def small_zones_note(ev, scheme: Scheme, units: pd.DataFrame) -> str:
     d = scheme.differentiated
     size = units.groupby(["kind", "zone"], sort=False).size()
     small = [(k, z, n) for (k, z), n in size.items() if n < d.min_zone_size]
-    text = (f"T-scores compare a unit with the others of its zone. A zone of fewer than {d.min_zone_size} units "
-            "(`differentiated.min_zone_size`) standardises with the spread pooled over the zones of its kind, since with "
-            "its own spread two units always come out at T = 40 and 60 whatever their gap. ")
+    text = (
+        f"T-scores compare a unit with the others of its zone. A zone of fewer than {d.min_zone_size} units "
+        "(`differentiated.min_zone_size`) standardises with the spread pooled over the zones of its kind, since with "
+        "its own spread two units always come out at T = 40 and 60 whatever their gap. "
+    )
     if small:
         names = dict(zip([z.id for z in scheme.zones], [z.name_en for z in scheme.zones]))
         listed = [f"{names.get(z, z)} ({n} {_kinds(k, n)})" for k, z, n in small]
-        text += "That applies to " + (", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else listed[0]) + "."
+        text += (
+            "That applies to " + (", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else listed[0]) + "."
+        )
     else:
         text += "No zone is that small here: every zone uses its own spread."
     extra = int(ev.scores.loc[~ev.scores["zone"].isin([z for _, z, _ in small]), "spread_pooled"].sum())
     if extra:
-        text += (f" {extra} more units have a measure that fewer than {d.min_zone_size} units of their zone report; "
-                 "those T-scores use the pooled spread too.")
+        text += (
+            f" {extra} more units have a measure that fewer than {d.min_zone_size} units of their zone report; "
+            "those T-scores use the pooled spread too."
+        )
     return text
 
 
@@ -173,17 +218,29 @@ def differentiated_moves(ev, scheme: Scheme) -> str:
         g = g.set_index("component")
         overrides = [zw for zw in scheme.differentiated.zones if zone_kind.get(zw.zone) == kind]
         summ = ev.summary().set_index("kind").loc[kind]
-        text = (f"- **{_kinds(kind).capitalize()}**: {int(summ['moved'])} of {int(summ['units'])} change rank "
-                f"(mean move {summ['mean_abs_move']:.2f} places, Spearman ρ {summ['spearman_rho']:.2f}). ")
-        text += (f"{len(overrides)} zone(s) override weights. " if overrides else "No zone of this kind overrides a weight, so "
-                 "the moves come from scoring the objective figures differently. ")
+        text = (
+            f"- **{_kinds(kind).capitalize()}**: {int(summ['moved'])} of {int(summ['units'])} change rank "
+            f"(mean move {summ['mean_abs_move']:.2f} places, Spearman ρ {summ['spearman_rho']:.2f}). "
+        )
+        text += (
+            f"{len(overrides)} zone(s) override weights. "
+            if overrides
+            else "No zone of this kind overrides a weight, so "
+            "the moves come from scoring the objective figures differently. "
+        )
         if "routine" in g.index and "on-site" in g.index:
             r, o = g.loc["routine"], g.loc["on-site"]
-            text += (f"The routine part spreads the units by {r['uniform_sd']:.2f} points under the uniform evaluation and "
-                     f"{r['differentiated_sd']:.2f} under the differentiated one ({r['ratio']:.1f}×), against "
-                     f"{o['differentiated_sd']:.2f} from on-site")
-            text += (": judged against targets capped at 100 the figures barely separate the units; as T-scores among peers "
-                     "they do." if r["ratio"] > 1.5 else ".")
+            text += (
+                f"The routine part spreads the units by {r['uniform_sd']:.2f} points under the uniform evaluation and "
+                f"{r['differentiated_sd']:.2f} under the differentiated one ({r['ratio']:.1f}×), against "
+                f"{o['differentiated_sd']:.2f} from on-site"
+            )
+            text += (
+                ": judged against targets capped at 100 the figures barely separate the units; as T-scores among peers "
+                "they do."
+                if r["ratio"] > 1.5
+                else "."
+            )
         lines.append(text)
     return "\n".join(lines)
 
@@ -199,14 +256,20 @@ def vetting_summary(ev, scheme: Scheme) -> str:
         return f"No {d.year} target was vetted."
     full_before = int((v["attainment"] >= 100 - 1e-9).sum())
     full_after = int((v["attainment_vetted"] >= 100 - 1e-9).sum())
-    text = (f"{len(v)} of the {int(o['attainment'].notna().sum())} targets for {d.year} were vetted "
-            f"({int(counts.get('repeats_result', 0))} repeat a result already achieved, "
-            f"{int(counts.get('not_ambitious', 0))} ask less than last year's result); {full_before} of them score 100 "
-            f"against their own target. The scheme's rule is `vetting: {d.vetting}`")
+    text = (
+        f"{len(v)} of the {int(o['attainment'].notna().sum())} targets for {d.year} were vetted "
+        f"({int(counts.get('repeats_result', 0))} repeat a result already achieved, "
+        f"{int(counts.get('not_ambitious', 0))} ask less than last year's result); {full_before} of them score 100 "
+        f"against their own target. The scheme's rule is `vetting: {d.vetting}`"
+    )
     if d.vetting == "reject":
         missing = int(v["attainment_vetted"].isna().sum())
-        text += (f": measured against the unit's own baseline instead, {full_after} still score 100 (their result beats "
-                 f"their own baseline too)" + (f" and {missing} have no baseline to measure against" if missing else "") + ".")
+        text += (
+            f": measured against the unit's own baseline instead, {full_after} still score 100 (their result beats "
+            f"their own baseline too)"
+            + (f" and {missing} have no baseline to measure against" if missing else "")
+            + "."
+        )
     elif d.vetting == "penalty":
         text += f": {d.vetting_penalty:g} points off each, so {full_after} still score 100."
     else:
@@ -224,8 +287,13 @@ def _listing(names: list[str]) -> str:
 NUMBER_WORDS = dict(enumerate(["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]))
 
 
-def satisfaction_sentence(summary: pd.DataFrame, units: pd.DataFrame, names: pd.Series | dict,
-                          zone_names: dict | None = None, list_at_most: int = 8) -> str:
+def satisfaction_sentence(
+    summary: pd.DataFrame,
+    units: pd.DataFrame,
+    names: pd.Series | dict,
+    zone_names: dict | None = None,
+    list_at_most: int = 8,
+) -> str:
     """The survey against the published means, per kind (from ``survey.satisfaction_summary`` and
     ``survey.satisfaction_units``); ``names`` maps unit, ``zone_names`` zone id, to the name the page uses."""
     names, zone_names = dict(names), dict(zone_names or {})
@@ -233,10 +301,15 @@ def satisfaction_sentence(summary: pd.DataFrame, units: pd.DataFrame, names: pd.
     lines = []
     for _, r in summary[summary["level"] == "kind"].iterrows():
         kind = r["kind"]
-        text = (f"- **{who.get(kind, kind.capitalize() + ' satisfaction')}** averages {r['mean']:.2f} over "
-                f"{int(r['units'])} {_kinds(kind, int(r['units']))} ({int(r['respondents']):,} respondents")
-        text += (f"; {r['weighted_mean']:.2f} weighted by respondents)" if np.isfinite(r["weighted_mean"])
-                 else "; no respondent counts to weigh by)")
+        text = (
+            f"- **{who.get(kind, kind.capitalize() + ' satisfaction')}** averages {r['mean']:.2f} over "
+            f"{int(r['units'])} {_kinds(kind, int(r['units']))} ({int(r['respondents']):,} respondents"
+        )
+        text += (
+            f"; {r['weighted_mean']:.2f} weighted by respondents)"
+            if np.isfinite(r["weighted_mean"])
+            else "; no respondent counts to weigh by)"
+        )
         if np.isfinite(r["published"]):
             text += f" against the published {r['published']:g} (difference {r['difference']:+.2f})"
         below = units[(units["kind"] == kind) & units["below_mean"]].sort_values("satisfaction")
@@ -254,11 +327,22 @@ def satisfaction_sentence(summary: pd.DataFrame, units: pd.DataFrame, names: pd.
     zones = summary[summary["level"] == "zone"].dropna(subset=["difference"])
     if len(zones):
         lo, hi = zones.loc[zones["difference"].idxmin()], zones.loc[zones["difference"].idxmax()]
-        lines.append(f"\nBy zone, the gap to the published mean of the kind runs from {lo['difference']:+.2f} "
-                     f"({zone_names.get(lo['zone'], lo['zone'])}) to {hi['difference']:+.2f} "
-                     f"({zone_names.get(hi['zone'], hi['zone'])}).")
+        lines.append(
+            f"\nBy zone, the gap to the published mean of the kind runs from {lo['difference']:+.2f} "
+            f"({zone_names.get(lo['zone'], lo['zone'])}) to {hi['difference']:+.2f} "
+            f"({zone_names.get(hi['zone'], hi['zone'])})."
+        )
     return "\n".join(lines)
 
 
-__all__ = ["effective_weights_view", "small_zones_note", "differentiated_moves", "vetting_summary","written_report_caveat", "effective_weights_summary", "ranking_summary",
-           "satisfaction_sentence", "items_in_words"]
+__all__ = [
+    "effective_weights_view",
+    "small_zones_note",
+    "differentiated_moves",
+    "vetting_summary",
+    "written_report_caveat",
+    "effective_weights_summary",
+    "ranking_summary",
+    "satisfaction_sentence",
+    "items_in_words",
+]

@@ -37,8 +37,8 @@ For rankings (issue 10): a reliability near 1 does not make adjacent ranks safe.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -55,7 +55,9 @@ def _need_columns(data: pd.DataFrame, cols: Sequence[str], what: str) -> None:
         raise TypeError(f"{what}: data must be a pandas DataFrame, got {type(data).__name__}")
     missing = [c for c in cols if c not in data.columns]
     if missing:
-        raise DataError(f"{what}: no column(s) {', '.join(map(repr, missing))} in the data; it has {', '.join(map(str, data.columns))}")
+        raise DataError(
+            f"{what}: no column(s) {', '.join(map(repr, missing))} in the data; it has {', '.join(map(str, data.columns))}"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -285,8 +287,10 @@ def krippendorff_alpha(
             raise DataError(f"krippendorff_alpha: unit {d.loc[d[cluster].isna(), unit].iloc[0]!r} has no {cluster}")
         spread = d.groupby(unit, sort=False)[cluster].nunique()
         if (spread > 1).any():
-            raise DataError(f"krippendorff_alpha: unit {spread.index[np.argmax(spread.to_numpy() > 1)]!r} lies in "
-                            f"more than one {cluster}; a cluster must hold whole units")
+            raise DataError(
+                f"krippendorff_alpha: unit {spread.index[np.argmax(spread.to_numpy() > 1)]!r} lies in "
+                f"more than one {cluster}; a cluster must hold whole units"
+            )
     dup = d.duplicated([unit, rater])
     if dup.any():
         row = d[dup].iloc[0]
@@ -294,7 +298,9 @@ def krippendorff_alpha(
     if level != "nominal":
         vals = pd.to_numeric(d[value], errors="coerce")
         if vals.isna().any():
-            raise DataError(f"krippendorff_alpha: {level} level needs numeric values; got {d[value][vals.isna()].iloc[0]!r}")
+            raise DataError(
+                f"krippendorff_alpha: {level} level needs numeric values; got {d[value][vals.isna()].iloc[0]!r}"
+            )
         d = d.assign(**{value: vals})
     u_codes, _ = pd.factorize(d[unit])
     v_codes, v_levels = pd.factorize(d[value], sort=True)
@@ -497,7 +503,9 @@ def g_study(
     Y = np.full(shape, np.nan)
     Y[tuple(codes[f] for f in factors)] = cells[score].to_numpy(float)
     if np.isnan(Y).any():
-        raise DataError("g_study: duplicated cells after coding nested facets (is each nested level in one parent only?)")
+        raise DataError(
+            "g_study: duplicated cells after coding nested facets (is each nested level in one parent only?)"
+        )
 
     # effects: subsets of factors, a nested facet always with its parent (and the parent's parents)
     def closure(s):
@@ -636,8 +644,16 @@ def panel_sizes(
             panel.append((len(rids), len(units)))
         base = {"group": group, "n_raters": sub["rater"].nunique(), "n_raters_used": n_used}
         if not comps:
-            rows.append({**base, "raters_per_unit": np.nan, "g": np.nan, "phi": np.nan,
-                         "raters_needed_g": np.nan, "raters_needed_phi": np.nan})
+            rows.append(
+                {
+                    **base,
+                    "raters_per_unit": np.nan,
+                    "g": np.nan,
+                    "phi": np.nan,
+                    "raters_needed_g": np.nan,
+                    "raters_needed_phi": np.nan,
+                }
+            )
             continue
         pooled = (pd.concat(comps, axis=1) * np.array(weights)).sum(axis=1) / sum(weights)
         ref = gs  # same structure for every block
@@ -646,7 +662,10 @@ def panel_sizes(
             object="unit",
             facets=("rater", "indicator"),
             nested={},
-            sizes={"rater": int(round(np.average([p[0] for p in panel], weights=[p[1] for p in panel]))), "indicator": n_ind},
+            sizes={
+                "rater": int(round(np.average([p[0] for p in panel], weights=[p[1] for p in panel]))),
+                "indicator": n_ind,
+            },
             index=ref.index,
         )
         per_unit = sub.groupby("unit")["rater"].nunique().mean()
@@ -667,7 +686,9 @@ def panel_sizes(
             row[f"var_{eff}"] = v
         rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs["curves"] = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["group", "rater", "g", "phi"])
+    out.attrs["curves"] = (
+        pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["group", "rater", "g", "phi"])
+    )
     return out
 
 
@@ -758,12 +779,14 @@ def effective_raters(ratings: pd.DataFrame, raters: pd.DataFrame, scheme) -> pd.
     per["w2_kept"] = per["share"] ** 2 / per["kept"]
     per["w2_all"] = per["share"] ** 2 / per["n"]
     g = per.groupby("unit", sort=True)
-    out = pd.DataFrame({
-        "n_raters": g["n"].sum().astype(int),
-        "n_kept": g["kept"].sum(),
-        "k_effective": 1.0 / g["w2_kept"].sum(),
-        "k_effective_all": 1.0 / g["w2_all"].sum(),
-    })
+    out = pd.DataFrame(
+        {
+            "n_raters": g["n"].sum().astype(int),
+            "n_kept": g["kept"].sum(),
+            "k_effective": 1.0 / g["w2_kept"].sum(),
+            "k_effective_all": 1.0 / g["w2_all"].sum(),
+        }
+    )
     return out.reset_index()
 
 
@@ -807,18 +830,20 @@ class ScorePrecision:
             u = self.units if name == "all" else self.units[self.units["rank_group"] == name]
             u = u[u["score"].notna()]
             a = self.adjacent if name == "all" else self.adjacent[self.adjacent["rank_group"] == name]
-            rows.append({
-                "rank_group": name,
-                "units": len(u),
-                "raters_per_unit": u.loc[u["n_raters"] > 0, "n_raters"].mean(),
-                "k_effective": u.loc[u["n_raters"] > 0, "k_effective"].mean(),
-                "median_sem": u["sem"].median(),
-                "max_sem": u["sem"].max(),
-                "median_gap": a["gap"].median(),
-                "median_se_difference": a["se_difference"].median(),
-                "pairs": len(a),
-                "share_within_noise": a["within_noise"].mean() if len(a) else np.nan,
-            })
+            rows.append(
+                {
+                    "rank_group": name,
+                    "units": len(u),
+                    "raters_per_unit": u.loc[u["n_raters"] > 0, "n_raters"].mean(),
+                    "k_effective": u.loc[u["n_raters"] > 0, "k_effective"].mean(),
+                    "median_sem": u["sem"].median(),
+                    "max_sem": u["sem"].max(),
+                    "median_gap": a["gap"].median(),
+                    "median_se_difference": a["se_difference"].median(),
+                    "pairs": len(a),
+                    "share_within_noise": a["within_noise"].mean() if len(a) else np.nan,
+                }
+            )
         out = pd.DataFrame(rows)
         out.attrs["z"] = self.z
         return out
@@ -938,12 +963,18 @@ def score_precision(dataset, scheme, score: str = "onsite", z: float = 2.0) -> S
     rank_group = np.where(codes >= 0, groups[np.clip(codes, 0, None)], None)
     rank = rank_codes(values, codes)
     eff = effective_raters(dataset.ratings, dataset.raters, scheme).set_index("unit")["k_effective"].reindex(units)
-    table = pd.DataFrame({
-        "unit": units, "kind": kind, "rank_group": rank_group, "score": values,
-        "rank": pd.array(np.where(np.isnan(rank), pd.NA, rank), dtype="Int64"),
-        "sem": sem, "n_raters": n_raters.astype(int),
-        "k_effective": np.where(n_raters > 0, eff.to_numpy(), np.nan),
-    })
+    table = pd.DataFrame(
+        {
+            "unit": units,
+            "kind": kind,
+            "rank_group": rank_group,
+            "score": values,
+            "rank": pd.array(np.where(np.isnan(rank), pd.NA, rank), dtype="Int64"),
+            "sem": sem,
+            "n_raters": n_raters.astype(int),
+            "k_effective": np.where(n_raters > 0, eff.to_numpy(), np.nan),
+        }
+    )
     pairs = []
     for c, name in enumerate(groups):
         members = np.flatnonzero((codes == c) & ok)
@@ -951,11 +982,22 @@ def score_precision(dataset, scheme, score: str = "onsite", z: float = 2.0) -> S
         for up, down in zip(order[:-1], order[1:]):
             se = float(np.sqrt(((Psi[:, up] - Psi[:, down]) ** 2).sum()))
             gap = float(values[up] - values[down])
-            pairs.append({"rank_group": name, "rank": int(rank[up]), "unit_above": units[up], "unit_below": units[down],
-                          "gap": gap, "se_difference": se, "gap_in_se": gap / se if se > 0 else np.inf,
-                          "within_noise": gap < z * se})
-    adjacent = pd.DataFrame(pairs, columns=["rank_group", "rank", "unit_above", "unit_below", "gap", "se_difference",
-                                            "gap_in_se", "within_noise"])
+            pairs.append(
+                {
+                    "rank_group": name,
+                    "rank": int(rank[up]),
+                    "unit_above": units[up],
+                    "unit_below": units[down],
+                    "gap": gap,
+                    "se_difference": se,
+                    "gap_in_se": gap / se if se > 0 else np.inf,
+                    "within_noise": gap < z * se,
+                }
+            )
+    adjacent = pd.DataFrame(
+        pairs,
+        columns=["rank_group", "rank", "unit_above", "unit_below", "gap", "se_difference", "gap_in_se", "within_noise"],
+    )
     keep = ok | (np.abs(Psi).sum(axis=0) > 0)
     influence = pd.DataFrame(Psi[:, keep], index=infl.index, columns=units[keep])
     return ScorePrecision(units=table, adjacent=adjacent, influence=influence, score=score, z=float(z))
@@ -1032,11 +1074,21 @@ class CompositeGStudy:
             n = base.to_numpy() * m
             delta = float((a2 * ve / n).sum())
             Delta = float((a2 * (vr + ve) / n).sum())
-            rows.append({"scale": m, "values_averaged": float(n.sum()), "raters": float(n.sum() + self.dropped * len(n)),
-                         "var_universe": tau, "rel_error": delta, "abs_error": Delta,
-                         "g": tau / (tau + delta) if tau + delta > 0 else np.nan,
-                         "phi": tau / (tau + Delta) if tau + Delta > 0 else np.nan,
-                         "sem_rel": np.sqrt(delta), "sem_abs": np.sqrt(Delta), "se_difference": np.sqrt(2 * delta)})
+            rows.append(
+                {
+                    "scale": m,
+                    "values_averaged": float(n.sum()),
+                    "raters": float(n.sum() + self.dropped * len(n)),
+                    "var_universe": tau,
+                    "rel_error": delta,
+                    "abs_error": Delta,
+                    "g": tau / (tau + delta) if tau + delta > 0 else np.nan,
+                    "phi": tau / (tau + Delta) if tau + Delta > 0 else np.nan,
+                    "sem_rel": np.sqrt(delta),
+                    "sem_abs": np.sqrt(Delta),
+                    "se_difference": np.sqrt(2 * delta),
+                }
+            )
         out = pd.DataFrame(rows)
         return out.iloc[0] if np.ndim(scale) == 0 else out
 
@@ -1087,8 +1139,13 @@ class CompositeGStudy:
         N = C / sem_rel**2
         n = np.maximum(np.ceil(p * N - 1e-9), 1.0)
         ds = self.d_study(n.to_dict())
-        out = pd.concat([(n + self.dropped).rename(lambda s: f"raters_{s}"),
-                         pd.Series({"total": float((n + self.dropped).sum())}), ds.drop(["scale", "raters"])])
+        out = pd.concat(
+            [
+                (n + self.dropped).rename(lambda s: f"raters_{s}"),
+                pd.Series({"total": float((n + self.dropped).sum())}),
+                ds.drop(["scale", "raters"]),
+            ]
+        )
         return out
 
     def summary(self) -> pd.DataFrame:
@@ -1132,8 +1189,10 @@ def composite_g_study(
         raise DataError(f"composite_g_study: rater {d.loc[d[group].isna(), rater].iloc[0]!r} has no {group}")
     spread = d.groupby(rater, sort=False)[group].nunique()
     if (spread > 1).any():
-        raise DataError(f"composite_g_study: rater {spread.index[np.argmax(spread.to_numpy() > 1)]!r} is in more than "
-                        f"one {group}; raters must be nested in groups")
+        raise DataError(
+            f"composite_g_study: rater {spread.index[np.argmax(spread.to_numpy() > 1)]!r} is in more than "
+            f"one {group}; raters must be nested in groups"
+        )
     w = pd.Series(weights, dtype=float)
     present = list(pd.unique(d[group]))
     unknown = sorted(set(map(str, present)) - set(map(str, w.index)))
@@ -1154,9 +1213,17 @@ def composite_g_study(
         except DataError as e:
             raise DataError(f"composite_g_study: {group} {v!r}: {e}") from None
         per_obj = sub.groupby(object, observed=True)[rater].nunique()
-        rows.append({"group": v, "weight": float(w[v]), "raters": float(len(per_obj) / (1.0 / per_obj).sum()),
-                     "objects": int(res.attrs["n_targets"]), "var_object": res.attrs["var_target"],
-                     "var_rater": res.attrs["var_rater"], "var_residual": res.attrs["var_residual"]})
+        rows.append(
+            {
+                "group": v,
+                "weight": float(w[v]),
+                "raters": float(len(per_obj) / (1.0 / per_obj).sum()),
+                "objects": int(res.attrs["n_targets"]),
+                "var_object": res.attrs["var_target"],
+                "var_rater": res.attrs["var_rater"],
+                "var_residual": res.attrs["var_residual"],
+            }
+        )
         means[v] = sub.groupby(object, observed=True)[score].mean()
     wide = pd.DataFrame(means)
     cov = wide.cov(min_periods=2)
@@ -1165,8 +1232,10 @@ def composite_g_study(
     cov = cov.reindex(index=order, columns=order)
     if cov.isna().to_numpy().any():
         i, j = np.argwhere(cov.isna().to_numpy())[0]
-        raise DataError(f"composite_g_study: {group}s {order[i]!r} and {order[j]!r} share fewer than 2 {object}s; "
-                        "their covariance is not estimable")
+        raise DataError(
+            f"composite_g_study: {group}s {order[i]!r} and {order[j]!r} share fewer than 2 {object}s; "
+            "their covariance is not estimable"
+        )
     return CompositeGStudy(groups=pd.DataFrame(rows), universe=cov, dropped=int(dropped))
 
 
@@ -1186,9 +1255,12 @@ def onsite_g_study(dataset, scheme, units=None) -> CompositeGStudy:
     w = scheme.weights
     r = r.assign(_w=w.reindex(r["indicator"]).to_numpy())
     if r["_w"].isna().any():
-        raise DataError(f"onsite_g_study: indicator {r.loc[r['_w'].isna(), 'indicator'].iloc[0]!r} is not in scheme {scheme.name!r}")
+        raise DataError(
+            f"onsite_g_study: indicator {r.loc[r['_w'].isna(), 'indicator'].iloc[0]!r} is not in scheme {scheme.name!r}"
+        )
     r = r.assign(_wx=r["_w"] * r["score"])
     agg = r.groupby(["unit", "rater", "group"], observed=True)[["_wx", "_w"]].sum().reset_index()
     agg["score"] = agg["_wx"] / agg["_w"]
-    return composite_g_study(agg, "score", "unit", "rater", "group", scheme.shares.to_dict(),
-                             dropped=2 * scheme.aggregation.trim)
+    return composite_g_study(
+        agg, "score", "unit", "rater", "group", scheme.shares.to_dict(), dropped=2 * scheme.aggregation.trim
+    )

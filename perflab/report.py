@@ -13,9 +13,10 @@ import html
 import json
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -34,9 +35,9 @@ if "jsonschema" not in sys.modules:
 
 SIMULATED_NOTICE = {
     "en": "**Simulated data.** These tables were made by `perflab simulate`, with planted effects: the unit names are "
-          "real, the scores are not. Nothing on this page is a finding about the real units.",
+    "real, the scores are not. Nothing on this page is a finding about the real units.",
     "zh": "**模拟数据。** 本页数据由 `perflab simulate` 生成，含人为植入的效应：单位名称是真实的，分数不是。"
-          "本页任何结果都不是对真实单位的评价。",
+    "本页任何结果都不是对真实单位的评价。",
 }
 
 
@@ -54,8 +55,10 @@ def _notice_html(lang: str = "en") -> str:
     return f'<div class="perflab-notice" role="note" style="{NOTICE_STYLE}">{text}</div>'
 
 
-NOTICE_STYLE = ("border:2px solid #b45309;background:#fef3c7;color:#1f2937;padding:0.6em 0.9em;margin:0.5em 0 1em;"
-                "border-radius:4px;font-family:sans-serif")
+NOTICE_STYLE = (
+    "border:2px solid #b45309;background:#fef3c7;color:#1f2937;padding:0.6em 0.9em;margin:0.5em 0 1em;"
+    "border-radius:4px;font-family:sans-serif"
+)
 
 
 def mark_simulated(executed: Path, lang: str = "en") -> None:
@@ -121,8 +124,14 @@ def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
         )
 
 
-def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: Path | None = None,
-            chdir: bool = True, check: bool = True) -> Path:
+def execute(
+    notebook: Path,
+    executed: Path,
+    parameters: Mapping[str, Any],
+    cwd: Path | None = None,
+    chdir: bool = True,
+    check: bool = True,
+) -> Path:
     """Execute one notebook with papermill; a failing cell raises NotebookError naming notebook and cell.
 
     On simulated data (:func:`perflab.io.is_simulated` of the ``data`` parameter) the executed notebook, and so its
@@ -171,7 +180,6 @@ def execute(notebook: Path, executed: Path, parameters: Mapping[str, Any], cwd: 
 def _exporter():
     """One HTML exporter per process (it loads its templates once: a tenth of a second a page in a sweep)."""
     from nbconvert import HTMLExporter
-
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
@@ -224,19 +232,22 @@ def _thumbnails(out_dir: Path) -> dict[str, str]:
     return {k: v for k, v in found.items() if (out_dir / "figures" / v).is_file()}
 
 
-def write_index(out_dir: Path, pages: list[tuple[str, Path]], tables: list[Path], title: str,
-                simulated: bool = False) -> Path:
+def write_index(
+    out_dir: Path, pages: list[tuple[str, Path]], tables: list[Path], title: str, simulated: bool = False
+) -> Path:
     """The run's front page: headline numbers, a card per page with its key figure, the tables, provenance."""
     thumbs = _thumbnails(out_dir)
     cards = []
     for t, p in pages:
         img = thumbs.get(p.name[:2])
-        pic = (f'<img src="figures/{html.escape(img)}" alt="{html.escape(t)}" loading="lazy">' if img else "")
+        pic = f'<img src="figures/{html.escape(img)}" alt="{html.escape(t)}" loading="lazy">' if img else ""
         cards.append(f'<a class="card" href="{html.escape(p.name)}">{pic}<span>{html.escape(t)}</span></a>')
     heads = _headlines(out_dir)
     head_html = ""
     if heads:
-        items = "\n".join(f'<li>{html.escape(text)} <a href="{html.escape(table)}">table</a></li>' for text, table in heads)
+        items = "\n".join(
+            f'<li>{html.escape(text)} <a href="{html.escape(table)}">table</a></li>' for text, table in heads
+        )
         head_html = f"<h2>Headline numbers</h2><ol>\n{items}\n</ol>"
     tabs = "\n".join(
         f'<li><a href="{html.escape(str(p.relative_to(out_dir)))}">{html.escape(p.name)}</a></li>' for p in tables
@@ -285,9 +296,16 @@ def run_report(
         (out / "provenance.json").write_text(
             json.dumps(dict(provenance), indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
         )
-    params = {"scheme": str(Path(scheme).resolve()), "data": str(Path(data).resolve()), "output": str(out), "seed": int(seed)}
+    params = {
+        "scheme": str(Path(scheme).resolve()),
+        "data": str(Path(data).resolve()),
+        "output": str(out),
+        "seed": int(seed),
+    }
     if Path(scheme).resolve() != (out / "scheme.yaml").resolve():
-        (out / "scheme.yaml").write_bytes(Path(scheme).read_bytes())  # the run's scheme travels with its tables (the memo reads it)
+        (out / "scheme.yaml").write_bytes(
+            Path(scheme).read_bytes()
+        )  # the run's scheme travels with its tables (the memo reads it)
     books = notebooks if notebooks is not None else discover_notebooks()
     if not books:
         raise NotebookError(str(NOTEBOOK_DIR), None, "no notebooks found")
@@ -296,7 +314,9 @@ def run_report(
     unused = sorted(set(extra) - set().union(*declared.values()) - set(params))
     if unused:
         known = sorted(set().union(*declared.values()) - set(params))
-        raise PerflabError(f"no notebook has the parameter(s) {', '.join(unused)}; they have: {', '.join(known) or 'none'}")
+        raise PerflabError(
+            f"no notebook has the parameter(s) {', '.join(unused)}; they have: {', '.join(known) or 'none'}"
+        )
     executed, pages = [], []
     for nb in books:
         if progress:

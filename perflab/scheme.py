@@ -13,9 +13,10 @@ import difflib
 import hashlib
 import json
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -245,7 +246,7 @@ class Scheme:
         raise KeyError(grade)
 
     # -- derived schemes ----------------------------------------------------
-    def with_group_share(self, group: str, share: float) -> "Scheme":
+    def with_group_share(self, group: str, share: float) -> Scheme:
         """A copy with one group's share set and the other shares rescaled proportionally to sum to 1."""
         if group not in self.group_ids:
             raise SchemeError(f"unknown evaluator group {group!r}; known: {', '.join(self.group_ids)}")
@@ -260,7 +261,7 @@ class Scheme:
         )
         return dataclasses.replace(self, groups=groups)
 
-    def with_weights(self, weights: Mapping[str, float]) -> "Scheme":
+    def with_weights(self, weights: Mapping[str, float]) -> Scheme:
         """A copy with some indicator weights replaced (validated like the file)."""
         unknown = set(weights) - set(self.indicator_ids)
         if unknown:
@@ -296,7 +297,15 @@ def _plain(obj):
 
 _TOP_REQUIRED = ("name", "indicators", "bands", "groups", "aggregation", "components")
 _TOP_OPTIONAL = (
-    "title_zh", "title_en", "year", "routine", "missing_components", "ranking", "zones", "measures", "differentiated",
+    "title_zh",
+    "title_en",
+    "year",
+    "routine",
+    "missing_components",
+    "ranking",
+    "zones",
+    "measures",
+    "differentiated",
     "published",
 )
 BASELINE_METHODS = ("mean", "trend", "zscore")
@@ -382,7 +391,9 @@ def _named(c: _Ctx, items, key, required=(), optional=(), min_len=1):
 
 
 def _differentiated(c: _Ctx, raw, year, routine, inds, zones, measures) -> Differentiated:
-    d = c.mapping(raw, "differentiated", ("baseline", "attainment_share"), ("year", "zones", "min_zone_size", "vetting"))
+    d = c.mapping(
+        raw, "differentiated", ("baseline", "attainment_share"), ("year", "zones", "min_zone_size", "vetting")
+    )
     dyear = d.get("year", routine.year if routine else year)
     if dyear is None:
         c.fail("differentiated.year", "missing key 'year' (no routine or top-level year either)")
@@ -393,7 +404,10 @@ def _differentiated(c: _Ctx, raw, year, routine, inds, zones, measures) -> Diffe
         too_few_years=c.choice(b["too_few_years"], "differentiated.baseline.too_few_years", TOO_FEW_YEARS),
     )
     if baseline.method == "zscore" and baseline.years < 3:
-        c.fail("differentiated.baseline.years", f"the zscore baseline needs at least 3 years (two year-to-year changes), got {baseline.years}")
+        c.fail(
+            "differentiated.baseline.years",
+            f"the zscore baseline needs at least 3 years (two year-to-year changes), got {baseline.years}",
+        )
     known_zones = [z.id for z in zones]
     zone_kind = {z.id: z.kind for z in zones}
     ind_ids = [i.id for i in inds]
@@ -420,7 +434,10 @@ def _differentiated(c: _Ctx, raw, year, routine, inds, zones, measures) -> Diffe
             merged = dict(base)
             for iid, w in given.items():
                 if part == "measures" and iid in other:
-                    c.fail(f"{key}.{part}.{iid}", f"measure {iid!r} is for {other[iid]}s; zone {zone!r} is a {zone_kind[zone]} zone")
+                    c.fail(
+                        f"{key}.{part}.{iid}",
+                        f"measure {iid!r} is for {other[iid]}s; zone {zone!r} is a {zone_kind[zone]} zone",
+                    )
                 if iid not in known:
                     close = difflib.get_close_matches(str(iid), known, n=1)
                     hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}"
@@ -449,7 +466,9 @@ def _vetting(c: _Ctx, raw) -> dict:
     v = c.mapping(raw, "differentiated.vetting", ("action",), ("penalty",))
     action = c.choice(v["action"], "differentiated.vetting.action", VETTING_ACTIONS)
     if "penalty" in v and action != "penalty":
-        c.fail("differentiated.vetting.penalty", f"a penalty is only used with action: penalty (the action is {action})")
+        c.fail(
+            "differentiated.vetting.penalty", f"a penalty is only used with action: penalty (the action is {action})"
+        )
     penalty = c.number(v.get("penalty", 20.0), "differentiated.vetting.penalty", 0.0, 100.0)
     return {"vetting": action, "vetting_penalty": float(penalty)}
 
@@ -526,13 +545,19 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     for a, b in zip(order, order[1:]):
         A, B = bands[a], bands[b]
         if B.lower < A.upper:
-            c.fail(f"bands[{b}]", f"bands {A.grade} [{A.lower:g}, {A.upper:g}) and {B.grade} [{B.lower:g}, {B.upper:g}) overlap")
+            c.fail(
+                f"bands[{b}]",
+                f"bands {A.grade} [{A.lower:g}, {A.upper:g}) and {B.grade} [{B.lower:g}, {B.upper:g}) overlap",
+            )
         if B.lower > A.upper:
             c.fail(f"bands[{b}]", f"the bands leave a gap between {A.upper:g} ({A.grade}) and {B.lower:g} ({B.grade})")
     for b in bands:
         if b.upper < SCALE[1] and b.score >= b.upper:
             n = bands.index(b)
-            c.fail(f"bands[{n}].score", f"score {b.score:g} must lie below the band's upper bound {b.upper:g} (it would be graded {b.grade}'s better neighbour)")
+            c.fail(
+                f"bands[{n}].score",
+                f"score {b.score:g} must lie below the band's upper bound {b.upper:g} (it would be graded {b.grade}'s better neighbour)",
+            )
     bands = tuple(sorted(bands, key=lambda b: -b.lower))  # best first
 
     # groups
@@ -604,7 +629,9 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
             name_en=en,
             weight=c.number(it.get("weight", 1.0), f"{k}.weight", 0.0),
         )
-        for k, it, i, zh, en in _named(c, raw.get("measures", []), "measures", ("direction",), ("kind", "unit", "weight"), 0)
+        for k, it, i, zh, en in _named(
+            c, raw.get("measures", []), "measures", ("direction",), ("kind", "unit", "weight"), 0
+        )
     ]
     differentiated = None
     if "differentiated" in raw:

@@ -17,8 +17,8 @@ sweep) by computing what a scheme change leaves alone only once;
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -75,8 +75,11 @@ def _indicator_table(cube: np.ndarray, units, indicators, shares: np.ndarray) ->
     """Unit × indicator scores from a group cube and the shares; units and indicators nobody scored dropped."""
     vals = weighted_mean(cube, shares)
     rows, cols = ~np.isnan(vals).all(axis=1), ~np.isnan(vals).all(axis=0)
-    return pd.DataFrame(vals[np.ix_(rows, cols)], index=pd.Index([u for u, r in zip(units, rows) if r], name="unit"),
-                        columns=pd.Index([i for i, c in zip(indicators, cols) if c], name="indicator"))
+    return pd.DataFrame(
+        vals[np.ix_(rows, cols)],
+        index=pd.Index([u for u, r in zip(units, rows) if r], name="unit"),
+        columns=pd.Index([i for i, c in zip(indicators, cols) if c], name="indicator"),
+    )
 
 
 def indicator_scores(dataset: Dataset, scheme: Scheme, groups: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -98,7 +101,9 @@ def onsite_scores(dataset: Dataset, scheme: Scheme, indicators: pd.DataFrame | N
     return pd.Series(weighted_mean(wide.to_numpy(float), w), index=wide.index, name="onsite")
 
 
-def attainment(history: pd.DataFrame, directions: Mapping[str, str], cap: float = 1.0, file: str = "history") -> pd.DataFrame:
+def attainment(
+    history: pd.DataFrame, directions: Mapping[str, str], cap: float = 1.0, file: str = "history"
+) -> pd.DataFrame:
     """Achieved against target for every row of ``history`` with a target, scored 0–100.
 
     ratio = value / target (target / value when lower is better); score =
@@ -109,7 +114,11 @@ def attainment(history: pd.DataFrame, directions: Mapping[str, str], cap: float 
     h = history[history["target"].notna()]
     missing = sorted(set(h["measure"]) - set(directions))
     if missing:
-        raise DataError(f"measure {missing[0]!r} has no direction (higher or lower is better) in the scheme", file=file, column="measure")
+        raise DataError(
+            f"measure {missing[0]!r} has no direction (higher or lower is better) in the scheme",
+            file=file,
+            column="measure",
+        )
     bad = h["target"] <= 0
     if bad.any():
         row = int(h.index[np.argmax(bad.to_numpy())])
@@ -133,7 +142,9 @@ def attainment_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     if dataset.history is None or scheme.routine is None:
         return pd.DataFrame(columns=["unit", "measure", "year", "value", "target", "ratio", "score"])
     h = dataset.history[dataset.history["year"] == scheme.routine.year]
-    return attainment(h, scheme.directions, scheme.routine.attainment_cap, dataset.file("history")).reset_index(drop=True)
+    return attainment(h, scheme.directions, scheme.routine.attainment_cap, dataset.file("history")).reset_index(
+        drop=True
+    )
 
 
 def routine_parts(dataset: Dataset, scheme: Scheme, year: int) -> pd.DataFrame:
@@ -271,7 +282,9 @@ def _missing_error(missing: np.ndarray, units, names, scheme: Scheme, file: str)
         )
 
 
-def final_scores(components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | None = None, file: str = "scores") -> pd.DataFrame:
+def final_scores(
+    components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | None = None, file: str = "scores"
+) -> pd.DataFrame:
     """Weighted mean of the components with positive weight, and which components were imputed.
 
     A unit without a component follows ``missing_components``: ``renormalise``
@@ -283,9 +296,13 @@ def final_scores(components: pd.DataFrame, scheme: Scheme, kinds: pd.Series | No
     missing = comp.isna().to_numpy()
     _missing_error(missing, components.index, list(w.index), scheme, file)
     vals = impute_components(comp, scheme, kinds).to_numpy(float)
-    return pd.DataFrame({"final": weighted_mean(vals, w.to_numpy()),
-                         "imputed": pd.Series(_imputed_names(missing, vals, list(w.index)), index=comp.index, dtype="string")},
-                        index=comp.index)
+    return pd.DataFrame(
+        {
+            "final": weighted_mean(vals, w.to_numpy()),
+            "imputed": pd.Series(_imputed_names(missing, vals, list(w.index)), index=comp.index, dtype="string"),
+        },
+        index=comp.index,
+    )
 
 
 def _imputed_names(missing: np.ndarray, filled: np.ndarray, names: list[str]) -> list[str]:
@@ -382,8 +399,20 @@ class Scorer:
         else:
             codes, groups = np.zeros(final.size, dtype=np.int64), ("all",)
         zone_rank = rank_codes(final, self._kind_zone) if scheme.ranking.zone else np.full(final.size, np.nan)
-        return ScoreArrays(self.units, ind, onsite, comp, tuple(names), missing, final, grade,
-                           rank_codes(final, codes), zone_rank, np.asarray(codes), groups)
+        return ScoreArrays(
+            self.units,
+            ind,
+            onsite,
+            comp,
+            tuple(names),
+            missing,
+            final,
+            grade,
+            rank_codes(final, codes),
+            zone_rank,
+            np.asarray(codes),
+            groups,
+        )
 
     def score(self, scheme: Scheme) -> pd.DataFrame:
         """One row per unit, as :func:`score_units`."""
@@ -394,8 +423,9 @@ class Scorer:
         for col in ("attainment", "routine", "satisfaction", "failed_verifications"):
             out[col] = rt[col].to_numpy()
         out["final"] = a.final
-        out["imputed"] = pd.Series(_imputed_names(a.missing, a.components, list(a.component_names)), index=out.index,
-                                   dtype="string")
+        out["imputed"] = pd.Series(
+            _imputed_names(a.missing, a.components, list(a.component_names)), index=out.index, dtype="string"
+        )
         out["grade"] = pd.Series(a.grade, index=out.index, dtype="string")
         out["rank"] = pd.Series(a.rank, index=out.index).astype("Int64")
         out["zone_rank"] = pd.Series(a.zone_rank, index=out.index).astype("Int64")

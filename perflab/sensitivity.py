@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -101,11 +101,14 @@ class _Cube:
     presented: np.ndarray  # positions (in units) of the units with on-site scores
     c_onsite: np.ndarray  # (units,) weight of the on-site score in the final score
     offset: np.ndarray  # (units,) the rest of the final score
-    onsite_map: np.ndarray  # (units, presented): each unit's on-site score from the presented units' (identity or imputation)
+    onsite_map: (
+        np.ndarray
+    )  # (units, presented): each unit's on-site score from the presented units' (identity or imputation)
 
 
-def _onsite_cube(gs: pd.DataFrame, units: list, indicators: list, groups: list, shares: np.ndarray,
-                 weights: np.ndarray) -> np.ndarray:
+def _onsite_cube(
+    gs: pd.DataFrame, units: list, indicators: list, groups: list, shares: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
     """Dense (unit, indicator, group) on-site scores; holes filled so the scheme's rescaling is reproduced.
 
     A group absent for a unit and indicator gets the share-weighted mean of the groups present (the scheme
@@ -159,12 +162,15 @@ def _cube(dataset: Dataset, scheme: Scheme, scale: str) -> _Cube:
     kinds = su["kind"]
     onsite_map = np.zeros((len(units), presented.size))
     onsite_map[presented, np.arange(presented.size)] = 1.0
-    onehot = pd.DataFrame(np.where(np.isin(np.arange(len(units)), presented)[:, None], onsite_map, np.nan),
-                          index=su.index)
+    onehot = pd.DataFrame(
+        np.where(np.isin(np.arange(len(units)), presented)[:, None], onsite_map, np.nan), index=su.index
+    )
     onsite_map = np.nan_to_num(scoring.impute_components(onehot, scheme, kinds).to_numpy(float))
     has = onsite_map.sum(axis=1) > 0
-    at = [scoring.final_scores(comp.assign(onsite=np.where(has, x, np.nan)), scheme, kinds)["final"].to_numpy(float)
-          for x in (0.0, 1.0)]
+    at = [
+        scoring.final_scores(comp.assign(onsite=np.where(has, x, np.nan)), scheme, kinds)["final"].to_numpy(float)
+        for x in (0.0, 1.0)
+    ]
     offset, c_on = at[0], at[1] - at[0]
     if "onsite" not in comp.columns or scheme.components.get("onsite", 0) <= 0:
         c_on = np.zeros(len(units))
@@ -260,8 +266,7 @@ def _check_weights(weights, columns: pd.Index, what: str = "weights", item: str 
         missing = [c for c in columns if c not in weights.index]
         extra = [c for c in weights.index if c not in set(columns)]
         if missing or extra:
-            raise SchemeError(
-                f"{what} do not match the {item}s of the table: missing {missing}, unknown {extra}")
+            raise SchemeError(f"{what} do not match the {item}s of the table: missing {missing}, unknown {extra}")
         w = weights.reindex(columns).to_numpy(dtype=float)
     else:
         w = np.asarray(weights, dtype=float).ravel()
@@ -358,7 +363,7 @@ def _scores(W: np.ndarray, S: np.ndarray) -> np.ndarray:
     X = np.multiply(W[:, 0:1], S[:, 0])
     tmp = np.empty_like(X)
     for i in range(1, S.shape[1]):
-        np.multiply(W[:, i:i + 1], S[:, i], out=tmp)
+        np.multiply(W[:, i : i + 1], S[:, i], out=tmp)
         X += tmp
     return X
 
@@ -441,7 +446,7 @@ def _kendall_tau_b(R: np.ndarray, nominal: np.ndarray, chunk_pairs: int = 4096) 
         for r in range(128):
             bit[r // 64, r] = np.uint64(1) << np.uint64(r % 64)
         for r in range(128):
-            above[:, r] = np.bitwise_or.reduce(bit[:, r + 1:], axis=1)
+            above[:, r] = np.bitwise_or.reduce(bit[:, r + 1 :], axis=1)
         lo = np.zeros(c, dtype=np.uint64)
         hi = np.zeros(c, dtype=np.uint64)
         inv = np.zeros(c, dtype=np.int64)
@@ -476,7 +481,7 @@ def _kendall_pairs(R: np.ndarray, nominal: np.ndarray, chunk_pairs: int) -> np.n
     tied_d = np.zeros(R.shape[0], dtype=np.int64)
     tied_n = 0
     for a in range(0, iu.size, chunk_pairs):
-        i, j = iu[a:a + chunk_pairs], ju[a:a + chunk_pairs]
+        i, j = iu[a : a + chunk_pairs], ju[a : a + chunk_pairs]
         sn = np.sign(nominal[i] - nominal[j]).astype(np.int8)
         sd = np.sign(R[:, i] - R[:, j]).astype(np.int8)
         s += (sd * sn).sum(axis=1, dtype=np.int64)
@@ -526,10 +531,21 @@ def one_at_a_time(scores: pd.DataFrame, weights, step: float = 0.2, ranks_within
             value = float(min(w[j] * (1.0 + sign * step), w.sum()))
             wj = _moved(w, j, value)
             r = _ranks(_scores((wj / wj.sum())[None, :], S), codes, len(labels))[0]
-            rows.append(pd.DataFrame({
-                "indicator": ind, "change": sign * step, "nominal_weight": w[j], "weight": value, "unit": scores.index,
-                "rank_group": np.array(labels, dtype=object)[codes], "nominal_rank": nominal, "rank": r,
-                "rank_change": r - nominal}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "indicator": ind,
+                        "change": sign * step,
+                        "nominal_weight": w[j],
+                        "weight": value,
+                        "unit": scores.index,
+                        "rank_group": np.array(labels, dtype=object)[codes],
+                        "nominal_rank": nominal,
+                        "rank": r,
+                        "rank_change": r - nominal,
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -552,20 +568,23 @@ class ScoreDraws:
     values: np.ndarray
     written_report: np.ndarray | None = None
 
-    def halves(self) -> tuple["ScoreDraws", "ScoreDraws"]:
+    def halves(self) -> tuple[ScoreDraws, ScoreDraws]:
         """The first and the second half of the replicates (to see the Monte Carlo error of a result)."""
         h = self.values.shape[0] // 2
         if h < 1:
             raise ValueError(f"{self.values.shape[0]} replicate(s) cannot be split in two halves")
-        return (ScoreDraws(self.units, self.indicators, self.values[:h], self.written_report),
-                ScoreDraws(self.units, self.indicators, self.values[h:2 * h], self.written_report))
+        return (
+            ScoreDraws(self.units, self.indicators, self.values[:h], self.written_report),
+            ScoreDraws(self.units, self.indicators, self.values[h : 2 * h], self.written_report),
+        )
 
 
 def _bootstrap_design(dataset: Dataset, scheme: Scheme, units: list):
     """Padded per-cell rater arrays: for each (unit, indicator, group) cell the raters sorted by score."""
     inds, groups = scheme.indicator_ids, scheme.group_ids
     r = dataset.ratings[["rater", "unit", "indicator", "score"]].merge(
-        dataset.raters[["rater", "group"]], on="rater", how="left")
+        dataset.raters[["rater", "group"]], on="rater", how="left"
+    )
     r = r[r["unit"].isin(units) & r["group"].isin(groups) & r["indicator"].isin(inds)]
     raters = pd.Index(pd.unique(dataset.raters["rater"]))
     ui = pd.Index(units).get_indexer(r["unit"])
@@ -610,7 +629,9 @@ def _group_means(counts: np.ndarray, vals: np.ndarray, rix: np.ndarray, trim: in
             ilo = np.minimum((cum <= lo[..., None]).sum(axis=-1), vals.shape[-1] - 1)
             ihi = np.minimum((cum <= hi[..., None]).sum(axis=-1), vals.shape[-1] - 1)
             v = np.broadcast_to(vals, wts.shape)
-            med = 0.5 * (np.take_along_axis(v, ilo[..., None], -1)[..., 0] + np.take_along_axis(v, ihi[..., None], -1)[..., 0])
+            med = 0.5 * (
+                np.take_along_axis(v, ilo[..., None], -1)[..., 0] + np.take_along_axis(v, ihi[..., None], -1)[..., 0]
+            )
             out = np.where(small, med, out)
         return np.where(N > 0, out, np.nan)
 
@@ -630,8 +651,9 @@ def _replicate_scores(counts: np.ndarray, c: _Cube, vals: np.ndarray, rix: np.nd
     return (full * shares).sum(axis=-1) / shares.sum()
 
 
-def rater_bootstrap(dataset: Dataset, scheme: Scheme, n: int = 200, seed=0, scale: str = "final",
-                    progress: bool = False) -> ScoreDraws:
+def rater_bootstrap(
+    dataset: Dataset, scheme: Scheme, n: int = 200, seed=0, scale: str = "final", progress: bool = False
+) -> ScoreDraws:
     """Unit × indicator score tables with the raters resampled with replacement within their groups.
 
     Each replicate draws, in every evaluator group, as many rater ids as the group has (with
@@ -658,7 +680,7 @@ def rater_bootstrap(dataset: Dataset, scheme: Scheme, n: int = 200, seed=0, scal
         for m in members:
             if m.size:
                 counts[:, m] = rng.multinomial(m.size, np.full(m.size, 1.0 / m.size), size=b)
-        out[a:a + b] = _replicate_scores(counts, c, vals, rix, scheme)
+        out[a : a + b] = _replicate_scores(counts, c, vals, rix, scheme)
     written = np.ones(len(c.units), dtype=bool)
     written[c.presented] = False
     return ScoreDraws(c.units, pd.Index(c.indicators, name="indicator"), out, written)
@@ -703,9 +725,13 @@ class MonteCarloResult:
         comparable with those of the units that presented: they get their own rows."""
         u = self.units.assign(width=self.units["rank_p95"] - self.units["rank_p05"])
         by = ["rank_group"] + (["written_report"] if "written_report" in u.columns else [])
-        out = u.groupby(by, sort=False).agg(units=("unit", "size"), mean_width=("width", "mean"),
-                                            median_width=("width", "median"), largest_width=("width", "max"),
-                                            single_rank=("width", lambda w: int((w == 0).sum())))
+        out = u.groupby(by, sort=False).agg(
+            units=("unit", "size"),
+            mean_width=("width", "mean"),
+            median_width=("width", "median"),
+            largest_width=("width", "max"),
+            single_rank=("width", lambda w: int((w == 0).sum())),
+        )
         return out.reset_index()
 
     def tau_summary(self) -> pd.DataFrame:
@@ -717,8 +743,15 @@ class MonteCarloResult:
         return self.frequencies / self.settings["n"]
 
 
-def _draw_weights(rng: np.random.Generator, base: np.ndarray, c: int, method: str, spread: float,
-                  concentration: float | None, bounds: np.ndarray | None) -> np.ndarray:
+def _draw_weights(
+    rng: np.random.Generator,
+    base: np.ndarray,
+    c: int,
+    method: str,
+    spread: float,
+    concentration: float | None,
+    bounds: np.ndarray | None,
+) -> np.ndarray:
     """c weight vectors (rows sum to 1) around the normalised base weights."""
     m = base.size
     if method == "simplex":
@@ -761,8 +794,9 @@ def _draw_bounded_simplex(rng: np.random.Generator, m: int, c: int, bounds: np.n
         parts.append(w)
         kept += w.shape[0]
         if drawn >= 1_000_000 and accepted < 1e-4 * drawn:
-            raise SchemeError(f"the upper weight bounds keep only {accepted} of {drawn:,} draws above the lower "
-                              "bounds: widen them")
+            raise SchemeError(
+                f"the upper weight bounds keep only {accepted} of {drawn:,} draws above the lower bounds: widen them"
+            )
         rate = max(accepted / drawn, 1e-3)
         size = int(min(1 << 20, max(1024, 1.2 * (c - kept) / rate)))
     return np.vstack(parts)[:c]
@@ -852,11 +886,23 @@ def _quantile_from_freq(freq: np.ndarray, q: float) -> np.ndarray:
     return (cum < q * total).sum(axis=1) + 1  # smallest rank r with F(r) >= q
 
 
-def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "uniform", spread: float = 0.2,
-                seed=0, ranks_within=None, k: int = 3, concentration: float | None = None,
-                bounds: pd.DataFrame | None = None, score_draws: ScoreDraws | None = None,
-                tau_draws: int | None = 20_000, workers: int | None = None, progress: bool = False,
-                written_report=None) -> MonteCarloResult:
+def monte_carlo(
+    scores: pd.DataFrame,
+    weights,
+    n: int = 10_000,
+    method: str = "uniform",
+    spread: float = 0.2,
+    seed=0,
+    ranks_within=None,
+    k: int = 3,
+    concentration: float | None = None,
+    bounds: pd.DataFrame | None = None,
+    score_draws: ScoreDraws | None = None,
+    tau_draws: int | None = 20_000,
+    workers: int | None = None,
+    progress: bool = False,
+    written_report=None,
+) -> MonteCarloResult:
     """Rank distributions of every unit under ``n`` random weight vectors (and rater resamples).
 
     ``method="uniform"``: each weight multiplied by U(1 − spread, 1 + spread), then renormalised
@@ -922,8 +968,25 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
     jobs = []
     for ci, ss in enumerate(seeds):
         c = min(CHUNK, n - ci * CHUNK)
-        jobs.append((ss, c, base, method, float(spread), concentration, b, S, draws, codes, len(labels), width,
-                     int(np.clip(n_tau - ci * CHUNK, 0, c)), nominal, k))
+        jobs.append(
+            (
+                ss,
+                c,
+                base,
+                method,
+                float(spread),
+                concentration,
+                b,
+                S,
+                draws,
+                codes,
+                len(labels),
+                width,
+                int(np.clip(n_tau - ci * CHUNK, 0, c)),
+                nominal,
+                k,
+            )
+        )
     freq = np.zeros((len(S), width), dtype=np.int64)
     first_w = np.zeros((len(S), len(base)))
     first_n = np.zeros(len(S), dtype=np.int64)
@@ -948,28 +1011,46 @@ def monte_carlo(scores: pd.DataFrame, weights, n: int = 10_000, method: str = "u
     mean_rank = (freq * r).sum(axis=1) / n
     ng = sizes[codes]
     top = np.array([freq[u, : min(k, width)].sum() for u in range(len(S))]) / n
-    bottom = np.array([freq[u, max(0, ng[u] - k): ng[u]].sum() for u in range(len(S))]) / n
-    units = pd.DataFrame({
-        "unit": scores.index, "rank_group": np.array(labels, dtype=object)[codes], "nominal_rank": nominal,
-        "mean_rank": mean_rank, "median_rank": _quantile_from_freq(freq, 0.5),
-        "rank_p05": _quantile_from_freq(freq, 0.05), "rank_p95": _quantile_from_freq(freq, 0.95),
-        f"p_top_{k}": top, f"p_bottom_{k}": bottom,
-    })
+    bottom = np.array([freq[u, max(0, ng[u] - k) : ng[u]].sum() for u in range(len(S))]) / n
+    units = pd.DataFrame(
+        {
+            "unit": scores.index,
+            "rank_group": np.array(labels, dtype=object)[codes],
+            "nominal_rank": nominal,
+            "mean_rank": mean_rank,
+            "median_rank": _quantile_from_freq(freq, 0.5),
+            "rank_p05": _quantile_from_freq(freq, 0.05),
+            "rank_p95": _quantile_from_freq(freq, 0.95),
+            f"p_top_{k}": top,
+            f"p_bottom_{k}": bottom,
+        }
+    )
     if written is not None:
         units["written_report"] = written
     frequencies = pd.DataFrame(freq, index=scores.index, columns=pd.Index(r, name="rank"))
     # Kendall's tau per group on the first n_tau draws (computed chunk by chunk: only n_tau numbers kept)
     T = np.concatenate(tau_parts) if tau_parts else np.empty((0, len(labels)))
-    taus = [pd.DataFrame({"draw": np.arange(len(T)), "rank_group": lab, "tau": T[:, g]}) for g, lab in enumerate(labels)]
+    taus = [
+        pd.DataFrame({"draw": np.arange(len(T)), "rank_group": lab, "tau": T[:, g]}) for g, lab in enumerate(labels)
+    ]
     with np.errstate(invalid="ignore", divide="ignore"):
         cw = first_w / first_n[:, None]
     central = pd.DataFrame(cw, index=scores.index, columns=scores.columns).assign(p_first=first_n / n)
-    settings = {"n": n, "method": method, "spread": float(spread), "concentration": concentration,
-                "seed": seed_record, "k": k,
-                "weights": dict(zip(scores.columns, base)), "raters_resampled": score_draws is not None,
-                "replicates": None if draws is None else int(draws.shape[0]), "tau_draws": n_tau}
-    top_k = pd.DataFrame({"rank_group": labels, "k": k, "units": sizes, "draws": n, "draws_kept": kept,
-                          "p_kept": kept / n})
+    settings = {
+        "n": n,
+        "method": method,
+        "spread": float(spread),
+        "concentration": concentration,
+        "seed": seed_record,
+        "k": k,
+        "weights": dict(zip(scores.columns, base)),
+        "raters_resampled": score_draws is not None,
+        "replicates": None if draws is None else int(draws.shape[0]),
+        "tau_draws": n_tau,
+    }
+    top_k = pd.DataFrame(
+        {"rank_group": labels, "k": k, "units": sizes, "draws": n, "draws_kept": kept, "p_kept": kept / n}
+    )
     return MonteCarloResult(units, frequencies, pd.concat(taus, ignore_index=True), central, settings, top_k)
 
 
@@ -1027,8 +1108,15 @@ def _check_bounds(bounds: pd.DataFrame, columns: pd.Index) -> np.ndarray:
     return b
 
 
-def rank_acceptability(scores: pd.DataFrame, n: int = 10_000, seed=0, bounds: pd.DataFrame | None = None,
-                       ranks_within=None, k: int = 1, workers: int | None = None) -> MonteCarloResult:
+def rank_acceptability(
+    scores: pd.DataFrame,
+    n: int = 10_000,
+    seed=0,
+    bounds: pd.DataFrame | None = None,
+    ranks_within=None,
+    k: int = 1,
+    workers: int | None = None,
+) -> MonteCarloResult:
     """SMAA: each unit's probability of each rank when the weights are uniform on the simplex (or within bounds).
 
     ``result.acceptability()`` is the unit × rank table; ``central_weights`` the mean weights that put each
@@ -1036,8 +1124,18 @@ def rank_acceptability(scores: pd.DataFrame, n: int = 10_000, seed=0, bounds: pd
     """
     scores = _check_scores(scores)
     equal = pd.Series(1.0, index=scores.columns)
-    return monte_carlo(scores, equal, n=n, method="simplex", spread=0.0, seed=seed, ranks_within=ranks_within,
-                       k=k, bounds=bounds, workers=workers)
+    return monte_carlo(
+        scores,
+        equal,
+        n=n,
+        method="simplex",
+        spread=0.0,
+        seed=seed,
+        ranks_within=ranks_within,
+        k=k,
+        bounds=bounds,
+        workers=workers,
+    )
 
 
 def best_case_ranks(scores: pd.DataFrame, bounds: pd.DataFrame | None = None, ranks_within=None) -> pd.DataFrame:
@@ -1072,9 +1170,16 @@ def best_case_ranks(scores: pd.DataFrame, bounds: pd.DataFrame | None = None, ra
         else:
             wbest, margin = _best_weights(S[u] - S[comp], b, S[members], int(np.flatnonzero(members == u)[0]), scale)
         best = int(_ranks((S[members] @ wbest)[None, :], np.zeros(members.size, int), 1)[0][members == u][0])
-        rows.append({"unit": scores.index[u], "rank_group": labels[codes[u]], "best_rank": best,
-                     "can_be_first": best == 1, "margin": margin if np.isfinite(margin) else np.nan,
-                     **{f"w_{c}": v for c, v in zip(cols, wbest)}})
+        rows.append(
+            {
+                "unit": scores.index[u],
+                "rank_group": labels[codes[u]],
+                "best_rank": best,
+                "can_be_first": best == 1,
+                "margin": margin if np.isfinite(margin) else np.nan,
+                **{f"w_{c}": v for c, v in zip(cols, wbest)},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -1108,8 +1213,16 @@ def _best_weights(D: np.ndarray, b: np.ndarray, S: np.ndarray, pos: int, scale: 
     Dn = D / np.where(row > 0, row, 1.0)[:, None]
     c = np.zeros(m + 1)
     c[-1] = -1.0
-    res = linprog(c, A_ub=np.hstack([-Dn, np.ones((nc, 1))]), b_ub=np.zeros(nc), A_eq=np.r_[np.ones(m), 0.0][None, :],
-                  b_eq=[1.0], bounds=list(zip(b[0], b[1])) + [(None, None)], method="highs", options={"disp": False})
+    res = linprog(
+        c,
+        A_ub=np.hstack([-Dn, np.ones((nc, 1))]),
+        b_ub=np.zeros(nc),
+        A_eq=np.r_[np.ones(m), 0.0][None, :],
+        b_eq=[1.0],
+        bounds=list(zip(b[0], b[1])) + [(None, None)],
+        method="highs",
+        options={"disp": False},
+    )
     if res.status != 0:
         raise SchemeError(f"no weights within the bounds: {res.message}")
     w_lp = _project(res.x[:m], b)
@@ -1123,15 +1236,21 @@ def _best_weights(D: np.ndarray, b: np.ndarray, S: np.ndarray, pos: int, scale: 
     at_least = 1.0 if -res.fun < -1e-6 else 0.0
     # first allow what the tie rule allows (scores equal to 9 decimals tie: a competitor ahead by less than
     # TIE/2 in points does not count), then ask for ever stricter gaps until the claim holds at the weights found
-    tie = np.minimum(0.4 * 10.0 ** -TIE_DECIMALS / np.where(row > 0, row, 1.0), 0.5)
+    tie = np.minimum(0.4 * 10.0**-TIE_DECIMALS / np.where(row > 0, row, 1.0), 0.5)
     for delta in (-tie, 0.0, 1e-7, 1e-6, 1e-5):
         delta = np.broadcast_to(delta, (nc,))
-        cons = [LinearConstraint(np.hstack([Dn, (M + np.abs(delta))[:, None] * np.eye(nc)]), delta, np.inf),
-                LinearConstraint(np.r_[np.ones(m), np.zeros(nc)][None, :], 1.0, 1.0),
-                LinearConstraint(np.r_[np.zeros(m), np.ones(nc)][None, :], at_least, np.inf)]
-        sol = milp(np.r_[np.zeros(m), np.ones(nc)], constraints=cons, integrality=np.r_[np.zeros(m), np.ones(nc)],
-                   bounds=Bounds(np.r_[b[0], np.zeros(nc)], np.r_[b[1], np.ones(nc)]),
-                   options={"mip_rel_gap": 0.0, "disp": False})
+        cons = [
+            LinearConstraint(np.hstack([Dn, (M + np.abs(delta))[:, None] * np.eye(nc)]), delta, np.inf),
+            LinearConstraint(np.r_[np.ones(m), np.zeros(nc)][None, :], 1.0, 1.0),
+            LinearConstraint(np.r_[np.zeros(m), np.ones(nc)][None, :], at_least, np.inf),
+        ]
+        sol = milp(
+            np.r_[np.zeros(m), np.ones(nc)],
+            constraints=cons,
+            integrality=np.r_[np.zeros(m), np.ones(nc)],
+            bounds=Bounds(np.r_[b[0], np.zeros(nc)], np.r_[b[1], np.ones(nc)]),
+            options={"mip_rel_gap": 0.0, "disp": False},
+        )
         if sol.x is None:
             if not np.any(delta > 0):
                 raise SchemeError(f"no weights within the bounds: {sol.message}")
@@ -1187,14 +1306,20 @@ class SobolResult:
         group's units whose rank varies; inputs by decreasing ST within each group, groups in order."""
         ix = self.indices
         shift = ix[ix["output"] == SHIFT].drop(columns="output")
-        per_unit = (ix[ix["output"] != SHIFT].groupby(["rank_group", "input"], sort=False)["ST"].mean()
-                    .rename("mean_ST_over_units").reset_index())
+        per_unit = (
+            ix[ix["output"] != SHIFT]
+            .groupby(["rank_group", "input"], sort=False)["ST"]
+            .mean()
+            .rename("mean_ST_over_units")
+            .reset_index()
+        )
         out = shift.merge(per_unit, on=["rank_group", "input"], how="left")
         if len(self.inputs):
             out = out.merge(self.inputs[["input", "low_pct", "high_pct"]], on="input", how="left")
         order = {g: i for i, g in enumerate(pd.unique(shift["rank_group"]))}
-        out = out.assign(_g=out["rank_group"].map(order)).sort_values(["_g", "ST"], ascending=[True, False],
-                                                                       kind="mergesort")
+        out = out.assign(_g=out["rank_group"].map(order)).sort_values(
+            ["_g", "ST"], ascending=[True, False], kind="mergesort"
+        )
         return out.drop(columns="_g").reset_index(drop=True)
 
     def group_interaction(self) -> pd.DataFrame:
@@ -1231,7 +1356,7 @@ def _sobol_blocks(Y: np.ndarray, D: int):
     with np.errstate(invalid="ignore", divide="ignore"):
         Y = np.where(sd > 0, (Y - Y.mean(axis=0)) / sd, 0.0)
     step = D + 2
-    return Y[0::step], Y[step - 1::step], np.stack([Y[j + 1::step] for j in range(D)])
+    return Y[0::step], Y[step - 1 :: step], np.stack([Y[j + 1 :: step] for j in range(D)])
 
 
 def sobol_estimates(Y: np.ndarray, D: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1249,8 +1374,9 @@ def sobol_estimates(Y: np.ndarray, D: int) -> tuple[np.ndarray, np.ndarray]:
     return S1, ST
 
 
-def sobol_confidence(Y: np.ndarray, D: int, num_resamples: int = SOBOL_RESAMPLES, conf_level: float = CONF_LEVEL,
-                     seed=None) -> dict[str, np.ndarray]:
+def sobol_confidence(
+    Y: np.ndarray, D: int, num_resamples: int = SOBOL_RESAMPLES, conf_level: float = CONF_LEVEL, seed=None
+) -> dict[str, np.ndarray]:
     """Bootstrap half-widths of S1, ST and of the interaction share 1 − ΣS1, as ``SALib.analyze.sobol``.
 
     The N base rows (each with its A, B and every AB_j evaluation) are resampled with replacement
@@ -1340,12 +1466,21 @@ def _effective_extremes(p: np.ndarray, x: float) -> tuple[np.ndarray, np.ndarray
     return lo, hi
 
 
-def _sobol_inputs(columns, w: np.ndarray, spread: float, group: str | None, s0: float | None,
-                  lo: float | None, hi: float | None) -> pd.DataFrame:
+def _sobol_inputs(
+    columns, w: np.ndarray, spread: float, group: str | None, s0: float | None, lo: float | None, hi: float | None
+) -> pd.DataFrame:
     total = w.sum()
     e_lo, e_hi = _effective_extremes(w / total, spread)
-    rows = pd.DataFrame({"input": list(columns), "nominal": w, "low": w * (1 - spread), "high": w * (1 + spread),
-                         "effective_low": e_lo * total, "effective_high": e_hi * total})
+    rows = pd.DataFrame(
+        {
+            "input": list(columns),
+            "nominal": w,
+            "low": w * (1 - spread),
+            "high": w * (1 + spread),
+            "effective_low": e_lo * total,
+            "effective_high": e_hi * total,
+        }
+    )
     if group is not None:
         rows.loc[len(rows)] = [f"share:{group}", s0, lo, hi, lo, hi]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -1354,10 +1489,20 @@ def _sobol_inputs(columns, w: np.ndarray, spread: float, group: str | None, s0: 
     return rows
 
 
-def sobol_indices(scores: pd.DataFrame | None, weights, n: int = SOBOL_N, spread: float = 0.2, seed=0,
-                  ranks_within=None, cube: pd.DataFrame | None = None, shares: pd.Series | None = None,
-                  group: str | None = None, share_range: tuple[float, float] | None = None,
-                  num_resamples: int = SOBOL_RESAMPLES, conf_level: float = CONF_LEVEL) -> SobolResult:
+def sobol_indices(
+    scores: pd.DataFrame | None,
+    weights,
+    n: int = SOBOL_N,
+    spread: float = 0.2,
+    seed=0,
+    ranks_within=None,
+    cube: pd.DataFrame | None = None,
+    shares: pd.Series | None = None,
+    group: str | None = None,
+    share_range: tuple[float, float] | None = None,
+    num_resamples: int = SOBOL_RESAMPLES,
+    conf_level: float = CONF_LEVEL,
+) -> SobolResult:
     """Sobol indices of each weight and optionally one group's share, each moved by ±``spread`` of its value.
 
     Inputs (independent, uniform): each weight's relative change, a factor in [1 − spread, 1 + spread]
@@ -1413,7 +1558,7 @@ def sobol_indices(scores: pd.DataFrame | None, weights, n: int = SOBOL_N, spread
     Y = np.empty((X.shape[0], n_units + n_groups))
     size = np.bincount(codes, minlength=n_groups)
     for a in range(0, X.shape[0], CHUNK):
-        x = X[a:a + CHUNK]
+        x = X[a : a + CHUNK]
         W = base * (1.0 - spread + 2.0 * spread * x[:, :m])
         W /= W.sum(axis=1, keepdims=True)
         if group is None:
@@ -1422,27 +1567,49 @@ def sobol_indices(scores: pd.DataFrame | None, weights, n: int = SOBOL_N, spread
             t = (lo + (hi - lo) * x[:, m])[:, None]
             Xs = t * _scores(W, own.to_numpy(float)) + (1 - t) * _scores(W, rest.to_numpy(float))
         R = _ranks(Xs, codes, n_groups)
-        Y[a:a + CHUNK, :n_units] = R
+        Y[a : a + CHUNK, :n_units] = R
         shift = np.abs(R - nominal)
         for g in range(n_groups):
-            Y[a:a + CHUNK, n_units + g] = shift[:, codes == g].sum(axis=1) / size[g]
+            Y[a : a + CHUNK, n_units + g] = shift[:, codes == g].sum(axis=1) / size[g]
     S1, ST = sobol_estimates(Y, D)
     conf = sobol_confidence(Y, D, num_resamples, conf_level, seed=seed)
     inputs = list(scores.columns) + ([f"share:{group}"] if group is not None else [])
     lab = np.array(labels, dtype=object)
     outputs = np.array(list(scores.index) + [SHIFT] * n_groups, dtype=object)
     out_group = np.r_[lab[codes], lab]
-    idx = pd.DataFrame({"output": np.tile(outputs, D), "rank_group": np.tile(out_group, D),
-                        "input": np.repeat(np.array(inputs, dtype=object), outputs.size),
-                        "S1": S1.ravel(), "S1_conf": conf["S1_conf"].ravel(),
-                        "ST": ST.ravel(), "ST_conf": conf["ST_conf"].ravel()})
-    inter = pd.DataFrame({"output": outputs, "rank_group": out_group, INTERACTION: 1.0 - S1.sum(axis=0),
-                          f"{INTERACTION}_conf": conf["interaction_conf"]})
-    settings = {"n": n, "runs": int(X.shape[0]), "spread": spread, "seed": seed, "group": group,
-                "share_range": (lo, hi) if group is not None else None,
-                "share_range_given": share_range is not None, "nominal_share": s0,
-                "num_resamples": num_resamples, "conf_level": conf_level, "estimator": SOBOL_ESTIMATOR,
-                "rank_groups": list(labels)}
+    idx = pd.DataFrame(
+        {
+            "output": np.tile(outputs, D),
+            "rank_group": np.tile(out_group, D),
+            "input": np.repeat(np.array(inputs, dtype=object), outputs.size),
+            "S1": S1.ravel(),
+            "S1_conf": conf["S1_conf"].ravel(),
+            "ST": ST.ravel(),
+            "ST_conf": conf["ST_conf"].ravel(),
+        }
+    )
+    inter = pd.DataFrame(
+        {
+            "output": outputs,
+            "rank_group": out_group,
+            INTERACTION: 1.0 - S1.sum(axis=0),
+            f"{INTERACTION}_conf": conf["interaction_conf"],
+        }
+    )
+    settings = {
+        "n": n,
+        "runs": int(X.shape[0]),
+        "spread": spread,
+        "seed": seed,
+        "group": group,
+        "share_range": (lo, hi) if group is not None else None,
+        "share_range_given": share_range is not None,
+        "nominal_share": s0,
+        "num_resamples": num_resamples,
+        "conf_level": conf_level,
+        "estimator": SOBOL_ESTIMATOR,
+        "rank_groups": list(labels),
+    }
     return SobolResult(idx, _sobol_inputs(scores.columns, w, spread, group, s0, lo, hi), inter, settings)
 
 
@@ -1526,7 +1693,7 @@ def _run_bounds(ok: np.ndarray, p0: int, pts: np.ndarray, is_event: np.ndarray) 
         f = p0 - 1 - left.argmax(axis=0)
         lo = np.where(has, np.where(is_event[f], pts[f], pts[np.minimum(f + 1, pts.size - 1)]), lo)
     if p0 < pts.size - 1:
-        right = fail[p0 + 1:]
+        right = fail[p0 + 1 :]
         has = right.any(axis=0)
         f = p0 + 1 + right.argmax(axis=0)
         hi = np.where(has, np.where(is_event[f], pts[f], pts[np.maximum(f - 1, 0)]), hi)
@@ -1568,8 +1735,11 @@ class StabilityResult:
         u = self.units
         w = u["weight"]
         keep = (u["rank_lo"] <= w * (1 - rel)) & (u["rank_hi"] >= w * (1 + rel))
-        k = u.assign(keeps_rank=keep).groupby(["indicator", "rank_group"], sort=False).agg(
-            units=("unit", "size"), keeps_rank=("keeps_rank", "sum"))
+        k = (
+            u.assign(keeps_rank=keep)
+            .groupby(["indicator", "rank_group"], sort=False)
+            .agg(units=("unit", "size"), keeps_rank=("keeps_rank", "sum"))
+        )
         t = self.top_k.set_index(["indicator", "rank_group"])[["weight", "k", "lo", "hi"]]
         return t.join(k).reset_index()
 
@@ -1585,11 +1755,12 @@ def _analyse_path(path: _Path, t0: float, k: int, edges: np.ndarray | None):
     """Rank, top-k and band intervals around t0 along an exact linear path."""
     cr = path.crossings()
     pts, is_event, p0 = _event_grid(cr["t"], path.t_lo, path.t_hi, t0)
-    R = np.concatenate([path.ranks(pts[a:a + 2048]) for a in range(0, pts.size, 2048)])
+    R = np.concatenate([path.ranks(pts[a : a + 2048]) for a in range(0, pts.size, 2048)])
     rank_lo, rank_hi = _run_bounds(R == R[p0], p0, pts, is_event)
     member = R <= k
-    same_set = np.stack([(member[:, path.codes == g] == member[p0, path.codes == g]).all(axis=1)
-                         for g in range(path.n_groups)], axis=1)
+    same_set = np.stack(
+        [(member[:, path.codes == g] == member[p0, path.codes == g]).all(axis=1) for g in range(path.n_groups)], axis=1
+    )
     top_lo, top_hi = _run_bounds(same_set, p0, pts, is_event)
     band = band_lo = band_hi = None
     if edges is not None and edges.size:
@@ -1604,8 +1775,14 @@ def _analyse_path(path: _Path, t0: float, k: int, edges: np.ndarray | None):
     return cr, R[p0], rank_lo, rank_hi, top_lo, top_hi, band, band_lo, band_hi
 
 
-def stability_intervals(scores: pd.DataFrame, weights, k: int = 3, bands: Sequence | None = None,
-                        ranks_within=None, indicators: Sequence[str] | None = None) -> StabilityResult:
+def stability_intervals(
+    scores: pd.DataFrame,
+    weights,
+    k: int = 3,
+    bands: Sequence | None = None,
+    ranks_within=None,
+    indicators: Sequence[str] | None = None,
+) -> StabilityResult:
     """Exact intervals of each indicator weight over which ranks, the top-k set and grade bands do not change.
 
     With one weight set to t and the others rescaled proportionally to keep the total, every score
@@ -1633,7 +1810,9 @@ def stability_intervals(scores: pd.DataFrame, weights, k: int = 3, bands: Sequen
         raise SchemeError(
             "stability intervals need another indicator with positive weight to rescale: "
             f"{', '.join(map(str, inds))} carr{'ies' if len(inds) == 1 else 'y'} all the weight"
-            if len(scores.columns) > 1 else "stability intervals need at least two indicators, the table has one")
+            if len(scores.columns) > 1
+            else "stability intervals need at least two indicators, the table has one"
+        )
     unit_rows, top_rows, swap_rows = [], [], []
     lab = np.array(labels, dtype=object)
     for ind in inds:
@@ -1644,20 +1823,36 @@ def stability_intervals(scores: pd.DataFrame, weights, k: int = 3, bands: Sequen
             continue
         path = _path_for_weight(S, w, j, codes, len(labels))
         cr, rank, rlo, rhi, tlo, thi, band, blo, bhi = _analyse_path(path, w[j], k, edges)
-        df = pd.DataFrame({"indicator": ind, "unit": scores.index, "rank_group": lab[codes], "weight": w[j],
-                           "rank": rank, "rank_lo": rlo, "rank_hi": rhi})
+        df = pd.DataFrame(
+            {
+                "indicator": ind,
+                "unit": scores.index,
+                "rank_group": lab[codes],
+                "weight": w[j],
+                "rank": rank,
+                "rank_lo": rlo,
+                "rank_hi": rhi,
+            }
+        )
         if band is not None:
             df["grade"] = grades[band]
             df["band_lo"], df["band_hi"] = blo, bhi
         unit_rows.append(df)
-        top_rows.append(pd.DataFrame({"indicator": ind, "rank_group": labels, "weight": w[j], "k": k, "lo": tlo, "hi": thi}))
+        top_rows.append(
+            pd.DataFrame({"indicator": ind, "rank_group": labels, "weight": w[j], "k": k, "lo": tlo, "hi": thi})
+        )
         swap_rows.append(_adjacent_swaps(path, rank, cr, scores.index, lab).assign(indicator=ind))
     swaps = pd.concat(swap_rows, ignore_index=True) if swap_rows else pd.DataFrame()
     if len(swaps):
         swaps = swaps.rename(columns={"t": "weight_at_swap"})[
-            ["indicator", "rank_group", "unit_above", "unit_below", "weight_at_swap"]]
-    return StabilityResult(pd.concat(unit_rows, ignore_index=True), pd.concat(top_rows, ignore_index=True), swaps,
-                           {"k": k, "total": float(w.sum()), "weights": dict(zip(scores.columns, w))})
+            ["indicator", "rank_group", "unit_above", "unit_below", "weight_at_swap"]
+        ]
+    return StabilityResult(
+        pd.concat(unit_rows, ignore_index=True),
+        pd.concat(top_rows, ignore_index=True),
+        swaps,
+        {"k": k, "total": float(w.sum()), "weights": dict(zip(scores.columns, w))},
+    )
 
 
 def _adjacent_swaps(path: _Path, rank: np.ndarray, cr: pd.DataFrame, units: pd.Index, lab: np.ndarray) -> pd.DataFrame:
@@ -1668,8 +1863,14 @@ def _adjacent_swaps(path: _Path, rank: np.ndarray, cr: pd.DataFrame, units: pd.I
         idx = np.flatnonzero(path.codes == g)
         order = idx[np.lexsort((idx, rank[idx]))]
         for up, down in zip(order[:-1], order[1:]):
-            rows.append({"rank_group": lab[g] if g < len(lab) else g, "unit_above": units[up], "unit_below": units[down],
-                         "t": where.get((min(up, down), max(up, down)), np.nan)})
+            rows.append(
+                {
+                    "rank_group": lab[g] if g < len(lab) else g,
+                    "unit_above": units[up],
+                    "unit_below": units[down],
+                    "t": where.get((min(up, down), max(up, down)), np.nan),
+                }
+            )
     return pd.DataFrame(rows, columns=["rank_group", "unit_above", "unit_below", "t"])
 
 
@@ -1698,8 +1899,14 @@ class ShareBreakpoints:
         return sub.set_index("unit")["rank"]
 
 
-def share_breakpoints(group_scores: pd.DataFrame, shares: pd.Series, group: str, k: int = 3,
-                      share_range: tuple[float, float] = (0.0, 1.0), ranks_within=None) -> ShareBreakpoints:
+def share_breakpoints(
+    group_scores: pd.DataFrame,
+    shares: pd.Series,
+    group: str,
+    k: int = 3,
+    share_range: tuple[float, float] = (0.0, 1.0),
+    ranks_within=None,
+) -> ShareBreakpoints:
     """Every value of one group's share at which a rank or the top-k set changes, and which units swap there.
 
     ``group_scores``: unit × evaluator-group table (:func:`unit_group_scores`); ``shares``: the
@@ -1725,10 +1932,15 @@ def share_breakpoints(group_scores: pd.DataFrame, shares: pd.Series, group: str,
     units = group_scores.index
     # segments between consecutive events: ranks at the midpoints
     mids = np.flatnonzero(~is_event)
-    seg = pd.DataFrame({
-        "share_lo": np.repeat(pts[mids - 1], len(units)), "share_hi": np.repeat(pts[mids + 1], len(units)),
-        "unit": np.tile(units.to_numpy(), mids.size), "rank_group": np.tile(lab[codes], mids.size),
-        "rank": R[mids].ravel()})
+    seg = pd.DataFrame(
+        {
+            "share_lo": np.repeat(pts[mids - 1], len(units)),
+            "share_hi": np.repeat(pts[mids + 1], len(units)),
+            "unit": np.tile(units.to_numpy(), mids.size),
+            "rank_group": np.tile(lab[codes], mids.size),
+            "rank": R[mids].ravel(),
+        }
+    )
     # swaps: crossings where the two units' order flips between the neighbouring segments
     ev_pos = {float(p): i for i, p in enumerate(pts) if is_event[i]}
     rows = []
@@ -1746,19 +1958,46 @@ def share_breakpoints(group_scores: pd.DataFrame, shares: pd.Series, group: str,
         g = codes[u]
         m = codes == g
         topk = bool(((rl[m] <= k) != (rr[m] <= k)).any())
-        rows.append({"share": pts[i], "rank_group": lab[g], "unit_up": units[up], "unit_down": units[down],
-                     "rank_up_before": rl[up], "rank_up_after": rr[up], "rank_down_before": rl[down],
-                     "rank_down_after": rr[down], "top_k_changes": topk})
-    swaps = pd.DataFrame(rows, columns=["share", "rank_group", "unit_up", "unit_down", "rank_up_before", "rank_up_after",
-                                        "rank_down_before", "rank_down_after", "top_k_changes"])
+        rows.append(
+            {
+                "share": pts[i],
+                "rank_group": lab[g],
+                "unit_up": units[up],
+                "unit_down": units[down],
+                "rank_up_before": rl[up],
+                "rank_up_after": rr[up],
+                "rank_down_before": rl[down],
+                "rank_down_after": rr[down],
+                "top_k_changes": topk,
+            }
+        )
+    swaps = pd.DataFrame(
+        rows,
+        columns=[
+            "share",
+            "rank_group",
+            "unit_up",
+            "unit_down",
+            "rank_up_before",
+            "rank_up_after",
+            "rank_down_before",
+            "rank_down_after",
+            "top_k_changes",
+        ],
+    )
     swaps = swaps.sort_values(["share", "rank_group", "rank_up_after"], kind="mergesort").reset_index(drop=True)
     bp = swaps.groupby("share", sort=True).agg(n_swaps=("unit_up", "size"), top_k_changes=("top_k_changes", "any"))
-    return ShareBreakpoints(swaps, seg, bp.reset_index(), {"group": group, "k": k, "share_range": (lo, hi),
-                                                          "nominal_share": float(s[group])})
+    return ShareBreakpoints(
+        swaps,
+        seg,
+        bp.reset_index(),
+        {"group": group, "k": k, "share_range": (lo, hi), "nominal_share": float(s[group])},
+    )
 
 
-def share_grade_changes(group_scores: pd.DataFrame, shares: pd.Series, group: str, bands,
-                        share_range: tuple[float, float] = (0.0, 1.0)) -> pd.DataFrame:
+def share_grade_changes(
+    group_scores: pd.DataFrame, shares: pd.Series, group: str, bands, share_range: tuple[float, float] = (0.0, 1.0)
+) -> pd.DataFrame:
     """Every value of one group's share at which a unit's grade band changes (the other groups rescaled).
 
     Each unit's score is linear in the share s (see :func:`share_breakpoints`), so it crosses a band edge at
@@ -1785,14 +2024,22 @@ def share_grade_changes(group_scores: pd.DataFrame, shares: pd.Series, group: st
         x = t[u, j]
         below = _band_index(np.array([other[u] + (x - 1e-9) * slope[u]]), edges)[0]
         above = _band_index(np.array([other[u] + (x + 1e-9) * slope[u]]), edges)[0]
-        rows.append({"share": float(x), "unit": group_scores.index[u], "score": float(edges[j]),
-                     "grade_below": grades[below], "grade_above": grades[above]})
+        rows.append(
+            {
+                "share": float(x),
+                "unit": group_scores.index[u],
+                "score": float(edges[j]),
+                "grade_below": grades[below],
+                "grade_above": grades[above],
+            }
+        )
     out = pd.DataFrame(rows, columns=["share", "unit", "score", "grade_below", "grade_above"])
     return out.sort_values(["share", "unit"], kind="mergesort").reset_index(drop=True)
 
 
-def stable_share_range(breakpoints: ShareBreakpoints, grade_changes: pd.DataFrame | None = None,
-                       units: pd.Series | None = None) -> pd.DataFrame:
+def stable_share_range(
+    breakpoints: ShareBreakpoints, grade_changes: pd.DataFrame | None = None, units: pd.Series | None = None
+) -> pd.DataFrame:
     """Per ranking group, the range of the share around its nominal value over which the top k (and, with
     ``grade_changes``, every grade band) stays as it is: rank_group, nominal_share, k, top_k_lo, top_k_hi,
     grades_lo, grades_hi (the nearest change below and above the nominal share; the ends of the range
@@ -1836,6 +2083,12 @@ def share_path(group_scores: pd.DataFrame, shares: pd.Series, group: str, values
     X = other + np.multiply.outer(vals, own - other)
     R = _ranks(X, codes, len(labels))
     n = len(group_scores)
-    return pd.DataFrame({"share": np.repeat(vals, n), "unit": np.tile(group_scores.index.to_numpy(), vals.size),
-                         "rank_group": np.tile(np.array(labels, dtype=object)[codes], vals.size),
-                         "score": X.ravel(), "rank": R.ravel()})
+    return pd.DataFrame(
+        {
+            "share": np.repeat(vals, n),
+            "unit": np.tile(group_scores.index.to_numpy(), vals.size),
+            "rank_group": np.tile(np.array(labels, dtype=object)[codes], vals.size),
+            "score": X.ravel(),
+            "rank": R.ravel(),
+        }
+    )

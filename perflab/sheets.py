@@ -16,9 +16,9 @@ from __future__ import annotations
 import csv
 import io as _io
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -120,8 +120,12 @@ class _Styles:
         box = Border(left=thin, right=thin, top=thin, bottom=thin)
         self.specs = {
             "entry": dict(fill=PatternFill("solid", fgColor="FFF2CC"), protection=Protection(locked=False), border=box),
-            "header": dict(font=Font(bold=True), fill=PatternFill("solid", fgColor="DDEBF7"), border=box,
-                           alignment=Alignment(wrap_text=True)),
+            "header": dict(
+                font=Font(bold=True),
+                fill=PatternFill("solid", fgColor="DDEBF7"),
+                border=box,
+                alignment=Alignment(wrap_text=True),
+            ),
             "body": dict(border=box, alignment=Alignment(wrap_text=True, vertical="top")),
             "box": dict(border=box),
             "label": dict(font=Font(bold=True)),
@@ -144,8 +148,9 @@ def _band_text(b) -> str:
     return f"{b.lower:g}–{b.upper:g}" if b.upper >= 100 else f"{b.lower:g}–<{b.upper:g}"
 
 
-def _fill_sheet(ws, scheme: Scheme, unit: pd.Series, evidence: pd.DataFrame | None, slot, rater: str | None,
-                st: _Styles) -> None:
+def _fill_sheet(
+    ws, scheme: Scheme, unit: pd.Series, evidence: pd.DataFrame | None, slot, rater: str | None, st: _Styles
+) -> None:
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -173,26 +178,48 @@ def _fill_sheet(ws, scheme: Scheme, unit: pd.Series, evidence: pd.DataFrame | No
     ws.row_dimensions[HEADER_ROW].height = 32
 
     ev = evidence.set_index("indicator") if evidence is not None and len(evidence) else None
-    score_dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100", allow_blank=True,
-                              showErrorMessage=True, errorTitle="0–100", error="评分须为0–100之间的数 / a number from 0 to 100")
-    grade_dv = DataValidation(type="list", formula1='"' + ",".join(scheme.grades) + '"', allow_blank=True,
-                              showErrorMessage=True, errorTitle="A–E", error="请选择档次 / choose a grade")
+    score_dv = DataValidation(
+        type="decimal",
+        operator="between",
+        formula1="0",
+        formula2="100",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="0–100",
+        error="评分须为0–100之间的数 / a number from 0 to 100",
+    )
+    grade_dv = DataValidation(
+        type="list",
+        formula1='"' + ",".join(scheme.grades) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="A–E",
+        error="请选择档次 / choose a grade",
+    )
     ws.add_data_validation(score_dv)
     ws.add_data_validation(grade_dv)
     for k, ind in enumerate(scheme.indicators):
         r = FIRST_ROW + k
         e = ev.loc[ind.id] if ev is not None and ind.id in ev.index else None
         if isinstance(e, pd.DataFrame):  # several departments assess this indicator
-            e = pd.Series({
-                "department": "；".join(e["department"].astype(str)),
-                "summary": "；".join(e["summary"].dropna().astype(str)),
-                "opinion": "；".join(f"{d}：{o}" for d, o in zip(e["department"], e["opinion"].fillna(""))),
-                "band": "/".join(e["band"].dropna().astype(str)),
-            })
-        values = [k + 1, ind.id, ind.name_zh, ind.name_en, ind.weight,
-                  None if e is None or pd.isna(e["summary"]) else str(e["summary"]),
-                  None if e is None else f"{e['department']}：{'' if pd.isna(e['opinion']) else e['opinion']}",
-                  None if e is None or pd.isna(e["band"]) else str(e["band"])]
+            e = pd.Series(
+                {
+                    "department": "；".join(e["department"].astype(str)),
+                    "summary": "；".join(e["summary"].dropna().astype(str)),
+                    "opinion": "；".join(f"{d}：{o}" for d, o in zip(e["department"], e["opinion"].fillna(""))),
+                    "band": "/".join(e["band"].dropna().astype(str)),
+                }
+            )
+        values = [
+            k + 1,
+            ind.id,
+            ind.name_zh,
+            ind.name_en,
+            ind.weight,
+            None if e is None or pd.isna(e["summary"]) else str(e["summary"]),
+            None if e is None else f"{e['department']}：{'' if pd.isna(e['opinion']) else e['opinion']}",
+            None if e is None or pd.isna(e["band"]) else str(e["band"]),
+        ]
         for col, v in enumerate(values, start=1):
             st.apply(ws.cell(r, col, v), "body")
         for col in lay["bands"].values():
@@ -203,7 +230,11 @@ def _fill_sheet(ws, scheme: Scheme, unit: pd.Series, evidence: pd.DataFrame | No
             dv.add(cell)
         ws.row_dimensions[r].height = 42
     last = FIRST_ROW + len(scheme.indicators)
-    ws.cell(last + 1, 1, "每项指标选择一个档次并在该档次范围内打分。Choose a grade for each indicator and write a score within its band.")
+    ws.cell(
+        last + 1,
+        1,
+        "每项指标选择一个档次并在该档次范围内打分。Choose a grade for each indicator and write a score within its band.",
+    )
     ws.protection.sheet = True
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -231,7 +262,9 @@ def make_workbook(inputs: SheetInputs, scheme: Scheme, units: Iterable[str] | No
     info = wb.active
     info.title = INSTRUCTIONS
     lines = [
-        scheme.title_zh, scheme.title_en, "",
+        scheme.title_zh,
+        scheme.title_en,
+        "",
         "每个单位一张表（一单位一表）。请在黄色单元格填写：评委编号、每项指标的档次和评分。",
         "One sheet per unit. Fill the yellow cells: your evaluator id, and for each indicator a grade and a score.",
         "评分须在所选档次范围内 / The score must lie within the chosen grade's band:",
@@ -255,8 +288,14 @@ def _native(v):
     return None if pd.isna(v) else int(v)
 
 
-def write_sheets(inputs: SheetInputs, scheme: Scheme, out: str | Path, per_rater: bool = False,
-                 raters: Iterable[str] | None = None, progress: bool = False) -> list[Path]:
+def write_sheets(
+    inputs: SheetInputs,
+    scheme: Scheme,
+    out: str | Path,
+    per_rater: bool = False,
+    raters: Iterable[str] | None = None,
+    progress: bool = False,
+) -> list[Path]:
     """Write one workbook (one sheet per unit), or with ``per_rater`` one workbook per evaluator into ``out``.
 
     Per evaluator, the sheets are the units that evaluator scores in the ratings
@@ -364,7 +403,9 @@ def _text_id(v) -> str | None:
     return str(v).strip() or None
 
 
-def _read_sheet(grid, scheme: Scheme, lay, known_units) -> tuple[str | None, str | None, list[dict], list[tuple[str, str]]]:
+def _read_sheet(
+    grid, scheme: Scheme, lay, known_units
+) -> tuple[str | None, str | None, list[dict], list[tuple[str, str]]]:
     """One sheet: (unit, rater, rows, problems as (cell, message))."""
     problems: list[tuple[str, str]] = []
     unit = _text_id(_cell(grid, UNIT_ROW, 2))
@@ -411,9 +452,20 @@ def _read_sheet(grid, scheme: Scheme, lay, known_units) -> tuple[str | None, str
             problems.append((g_addr, f"grade {grade_raw!r} for {ind} is not one of {', '.join(scheme.grades)}"))
         elif grade is not None and score is not None and 0 <= score <= 100 and scheme.grade_of([score])[0] != grade:
             b = bands[grade]
-            problems.append((s_addr, f"score {score:g} for {ind} is outside the band of grade {grade} ({_band_text(b)})"))
-        rows.append({"rater": rater, "unit": unit, "indicator": ind, "score": score, "grade": grade,
-                     "session": session, "order": order})
+            problems.append(
+                (s_addr, f"score {score:g} for {ind} is outside the band of grade {grade} ({_band_text(b)})")
+            )
+        rows.append(
+            {
+                "rater": rater,
+                "unit": unit,
+                "indicator": ind,
+                "score": score,
+                "grade": grade,
+                "session": session,
+                "order": order,
+            }
+        )
     missing = [i for i in scheme.indicator_ids if i not in seen]
     if missing:
         problems.append((_addr(last + 1, COL_ID), f"indicator(s) missing from the sheet: {', '.join(missing)}"))
@@ -446,13 +498,19 @@ def read_sheets(paths: Iterable[str | Path], scheme: Scheme, units: pd.DataFrame
             sheets.append((str(path), None, None, None, "unreadable"))
             continue
         info = [g for name, g in grids if name == INSTRUCTIONS or _cell(g, 1, UNITS_COL) == UNITS_MARK]
-        listed = {_text_id(row[UNITS_COL - 1]) for row in info[0][1:] if len(row) >= UNITS_COL and row[UNITS_COL - 1]} if info else None
+        listed = (
+            {_text_id(row[UNITS_COL - 1]) for row in info[0][1:] if len(row) >= UNITS_COL and row[UNITS_COL - 1]}
+            if info
+            else None
+        )
         known = given if given is not None else listed
         for sheet, grid in grids:
             if sheet == INSTRUCTIONS or _cell(grid, 1, UNITS_COL) == UNITS_MARK:
                 continue
             if str(_cell(grid, UNIT_ROW, 1) or "") != LABELS[UNIT_ROW]:
-                problems.append((str(path), sheet, _addr(UNIT_ROW, 1), f"not a scoring sheet (no '{LABELS[UNIT_ROW]}' label)"))
+                problems.append(
+                    (str(path), sheet, _addr(UNIT_ROW, 1), f"not a scoring sheet (no '{LABELS[UNIT_ROW]}' label)")
+                )
                 sheets.append((str(path), sheet, None, None, "invalid"))
                 continue
             unit, rater, rows, found = _read_sheet(grid, scheme, lay, known)
@@ -485,6 +543,8 @@ def problem_lines(result: SheetImport) -> list[str]:
     """One line per problem: workbook, sheet and cell, then what is wrong."""
     out = []
     for r in result.problems.itertuples(index=False):
-        where = ", ".join(p for p in (r.workbook, f"sheet {r.sheet}" if r.sheet else None, f"cell {r.cell}" if r.cell else None) if p)
+        where = ", ".join(
+            p for p in (r.workbook, f"sheet {r.sheet}" if r.sheet else None, f"cell {r.cell}" if r.cell else None) if p
+        )
         out.append(f"{where}: {r.problem}")
     return out

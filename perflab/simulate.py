@@ -129,7 +129,12 @@ DEPARTMENTS = (
     ("economy", "市农委", "Beijing Municipal Commission of Rural Affairs", True),
     ("economy", "市地税局", "Beijing Local Taxation Bureau", True),
     ("economy", "中关村管委会", "Zhongguancun Science Park Administrative Committee", False),
-    ("economy", "北京经济技术开发区管委会", "Beijing Economic-Technological Development Area Administrative Committee", False),
+    (
+        "economy",
+        "北京经济技术开发区管委会",
+        "Beijing Economic-Technological Development Area Administrative Committee",
+        False,
+    ),
     ("economy", "北京市国家税务局", "Beijing Municipal Office of the State Administration of Taxation", False),
     ("economy", "市知识产权局", "Beijing Intellectual Property Office", False),
     ("urban", "市规划国土委", "Beijing Municipal Commission of Urban Planning, Land and Resources Management", True),
@@ -467,8 +472,16 @@ def _assessments(rng, scheme: Scheme, units: pd.DataFrame, quality: np.ndarray) 
     for u in range(n_u):
         for i, iid in enumerate(ind_ids):
             dept = ASSESSING_DEPARTMENT.get(iid, ("市政府绩效办", "市政府绩效办"))[0 if district[u] else 1]
-            rows.append((units["unit"].iat[u], iid, dept, f"年度任务{tasks[u, i]}项，已完成{done[u, i]}项",
-                         OPINIONS.get(bands[u, i], ""), bands[u, i]))
+            rows.append(
+                (
+                    units["unit"].iat[u],
+                    iid,
+                    dept,
+                    f"年度任务{tasks[u, i]}项，已完成{done[u, i]}项",
+                    OPINIONS.get(bands[u, i], ""),
+                    bands[u, i],
+                )
+            )
     out = pd.DataFrame(rows, columns=["unit", "indicator", "department", "summary", "opinion", "band"])
     return out.astype("str")
 
@@ -484,8 +497,7 @@ def _units(scheme: Scheme) -> pd.DataFrame:
     missing = sorted({(r[2], r[1]) for r in rows} - known)
     if missing:
         raise SchemeError(
-            "simulate needs the Beijing zones in the scheme; missing: "
-            + ", ".join(f"{z} ({k})" for z, k in missing),
+            "simulate needs the Beijing zones in the scheme; missing: " + ", ".join(f"{z} ({k})" for z, k in missing),
             file=scheme.source,
         )
     cols = list(zip(*rows))
@@ -739,11 +751,9 @@ def _history(rng, scheme: Scheme, units: pd.DataFrame, zscore, year: int):
             target = np.round(np.maximum(target, 0.0), dec)
             # a target never merely repeats last year's value unless planted
             same = np.concatenate([[False], target[1:] == v[:-1]])
-            target[same] += sign * 10.0 ** -dec
+            target[same] += sign * 10.0**-dec
             target[rng.random(len(t)) < MISSING_TARGET] = np.nan
-            frames.append(
-                pd.DataFrame({"unit": unit, "measure": m.id, "year": years, "value": v, "target": target})
-            )
+            frames.append(pd.DataFrame({"unit": unit, "measure": m.id, "year": years, "value": v, "target": target}))
     if not frames:
         raise SchemeError("simulate needs objective measures (the `measures` list) in the scheme", file=scheme.source)
     hist = pd.concat(frames, ignore_index=True)

@@ -14,8 +14,20 @@ import pandas as pd
 from perflab.io import Dataset
 from perflab.scheme import Scheme
 
-SUMMARY_COLUMNS = ["level", "kind", "zone", "units", "units_with_respondents", "respondents", "mean", "weighted_mean",
-                   "published", "difference", "weighted_difference", "below_mean"]
+SUMMARY_COLUMNS = [
+    "level",
+    "kind",
+    "zone",
+    "units",
+    "units_with_respondents",
+    "respondents",
+    "mean",
+    "weighted_mean",
+    "published",
+    "difference",
+    "weighted_difference",
+    "below_mean",
+]
 
 
 def survey_year(scheme: Scheme) -> int:
@@ -51,8 +63,14 @@ def _summarise(g: pd.DataFrame) -> dict:
     w = g["respondents"].fillna(0.0).to_numpy()
     x = g["satisfaction"].to_numpy()
     weighted = float(np.sum(w * x) / w.sum()) if w.sum() > 0 else np.nan
-    return {"units": len(g), "units_with_respondents": int((w > 0).sum()), "respondents": float(w.sum()),
-            "mean": float(x.mean()), "weighted_mean": weighted, "below_mean": int(g["below_mean"].sum())}
+    return {
+        "units": len(g),
+        "units_with_respondents": int((w > 0).sum()),
+        "respondents": float(w.sum()),
+        "mean": float(x.mean()),
+        "weighted_mean": weighted,
+        "below_mean": int(g["below_mean"].sum()),
+    }
 
 
 def satisfaction_summary(dataset: Dataset, scheme: Scheme, year: int | None = None) -> pd.DataFrame:
@@ -67,14 +85,20 @@ def satisfaction_summary(dataset: Dataset, scheme: Scheme, year: int | None = No
     zone_order = {z.id: n for n, z in enumerate(scheme.zones)}
     kind_order = {"district": 0, "department": 1}
     rows = [{"level": "kind", "kind": k, "zone": pd.NA, **_summarise(g)} for k, g in u.groupby("kind", sort=False)]
-    rows += [{"level": "zone", "kind": k, "zone": z, **_summarise(g)} for (k, z), g in u.groupby(["kind", "zone"], sort=False)]
+    rows += [
+        {"level": "zone", "kind": k, "zone": z, **_summarise(g)}
+        for (k, z), g in u.groupby(["kind", "zone"], sort=False)
+    ]
     out = pd.DataFrame(rows)
     out["published"] = out["kind"].map(dict(scheme.published_satisfaction)).astype(float)
     out["difference"] = out["mean"] - out["published"]
     out["weighted_difference"] = out["weighted_mean"] - out["published"]
     out["respondents"] = out["respondents"].astype("int64")
-    key = (out["level"].map({"kind": 0, "zone": 1}) * 1000 + out["kind"].map(kind_order).fillna(9) * 100
-           + out["zone"].map(zone_order).fillna(-1))
+    key = (
+        out["level"].map({"kind": 0, "zone": 1}) * 1000
+        + out["kind"].map(kind_order).fillna(9) * 100
+        + out["zone"].map(zone_order).fillna(-1)
+    )
     out = out.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
     return out[SUMMARY_COLUMNS]
 

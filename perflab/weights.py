@@ -46,9 +46,9 @@ import difflib
 import io as _io
 import math
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -412,7 +412,9 @@ def data_weights(table: pd.DataFrame, method: str, by: pd.Series | Mapping | Non
         raise WeightError(f"{method}: unit {missing[0]!r} has no ranking group in 'by'")
     labels = groups.reindex(table.index)
     if labels.isna().any():
-        raise WeightError(f"{method}: unit {labels.index[labels.isna().to_numpy()][0]!r} has no ranking group in 'by' (NaN)")
+        raise WeightError(
+            f"{method}: unit {labels.index[labels.isna().to_numpy()][0]!r} has no ranking group in 'by' (NaN)"
+        )
     rows = {}
     for g in pd.unique(labels):
         try:
@@ -479,7 +481,9 @@ def _pairwise_array(matrix, what: str) -> tuple[np.ndarray, pd.Index]:
     """The comparison matrix as floats with its labels, checked: square, labelled alike, positive, finite."""
     if isinstance(matrix, pd.DataFrame):
         if matrix.shape[0] != matrix.shape[1]:
-            raise WeightError(f"{what}: the comparison matrix is not square: {matrix.shape[0]} rows × {matrix.shape[1]} columns")
+            raise WeightError(
+                f"{what}: the comparison matrix is not square: {matrix.shape[0]} rows × {matrix.shape[1]} columns"
+            )
         labels = matrix.index
         if labels.has_duplicates:
             raise WeightError(f"{what}: indicator {labels[labels.duplicated()][0]!r} appears twice among the rows")
@@ -519,7 +523,9 @@ def _pairwise_array(matrix, what: str) -> tuple[np.ndarray, pd.Index]:
     diag = ~np.isclose(np.diag(a), 1.0, rtol=1e-9, atol=0)
     if diag.any():
         i = int(np.flatnonzero(diag)[0])
-        raise WeightError(f"{what}: row {labels[i]!r}, column {labels[i]!r}: a diagonal entry must be 1, got {a[i, i]:g}")
+        raise WeightError(
+            f"{what}: row {labels[i]!r}, column {labels[i]!r}: a diagonal entry must be 1, got {a[i, i]:g}"
+        )
     prod = a * a.T
     bad = np.triu(np.abs(prod - 1.0) > RECIPROCAL_RTOL, k=1)
     if bad.any():
@@ -669,7 +675,9 @@ def read_pairwise(path: str | Path, indicators: Sequence[str] | None = None) -> 
     head_line, header = records[0]
     ids = header[1:]
     if not ids:
-        raise DataError("the header row holds no indicator ids (a label cell, then one id per column)", file=path, row=head_line)
+        raise DataError(
+            "the header row holds no indicator ids (a label cell, then one id per column)", file=path, row=head_line
+        )
     for k, c in enumerate(ids):
         if not c:
             raise DataError(f"the header has an empty indicator id in column {k + 2}", file=path, row=head_line)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import os
 import logging
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -20,7 +20,7 @@ settings.register_profile("perflab", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "perflab"))
 
-from perflab.scheme import load_scheme, scheme_from_dict
+from perflab.scheme import load_scheme, scheme_from_dict  # noqa: E402  (after the hypothesis profile)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEME_FILE = ROOT / "params" / "beijing_2016.yaml"
@@ -70,9 +70,26 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
     for slot, (unit, b) in enumerate(base.items(), start=1):
         for rater, d in bump.items():
             for k, ind in enumerate(
-                ["rectification", "main_indicators", "key_tasks", "law_based_admin", "clean_admin", "innovation", "service"]
+                [
+                    "rectification",
+                    "main_indicators",
+                    "key_tasks",
+                    "law_based_admin",
+                    "clean_admin",
+                    "innovation",
+                    "service",
+                ]
             ):
-                rows.append({"rater": rater, "unit": unit, "indicator": ind, "score": b + d + (k % 2), "session": 1, "order": slot})
+                rows.append(
+                    {
+                        "rater": rater,
+                        "unit": unit,
+                        "indicator": ind,
+                        "score": b + d + (k % 2),
+                        "session": 1,
+                        "order": slot,
+                    }
+                )
     ratings = pd.DataFrame(rows)
     history = pd.DataFrame(
         {
@@ -84,12 +101,29 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
         }
     )
     survey = pd.DataFrame(
-        {"unit": ["D01", "D02", "M01", "M02"], "year": [2016] * 4, "satisfaction": [78.0, 82.0, 93.0, 95.0], "respondents": [500] * 4}
+        {
+            "unit": ["D01", "D02", "M01", "M02"],
+            "year": [2016] * 4,
+            "satisfaction": [78.0, 82.0, 93.0, 95.0],
+            "respondents": [500] * 4,
+        }
     )
     verification = pd.DataFrame(
-        {"unit": ["D01", "D01", "D02"], "year": [2016, 2016, 2016], "claim": ["a", "b", "c"], "verified": [True, False, True]}
+        {
+            "unit": ["D01", "D01", "D02"],
+            "year": [2016, 2016, 2016],
+            "claim": ["a", "b", "c"],
+            "verified": [True, False, True],
+        }
     )
-    return {"units": units, "raters": raters, "ratings": ratings, "history": history, "survey": survey, "verification": verification}
+    return {
+        "units": units,
+        "raters": raters,
+        "ratings": ratings,
+        "history": history,
+        "survey": survey,
+        "verification": verification,
+    }
 
 
 def write_tables(tables: dict[str, pd.DataFrame], directory: Path, encoding: str = "utf-8") -> Path:
@@ -123,7 +157,9 @@ def draw_figures(figs, caplog) -> tuple[list[str], list[str]]:
             fig.canvas.draw()
             texts += [t.get_text() for t in fig.findobj(plt.Text)]
             plt.close(fig)
-    problems = [str(w.message) for w in caught if "glyph" in str(w.message).lower() or "findfont" in str(w.message).lower()]
+    problems = [
+        str(w.message) for w in caught if "glyph" in str(w.message).lower() or "findfont" in str(w.message).lower()
+    ]
     problems += [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
     return texts, problems
 

@@ -104,15 +104,23 @@ def test_fair_average_beats_raw_means_on_a_sparse_design():
 
 
 def test_mfrm_bad_input():
-    d = pd.DataFrame({"unit": ["a", "b", "c", "d"], "rater": ["r1", "r1", "r2", "r2"], "indicator": "i", "score": [1, 2, 1, 2]})
+    d = pd.DataFrame(
+        {"unit": ["a", "b", "c", "d"], "rater": ["r1", "r1", "r2", "r2"], "indicator": "i", "score": [1, 2, 1, 2]}
+    )
     with pytest.raises(DataError, match="disconnected subsets"):
         bias.mfrm(d, score="score")
     with pytest.raises(DataError, match="one category"):
         bias.mfrm(d.assign(score=1), score="score")
     with pytest.raises(DataError, match="whole-number categories"):
         bias.mfrm(d.assign(score=[1.5, 2, 1, 2]), score="score")
-    single = pd.DataFrame({"unit": np.repeat(list("abcde"), 3), "rater": "r1", "indicator": list("xyz") * 5,
-                           "score": [1, 2, 3, 2, 2, 3, 1, 1, 2, 3, 4, 3, 2, 3, 2]})
+    single = pd.DataFrame(
+        {
+            "unit": np.repeat(list("abcde"), 3),
+            "rater": "r1",
+            "indicator": list("xyz") * 5,
+            "score": [1, 2, 3, 2, 2, 3, 1, 1, 2, 3, 4, 3, 2, 3, 2],
+        }
+    )
     fit = bias.mfrm(single, score="score")  # a single rater: stated result, its measure is the origin
     assert fit.raters["measure"].tolist() == [0.0]
 
@@ -127,16 +135,24 @@ def flagged(scheme):
     out = []
     for seed in FRESH_SEEDS:
         sim = simulate.simulate(scheme, seed)
-        f = bias.flag_raters(sim.tables["ratings"], sim.tables["raters"], scheme=scheme, rng=np.random.default_rng(seed))
+        f = bias.flag_raters(
+            sim.tables["ratings"], sim.tables["raters"], scheme=scheme, rng=np.random.default_rng(seed)
+        )
         truth = sim.truth["rater_effects"].set_index("rater").reindex(f["rater"])
         out.append((sim, f.set_index("rater"), truth))
     return out
 
 
-@pytest.mark.parametrize("flag, planted, recall", [
-    ("lenient", "lenient", 0.9), ("severe", "severe", 0.9), ("halo", "halo", 0.9),
-    ("central", "central", 0.8), ("bloc", "bloc", 0.8),
-])
+@pytest.mark.parametrize(
+    "flag, planted, recall",
+    [
+        ("lenient", "lenient", 0.9),
+        ("severe", "severe", 0.9),
+        ("halo", "halo", 0.9),
+        ("central", "central", 0.8),
+        ("bloc", "bloc", 0.8),
+    ],
+)
 def test_planted_effects_are_found(flagged, flag, planted, recall):
     hits = sum(int(f[flag][t[planted]].sum()) for _, f, t in flagged)
     total = sum(int(t[planted].sum()) for _, _, t in flagged)
@@ -216,9 +232,9 @@ def test_session_drift_is_found_with_the_planted_sign_and_size(flagged):
 
 @pytest.fixture(scope="module")
 def demo(scheme):
-    from perflab.io import load_dataset
-
     from conftest import DEMO_DIR
+
+    from perflab.io import load_dataset
 
     return load_dataset(DEMO_DIR, scheme)
 
@@ -246,7 +262,7 @@ def test_impact_ranks_raw_adjusted_fair_and_without_flagged_raters(demo, scheme,
     onsite = scoring.onsite_scores(demo, scheme)
     assert np.allclose(imp.set_index("unit")["onsite"].reindex(onsite.index), onsite)
     presented = imp["onsite"].notna()
-    for kind, sub in imp[presented].groupby("kind"):
+    for _kind, sub in imp[presented].groupby("kind"):
         assert sorted(sub["rank_raw"]) == list(range(1, len(sub) + 1))
         fair = sub["rank_fair"].dropna()
         assert len(fair) == len(sub) and sorted(fair) == list(range(1, len(sub) + 1))
@@ -256,7 +272,9 @@ def test_impact_ranks_raw_adjusted_fair_and_without_flagged_raters(demo, scheme,
     assert excluded == set(flags.loc[flags["flag_fdr"], "rater"])  # the FDR set by default
     per_rater = bias.impact(demo, scheme, flags=flags, fit=fit, exclude="any_flag")
     assert set(per_rater.attrs["excluded_raters"]) == set(flags.loc[flags["any_flag"], "rater"]) >= excluded
-    moved = (imp["rank_raw"] != imp["rank_adjusted"]).fillna(False) | (imp["rank_raw"] != imp["rank_excluded"]).fillna(False)
+    moved = (imp["rank_raw"] != imp["rank_adjusted"]).fillna(False) | (imp["rank_raw"] != imp["rank_excluded"]).fillna(
+        False
+    )
     assert (imp.loc[moved, "changed"]).all()
     # the adjusted on-site score is the scheme's own on-site score of the adjusted ratings
     import dataclasses

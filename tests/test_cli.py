@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import DEMO_DIR, SCHEME_FILE
+
 from perflab.cli import main
 from perflab.io import load_dataset
 from perflab.scoring import group_scores, score_units
@@ -20,7 +20,9 @@ EXE = Path(sys.executable).parent / "perflab"
 
 
 def hashes(d: Path) -> dict[str, str]:
-    return {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.rglob("*")) if p.is_file()
+    }
 
 
 def test_simulate_then_score_gives_76_units_ranked_within_kind(tmp_path, capsys):
@@ -43,7 +45,10 @@ def test_simulate_then_score_gives_76_units_ranked_within_kind(tmp_path, capsys)
 def test_same_seed_gives_byte_identical_files(tmp_path, capsys):
     for name in ("a", "b"):
         assert main(["simulate", "--out", str(tmp_path / name), "--seed", "7", "--gzip"]) == 0
-        assert main(["score", str(tmp_path / name), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / f"{name}.csv")]) == 0
+        assert (
+            main(["score", str(tmp_path / name), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / f"{name}.csv")])
+            == 0
+        )
     assert hashes(tmp_path / "a") == hashes(tmp_path / "b")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     assert main(["simulate", "--out", str(tmp_path / "c"), "--seed", "8", "--gzip"]) == 0

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DEMO_DIR, SCHEME_FILE, make_scheme
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DEMO_DIR, SCHEME_FILE, make_scheme
 from perflab.differentiated import evaluate, own_baseline, target_attainment, vet_targets, zone_relative
 from perflab.errors import DataError
 from perflab.io import dataset_from_tables, load_dataset, validate_panel
@@ -23,7 +23,11 @@ UP = {"x": "higher"}
 
 def panel(rows: dict[str, list[float]], start: int = 2012, measure: str = "x") -> pd.DataFrame:
     return pd.DataFrame(
-        [{"unit": u, "measure": measure, "year": start + k, "value": v} for u, vals in rows.items() for k, v in enumerate(vals)]
+        [
+            {"unit": u, "measure": measure, "year": start + k, "value": v}
+            for u, vals in rows.items()
+            for k, v in enumerate(vals)
+        ]
     )
 
 
@@ -93,10 +97,14 @@ def test_too_few_years_follows_the_policy():
     assert zone.loc[("C", 2015), "baseline"] == pytest.approx(np.polyval(fit, 2015))
     assert zone.loc[("A", 2015), "source"] == "own" and zone.loc[("A", 2015), "change"] == pytest.approx(0)
     # error: a unit short of years the panel has (C joined in 2014); the panel's own first years are never an error
-    with pytest.raises(DataError, match=r"unit C, measure x, year 2014: 0 previous year\(s\) of its own, the trend baseline needs 2"):
+    with pytest.raises(
+        DataError, match=r"unit C, measure x, year 2014: 0 previous year\(s\) of its own, the trend baseline needs 2"
+    ):
         own_baseline(h, "trend", 3, directions=UP, too_few_years="error")
     full = own_baseline(h[h["unit"] != "C"], "trend", 3, directions=UP, too_few_years="error")
-    assert (full.loc[full["year"] <= 2013, "source"] == "none").all() and (full.loc[full["year"] >= 2014, "source"] == "own").all()
+    assert (full.loc[full["year"] <= 2013, "source"] == "none").all() and (
+        full.loc[full["year"] >= 2014, "source"] == "own"
+    ).all()
 
 
 def test_a_gap_year_shortens_the_window_instead_of_shifting_it():
@@ -109,7 +117,11 @@ def test_a_gap_year_shortens_the_window_instead_of_shifting_it():
     "history, kwargs, message",
     [
         (panel({"A": [1, 2, 3]}), {"directions": {}}, "measure 'x' has no direction"),
-        (panel({"A": [1, 2, 3]}).assign(year=["2012", "2013", "twenty"]), {"directions": UP}, "year 'twenty' is not a whole number"),
+        (
+            panel({"A": [1, 2, 3]}).assign(year=["2012", "2013", "twenty"]),
+            {"directions": UP},
+            "year 'twenty' is not a whole number",
+        ),
         (panel({"A": [1, 2, 3]}), {"directions": {"x": "up"}}, "direction 'up'; it must be higher or lower"),
         (panel({"A": [1, 2, 3]}), {"directions": UP, "too_few_years": "zone"}, "needs the units table"),
     ],
@@ -149,7 +161,9 @@ def test_a_two_unit_zone_with_a_tiny_gap_is_not_standardised_to_plus_minus_one()
     units = pd.DataFrame({"unit": list("ABCDEFG"), "zone": ["core"] * 2 + ["wide"] * 5, "kind": "district"})
     t = pd.DataFrame({"unit": list("ABCDEFG"), "v": [1.0, 1.01, 1.0, 2.0, 3.0, 4.0, 5.0]})
     own = zone_relative(t, units, "v").set_index("unit")
-    assert own.loc["A", "zone_z"] == pytest.approx(-1.0) and own.loc["B", "zone_z"] == pytest.approx(1.0)  # today's rule
+    assert own.loc["A", "zone_z"] == pytest.approx(-1.0) and own.loc["B", "zone_z"] == pytest.approx(
+        1.0
+    )  # today's rule
     r = zone_relative(t, units, "v", min_zone=5).set_index("unit")
     pooled = np.sqrt((2 * 0.005**2 + 10.0) / (1 + 4))  # Σ squared deviations from zone means / Σ (n − 1)
     assert r.loc["A", "zone_sd"] == pytest.approx(pooled) and r.loc["A", "spread_from"] == "kind"
@@ -163,10 +177,16 @@ def test_a_two_unit_zone_with_a_tiny_gap_is_not_standardised_to_plus_minus_one()
 
 
 def test_pooling_stays_within_the_kind_and_the_by_groups():
-    units = pd.DataFrame({"unit": list("ABCDEF"), "zone": ["s1", "s1", "big", "big", "big", "other"],
-                          "kind": ["district"] * 5 + ["department"]})
-    t = pd.DataFrame({"unit": list("ABCDEF") * 2, "m": ["x"] * 6 + ["y"] * 6,
-                      "v": [0, 2, 0, 10, 20, 5, 0, 2, 0, 1, 2, 5.0]})
+    units = pd.DataFrame(
+        {
+            "unit": list("ABCDEF"),
+            "zone": ["s1", "s1", "big", "big", "big", "other"],
+            "kind": ["district"] * 5 + ["department"],
+        }
+    )
+    t = pd.DataFrame(
+        {"unit": list("ABCDEF") * 2, "m": ["x"] * 6 + ["y"] * 6, "v": [0, 2, 0, 10, 20, 5, 0, 2, 0, 1, 2, 5.0]}
+    )
     r = zone_relative(t, units, "v", by=["m"], min_zone=3).set_index(["unit", "m"])
     # districts, measure x: zones s1 (0, 2) and big (0, 10, 20): SS = 2 + 200, dof = 1 + 2
     assert r.loc[("A", "x"), "zone_sd"] == pytest.approx(np.sqrt(202 / 3))
@@ -197,14 +217,18 @@ def test_the_demo_capital_core_gets_the_pooled_spread(demo):
 
 
 def test_vet_targets_flags_repeats_unambitious_targets_and_failed_claims():
-    h = pd.DataFrame({
-        "unit": ["A"] * 4 + ["B"] * 3,
-        "measure": ["firms"] * 4 + ["days"] * 3,
-        "year": [2013, 2014, 2015, 2016, 2014, 2015, 2016],
-        "value": [30, 35, 40, 42, 10, 9, 8],
-        "target": [np.nan, 36, 35, 41, np.nan, 11, 8.5],
-    })
-    ver = pd.DataFrame({"unit": ["A", "B"], "year": [2016, 2016], "claim": ["关停污染企业 42家", "ok"], "verified": [False, True]})
+    h = pd.DataFrame(
+        {
+            "unit": ["A"] * 4 + ["B"] * 3,
+            "measure": ["firms"] * 4 + ["days"] * 3,
+            "year": [2013, 2014, 2015, 2016, 2014, 2015, 2016],
+            "value": [30, 35, 40, 42, 10, 9, 8],
+            "target": [np.nan, 36, 35, 41, np.nan, 11, 8.5],
+        }
+    )
+    ver = pd.DataFrame(
+        {"unit": ["A", "B"], "year": [2016, 2016], "claim": ["关停污染企业 42家", "ok"], "verified": [False, True]}
+    )
     flags = vet_targets(h, ver, {"firms": "higher", "days": "lower"})
     got = {(r.unit, r.measure if isinstance(r.measure, str) else None, r.year, r.flag) for r in flags.itertuples()}
     assert got == {
@@ -212,7 +236,9 @@ def test_vet_targets_flags_repeats_unambitious_targets_and_failed_claims():
         ("B", "days", 2015, "not_ambitious"),  # 11 days when 10 were already reached (lower is better)
         ("A", None, 2016, "failed_verification"),
     }
-    assert "repeats the result already achieved in 2014" in flags.loc[flags["flag"] == "repeats_result", "reason"].item()
+    assert (
+        "repeats the result already achieved in 2014" in flags.loc[flags["flag"] == "repeats_result", "reason"].item()
+    )
 
 
 # --- the demo data ----------------------------------------------------------------------------
@@ -239,7 +265,7 @@ def test_contributions_add_up_to_both_scores_exactly(demo):
     _, _, ev = demo
     # against the kind's mean: the relative deltas of a unit add up to its score change minus its kind's mean change
     rel = ev.contributions.groupby("unit")["relative_delta"].sum()
-    change = (ev.scores.set_index("unit")["differentiated"] - ev.scores.set_index("unit")["uniform"])
+    change = ev.scores.set_index("unit")["differentiated"] - ev.scores.set_index("unit")["uniform"]
     kind = ev.scores.set_index("unit")["kind"]
     np.testing.assert_allclose(rel, (change - change.groupby(kind).transform("mean")).loc[rel.index], atol=1e-9)
     sums = ev.contributions.groupby("unit")[["uniform", "differentiated"]].sum()
@@ -361,7 +387,9 @@ def test_vetted_targets_follow_the_schemes_rule(scheme_dict, action):
     flagged = ev.vetting[ev.vetting["flag"].isin(["repeats_result", "not_ambitious"]) & (ev.vetting["year"] == 2016)]
     keys = list(zip(flagged["unit"], flagged["measure"]))
     others = o.drop(index=keys)
-    np.testing.assert_allclose(others["attainment_vetted"].dropna(), others["attainment"].dropna())  # only vetted targets change
+    np.testing.assert_allclose(
+        others["attainment_vetted"].dropna(), others["attainment"].dropna()
+    )  # only vetted targets change
     v = o.loc[keys]
     if action == "flag":
         np.testing.assert_allclose(v["attainment_vetted"], v["attainment"])
@@ -398,8 +426,15 @@ def test_a_real_panel_through_the_same_validation_path():
     units = pd.DataFrame({"unit": sorted(munnell["ST_ABB"].unique())})
     units = units.assign(kind="district", zone=units["unit"].map(region), name_zh=units["unit"], name_en=units["unit"])
     long = munnell.melt(id_vars=["ST_ABB", "YR"], value_vars=["GSP", "UNEMP"], var_name="measure", value_name="value")
-    history = pd.DataFrame({"unit": long["ST_ABB"], "measure": long["measure"].str.lower(), "year": long["YR"],
-                            "value": long["value"], "target": np.nan})
+    history = pd.DataFrame(
+        {
+            "unit": long["ST_ABB"],
+            "measure": long["measure"].str.lower(),
+            "year": long["YR"],
+            "value": long["value"],
+            "target": np.nan,
+        }
+    )
     u, h = validate_panel(units, history, scheme)
     assert len(u) == 48 and h["year"].nunique() == 17
     b = own_baseline(h, "mean", 3, directions=scheme, too_few_years="zone", units=u)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
-
 from conftest import DEMO_DIR, SCHEME_FILE
+
 from perflab.effective import _shares, correlation_ratio, effective_weights
 from perflab.io import dataset_from_tables, load_dataset
 from perflab.scheme import load_scheme
@@ -53,7 +52,9 @@ def test_capping_every_target_lowers_routines_effective_weight(demo):
     capped = effective_weights(dataset_from_tables(t, s), s)
 
     def share(frame):
-        return frame.set_index(["rank_group", "level", "item"]).loc[("district", "component", "routine"), "variance_share"]
+        return frame.set_index(["rank_group", "level", "item"]).loc[
+            ("district", "component", "routine"), "variance_share"
+        ]
 
     assert share(capped) < share(ew) and share(capped) < 0.4
 

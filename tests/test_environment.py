@@ -6,11 +6,24 @@ import re
 import tomllib
 
 import yaml
-
 from conftest import ROOT
 
-REQUIRED = {"pandas", "numpy", "scipy", "scikit-learn", "seaborn", "matplotlib", "papermill", "nbval", "jupyterlab",
-            "ipykernel", "pyyaml", "pyarrow", "openpyxl", "tqdm"}
+REQUIRED = {
+    "pandas",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "seaborn",
+    "matplotlib",
+    "papermill",
+    "nbval",
+    "jupyterlab",
+    "ipykernel",
+    "pyyaml",
+    "pyarrow",
+    "openpyxl",
+    "tqdm",
+}
 
 
 def _name(req: str) -> str:

@@ -10,14 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, SCHEME_FILE, tiny_tables, write_tables
+
 from perflab.cli import main
 from perflab.io import dataset_from_tables, load_dataset, read_raw_table
 
 
 def tree_hashes(d: Path) -> dict[str, str]:
-    return {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(d.rglob("*")) if p.is_file()
+    }
 
 
 def assert_same_dataset(a, b):
@@ -46,7 +48,9 @@ def test_reads_xlsx_and_gzipped_csv_alike(tmp_path, scheme):
 
 
 def test_in_memory_tables_follow_the_same_validation(tmp_path, scheme):
-    assert_same_dataset(load_dataset(write_tables(tiny_tables(), tmp_path / "t"), scheme), dataset_from_tables(tiny_tables(), scheme))
+    assert_same_dataset(
+        load_dataset(write_tables(tiny_tables(), tmp_path / "t"), scheme), dataset_from_tables(tiny_tables(), scheme)
+    )
 
 
 def test_rows_keep_their_line_numbers(tiny_dir):
@@ -102,24 +106,92 @@ def _set(col, idx, value):
 
 
 BAD_INPUTS = {
-    "missing column": ("ratings.csv", lambda p: _edit_csv(p, lambda d: d.drop(columns="score")), "ratings.csv, row 1, column score: missing column 'score'"),
-    "unknown unit": ("ratings.csv", lambda p: _edit_csv(p, _set("unit", 5, "D99")), "ratings.csv, row 7, column unit: unknown unit 'D99'"),
-    "unknown rater": ("ratings.csv", lambda p: _edit_csv(p, _set("rater", 8, "R99")), "ratings.csv, row 10, column rater: unknown rater 'R99'"),
-    "unknown indicator": ("ratings.csv", lambda p: _edit_csv(p, _set("indicator", 3, "speed")), "ratings.csv, row 5, column indicator: unknown indicator 'speed'"),
-    "unknown group": ("raters.csv", lambda p: _edit_csv(p, _set("group", 1, "aliens")), "raters.csv, row 3, column group: unknown evaluator group 'aliens'"),
-    "grade outside A-E": ("ratings.csv", lambda p: _edit_csv(p, lambda d: d.assign(grade="B").pipe(_set("grade", 4, "F"))), "ratings.csv, row 6, column grade: unknown grade 'F' (known: A, B, C, D, E)"),
-    "score above 100": ("ratings.csv", lambda p: _edit_csv(p, _set("score", 6, "120")), "ratings.csv, row 8, column score: 120 is above the allowed range 0–100"),
-    "score below 0": ("ratings.csv", lambda p: _edit_csv(p, _set("score", 6, "-1")), "ratings.csv, row 8, column score: -1 is below the allowed range 0–100"),
-    "score not a number": ("ratings.csv", lambda p: _edit_csv(p, _set("score", 9, "eighty")), "ratings.csv, row 11, column score: 'eighty' is not a number"),
-    "duplicated rating": ("ratings.csv", lambda p: _edit_csv(p, lambda d: pd.concat([d, d.iloc[[2]]], ignore_index=True)), "column indicator: duplicated row for rater R1 × unit D01 × indicator key_tasks (first at row 4)"),
+    "missing column": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, lambda d: d.drop(columns="score")),
+        "ratings.csv, row 1, column score: missing column 'score'",
+    ),
+    "unknown unit": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, _set("unit", 5, "D99")),
+        "ratings.csv, row 7, column unit: unknown unit 'D99'",
+    ),
+    "unknown rater": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, _set("rater", 8, "R99")),
+        "ratings.csv, row 10, column rater: unknown rater 'R99'",
+    ),
+    "unknown indicator": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, _set("indicator", 3, "speed")),
+        "ratings.csv, row 5, column indicator: unknown indicator 'speed'",
+    ),
+    "unknown group": (
+        "raters.csv",
+        lambda p: _edit_csv(p, _set("group", 1, "aliens")),
+        "raters.csv, row 3, column group: unknown evaluator group 'aliens'",
+    ),
+    "grade outside A-E": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, lambda d: d.assign(grade="B").pipe(_set("grade", 4, "F"))),
+        "ratings.csv, row 6, column grade: unknown grade 'F' (known: A, B, C, D, E)",
+    ),
+    "score above 100": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, _set("score", 6, "120")),
+        "ratings.csv, row 8, column score: 120 is above the allowed range 0–100",
+    ),
+    "score below 0": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, _set("score", 6, "-1")),
+        "ratings.csv, row 8, column score: -1 is below the allowed range 0–100",
+    ),
+    "score not a number": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, _set("score", 9, "eighty")),
+        "ratings.csv, row 11, column score: 'eighty' is not a number",
+    ),
+    "duplicated rating": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, lambda d: pd.concat([d, d.iloc[[2]]], ignore_index=True)),
+        "column indicator: duplicated row for rater R1 × unit D01 × indicator key_tasks (first at row 4)",
+    ),
     "empty file": ("raters.csv", lambda p: p.write_bytes(b""), "raters.csv: the file is empty"),
-    "header only": ("ratings.csv", lambda p: p.write_text("rater,unit,indicator,score\n"), "ratings.csv, row 2: the file has a header but no data rows"),
-    "missing file": ("raters.csv", lambda p: p.unlink(), "raters.csv: missing file: the data directory needs raters.csv"),
-    "undecodable bytes": ("units.csv", lambda p: p.write_bytes(p.read_bytes().replace("怀柔区".encode(), b"\xff\xfe\xff")), "units.csv, row 3, column name_zh: undecodable bytes"),
-    "bad year": ("history.csv", lambda p: _edit_csv(p, _set("year", 0, "2016a")), "history.csv, row 2, column year: '2016a' is not a number"),
-    "not true/false": ("verification.csv", lambda p: _edit_csv(p, _set("verified", 1, "maybe")), "verification.csv, row 3, column verified: 'maybe' is not true or false"),
-    "unknown zone": ("units.csv", lambda p: _edit_csv(p, _set("zone", 0, "moon")), "units.csv, row 2, column zone: unknown zone for a district 'moon'"),
-    "grade clashes with score": ("ratings.csv", lambda p: _edit_csv(p, lambda d: d.assign(grade="").pipe(_set("grade", 0, "E"))), "ratings.csv, row 2, column grade: grade E does not match score 90"),
+    "header only": (
+        "ratings.csv",
+        lambda p: p.write_text("rater,unit,indicator,score\n"),
+        "ratings.csv, row 2: the file has a header but no data rows",
+    ),
+    "missing file": (
+        "raters.csv",
+        lambda p: p.unlink(),
+        "raters.csv: missing file: the data directory needs raters.csv",
+    ),
+    "undecodable bytes": (
+        "units.csv",
+        lambda p: p.write_bytes(p.read_bytes().replace("怀柔区".encode(), b"\xff\xfe\xff")),
+        "units.csv, row 3, column name_zh: undecodable bytes",
+    ),
+    "bad year": (
+        "history.csv",
+        lambda p: _edit_csv(p, _set("year", 0, "2016a")),
+        "history.csv, row 2, column year: '2016a' is not a number",
+    ),
+    "not true/false": (
+        "verification.csv",
+        lambda p: _edit_csv(p, _set("verified", 1, "maybe")),
+        "verification.csv, row 3, column verified: 'maybe' is not true or false",
+    ),
+    "unknown zone": (
+        "units.csv",
+        lambda p: _edit_csv(p, _set("zone", 0, "moon")),
+        "units.csv, row 2, column zone: unknown zone for a district 'moon'",
+    ),
+    "grade clashes with score": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, lambda d: d.assign(grade="").pipe(_set("grade", 0, "E"))),
+        "ratings.csv, row 2, column grade: grade E does not match score 90",
+    ),
 }
 
 
@@ -151,8 +223,12 @@ def test_misspelt_scheme_key_gives_one_line_error(tiny_dir, tmp_path, capsys):
 def test_the_installed_command_exits_2_without_traceback(tiny_dir, tmp_path):
     (tiny_dir / "ratings.csv").write_bytes(b"")
     exe = Path(sys.executable).parent / "perflab"
-    proc = subprocess.run([str(exe), "score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [str(exe), "score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("ratings.csv: the file is empty")
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
@@ -183,14 +259,22 @@ def test_a_quoted_multi_line_field_keeps_later_line_numbers_right(tiny_dir, tmp_
     units.loc[2, "zone"] = "moon"  # the third record starts on line 5
     units.to_csv(tiny_dir / "units.csv", index=False)
     code = main(["score", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "s.csv")])
-    assert code == 2 and "units.csv, row 5, column zone: unknown zone for a department 'moon'" in capsys.readouterr().err
+    assert (
+        code == 2 and "units.csv, row 5, column zone: unknown zone for a department 'moon'" in capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("unit,kind,zone,name_zh,name_en\nD01,district,core,东城区,Dongcheng,extra,cells\n", "units.csv, row 2: not a valid CSV row: expected 5 fields, saw 7"),
-        ("unit,kind,zone,name_zh,unit\nD01,district,core,东城区,Dongcheng\n", "units.csv, row 1, column unit: duplicated column"),
+        (
+            "unit,kind,zone,name_zh,name_en\nD01,district,core,东城区,Dongcheng,extra,cells\n",
+            "units.csv, row 2: not a valid CSV row: expected 5 fields, saw 7",
+        ),
+        (
+            "unit,kind,zone,name_zh,unit\nD01,district,core,东城区,Dongcheng\n",
+            "units.csv, row 1, column unit: duplicated column",
+        ),
     ],
 )
 def test_malformed_csv_gives_one_line_with_the_row(tiny_dir, tmp_path, capsys, text, expected):
@@ -203,7 +287,10 @@ def test_malformed_csv_gives_one_line_with_the_row(tiny_dir, tmp_path, capsys, t
 def test_processed_tables_go_beside_the_raw_ones(tmp_path):
     from perflab.io import default_processed_dir
 
-    assert default_processed_dir(tmp_path / "proj" / "data" / "raw" / "city2017") == tmp_path / "proj" / "data" / "processed" / "city2017"
+    assert (
+        default_processed_dir(tmp_path / "proj" / "data" / "raw" / "city2017")
+        == tmp_path / "proj" / "data" / "processed" / "city2017"
+    )
     assert default_processed_dir(tmp_path / "elsewhere" / "x") == Path("data") / "processed" / "x"
 
 
@@ -216,10 +303,22 @@ def _units_with_presented(tiny_dir, values):
 @pytest.mark.parametrize(
     "edit, expected",
     [
-        (lambda d: _units_with_presented(d, ["true", "true", "true", "true"]), "units.csv, row 5, column presented: unit M02 is marked presented but has no ratings"),
-        (lambda d: _units_with_presented(d, ["true", "false", "true", "false"]), "ratings.csv, row 30, column unit: unit D02 has ratings but is marked presented = false (units.csv row 3)"),
-        (lambda d: _edit_csv(d / "ratings.csv", _set("session", 40, "2")), "ratings.csv, row 42, column session: unit D02 has session 2 here but 1 in earlier rows"),
-        (lambda d: _edit_csv(d / "ratings.csv", lambda r: r.assign(order=r["order"].where(r["unit"] != "M01", "2"))), "ratings.csv, row 58, column order: units D02 and M01 both present at session 1, order 2"),
+        (
+            lambda d: _units_with_presented(d, ["true", "true", "true", "true"]),
+            "units.csv, row 5, column presented: unit M02 is marked presented but has no ratings",
+        ),
+        (
+            lambda d: _units_with_presented(d, ["true", "false", "true", "false"]),
+            "ratings.csv, row 30, column unit: unit D02 has ratings but is marked presented = false (units.csv row 3)",
+        ),
+        (
+            lambda d: _edit_csv(d / "ratings.csv", _set("session", 40, "2")),
+            "ratings.csv, row 42, column session: unit D02 has session 2 here but 1 in earlier rows",
+        ),
+        (
+            lambda d: _edit_csv(d / "ratings.csv", lambda r: r.assign(order=r["order"].where(r["unit"] != "M01", "2"))),
+            "ratings.csv, row 58, column order: units D02 and M01 both present at session 1, order 2",
+        ),
     ],
 )
 def test_presentations_must_agree_with_the_ratings(tiny_dir, tmp_path, capsys, edit, expected):

@@ -7,8 +7,8 @@ import shutil
 import nbformat
 import pandas as pd
 import pytest
+from conftest import SCHEME_FILE
 
-from conftest import DEMO_DIR, SCHEME_FILE
 from perflab import memo as memo_mod
 from perflab.cli import main
 from perflab.findings import findings
@@ -105,8 +105,10 @@ def test_a_second_data_seed_gives_other_headline_numbers(memo_run, tmp_path):
     assert e7.value != pytest.approx(_value(demo, "effective_weights").value)
     topics = {f.topic for f in findings(seven, "en")}
     assert {"top_district", "effective_weights", "caveats"} <= topics and "evaluators" not in topics  # no notebook 40
-    assert "lacks the tables of 20_differentiated, 30_weight_sensitivity, 40_evaluator_bias, 50_group_shares" in \
-        MemoPage(seven, "en").methods()
+    assert (
+        "lacks the tables of 20_differentiated, 30_weight_sensitivity, 40_evaluator_bias, 50_group_shares"
+        in MemoPage(seven, "en").methods()
+    )
 
 
 def test_memo_in_chinese(memo_run):
@@ -152,7 +154,9 @@ def test_pdf_prints_the_memo_on_a4(memo_run, tmp_path):
     data = pdf.read_bytes()
     boxes = {tuple(round(float(x)) for x in m.split()) for m in re.findall(rb"/MediaBox \[([^\]]*)\]", data)}
     assert data[:5] == b"%PDF-" and boxes == {(0, 0, 595, 842)}  # A4 is 595 × 842 points
-    assert "Advisory memo".encode("utf-16-be").hex().upper().encode() in data  # the document's title (UTF-16 in the PDF)
+    assert (
+        "Advisory memo".encode("utf-16-be").hex().upper().encode() in data
+    )  # the document's title (UTF-16 in the PDF)
 
 
 def test_the_memo_notebook_is_committed_clean():
@@ -164,8 +168,11 @@ def test_the_memo_notebook_is_committed_clean():
 
 def test_a_sweep_memo_names_the_scenarios_that_move_the_ranking_most(tmp_path):
     sweep = tmp_path / "s.yaml"
-    sweep.write_text(f"base: {SCHEME_FILE}\nnotebooks: []\nscenarios:\n  equal: {{weights: equal}}\n"
-                     "  no_grassroots: {groups.grassroots.share: 0}\n", encoding="utf-8")
+    sweep.write_text(
+        f"base: {SCHEME_FILE}\nnotebooks: []\nscenarios:\n  equal: {{weights: equal}}\n"
+        "  no_grassroots: {groups.grassroots.share: 0}\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "sweep"
     assert main(["sweep", str(sweep), "--out", str(out), "--quiet", "--no-figures"]) == 0
     assert main(["memo", str(out), "--lang", "en"]) == 0

@@ -6,8 +6,8 @@ import dataclasses
 import re
 
 import pytest
-
 from conftest import DEMO_DIR, SCHEME_FILE
+
 from perflab import narrative
 from perflab.differentiated import evaluate
 from perflab.effective import effective_weights
@@ -107,11 +107,12 @@ def test_item_ids_become_words():
 def test_every_table_on_pages_10_and_20_reads_as_a_document():
     """Shown tables go through plots.tables.table (or the effective-weights view) with a caption; no print."""
     import nbformat
-
     from conftest import ROOT
 
     for page in ("10_scores", "20_differentiated"):
-        code = "\n".join(c.source for c in nbformat.read(ROOT / "notebooks" / f"{page}.ipynb", 4).cells if c.cell_type == "code")
+        code = "\n".join(
+            c.source for c in nbformat.read(ROOT / "notebooks" / f"{page}.ipynb", 4).cells if c.cell_type == "code"
+        )
         shown = re.findall(r"display\((\w+(?:\.\w+)*)\(", code)
         assert shown and set(shown) <= {"table", "Markdown", "effective_weights_view"}, (page, set(shown))
         assert "print(" not in code

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import draw_figures, tiny_tables
+
 from perflab import plots
 from perflab.io import dataset_from_tables
 from perflab.scoring import score_units
@@ -16,7 +16,11 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 
 def _draw_all(scheme, caplog):
     scores = score_units(dataset_from_tables(tiny_tables(), scheme), scheme)
-    figs = [plots.scores_by_zone(scores, scheme), plots.ranking_bars(scores, scheme, "district"), plots.ranking_bars(scores, scheme, "department")]
+    figs = [
+        plots.scores_by_zone(scores, scheme),
+        plots.ranking_bars(scores, scheme, "district"),
+        plots.ranking_bars(scores, scheme, "department"),
+    ]
     return draw_figures(figs, caplog)
 
 
@@ -52,8 +56,11 @@ def test_the_theme_is_seaborns_whitegrid_notebook_theme_without_importing_seabor
 
     import seaborn as sns
 
-    assert plots.SEABORN_THEME == {k: v for k, v in {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook")}.items()
-                                   if k not in ("font.family", "font.sans-serif", "image.cmap")}
+    assert plots.SEABORN_THEME == {
+        k: v
+        for k, v in {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook")}.items()
+        if k not in ("font.family", "font.sans-serif", "image.cmap")
+    }
     assert plots.DEEP == sns.color_palette("deep").as_hex()
     code = "import sys; from perflab import plots; plots.theme(); print('seaborn' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
@@ -69,6 +76,7 @@ def test_labels_are_spread_apart_in_order():
 
 def test_every_department_is_named_on_the_rank_slopes_and_the_legend_is_off_the_data(scheme, caplog):
     from conftest import DEMO_DIR
+
     from perflab.differentiated import evaluate
     from perflab.io import load_dataset
     from perflab.plots import differentiated as dplots

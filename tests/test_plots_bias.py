@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import draw_figures
+
 from perflab import plots
 from perflab.plots import bias as bias_plots
 
@@ -27,23 +27,50 @@ def test_every_bias_figure_draws_in_english_without_missing_glyphs(scheme, engli
     rng = np.random.default_rng(0)
     groups = list(scheme.group_ids)[:3]
     n = 12
-    flags = pd.DataFrame({
-        "rater": [f"R{i:02d}" for i in range(n)], "group": np.resize(groups, n), "severity_points": rng.normal(0, 3, n),
-        "lenient": [True] + [False] * (n - 1), "severe": [False, True] + [False] * (n - 2),
-        "any_flag": [True, True, True] + [False] * (n - 3),
-    })
-    drift_units = pd.DataFrame({"session": np.repeat([1, 2, 3], 5), "order": np.tile(np.arange(1, 6), 3),
-                                "adjusted": rng.normal(80, 3, 15), "kind": np.resize(["district", "department"], 15)})
-    curves = pd.DataFrame({"group": np.repeat(groups, 10), "rater": np.tile(np.arange(1, 11), 3),
-                           "g": np.tile(np.linspace(0.3, 0.95, 10), 3)})
-    imp = pd.DataFrame({"unit": ["D01", "D02", "D03", "M01"], "kind": ["district"] * 3 + ["department"],
-                        "name_zh": ["东城区", "西城区", "朝阳区", "市发展改革委"],
-                        "name_en": ["Dongcheng", "Xicheng", "Chaoyang", "Development and Reform"],
-                        "rank_raw": [1, 2, 3, 1], "rank_adjusted": [2, 1, 3, 1], "rank_excluded": [1, 3, 2, 1]})
-    figs = [bias_plots.severity_by_group(flags, scheme), bias_plots.drift_by_order(drift_units),
-            bias_plots.drift_by_order(drift_units.drop(columns="kind")),
-            bias_plots.panel_size_curves(curves, scheme), bias_plots.rank_shifts(imp, "district"),
-            bias_plots.rank_shifts(imp, "department")]
+    flags = pd.DataFrame(
+        {
+            "rater": [f"R{i:02d}" for i in range(n)],
+            "group": np.resize(groups, n),
+            "severity_points": rng.normal(0, 3, n),
+            "lenient": [True] + [False] * (n - 1),
+            "severe": [False, True] + [False] * (n - 2),
+            "any_flag": [True, True, True] + [False] * (n - 3),
+        }
+    )
+    drift_units = pd.DataFrame(
+        {
+            "session": np.repeat([1, 2, 3], 5),
+            "order": np.tile(np.arange(1, 6), 3),
+            "adjusted": rng.normal(80, 3, 15),
+            "kind": np.resize(["district", "department"], 15),
+        }
+    )
+    curves = pd.DataFrame(
+        {
+            "group": np.repeat(groups, 10),
+            "rater": np.tile(np.arange(1, 11), 3),
+            "g": np.tile(np.linspace(0.3, 0.95, 10), 3),
+        }
+    )
+    imp = pd.DataFrame(
+        {
+            "unit": ["D01", "D02", "D03", "M01"],
+            "kind": ["district"] * 3 + ["department"],
+            "name_zh": ["东城区", "西城区", "朝阳区", "市发展改革委"],
+            "name_en": ["Dongcheng", "Xicheng", "Chaoyang", "Development and Reform"],
+            "rank_raw": [1, 2, 3, 1],
+            "rank_adjusted": [2, 1, 3, 1],
+            "rank_excluded": [1, 3, 2, 1],
+        }
+    )
+    figs = [
+        bias_plots.severity_by_group(flags, scheme),
+        bias_plots.drift_by_order(drift_units),
+        bias_plots.drift_by_order(drift_units.drop(columns="kind")),
+        bias_plots.panel_size_curves(curves, scheme),
+        bias_plots.rank_shifts(imp, "district"),
+        bias_plots.rank_shifts(imp, "department"),
+    ]
     for fig in figs:
         ax = fig.axes[0]
         assert ax.get_title() and ax.get_xlabel()
@@ -54,15 +81,31 @@ def test_every_bias_figure_draws_in_english_without_missing_glyphs(scheme, engli
 
 
 def test_severity_axis_says_positive_is_harsher(scheme, english):
-    flags = pd.DataFrame({"rater": ["R1", "R2", "R3"], "group": [scheme.group_ids[0]] * 3, "severity_points": [-7.0, 0.0, 7.0],
-                          "lenient": [True, False, False], "severe": [False, False, True], "any_flag": [True, False, True]})
+    flags = pd.DataFrame(
+        {
+            "rater": ["R1", "R2", "R3"],
+            "group": [scheme.group_ids[0]] * 3,
+            "severity_points": [-7.0, 0.0, 7.0],
+            "lenient": [True, False, False],
+            "severe": [False, False, True],
+            "any_flag": [True, False, True],
+        }
+    )
     ax = bias_plots.severity_by_group(flags, scheme).axes[0]
     assert "positive = scores lower" in ax.get_xlabel()
 
 
 def test_table_view_has_word_headers_no_row_numbers_and_no_exponents(english):
-    df = pd.DataFrame({"facet": ["units", "raters"], "mean_measure": [1.8, -5.0e-19], "reliability": [0.9979, 0.94],
-                       "p_value": [0.0001, 0.2], "rank_raw": pd.array([1, None], dtype="Int64"), "flag_fdr": [True, False]})
+    df = pd.DataFrame(
+        {
+            "facet": ["units", "raters"],
+            "mean_measure": [1.8, -5.0e-19],
+            "reliability": [0.9979, 0.94],
+            "p_value": [0.0001, 0.2],
+            "rank_raw": pd.array([1, None], dtype="Int64"),
+            "flag_fdr": [True, False],
+        }
+    )
     html = bias_plots.table_view(df).to_html()
     assert "Mean measure (logits)" in html and "Reliability (cluster-robust SE)" in html and "Facet" in html
     cells = [c.split(">", 1)[1] for c in html.split("</td>")[:-1]]
@@ -79,12 +122,16 @@ def test_table_view_has_word_headers_no_row_numbers_and_no_exponents(english):
 # page 40 reads as a document (issue 11): figures kept as files, tables captioned, headers in one language
 # ---------------------------------------------------------------------------
 
+
 def _page_40_code() -> list[str]:
     import nbformat
-
     from conftest import ROOT
 
-    return [c.source for c in nbformat.read(ROOT / "notebooks" / "40_evaluator_bias.ipynb", 4).cells if c.cell_type == "code"]
+    return [
+        c.source
+        for c in nbformat.read(ROOT / "notebooks" / "40_evaluator_bias.ipynb", 4).cells
+        if c.cell_type == "code"
+    ]
 
 
 def test_every_figure_of_page_40_is_kept_as_png_and_svg_and_one_is_the_key():
@@ -96,10 +143,10 @@ def test_every_figure_of_page_40_is_kept_as_png_and_svg_and_one_is_the_key():
         lines = src.splitlines()
         for i, line in enumerate(lines):
             if re.match(r"\s*fig = \w+\.\w+\(", line):
-                following = "\n".join(lines[i + 1:])
+                following = "\n".join(lines[i + 1 :])
                 kept = re.search(r"^saved = plots\.keep\(fig, output, '(40_\w+)'(, key=True)?\)$", following, re.M)
                 assert kept, src
-                assert not re.search(r"^\s*fig = ", following[:kept.start()], re.M), src  # kept before the next figure
+                assert not re.search(r"^\s*fig = ", following[: kept.start()], re.M), src  # kept before the next figure
                 stems.append(kept[1])
                 keys += bool(kept[2])
         assert not re.search(r"^plots\.keep\(", src, re.M), src  # never the cell's last value
@@ -115,7 +162,7 @@ def test_every_table_of_page_40_has_a_caption_and_nothing_is_printed():
         while depth:
             depth += {"(": 1, ")": -1}.get(joined[i], 0)
             i += 1
-        assert "caption=" in joined[call.start():i], joined[call.start():i]
+        assert "caption=" in joined[call.start() : i], joined[call.start() : i]
     assert "print(" not in joined and "plots.t(" not in joined  # table words do not follow the figure language
 
 
@@ -134,28 +181,57 @@ def _headers(html: str) -> list[str]:
 def test_table_headers_are_english_words_when_the_figures_are_chinese(chinese_labels):
     from perflab.plots import reliability as rel_plots
 
-    df = pd.DataFrame({"unit": ["D01", "M01"], "name_zh": ["东城区", "市发展改革委"], "kind": ["district", "department"],
-                       "rank_raw": [1, 2], "flags": ["bloc, central", "lenient"], "flag_fdr": [True, False],
-                       "facet": ["units", "raters"], "term": ["kind district vs department", "covariate routine"]})
+    df = pd.DataFrame(
+        {
+            "unit": ["D01", "M01"],
+            "name_zh": ["东城区", "市发展改革委"],
+            "kind": ["district", "department"],
+            "rank_raw": [1, 2],
+            "flags": ["bloc, central", "lenient"],
+            "flag_fdr": [True, False],
+            "facet": ["units", "raters"],
+            "term": ["kind district vs department", "covariate routine"],
+        }
+    )
     html = bias_plots.table_view(df, caption="Units").to_html()
     heads = _headers(html)
     assert heads == ["Code", "Unit", "Kind", "Rank, raw", "Flags", "Flagged (FDR)", "Facet", "Term"], heads
     assert "<caption>Units</caption>" in html
     cells = re.findall(r"<td [^>]*>(.*?)</td>", html)
     assert "东城区" in cells  # names stay in the label language
-    for words in ("District", "Department", "bloc, central tendency", "yes", "Units", "Evaluators",
-                  "district governments vs municipal departments", "routine score (covariate, points per point)"):
+    for words in (
+        "District",
+        "Department",
+        "bloc, central tendency",
+        "yes",
+        "Units",
+        "Evaluators",
+        "district governments vs municipal departments",
+        "routine score (covariate, points per point)",
+    ):
         assert words in cells, (words, cells)
     assert "department" not in cells and "是" not in html
 
-    prec = pd.DataFrame({"score": ["onsite", "final"], "rank_group": ["district", "all"], "units": [16, 59],
-                         "median_sem": [0.3, 0.2], "share_within_noise": [0.4, 0.6]})
+    prec = pd.DataFrame(
+        {
+            "score": ["onsite", "final"],
+            "rank_group": ["district", "all"],
+            "units": [16, 59],
+            "median_sem": [0.3, 0.2],
+            "share_within_noise": [0.4, 0.6],
+        }
+    )
     html = rel_plots.table(prec, caption="Precision").to_html()
     assert _headers(html) == ["Score", "Ranking group", "Units", "Median SEM (points)", "Share of gaps within z SE"]
     cells = re.findall(r"<td [^>]*>(.*?)</td>", html)
     assert {"On-site", "Final", "District governments", "All units"} <= set(cells) and "<caption>Precision" in html
-    iccs = pd.DataFrame([{"Type": f, "kind": k, "k": 3.0, "ICC": 0.5, "CI95_low": 0.4, "CI95_high": 0.6}
-                         for f in rel_plots._FORMS for k in ("department", "district", "all")])
+    iccs = pd.DataFrame(
+        [
+            {"Type": f, "kind": k, "k": 3.0, "ICC": 0.5, "CI95_low": 0.4, "CI95_high": 0.6}
+            for f in rel_plots._FORMS
+            for k in ("department", "district", "all")
+        ]
+    )
     html = rel_plots.icc_table(iccs, caption="ICC").to_html()
     assert _headers(html) == ["Form", "Raters k", "District governments", "Municipal departments", "All units"]
     assert not CJK.search(html) and "<caption>ICC</caption>" in html and 'class="row_heading' not in html

@@ -30,7 +30,9 @@ def _hayes():
     return h.melt(id_vars="unit", var_name="observer", value_name="value").dropna()
 
 
-@pytest.mark.parametrize("level, published", [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)])
+@pytest.mark.parametrize(
+    "level, published", [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)]
+)
 def test_krippendorff_example_c_all_four_levels(level, published):
     a = R.krippendorff_alpha(_example_c(), "unit", "coder", "value", level=level)
     assert round(a, 3) == published
@@ -84,8 +86,15 @@ def test_brennan_synthetic_3_p_x_i_x_o():
     d = pd.read_csv(REF / "brennan2001_synthetic3_p_x_i_x_o.csv")
     gs = R.g_study(d, "score", "person", ["item", "occasion"])
     var = gs.components.set_index("effect")["variance"].round(4)
-    published = {"person": .5528, "item": .4417, "occasion": .0074, "person×item": .5750,
-                 "person×occasion": .1009, "item×occasion": .1565, "person×item×occasion,e": .9352}
+    published = {
+        "person": 0.5528,
+        "item": 0.4417,
+        "occasion": 0.0074,
+        "person×item": 0.5750,
+        "person×occasion": 0.1009,
+        "item×occasion": 0.1565,
+        "person×item×occasion,e": 0.9352,
+    }
     for effect, value in published.items():
         assert var[effect] == value, effect
     ds = gs.d_study({"item": 4, "occasion": 2})
@@ -113,7 +122,9 @@ def test_nested_raters_in_groups_recover_planted_components():
     e = rng.normal(0, 1.0, (n_p, n_g, n_r))
     y = 50 + p + g + rg + e
     P, G, Rr = np.meshgrid(range(n_p), range(n_g), range(n_r), indexing="ij")
-    d = pd.DataFrame({"unit": P.ravel(), "group": G.ravel(), "rater": [f"r{k}" for k in Rr.ravel()], "score": y.ravel()})
+    d = pd.DataFrame(
+        {"unit": P.ravel(), "group": G.ravel(), "rater": [f"r{k}" for k in Rr.ravel()], "score": y.ravel()}
+    )
     gs = R.g_study(d, "score", "unit", ["group", "rater"], nested={"rater": "group"})
     v = gs.components.set_index("effect")["variance"]
     assert v["unit"] == pytest.approx(4.0, rel=0.4)
@@ -157,7 +168,11 @@ def test_icc_on_unbalanced_data_keeps_every_target_and_recovers_the_truth():
     n, k = 150, 12
     t = rng.normal(0, 2.0, n)
     r = rng.normal(0, 1.0, k)
-    rows = [(i, j, t[i] + r[j] + rng.normal(0, 1.0)) for i in range(n) for j in rng.choice(k, rng.integers(2, 6), replace=False)]
+    rows = [
+        (i, j, t[i] + r[j] + rng.normal(0, 1.0))
+        for i in range(n)
+        for j in rng.choice(k, rng.integers(2, 6), replace=False)
+    ]
     d = pd.DataFrame(rows, columns=["target", "rater", "rating"])
     out = R.icc(d, "target", "rater", "rating")
     assert out.attrs["method"] == "henderson3" and out.attrs["n_targets"] == n
@@ -224,9 +239,9 @@ def test_icc_bad_input():
 
 
 def test_panel_sizes_on_the_demo_data(scheme):
-    from perflab.io import load_dataset
-
     from conftest import DEMO_DIR
+
+    from perflab.io import load_dataset
 
     ds = load_dataset(DEMO_DIR, scheme)
     out = R.panel_sizes(ds.ratings, ds.raters, target=0.8)
@@ -285,14 +300,20 @@ def test_icc_by_kind_equals_icc_on_each_kind_and_differs_from_pooled():
     assert icc1["district"] < 0.4 < icc1["all"] and icc1["department"] > 0.6
     assert out.attrs["by"]["district"]["n_targets"] == 16
     with pytest.raises(DataError, match="more than one kind"):
-        R.icc_by(d.assign(kind=np.where(np.arange(len(d)) % 2, "district", "department")), "unit", "rater", "score", by="kind")
+        R.icc_by(
+            d.assign(kind=np.where(np.arange(len(d)) % 2, "district", "department")),
+            "unit",
+            "rater",
+            "score",
+            by="kind",
+        )
 
 
 def test_per_kind_icc_on_the_demo_data(scheme):
     """The demo's districts: single-rater ICC1 about 0.56 against 0.70 pooled, each with its k."""
-    from perflab.io import load_dataset
-
     from conftest import DEMO_DIR
+
+    from perflab.io import load_dataset
 
     ds = load_dataset(DEMO_DIR, scheme)
     pair = ds.ratings.groupby(["unit", "rater"], as_index=False)["score"].mean()
@@ -318,10 +339,15 @@ def test_effective_raters_is_kishs_effective_sample_size(scheme_dict):
     """Two groups, shares 0.75 / 0.25 of the present groups, 3 and 5 raters: k_eff = 1 / (0.75²/3 + 0.25²/5) = 5."""
     for g in scheme_dict["groups"]:
         g["share"] = {"city_leaders": 0.3, "grassroots": 0.1}.get(g["id"], (1 - 0.4) / 7)
-    raters = pd.DataFrame({"rater": [f"c{i}" for i in range(3)] + [f"g{i}" for i in range(5)],
-                           "group": ["city_leaders"] * 3 + ["grassroots"] * 5})
-    ratings = pd.DataFrame([(r, "D01", "rectification", 80.0) for r in raters["rater"]],
-                           columns=["rater", "unit", "indicator", "score"])
+    raters = pd.DataFrame(
+        {
+            "rater": [f"c{i}" for i in range(3)] + [f"g{i}" for i in range(5)],
+            "group": ["city_leaders"] * 3 + ["grassroots"] * 5,
+        }
+    )
+    ratings = pd.DataFrame(
+        [(r, "D01", "rectification", 80.0) for r in raters["rater"]], columns=["rater", "unit", "indicator", "score"]
+    )
     mean = _scheme_with(scheme_dict, aggregation={"method": "mean", "trim": 0})
     out = R.effective_raters(ratings, raters, mean).set_index("unit").loc["D01"]
     assert out["n_raters"] == 8 and out["k_effective"] == pytest.approx(5.0)
@@ -351,16 +377,26 @@ def _dataset_of(scheme, ratings: pd.DataFrame, raters: pd.DataFrame):
 
 def test_sem_is_brennans_conditional_sem_for_one_group_and_a_plain_mean(scheme_dict):
     """One group, mean aggregation: SEM_p = √(Σ_r (x_pr − x̄_p)² / (n (n − 1))) of the raters' weighted scores (Brennan 2001, §5.4)."""
-    s = _scheme_with(scheme_dict, aggregation={"method": "mean", "trim": 0}, components=_ONSITE_ONLY,
-                     missing_components="renormalise")
+    s = _scheme_with(
+        scheme_dict,
+        aggregation={"method": "mean", "trim": 0},
+        components=_ONSITE_ONLY,
+        missing_components="renormalise",
+    )
     rng = np.random.default_rng(2)
     ids = s.indicator_ids
     raters = pd.DataFrame({"rater": [f"R{i}" for i in range(7)], "group": "experts"})
-    rows = [(r, u, i, float(rng.integers(60, 100))) for r in raters["rater"] for u in ("D01", "D02", "M01") for i in ids]
+    rows = [
+        (r, u, i, float(rng.integers(60, 100))) for r in raters["rater"] for u in ("D01", "D02", "M01") for i in ids
+    ]
     ratings = pd.DataFrame(rows, columns=["rater", "unit", "indicator", "score"])
     p = R.score_precision(_dataset_of(s, ratings, raters), s)
     w = s.weights / s.weights.sum()
-    comp = ratings.assign(wx=ratings["score"] * w.reindex(ratings["indicator"]).to_numpy()).groupby(["unit", "rater"])["wx"].sum()
+    comp = (
+        ratings.assign(wx=ratings["score"] * w.reindex(ratings["indicator"]).to_numpy())
+        .groupby(["unit", "rater"])["wx"]
+        .sum()
+    )
     brennan = comp.groupby("unit").apply(lambda c: np.sqrt(((c - c.mean()) ** 2).sum() / (len(c) * (len(c) - 1))))
     got = p.units.set_index("unit")["sem"]
     np.testing.assert_allclose(got.reindex(brennan.index), brennan, rtol=1e-10)
@@ -373,10 +409,19 @@ def test_sem_weights_groups_by_their_shares(scheme_dict):
     """Two groups, plain mean: SEM² = Σ_g s_g² S_g² / n_g, s_g the shares of the groups present."""
     for g in scheme_dict["groups"]:
         g["share"] = {"city_leaders": 0.3, "grassroots": 0.1}.get(g["id"], (1 - 0.4) / 7)
-    s = _scheme_with(scheme_dict, aggregation={"method": "mean", "trim": 0}, components=_ONSITE_ONLY, missing_components="renormalise")
+    s = _scheme_with(
+        scheme_dict,
+        aggregation={"method": "mean", "trim": 0},
+        components=_ONSITE_ONLY,
+        missing_components="renormalise",
+    )
     rng = np.random.default_rng(4)
-    raters = pd.DataFrame({"rater": [f"C{i}" for i in range(4)] + [f"G{i}" for i in range(9)],
-                           "group": ["city_leaders"] * 4 + ["grassroots"] * 9})
+    raters = pd.DataFrame(
+        {
+            "rater": [f"C{i}" for i in range(4)] + [f"G{i}" for i in range(9)],
+            "group": ["city_leaders"] * 4 + ["grassroots"] * 9,
+        }
+    )
     rows = [(r, "M01", i, float(rng.integers(60, 100))) for r in raters["rater"] for i in s.indicator_ids]
     ratings = pd.DataFrame(rows, columns=["rater", "unit", "indicator", "score"])
     p = R.score_precision(_dataset_of(s, ratings, raters), s)
@@ -424,8 +469,12 @@ def test_sem_and_se_of_differences_match_a_rater_bootstrap_of_the_schemes_own_sc
     r_diff = np.array([(boot[a] - boot[b]).std() / p.se_difference(a, b) for a, b in pairs])
     assert 0.85 < np.median(r_diff) < 1.2 and ((r_diff > 0.7) & (r_diff < 1.4)).all()
     # a difference within a session, where every rater scored both units, is smaller than with independent errors
-    same = [(a, b) for a, b in pairs if ds.ratings.loc[ds.ratings["unit"] == a, "session"].iloc[0]
-            == ds.ratings.loc[ds.ratings["unit"] == b, "session"].iloc[0]]
+    same = [
+        (a, b)
+        for a, b in pairs
+        if ds.ratings.loc[ds.ratings["unit"] == a, "session"].iloc[0]
+        == ds.ratings.loc[ds.ratings["unit"] == b, "session"].iloc[0]
+    ]
     assert all(p.se_difference(a, b) < np.hypot(sem[a], sem[b]) for a, b in same)
 
 
@@ -452,9 +501,9 @@ def test_adjacent_gaps_are_judged_within_each_ranking_group(scheme_dict):
 def test_final_score_error_is_the_onsite_error_times_its_weight(scheme):
     """Final = 0.6 on-site + 0.4 routine: the rater error of a unit scored on site is 0.6 × its on-site SEM; a
     written-report unit's imputed on-site score carries the error of its kind's mean."""
-    from perflab.io import load_dataset
-
     from conftest import DEMO_DIR
+
+    from perflab.io import load_dataset
 
     ds = load_dataset(DEMO_DIR, scheme)
     on = R.score_precision(ds, scheme).units.set_index("unit")
@@ -472,15 +521,34 @@ def test_final_score_error_is_the_onsite_error_times_its_weight(scheme):
 
 # Brennan (2001) Synthetic Data Set No. 4: 10 persons, 3 tasks, 4 raters nested in each task (p × (r:t)).
 _SYN4 = {
-    "t1": [[5, 9, 3, 7, 9, 3, 7, 5, 9, 4], [6, 3, 4, 5, 2, 4, 3, 8, 9, 4], [5, 7, 3, 5, 9, 3, 7, 5, 8, 4], [5, 7, 3, 3, 7, 5, 7, 7, 8, 3]],
-    "t2": [[5, 7, 5, 3, 7, 3, 7, 7, 6, 3], [3, 5, 3, 1, 7, 3, 5, 5, 6, 5], [4, 5, 3, 4, 3, 6, 5, 5, 6, 6], [5, 5, 5, 3, 7, 3, 7, 4, 5, 5]],
-    "t3": [[6, 7, 6, 5, 2, 4, 5, 3, 5, 5], [7, 7, 5, 3, 7, 5, 5, 2, 8, 7], [3, 5, 1, 3, 5, 1, 5, 1, 1, 1], [3, 2, 6, 5, 3, 2, 4, 1, 1, 1]],
+    "t1": [
+        [5, 9, 3, 7, 9, 3, 7, 5, 9, 4],
+        [6, 3, 4, 5, 2, 4, 3, 8, 9, 4],
+        [5, 7, 3, 5, 9, 3, 7, 5, 8, 4],
+        [5, 7, 3, 3, 7, 5, 7, 7, 8, 3],
+    ],
+    "t2": [
+        [5, 7, 5, 3, 7, 3, 7, 7, 6, 3],
+        [3, 5, 3, 1, 7, 3, 5, 5, 6, 5],
+        [4, 5, 3, 4, 3, 6, 5, 5, 6, 6],
+        [5, 5, 5, 3, 7, 3, 7, 4, 5, 5],
+    ],
+    "t3": [
+        [6, 7, 6, 5, 2, 4, 5, 3, 5, 5],
+        [7, 7, 5, 3, 7, 5, 5, 2, 8, 7],
+        [3, 5, 1, 3, 5, 1, 5, 1, 1, 1],
+        [3, 2, 6, 5, 3, 2, 4, 1, 1, 1],
+    ],
 }
 
 
 def _synthetic4():
-    rows = [(p + 1, task, f"{task}r{r + 1}", score) for task, raters in _SYN4.items()
-            for r, scores in enumerate(raters) for p, score in enumerate(scores)]
+    rows = [
+        (p + 1, task, f"{task}r{r + 1}", score)
+        for task, raters in _SYN4.items()
+        for r, scores in enumerate(raters)
+        for p, score in enumerate(scores)
+    ]
     return pd.DataFrame(rows, columns=["person", "task", "rater", "score"])
 
 
@@ -489,8 +557,16 @@ def test_composite_d_study_reproduces_brennan_synthetic_data_4():
     tasks as fixed groups of equal weight (the p• × r° design), the composite's universe-score variance
     σ²(p) + σ²(pt)/3, relative error σ²(pr:t)/12 and absolute error (σ²(r:t) + σ²(pr:t))/12: Eρ² = .769, Φ = .723."""
     d = _synthetic4()
-    uni = R.g_study(d, "score", "person", ["task", "rater"], nested={"rater": "task"}).components.set_index("effect")["variance"]
-    published = {"person": .4731, "task": .3252, "rater:task": .6475, "person×task": .5596, "person×rater:task,e": 2.3802}
+    uni = R.g_study(d, "score", "person", ["task", "rater"], nested={"rater": "task"}).components.set_index("effect")[
+        "variance"
+    ]
+    published = {
+        "person": 0.4731,
+        "task": 0.3252,
+        "rater:task": 0.6475,
+        "person×task": 0.5596,
+        "person×rater:task,e": 2.3802,
+    }
     for effect, value in published.items():
         assert round(uni[effect], 4) == value, effect
     cg = R.composite_g_study(d, "score", "person", "rater", "task", weights={"t1": 1, "t2": 1, "t3": 1})
@@ -502,9 +578,9 @@ def test_composite_d_study_reproduces_brennan_synthetic_data_4():
     assert g["var_rater"].mean() == pytest.approx(uni["rater:task"], abs=5e-5)
     assert g["var_residual"].mean() == pytest.approx(uni["person×rater:task,e"], abs=5e-5)
     ds = cg.d_study()
-    assert ds["var_universe"] == pytest.approx(.4731 + .5596 / 3, abs=1e-4)
+    assert ds["var_universe"] == pytest.approx(0.4731 + 0.5596 / 3, abs=1e-4)
     assert ds["rel_error"] == pytest.approx(2.3802 / 12, abs=1e-4)
-    assert ds["abs_error"] == pytest.approx((.6475 + 2.3802) / 12, abs=1e-4)
+    assert ds["abs_error"] == pytest.approx((0.6475 + 2.3802) / 12, abs=1e-4)
     assert round(ds["g"], 3) == 0.769 and round(ds["phi"], 3) == 0.723
     # the same as the univariate D-study with tasks fixed
     fixed = R.g_study(d, "score", "person", ["task", "rater"], nested={"rater": "task"}).d_study(fixed=["task"])
@@ -530,7 +606,11 @@ def test_composite_g_study_recovers_planted_components():
         r = rng.normal(0, np.sqrt(var_r[v]), n[v])
         x = mu[:, [v]] + r[None, :] + rng.normal(0, np.sqrt(var_e[v]), (n_p, n[v]))
         P, Rr = np.meshgrid(range(n_p), range(n[v]), indexing="ij")
-        rows.append(pd.DataFrame({"unit": P.ravel(), "rater": [f"{name}{k}" for k in Rr.ravel()], "group": name, "score": x.ravel()}))
+        rows.append(
+            pd.DataFrame(
+                {"unit": P.ravel(), "rater": [f"{name}{k}" for k in Rr.ravel()], "group": name, "score": x.ravel()}
+            )
+        )
     cg = R.composite_g_study(pd.concat(rows), "score", "unit", "rater", "group", weights.to_dict())
     np.testing.assert_allclose(cg.universe.to_numpy(), sigma_p, atol=0.35)
     np.testing.assert_allclose(cg.groups["var_residual"], var_e, rtol=0.06)
@@ -541,8 +621,17 @@ def test_composite_d_study_agrees_with_a_brute_force_simulation():
     """For planted components: g is the squared correlation of observed and universe composite over units scored by one
     panel; the absolute error variance is the mean squared error over units and panels."""
     weights, sigma_p, var_r, var_e, n = _planted_composite()
-    groups = pd.DataFrame({"group": weights.index, "weight": weights.to_numpy(), "raters": n.astype(float), "objects": 0,
-                           "var_object": np.diag(sigma_p), "var_rater": var_r, "var_residual": var_e})
+    groups = pd.DataFrame(
+        {
+            "group": weights.index,
+            "weight": weights.to_numpy(),
+            "raters": n.astype(float),
+            "objects": 0,
+            "var_object": np.diag(sigma_p),
+            "var_rater": var_r,
+            "var_residual": var_e,
+        }
+    )
     cg = R.CompositeGStudy(groups=groups, universe=pd.DataFrame(sigma_p, index=weights.index, columns=weights.index))
     ds = cg.d_study()
     rng = np.random.default_rng(3)
@@ -563,8 +652,17 @@ def test_the_target_for_ranking_is_set_in_points():
     """g = 0.8 means an SEM of σ_τ/2; the panel for a given SEM is the smallest with sem_rel ≤ target, and the optimal
     allocation (n_v ∝ a_v σ_v) needs no more raters than the current one."""
     weights, sigma_p, var_r, var_e, n = _planted_composite()
-    groups = pd.DataFrame({"group": weights.index, "weight": weights.to_numpy(), "raters": n.astype(float), "objects": 0,
-                           "var_object": np.diag(sigma_p), "var_rater": var_r, "var_residual": var_e})
+    groups = pd.DataFrame(
+        {
+            "group": weights.index,
+            "weight": weights.to_numpy(),
+            "raters": n.astype(float),
+            "objects": 0,
+            "var_object": np.diag(sigma_p),
+            "var_rater": var_r,
+            "var_residual": var_e,
+        }
+    )
     cg = R.CompositeGStudy(groups=groups, universe=pd.DataFrame(sigma_p, index=weights.index, columns=weights.index))
     tau = cg.var_universe
     assert cg.sem_for_g(0.8) == pytest.approx(np.sqrt(tau) / 2)
@@ -584,9 +682,9 @@ def test_the_target_for_ranking_is_set_in_points():
 
 def test_onsite_g_study_on_the_demo_matches_the_data_based_precision(scheme):
     """The D-study's SE of a difference at the current panel is the typical SE of an adjacent difference from the data."""
-    from perflab.io import load_dataset
-
     from conftest import DEMO_DIR
+
+    from perflab.io import load_dataset
 
     ds = load_dataset(DEMO_DIR, scheme)
     cg = R.onsite_g_study(ds, scheme)
@@ -601,7 +699,9 @@ def test_onsite_g_study_on_the_demo_matches_the_data_based_precision(scheme):
 def test_composite_g_study_refuses_raters_in_two_groups_and_groups_without_weight():
     d = _synthetic4()
     with pytest.raises(DataError, match="more than one task"):
-        R.composite_g_study(d.assign(rater=d["rater"].str[-2:]), "score", "person", "rater", "task", {"t1": 1, "t2": 1, "t3": 1})
+        R.composite_g_study(
+            d.assign(rater=d["rater"].str[-2:]), "score", "person", "rater", "task", {"t1": 1, "t2": 1, "t3": 1}
+        )
     with pytest.raises(DataError, match="task 't3' has no weight"):
         R.composite_g_study(d, "score", "person", "rater", "task", {"t1": 1, "t2": 1})
 
@@ -628,8 +728,9 @@ def _clustered(seed=0, n_clusters=40, n_items=7, n_raters=6):
 def test_cluster_bootstrap_is_wider_than_the_item_bootstrap_when_items_share_a_unit():
     d = _clustered()
     a, cell = R.krippendorff_alpha(d, "item", "rater", "value", "interval", n_boot=400, rng=np.random.default_rng(1))
-    a2, clus = R.krippendorff_alpha(d, "item", "rater", "value", "interval", n_boot=400, rng=np.random.default_rng(1),
-                                    cluster="unit")
+    a2, clus = R.krippendorff_alpha(
+        d, "item", "rater", "value", "interval", n_boot=400, rng=np.random.default_rng(1), cluster="unit"
+    )
     assert a == a2 and clus[0] < a < clus[1]
     assert np.diff(clus)[0] > 1.6 * np.diff(cell)[0]
 
@@ -637,7 +738,9 @@ def test_cluster_bootstrap_is_wider_than_the_item_bootstrap_when_items_share_a_u
 def test_cluster_of_one_unit_each_is_the_plain_bootstrap_and_clusters_must_hold_whole_units():
     d = _hayes().assign(cluster=lambda x: x["unit"])
     plain = R.krippendorff_alpha(d, "unit", "observer", "value", "ordinal", n_boot=100, rng=np.random.default_rng(5))
-    same = R.krippendorff_alpha(d, "unit", "observer", "value", "ordinal", n_boot=100, rng=np.random.default_rng(5), cluster="cluster")
+    same = R.krippendorff_alpha(
+        d, "unit", "observer", "value", "ordinal", n_boot=100, rng=np.random.default_rng(5), cluster="cluster"
+    )
     np.testing.assert_array_equal(plain[1], same[1])
     bad = d.assign(cluster=np.arange(len(d)) % 3)
     with pytest.raises(DataError, match="more than one cluster"):
@@ -647,16 +750,17 @@ def test_cluster_of_one_unit_each_is_the_plain_bootstrap_and_clusters_must_hold_
 def test_alpha_interval_on_the_demo_resamples_the_evaluated_units(scheme):
     """The demo's ordinal alpha 0.54: the interval over units × indicators, about [0.51, 0.57], widens to about
     [0.47, 0.60] when the evaluated units (clusters of seven indicator grades) are resampled."""
-    from perflab.io import load_dataset
-
     from conftest import DEMO_DIR
+
+    from perflab.io import load_dataset
 
     ds = load_dataset(DEMO_DIR, scheme)
     band = {g: k for k, g in enumerate(scheme.grades[::-1])}
     g = ds.ratings.assign(item=ds.ratings["unit"] + "/" + ds.ratings["indicator"], band=ds.ratings["grade"].map(band))
     a, cell = R.krippendorff_alpha(g, "item", "rater", "band", "ordinal", n_boot=300, rng=np.random.default_rng(2016))
-    _, clus = R.krippendorff_alpha(g, "item", "rater", "band", "ordinal", n_boot=300, rng=np.random.default_rng(2016),
-                                   cluster="unit")
+    _, clus = R.krippendorff_alpha(
+        g, "item", "rater", "band", "ordinal", n_boot=300, rng=np.random.default_rng(2016), cluster="unit"
+    )
     assert a == pytest.approx(0.54, abs=0.005)
     assert clus[0] == pytest.approx(0.467, abs=0.015) and clus[1] == pytest.approx(0.60, abs=0.015)
     assert np.diff(clus)[0] > 1.8 * np.diff(cell)[0]
@@ -664,10 +768,10 @@ def test_alpha_interval_on_the_demo_resamples_the_evaluated_units(scheme):
 
 def test_reliability_figures_and_tables_draw_in_words(scheme, caplog):
     """The section's figures draw with titles and axis labels and no missing glyph; tables have no row numbers."""
+    from conftest import DEMO_DIR, draw_figures
+
     from perflab.io import load_dataset
     from perflab.plots import reliability as rel_plots
-
-    from conftest import DEMO_DIR, draw_figures
 
     ds = load_dataset(DEMO_DIR, scheme)
     p = R.score_precision(ds, scheme)
@@ -679,6 +783,11 @@ def test_reliability_figures_and_tables_draw_in_words(scheme, caplog):
     assert not problems and any("SE" in x or "标准误" in x for x in texts)
     html = rel_plots.table(p.summary()).to_html()
     assert "rank_group" not in html and "1e+" not in html and "%" in html
-    iccs = R.icc_by(ds.ratings.groupby(["unit", "rater"], as_index=False)["score"].mean().merge(ds.units[["unit", "kind"]]),
-                    "unit", "rater", "score", by="kind")
+    iccs = R.icc_by(
+        ds.ratings.groupby(["unit", "rater"], as_index=False)["score"].mean().merge(ds.units[["unit", "kind"]]),
+        "unit",
+        "rater",
+        "score",
+        by="kind",
+    )
     assert "[" in rel_plots.icc_table(iccs).to_html()

@@ -8,9 +8,9 @@ import shutil
 import nbformat
 import pandas as pd
 import pytest
+from conftest import DEMO_DIR, SCHEME_FILE
 from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import DEMO_DIR, SCHEME_FILE
 from perflab.cli import main
 from perflab.report import discover_notebooks
 
@@ -67,7 +67,9 @@ def test_only_simulated_data_carry_the_notice(tmp_path, capsys):
         shutil.copy(f, tables / f.name)
     for data, simulated in ((whole, True), (tables, False)):
         out = tmp_path / f"o_{data.name}"
-        code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(out), "--notebooks", str(books)])
+        code = main(
+            ["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(out), "--notebooks", str(books)]
+        )
         assert code == 0, capsys.readouterr().err
         for page in ("10_page.html", "index.html"):
             assert ("Simulated data" in (out / page).read_text(encoding="utf-8")) is simulated, (data.name, page)
@@ -80,11 +82,24 @@ def test_a_failing_notebook_exits_non_zero_naming_notebook_and_cell(tmp_path, ca
     books.mkdir()
     _notebook(books / "10_ok.ipynb", "x = 1")
     _notebook(books / "20_broken.ipynb", "x = 1", "y = x / 0")
-    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(tmp_path / "o"),
-                 "--notebooks", str(books)])
+    code = main(
+        [
+            "run",
+            "--scheme",
+            str(SCHEME_FILE),
+            "--data",
+            str(DEMO_DIR),
+            "--out",
+            str(tmp_path / "o"),
+            "--notebooks",
+            str(books),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
-    assert "perflab: error: notebook 20_broken.ipynb, cell 4 (In [4]): ZeroDivisionError" in err  # 4th cell, after the injected parameters
+    assert (
+        "perflab: error: notebook 20_broken.ipynb, cell 4 (In [4]): ZeroDivisionError" in err
+    )  # 4th cell, after the injected parameters
     assert "Traceback" not in err
     assert (tmp_path / "o" / "20_broken.ipynb").is_file()  # the executed copy shows where it failed
 
@@ -93,14 +108,27 @@ def test_a_notebook_without_the_run_parameters_is_refused(tmp_path, capsys):
     books = tmp_path / "nbs"
     books.mkdir()
     _notebook(books / "10_old.ipynb", "x = 1", params="scheme = ''\ndata = ''")
-    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(tmp_path / "o"),
-                 "--notebooks", str(books)])
+    code = main(
+        [
+            "run",
+            "--scheme",
+            str(SCHEME_FILE),
+            "--data",
+            str(DEMO_DIR),
+            "--out",
+            str(tmp_path / "o"),
+            "--notebooks",
+            str(books),
+        ]
+    )
     assert code == 1
     assert "notebook 10_old.ipynb: unknown parameter(s) output, seed" in capsys.readouterr().err
 
 
 def test_run_validates_the_data_before_running_any_notebook(tmp_path, capsys):
-    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+    code = main(
+        ["run", "--scheme", str(SCHEME_FILE), "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]
+    )
     assert code == 2 and "data directory not found" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
@@ -128,18 +156,55 @@ def test_param_goes_to_the_notebooks_that_declare_it(tmp_path, capsys):
     books = tmp_path / "nbs"
     books.mkdir()
     _notebook(books / "10_plain.ipynb", "y = seed")
-    _notebook(books / "20_knob.ipynb", "assert isinstance(draws, int) and draws == 500 and method == 'trend'",
-              params="scheme = ''\ndata = ''\noutput = ''\nseed = 0\ndraws = 10\nmethod = 'mean'")
+    _notebook(
+        books / "20_knob.ipynb",
+        "assert isinstance(draws, int) and draws == 500 and method == 'trend'",
+        params="scheme = ''\ndata = ''\noutput = ''\nseed = 0\ndraws = 10\nmethod = 'mean'",
+    )
     out = tmp_path / "o"
-    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(out), "--notebooks", str(books),
-                 "--param", "draws=500", "--param", "method=trend"])
+    code = main(
+        [
+            "run",
+            "--scheme",
+            str(SCHEME_FILE),
+            "--data",
+            str(DEMO_DIR),
+            "--out",
+            str(out),
+            "--notebooks",
+            str(books),
+            "--param",
+            "draws=500",
+            "--param",
+            "method=trend",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
-    injected = [c for c in nbformat.read(str(out / "20_knob.ipynb"), as_version=4).cells
-                if "injected-parameters" in c.metadata.get("tags", [])][0].source
+    injected = [
+        c
+        for c in nbformat.read(str(out / "20_knob.ipynb"), as_version=4).cells
+        if "injected-parameters" in c.metadata.get("tags", [])
+    ][0].source
     assert "draws = 500" in injected and 'method = "trend"' in injected
-    plain = [c for c in nbformat.read(str(out / "10_plain.ipynb"), as_version=4).cells
-             if "injected-parameters" in c.metadata.get("tags", [])][0].source
+    plain = [
+        c
+        for c in nbformat.read(str(out / "10_plain.ipynb"), as_version=4).cells
+        if "injected-parameters" in c.metadata.get("tags", [])
+    ][0].source
     assert "draws" not in plain
-    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(out), "--notebooks", str(books),
-                 "--param", "drawz=5"])
+    code = main(
+        [
+            "run",
+            "--scheme",
+            str(SCHEME_FILE),
+            "--data",
+            str(DEMO_DIR),
+            "--out",
+            str(out),
+            "--notebooks",
+            str(books),
+            "--param",
+            "drawz=5",
+        ]
+    )
     assert code == 2 and "no notebook has the parameter(s) drawz; they have: draws, method" in capsys.readouterr().err

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SCHEME_FILE, make_scheme
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SCHEME_FILE, make_scheme
 from perflab.errors import SchemeError
 from perflab.scheme import load_scheme
 
@@ -19,7 +19,12 @@ def test_beijing_scheme_holds_the_source_facts(scheme):
     assert scheme.shares.sum() == pytest.approx(1.0)
     assert scheme.shares.idxmax() == "grassroots"  # "their weight was raised"
     assert scheme.components["onsite"] == 0.6 and scheme.components["routine"] == 0.4
-    assert {z.id for z in scheme.zones if z.kind == "district"} == {"core", "extension", "new_development", "ecological"}
+    assert {z.id for z in scheme.zones if z.kind == "district"} == {
+        "core",
+        "extension",
+        "new_development",
+        "ecological",
+    }
 
 
 def test_every_number_not_from_the_source_is_marked(scheme):
@@ -27,8 +32,21 @@ def test_every_number_not_from_the_source_is_marked(scheme):
     unmarked = []
     for line in SCHEME_FILE.read_text(encoding="utf-8").splitlines():
         body = line.split("#", 1)[0]
-        if any(k in body for k in ("weight:", "share:", "trim:", "onsite:", "routine:", "satisfaction:", "attainment_cap:",
-                                    "satisfaction_share:", "verification_penalty:", "year:")) and any(ch.isdigit() for ch in body):
+        if any(
+            k in body
+            for k in (
+                "weight:",
+                "share:",
+                "trim:",
+                "onsite:",
+                "routine:",
+                "satisfaction:",
+                "attainment_cap:",
+                "satisfaction_share:",
+                "verification_penalty:",
+                "year:",
+            )
+        ) and any(ch.isdigit() for ch in body):
             if "assumption" not in line and "source" not in line:
                 unmarked.append(line.strip())
     assert not unmarked, unmarked
@@ -63,14 +81,22 @@ def test_with_group_share_keeps_the_total_and_the_ratios_of_the_others(group, sh
     assert new.shares[group] == pytest.approx(share)
     others = [g for g in s.group_ids if g != group]
     if share < 1:
-        np.testing.assert_allclose(new.shares[others] / new.shares[others].sum(), s.shares[others] / s.shares[others].sum())
+        np.testing.assert_allclose(
+            new.shares[others] / new.shares[others].sum(), s.shares[others] / s.shares[others].sum()
+        )
 
 
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda d: d.update(indicatorz=d.pop("indicators")), r"key indicatorz: unknown key 'indicatorz' \(did you mean 'indicators'\?\)"),
-        (lambda d: d["indicators"][1].update(wieght=d["indicators"][1].pop("weight")), r"indicators\[1\]\.wieght: unknown key"),
+        (
+            lambda d: d.update(indicatorz=d.pop("indicators")),
+            r"key indicatorz: unknown key 'indicatorz' \(did you mean 'indicators'\?\)",
+        ),
+        (
+            lambda d: d["indicators"][1].update(wieght=d["indicators"][1].pop("weight")),
+            r"indicators\[1\]\.wieght: unknown key",
+        ),
         (lambda d: d.pop("bands"), r"key bands: missing key 'bands'"),
         (lambda d: d["indicators"][2].update(weight=-5), r"indicators\[2\]\.weight: negative weight -5"),
         (lambda d: [i.update(weight=0) for i in d["indicators"]], r"all weights are zero"),
@@ -80,7 +106,10 @@ def test_with_group_share_keeps_the_total_and_the_ratios_of_the_others(group, sh
         (lambda d: d["bands"][1].update(upper=88), r"gap between 88 \(B\) and 90 \(A\)"),
         (lambda d: d["bands"][4].update(lower=10), r"gap: nothing covers scores from 0 to 10"),
         (lambda d: d["bands"][0].update(grade="B"), r"duplicated grade 'B'"),
-        (lambda d: d["indicators"][1].update(id="rectification"), r"indicators\[1\]\.id: duplicated id 'rectification'"),
+        (
+            lambda d: d["indicators"][1].update(id="rectification"),
+            r"indicators\[1\]\.id: duplicated id 'rectification'",
+        ),
         (lambda d: d["groups"][1].update(share=1.0), r"shares sum to 1\.95"),
         (lambda d: d["indicators"][3].update(weight="ten"), r"expected a number, got 'ten'"),
         (lambda d: d["aggregation"].update(method="median"), r"must be one of mean, trimmed_mean"),
@@ -88,19 +117,70 @@ def test_with_group_share_keeps_the_total_and_the_ratios_of_the_others(group, sh
         (lambda d: d["measures"][0].pop("direction"), r"measures\[0\]\.direction: missing key"),
         (lambda d: d["zones"][0].update(kind="province"), r"must be one of district, department"),
         (lambda d: d["ranking"].update(within="zone"), r"ranking\.within: must be one of kind, all"),
-        (lambda d: d["bands"][1].update(score=90), r"bands\[1\]\.score: score 90 must lie below the band's upper bound 90"),
+        (
+            lambda d: d["bands"][1].update(score=90),
+            r"bands\[1\]\.score: score 90 must lie below the band's upper bound 90",
+        ),
         (lambda d: d.update(year=2016.5), r"key year: expected a whole number, got 2016\.5"),
         (lambda d: d.update(missing_components="ignore"), r"must be one of impute_mean, renormalise, error"),
-        (lambda d: d["differentiated"]["zones"].update(coast={"indicators": {"service": 5}}), r"differentiated\.zones\.coast: unknown zone 'coast'"),
-        (lambda d: d["differentiated"]["zones"]["core"]["indicators"].update(speed=5), r"differentiated\.zones\.core\.indicators\.speed: unknown indicator 'speed'"),
-        (lambda d: d["differentiated"]["zones"]["core"]["measures"].update(gren_cover=1), r"unknown measure 'gren_cover' \(did you mean 'green_cover'\?\)"),
-        (lambda d: d["differentiated"]["zones"]["core"]["indicators"].update(service=-1), r"core\.indicators\.service: negative weight -1"),
-        (lambda d: d["differentiated"]["zones"]["core"].update(indicators={i: 0 for i in ("rectification", "main_indicators", "key_tasks", "law_based_admin", "clean_admin", "innovation", "service")}), r"all weights are zero for this zone"),
-        (lambda d: d["differentiated"]["baseline"].update(method="median"), r"baseline\.method: must be one of mean, trend, zscore"),
-        (lambda d: d["differentiated"]["baseline"].update(too_few_years="skip"), r"must be one of error, missing, zone"),
-        (lambda d: d["differentiated"]["baseline"].update(method="zscore", years=2), r"baseline\.years: the zscore baseline needs at least 3 years"),
-        (lambda d: d["differentiated"]["zones"].update(economy={"measures": {"gdp_growth": 3}}), r"measure 'gdp_growth' is for districts; zone 'economy' is a department zone"),
-        (lambda d: d["differentiated"]["zones"]["core"].update(measures={m: 0 for m in ("gdp_growth", "pm25", "budget_revenue_growth", "green_cover", "polluting_firms_closed")}), r"core\.measures: all weights are zero for this zone"),
+        (
+            lambda d: d["differentiated"]["zones"].update(coast={"indicators": {"service": 5}}),
+            r"differentiated\.zones\.coast: unknown zone 'coast'",
+        ),
+        (
+            lambda d: d["differentiated"]["zones"]["core"]["indicators"].update(speed=5),
+            r"differentiated\.zones\.core\.indicators\.speed: unknown indicator 'speed'",
+        ),
+        (
+            lambda d: d["differentiated"]["zones"]["core"]["measures"].update(gren_cover=1),
+            r"unknown measure 'gren_cover' \(did you mean 'green_cover'\?\)",
+        ),
+        (
+            lambda d: d["differentiated"]["zones"]["core"]["indicators"].update(service=-1),
+            r"core\.indicators\.service: negative weight -1",
+        ),
+        (
+            lambda d: d["differentiated"]["zones"]["core"].update(
+                indicators={
+                    i: 0
+                    for i in (
+                        "rectification",
+                        "main_indicators",
+                        "key_tasks",
+                        "law_based_admin",
+                        "clean_admin",
+                        "innovation",
+                        "service",
+                    )
+                }
+            ),
+            r"all weights are zero for this zone",
+        ),
+        (
+            lambda d: d["differentiated"]["baseline"].update(method="median"),
+            r"baseline\.method: must be one of mean, trend, zscore",
+        ),
+        (
+            lambda d: d["differentiated"]["baseline"].update(too_few_years="skip"),
+            r"must be one of error, missing, zone",
+        ),
+        (
+            lambda d: d["differentiated"]["baseline"].update(method="zscore", years=2),
+            r"baseline\.years: the zscore baseline needs at least 3 years",
+        ),
+        (
+            lambda d: d["differentiated"]["zones"].update(economy={"measures": {"gdp_growth": 3}}),
+            r"measure 'gdp_growth' is for districts; zone 'economy' is a department zone",
+        ),
+        (
+            lambda d: d["differentiated"]["zones"]["core"].update(
+                measures={
+                    m: 0
+                    for m in ("gdp_growth", "pm25", "budget_revenue_growth", "green_cover", "polluting_firms_closed")
+                }
+            ),
+            r"core\.measures: all weights are zero for this zone",
+        ),
     ],
 )
 def test_invalid_scheme_gives_one_clear_error(scheme_dict, edit, message):
@@ -136,5 +216,8 @@ def test_history_measures_need_a_direction_in_the_scheme(scheme_dict, tiny_dir):
 
     scheme_dict.pop("measures")
     scheme_dict.pop("differentiated")  # its zone overrides name measures
-    with pytest.raises(DataError, match=r"history.csv, row 2, column measure: unknown measure 'gdp_growth' \(known: none: the scheme declares no measures"):
+    with pytest.raises(
+        DataError,
+        match=r"history.csv, row 2, column measure: unknown measure 'gdp_growth' \(known: none: the scheme declares no measures",
+    ):
         load_dataset(tiny_dir, make_scheme(scheme_dict))

@@ -5,14 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_scheme, tiny_tables
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import make_scheme, tiny_tables
 from perflab.io import dataset_from_tables
 from perflab.scoring import group_scores, rank_desc, routine_scores, score_units
 
-INDICATORS = ["rectification", "main_indicators", "key_tasks", "law_based_admin", "clean_admin", "innovation", "service"]
+INDICATORS = [
+    "rectification",
+    "main_indicators",
+    "key_tasks",
+    "law_based_admin",
+    "clean_admin",
+    "innovation",
+    "service",
+]
 WEIGHTS = np.array([10, 25, 25, 10, 10, 10, 10], dtype=float)
 
 
@@ -136,8 +144,9 @@ def test_rank_ties_take_the_lowest_rank(values):
 @settings(max_examples=15, deadline=None)
 @given(st.floats(min_value=-20, max_value=20, allow_nan=False))
 def test_adding_a_constant_to_every_rating_moves_onsite_scores_by_that_constant(shift):
-    from perflab.scheme import load_scheme
     from conftest import SCHEME_FILE
+
+    from perflab.scheme import load_scheme
 
     s = load_scheme(SCHEME_FILE)
     t = tiny_tables()

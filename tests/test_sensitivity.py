@@ -6,17 +6,16 @@ a grid search, and every error for bad input."""
 from __future__ import annotations
 
 import os
-
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
+from conftest import DEMO_DIR, make_scheme
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import DEMO_DIR, make_scheme
 from perflab import scoring
 from perflab import sensitivity as sv
 from perflab.io import dataset_from_tables, load_dataset
@@ -36,13 +35,15 @@ def score_tables(draw, min_units=3, max_units=7, max_ind=4, lo=0, hi=20, groups=
     m = draw(st.integers(2, max_ind))
     vals = draw(st.lists(st.integers(lo, hi), min_size=n * m, max_size=n * m))
     units = [f"U{i}" for i in range(n)]
-    scores = pd.DataFrame(np.array(vals, float).reshape(n, m), index=pd.Index(units, name="unit"),
-                          columns=[f"i{j}" for j in range(m)])
+    scores = pd.DataFrame(
+        np.array(vals, float).reshape(n, m), index=pd.Index(units, name="unit"), columns=[f"i{j}" for j in range(m)]
+    )
     w = pd.Series(draw(st.lists(st.integers(1, 10), min_size=m, max_size=m)), index=scores.columns, dtype=float)
     kinds = None
     if groups:
-        kinds = pd.Series(draw(st.lists(st.sampled_from(["district", "department"]), min_size=n, max_size=n)),
-                          index=scores.index)
+        kinds = pd.Series(
+            draw(st.lists(st.sampled_from(["district", "department"]), min_size=n, max_size=n)), index=scores.index
+        )
     return scores, w, kinds
 
 
@@ -146,8 +147,10 @@ def test_kendall_tau_b_agrees_with_scipy_with_and_without_ties():
         X = rng.normal(size=(40, n))
         X[:10, 1] = X[:10, 0]  # ties in some draws
         R = sv._ranks(X, np.zeros(n, int), 1)
-        for nominal in (sv._ranks(rng.normal(size=(1, n)), np.zeros(n, int), 1)[0],
-                        sv._ranks(np.round(rng.normal(size=(1, n))), np.zeros(n, int), 1)[0]):
+        for nominal in (
+            sv._ranks(rng.normal(size=(1, n)), np.zeros(n, int), 1)[0],
+            sv._ranks(np.round(rng.normal(size=(1, n))), np.zeros(n, int), 1)[0],
+        ):
             tau = sv._kendall_tau_b(R, nominal)
             ref = np.array([scipy.stats.kendalltau(r, nominal).statistic for r in R])
             np.testing.assert_allclose(tau, ref, atol=1e-12)
@@ -195,8 +198,9 @@ def test_zero_spread_gives_the_nominal_ranks_with_zero_width_intervals(table, me
     scores, w, kinds = table
     mc = sv.monte_carlo(scores, w, n=300, method=method, spread=0.0, seed=1, ranks_within=kinds, k=2)
     u = mc.units.set_index("unit")
-    nominal = scoring.rank_desc(pd.Series(scores.to_numpy() @ (w / w.sum()).to_numpy(), index=scores.index),
-                                kinds).astype(int)
+    nominal = scoring.rank_desc(
+        pd.Series(scores.to_numpy() @ (w / w.sum()).to_numpy(), index=scores.index), kinds
+    ).astype(int)
     assert (u["nominal_rank"] == nominal).all()
     for col in ("median_rank", "rank_p05", "rank_p95"):
         assert (u[col] == nominal).all()
@@ -216,8 +220,12 @@ def test_ranks_do_not_change_when_all_weights_are_multiplied(table, c):
     sa = sv.stability_intervals(scores, w, k=2, ranks_within=kinds)
     sb = sv.stability_intervals(scores, w * c, k=2, ranks_within=kinds)
     assert (sa.units["rank"] == sb.units["rank"]).all()
-    np.testing.assert_allclose(sb.units[["rank_lo", "rank_hi"]].to_numpy(), c * sa.units[["rank_lo", "rank_hi"]].to_numpy(),
-                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        sb.units[["rank_lo", "rank_hi"]].to_numpy(),
+        c * sa.units[["rank_lo", "rank_hi"]].to_numpy(),
+        rtol=1e-9,
+        atol=1e-9,
+    )
 
 
 def test_same_seed_same_result_whatever_the_threads(demo, scheme):
@@ -237,13 +245,20 @@ def test_frequency_table_and_statistics_match_a_per_draw_pandas_loop(scheme, dem
     mc = sv.monte_carlo(S, scheme.weights, n=n, spread=spread, seed=5, ranks_within=kind, k=3)
     base = (scheme.weights / scheme.weights.sum()).to_numpy()
     seeds = sv._rng_seed(5).spawn(int(np.ceil(n / sv.CHUNK)))
-    W = np.vstack([sv._draw_weights(np.random.default_rng(ss), base, min(sv.CHUNK, n - i * sv.CHUNK), "uniform",
-                                    spread, None, None) for i, ss in enumerate(seeds)])
+    W = np.vstack(
+        [
+            sv._draw_weights(
+                np.random.default_rng(ss), base, min(sv.CHUNK, n - i * sv.CHUNK), "uniform", spread, None, None
+            )
+            for i, ss in enumerate(seeds)
+        ]
+    )
     assert np.all(W.sum(axis=1).round(12) == 1)
     ratio = W / base
     assert ratio.min() >= (1 - spread) / (1 + spread) - 1e-12 and ratio.max() <= (1 + spread) / (1 - spread) + 1e-12
-    ranks = np.array([scoring.rank_desc(pd.Series(S.to_numpy() @ w, index=S.index), kind).astype(int).to_numpy()
-                      for w in W])
+    ranks = np.array(
+        [scoring.rank_desc(pd.Series(S.to_numpy() @ w, index=S.index), kind).astype(int).to_numpy() for w in W]
+    )
     counts = np.stack([np.bincount(ranks[:, u], minlength=61)[1:] for u in range(len(S))])
     assert (mc.frequencies.to_numpy() == counts).all()
     u = mc.units.set_index("unit").reindex(S.index)
@@ -286,8 +301,10 @@ def test_unit_counts_reproduce_the_scheme_group_scores(scheme, demo):
     ones[:, -1] = 0  # the padding rater is never drawn
     got = sv._group_means(ones, vals, rix, scheme.aggregation.trim)[0].reshape(c.values.shape)
     gs = scoring.group_scores(ds, scheme)
-    ui, ii, gi = (pd.Index(x).get_indexer(gs[col]) for x, col in
-                  ((c.units, "unit"), (c.indicators, "indicator"), (c.groups, "group")))
+    ui, ii, gi = (
+        pd.Index(x).get_indexer(gs[col])
+        for x, col in ((c.units, "unit"), (c.indicators, "indicator"), (c.groups, "group"))
+    )
     np.testing.assert_allclose(got[ui, ii, gi], gs["score"].to_numpy(), atol=1e-9)
 
 
@@ -303,7 +320,7 @@ def test_resampled_trimmed_mean_equals_trimming_the_repeated_sample():
             if x.size == 0:
                 assert np.isnan(got[b])
             elif x.size > 2 * trim:
-                assert got[b] == pytest.approx(x[trim:x.size - trim].mean())
+                assert got[b] == pytest.approx(x[trim : x.size - trim].mean())
             else:
                 assert got[b] == pytest.approx(np.median(x))
 
@@ -316,11 +333,23 @@ def test_rater_bootstrap_variance_is_the_bootstrap_variance_of_a_mean(scheme_dic
     s = make_scheme(scheme_dict)
     rng = np.random.default_rng(7)
     n = 30
-    units = pd.DataFrame({"unit": ["D01", "D02"], "kind": "district", "zone": "core", "name_zh": ["东城区", "西城区"],
-                          "name_en": ["Dongcheng", "Xicheng"], "presented": True})
+    units = pd.DataFrame(
+        {
+            "unit": ["D01", "D02"],
+            "kind": "district",
+            "zone": "core",
+            "name_zh": ["东城区", "西城区"],
+            "name_en": ["Dongcheng", "Xicheng"],
+            "presented": True,
+        }
+    )
     raters = pd.DataFrame({"rater": [f"R{i:02d}" for i in range(n)], "group": "grassroots", "home_unit": ""})
-    rows = [{"rater": r, "unit": u, "indicator": i, "score": float(rng.integers(60, 100)), "session": 1, "order": o}
-            for r in raters["rater"] for o, u in enumerate(["D01", "D02"], 1) for i in s.indicator_ids]
+    rows = [
+        {"rater": r, "unit": u, "indicator": i, "score": float(rng.integers(60, 100)), "session": 1, "order": o}
+        for r in raters["rater"]
+        for o, u in enumerate(["D01", "D02"], 1)
+        for i in s.indicator_ids
+    ]
     ds = dataset_from_tables({"units": units, "raters": raters, "ratings": pd.DataFrame(rows)}, s)
     draws = sv.rater_bootstrap(ds, s, n=4000, seed=1, scale="onsite")
     w = (s.weights / s.weights.sum()).to_numpy()
@@ -358,13 +387,18 @@ def test_written_report_units_are_flagged_and_reported_apart(scheme, demo):
         assert (res.units.set_index("unit")["written_report"] == written.reindex(S.index)).all()
         widths = res.interval_widths()
         assert set(map(tuple, widths[["rank_group", "written_report"]].to_numpy())) == {
-            ("district", False), ("department", False), ("department", True)}
+            ("district", False),
+            ("department", False),
+            ("department", True),
+        }
         assert sorted(widths["units"]) == [16, 17, 43]
     # the imputed average profile is balanced across indicators: narrower intervals than the presenting departments'
     w = mc.interval_widths().set_index(["rank_group", "written_report"])["mean_width"]
     assert w[("department", True)] < w[("department", False)]
     # ids work as well as a boolean Series; an unknown one is refused
-    by_ids = sv.monte_carlo(S, scheme.weights, n=100, seed=1, ranks_within=kind, written_report=list(written.index[written]))
+    by_ids = sv.monte_carlo(
+        S, scheme.weights, n=100, seed=1, ranks_within=kind, written_report=list(written.index[written])
+    )
     assert by_ids.units["written_report"].sum() == 17
     with pytest.raises(ValueError, match="written_report: unknown unit 'X99'"):
         sv.monte_carlo(S, scheme.weights, n=100, written_report=["X99"])
@@ -424,7 +458,7 @@ def test_sobol_estimates_and_intervals_agree_with_salib_on_the_rank_model(scheme
     checked = 0
     for (out, group), y in outputs:
         got = ix[(ix["output"] == out) & (ix["rank_group"] == group)].set_index("input").reindex(S.columns)
-        if np.ptp(np.r_[y[0::D + 2], y[D + 1::D + 2]]) == 0:  # constant on A and B: undefined (SALib says 0)
+        if np.ptp(np.r_[y[0 :: D + 2], y[D + 1 :: D + 2]]) == 0:  # constant on A and B: undefined (SALib says 0)
             assert got[["S1", "ST", "S1_conf", "ST_conf"]].isna().all().all()
             continue
         ref = salib.analyze(problem, y.astype(float), calc_second_order=False, num_resamples=50, seed=4)
@@ -439,8 +473,16 @@ def test_sobol_estimates_and_intervals_agree_with_salib_on_the_rank_model(scheme
 def test_sobol_tables_carry_intervals_and_the_interaction_share(scheme, demo):
     """Issue 10: every index with its 95 % half-width (SALib's bootstrap) and, per output, 1 − ΣS1 with its own."""
     ds, _, _, kind = demo
-    res = sv.sobol_indices(None, scheme.weights, n=512, seed=3, ranks_within=kind, cube=sv.score_cube(ds, scheme),
-                           shares=scheme.shares, group="grassroots")
+    res = sv.sobol_indices(
+        None,
+        scheme.weights,
+        n=512,
+        seed=3,
+        ranks_within=kind,
+        cube=sv.score_cube(ds, scheme),
+        shares=scheme.shares,
+        group="grassroots",
+    )
     summ = res.summary()
     assert {"S1", "S1_conf", "ST", "ST_conf", "low_pct", "high_pct"} <= set(summ.columns)
     assert (summ["S1_conf"] > 0).all() and (summ["ST_conf"] > 0).all()
@@ -449,8 +491,16 @@ def test_sobol_tables_carry_intervals_and_the_interaction_share(scheme, demo):
     np.testing.assert_allclose(inter["interaction"], 1 - s1.reindex(inter.index))
     assert (inter["interaction_conf"] > 0).all()
     # the interval is the spread of the estimate: quadrupling the sample roughly halves it
-    big = sv.sobol_indices(None, scheme.weights, n=2048, seed=3, ranks_within=kind, cube=sv.score_cube(ds, scheme),
-                           shares=scheme.shares, group="grassroots")
+    big = sv.sobol_indices(
+        None,
+        scheme.weights,
+        n=2048,
+        seed=3,
+        ranks_within=kind,
+        cube=sv.score_cube(ds, scheme),
+        shares=scheme.shares,
+        group="grassroots",
+    )
     ratio = big.summary()["ST_conf"].mean() / summ["ST_conf"].mean()
     assert 0.35 < ratio < 0.7
     assert res.settings["num_resamples"] == 100 and res.settings["conf_level"] == 0.95
@@ -474,15 +524,34 @@ def test_every_input_has_the_same_relative_range_by_default_the_share_included(s
     """Issue 10: the share moves ±x % of its value like every weight (not U[0, 0.6]); a wide range is explicit."""
     ds, _, _, kind = demo
     cube = sv.score_cube(ds, scheme)
-    res = sv.sobol_indices(None, scheme.weights, n=64, spread=0.2, seed=1, ranks_within=kind, cube=cube,
-                           shares=scheme.shares, group="grassroots")
+    res = sv.sobol_indices(
+        None,
+        scheme.weights,
+        n=64,
+        spread=0.2,
+        seed=1,
+        ranks_within=kind,
+        cube=cube,
+        shares=scheme.shares,
+        group="grassroots",
+    )
     rng_ = res.inputs.set_index("input")
     np.testing.assert_allclose(rng_["low_pct"], -20.0)
     np.testing.assert_allclose(rng_["high_pct"], 20.0)
     assert rng_.loc["share:grassroots", ["low", "high"]].tolist() == pytest.approx([0.20, 0.30])
     assert res.settings["share_range"] == pytest.approx((0.20, 0.30)) and not res.settings["share_range_given"]
-    wide = sv.sobol_indices(None, scheme.weights, n=64, spread=0.2, seed=1, ranks_within=kind, cube=cube,
-                            shares=scheme.shares, group="grassroots", share_range=(0.0, 0.6))
+    wide = sv.sobol_indices(
+        None,
+        scheme.weights,
+        n=64,
+        spread=0.2,
+        seed=1,
+        ranks_within=kind,
+        cube=cube,
+        shares=scheme.shares,
+        group="grassroots",
+        share_range=(0.0, 0.6),
+    )
     share = wide.inputs.set_index("input").loc["share:grassroots"]
     assert share[["low_pct", "high_pct"]].tolist() == pytest.approx([-100.0, 140.0])
     assert wide.settings["share_range_given"]
@@ -502,7 +571,9 @@ def test_effective_weight_ranges_are_the_extremes_of_the_renormalised_weights(sc
     corners = np.array([[0.8 if i == j else 1.2 for i in range(w.size)] for j in range(w.size)])
     np.testing.assert_allclose(np.diag(p * corners / (p * corners).sum(axis=1, keepdims=True)), lo)
     # a 25-point weight of 100 moves −27 % to +33 %, a 10-point one −31 % to +43 %
-    assert 100 * (lo[1] / p[1] - 1) == pytest.approx(-27.27, abs=0.01) and 100 * (hi[1] / p[1] - 1) == pytest.approx(33.33, abs=0.01)
+    assert 100 * (lo[1] / p[1] - 1) == pytest.approx(-27.27, abs=0.01) and 100 * (hi[1] / p[1] - 1) == pytest.approx(
+        33.33, abs=0.01
+    )
 
 
 def test_sobol_confidence_is_salibs_on_the_ishigami_function():
@@ -512,8 +583,14 @@ def test_sobol_confidence_is_salibs_on_the_ishigami_function():
     y = np.sin(X[:, 0]) + 7 * np.sin(X[:, 1]) ** 2 + 0.1 * X[:, 2] ** 4 * np.sin(X[:, 0])
     conf = sv.sobol_confidence(np.c_[y, np.round(y)], 3, num_resamples=200, conf_level=0.9, seed=5)
     for k, yy in enumerate((y, np.round(y))):
-        ref = salib.analyze({"num_vars": 3, "names": list("abc"), "bounds": [[0, 1]] * 3}, yy,
-                            calc_second_order=False, num_resamples=200, conf_level=0.9, seed=5)
+        ref = salib.analyze(
+            {"num_vars": 3, "names": list("abc"), "bounds": [[0, 1]] * 3},
+            yy,
+            calc_second_order=False,
+            num_resamples=200,
+            conf_level=0.9,
+            seed=5,
+        )
         np.testing.assert_allclose(conf["S1_conf"][:, k], ref["S1_conf"], atol=1e-12)
         np.testing.assert_allclose(conf["ST_conf"][:, k], ref["ST_conf"], atol=1e-12)
 
@@ -530,9 +607,20 @@ def test_sobol_estimator_recovers_the_ishigami_indices():
 def test_a_weight_that_cannot_move_any_rank_has_zero_total_index(scheme, demo):
     ds, S, _, kind = demo
     cube = sv.score_cube(ds, scheme)
-    cube.loc[cube["indicator"] == "service", "score"] = 75.0  # every unit and group: its weight only rescales the others
-    res = sv.sobol_indices(None, scheme.weights, n=128, spread=0.5, seed=2, ranks_within=kind,
-                           cube=cube, shares=scheme.shares, group="grassroots")
+    cube.loc[cube["indicator"] == "service", "score"] = (
+        75.0  # every unit and group: its weight only rescales the others
+    )
+    res = sv.sobol_indices(
+        None,
+        scheme.weights,
+        n=128,
+        spread=0.5,
+        seed=2,
+        ranks_within=kind,
+        cube=cube,
+        shares=scheme.shares,
+        group="grassroots",
+    )
     service = res.indices[res.indices["input"] == "service"]
     assert np.nanmax(np.abs(service["ST"])) < 1e-12
     assert (res.summary().groupby("rank_group")["input"].first() != "service").all()
@@ -629,8 +717,9 @@ def test_adjacent_pairs_swap_exactly_where_their_scores_cross(scheme, demo):
 def group_tables(draw):
     scores, _, kinds = draw(score_tables(max_ind=4, groups=True))
     G = scores.rename(columns=lambda c: c.replace("i", "g"))
-    shares = pd.Series(draw(st.lists(st.integers(1, 10), min_size=G.shape[1], max_size=G.shape[1])),
-                       index=G.columns, dtype=float)
+    shares = pd.Series(
+        draw(st.lists(st.integers(1, 10), min_size=G.shape[1], max_size=G.shape[1])), index=G.columns, dtype=float
+    )
     return G, shares / shares.sum(), kinds
 
 
@@ -645,7 +734,10 @@ def test_share_breakpoints_are_exactly_where_the_ranks_change(table, rng_):
     delta = 1e-7
     for b in res.breakpoints["share"]:
         assert lo < b < hi
-        left, right = ranks_at_share(G, shares, group, b - delta, kinds), ranks_at_share(G, shares, group, b + delta, kinds)
+        left, right = (
+            ranks_at_share(G, shares, group, b - delta, kinds),
+            ranks_at_share(G, shares, group, b + delta, kinds),
+        )
         assert not np.array_equal(left, right)  # a rank changes at every breakpoint
     # nothing changes strictly between breakpoints: the exact segments hold at every grid point
     grid = np.linspace(lo, hi, 301)
@@ -678,8 +770,9 @@ def test_grassroots_share_breakpoints_on_the_demo_data(scheme, demo):
         assert (at.reindex(nominal.index) == nominal).all()
     # the grid path agrees with the exact segments
     path = sv.share_path(G, scheme.shares, "grassroots", [0.1, 0.5], ranks_within=kind)
-    assert (path[path["share"] == 0.5].set_index("unit")["rank"] == res.ranks_at(0.5).reindex(G.index)).all() or \
-        np.isclose(res.breakpoints["share"], 0.5, atol=1e-9).any()
+    assert (
+        path[path["share"] == 0.5].set_index("unit")["rank"] == res.ranks_at(0.5).reindex(G.index)
+    ).all() or np.isclose(res.breakpoints["share"], 0.5, atol=1e-9).any()
 
 
 # ---------------------------------------------------------------------------
@@ -750,8 +843,14 @@ def test_bad_input_gets_one_clear_error(scheme, demo):
         (lambda: sv.monte_carlo(S.assign(service=np.nan), w), "has no finite score for 'service'"),
         (lambda: sv.monte_carlo(S, w, ranks_within=kind.iloc[:10]), "ranks_within has no group for unit"),
         (lambda: sv.share_breakpoints(G, scheme.shares, "mayors"), "unknown evaluator group 'mayors'"),
-        (lambda: sv.share_breakpoints(G, scheme.shares.replace(0.25, 1.5), "grassroots"), "must lie in \\[0, 1\\], got 1.5"),
-        (lambda: sv.share_breakpoints(G, scheme.shares, "grassroots", share_range=(0, 1.2)), "share_range must satisfy"),
+        (
+            lambda: sv.share_breakpoints(G, scheme.shares.replace(0.25, 1.5), "grassroots"),
+            "must lie in \\[0, 1\\], got 1.5",
+        ),
+        (
+            lambda: sv.share_breakpoints(G, scheme.shares, "grassroots", share_range=(0, 1.2)),
+            "share_range must satisfy",
+        ),
         (lambda: sv.share_path(G, scheme.shares, "grassroots", [0.2, -0.1]), "must lie in \\[0, 1\\], got -0.1"),
         (lambda: sv.one_at_a_time(S, w, step=0), "step must be a relative change in \\(0, 1\\]"),
         (lambda: sv.one_at_a_time(S, w, step=5.0), "step must be a relative change in \\(0, 1\\].*got 5.0"),
@@ -759,8 +858,10 @@ def test_bad_input_gets_one_clear_error(scheme, demo):
         (lambda: sv.stability_intervals(S, w, indicators=["beauty"]), "unknown indicator 'beauty'"),
         (lambda: sv.sobol_indices(S, w, n=0), "n must be a whole number >= 1"),
         (lambda: sv.rater_bootstrap(ds, scheme, n=0), "n must be a whole number >= 1"),
-        (lambda: sv.best_case_ranks(S, bounds=sv.bounds_around(w, 0.5).assign(upper=lambda b: b["lower"])),
-         "no weights within the bounds sum to 1"),
+        (
+            lambda: sv.best_case_ranks(S, bounds=sv.bounds_around(w, 0.5).assign(upper=lambda b: b["lower"])),
+            "no weights within the bounds sum to 1",
+        ),
     ]
     for call, message in cases:
         with pytest.raises(ValueError, match=message) as info:
@@ -787,8 +888,9 @@ def test_best_case_rank_is_attained_when_a_competitor_is_ahead_by_a_hair(eps):
 def near_tie_tables(draw):
     """Integer tables with some entries nudged by 1e-6..1e-8: competitors ahead or behind by a hair."""
     scores, w, _ = draw(score_tables(max_units=5, max_ind=3, hi=6))
-    eps = np.array(draw(st.lists(st.sampled_from([0.0, 0.0, 1e-6, -1e-7, 1e-8]), min_size=scores.size,
-                                 max_size=scores.size))).reshape(scores.shape)
+    eps = np.array(
+        draw(st.lists(st.sampled_from([0.0, 0.0, 1e-6, -1e-7, 1e-8]), min_size=scores.size, max_size=scores.size))
+    ).reshape(scores.shape)
     return scores + eps, w
 
 
@@ -853,8 +955,15 @@ def test_smaa_within_tight_bounds_works_and_respects_them(scheme, demo, rel):
     bounds = sv.bounds_around(scheme.weights, rel)
     smaa = sv.rank_acceptability(S, n=3000, seed=1, bounds=bounds, ranks_within=kind)
     np.testing.assert_allclose(smaa.acceptability().sum(axis=1), 1.0)
-    W = sv._draw_weights(np.random.default_rng(0), np.full(7, 1 / 7), 3000, "simplex", 0.0, None,
-                         bounds.reindex(S.columns)[["lower", "upper"]].to_numpy().T)
+    W = sv._draw_weights(
+        np.random.default_rng(0),
+        np.full(7, 1 / 7),
+        3000,
+        "simplex",
+        0.0,
+        None,
+        bounds.reindex(S.columns)[["lower", "upper"]].to_numpy().T,
+    )
     assert ((W >= bounds["lower"].to_numpy() - 1e-12) & (W <= bounds["upper"].to_numpy() + 1e-12)).all()
 
 
@@ -898,8 +1007,9 @@ def _resampled_dataset(ds, counts, raters):
             rid = f"{r}#{c}"
             new_raters.append(rt.loc[[r]].assign(rater=rid).reset_index(drop=True))
             new_ratings.append(ds.ratings[ds.ratings["rater"] == r].assign(rater=rid))
-    return replace(ds, raters=pd.concat(new_raters, ignore_index=True),
-                   ratings=pd.concat(new_ratings, ignore_index=True))
+    return replace(
+        ds, raters=pd.concat(new_raters, ignore_index=True), ratings=pd.concat(new_ratings, ignore_index=True)
+    )
 
 
 @pytest.mark.parametrize("trim", [1, 0])
@@ -921,8 +1031,10 @@ def test_bootstrap_replicates_equal_perflab_scoring_on_the_resampled_panel(schem
     for b in range(2):
         rds = _resampled_dataset(ds, counts[b], raters)
         gs = scoring.group_scores(rds, s)
-        ui, ii, gi = (pd.Index(x).get_indexer(gs[col]) for x, col in
-                      ((pres, "unit"), (c.indicators, "indicator"), (c.groups, "group")))
+        ui, ii, gi = (
+            pd.Index(x).get_indexer(gs[col])
+            for x, col in ((pres, "unit"), (c.indicators, "indicator"), (c.groups, "group"))
+        )
         np.testing.assert_allclose(gm[b][ui, ii, gi], gs["score"].to_numpy(), atol=1e-9)
         final = scoring.score_units(rds, s).set_index("unit")["final"].reindex(c.units)
         np.testing.assert_allclose(got[b] @ w, final.to_numpy(), atol=1e-9)
@@ -935,7 +1047,9 @@ def test_bootstrap_replicates_equal_perflab_scoring_on_the_resampled_panel(schem
 
 def test_crossings_a_hundred_millionth_apart_are_two_breakpoints():
     """A rises from 0 to 1 with the share; B and C are flat at 0.3 and 0.3 + 1e-8: A passes B, then C."""
-    G = pd.DataFrame({"g1": [1.0, 0.3, 0.3 + 1e-8], "g2": [0.0, 0.3, 0.3 + 1e-8]}, index=pd.Index(list("ABC"), name="unit"))
+    G = pd.DataFrame(
+        {"g1": [1.0, 0.3, 0.3 + 1e-8], "g2": [0.0, 0.3, 0.3 + 1e-8]}, index=pd.Index(list("ABC"), name="unit")
+    )
     res = sv.share_breakpoints(G, pd.Series({"g1": 0.5, "g2": 0.5}), "g1", k=1)
     np.testing.assert_allclose(res.breakpoints["share"], [0.3, 0.3 + 1e-8], rtol=0, atol=1e-12)
     assert res.ranks_at(0.3 + 5e-9)["A"] == 2
@@ -951,8 +1065,10 @@ def test_crossings_a_hundred_millionth_apart_are_two_breakpoints():
 def test_lines_crossing_within_the_tie_resolution_are_no_swap():
     """A and B cross at 0.5 but differ by less than the tie resolution around it; C and D cross them at 0.45
     and 0.55 and each other at 0.5: at 0.5 only C and D swap, A and B stay tied on both sides."""
-    G = pd.DataFrame({"g1": [0.5 + 1e-9, 0.5, 1.05, 0.05], "g2": [0.5 - 1e-9, 0.5, 0.05, 1.05]},
-                     index=pd.Index(list("ABCD"), name="unit"))
+    G = pd.DataFrame(
+        {"g1": [0.5 + 1e-9, 0.5, 1.05, 0.05], "g2": [0.5 - 1e-9, 0.5, 0.05, 1.05]},
+        index=pd.Index(list("ABCD"), name="unit"),
+    )
     shares = pd.Series({"g1": 0.5, "g2": 0.5})
     res = sv.share_breakpoints(G, shares, "g1", k=1)
     assert not ((res.swaps["unit_up"].isin(["A", "B"])) & (res.swaps["unit_down"].isin(["A", "B"]))).any()
@@ -975,7 +1091,12 @@ def test_the_same_seed_gives_identical_results(table, method, seed):
     kw = dict(n=2500, method=method, spread=0.0 if method == "simplex" else 0.3, ranks_within=kinds, k=2)
     a = sv.monte_carlo(scores, w, seed=seed, workers=1, **kw)
     b = sv.monte_carlo(scores, w, seed=seed, workers=2, **kw)
-    for x, y in ((a.units, b.units), (a.frequencies, b.frequencies), (a.tau, b.tau), (a.central_weights, b.central_weights)):
+    for x, y in (
+        (a.units, b.units),
+        (a.frequencies, b.frequencies),
+        (a.tau, b.tau),
+        (a.central_weights, b.central_weights),
+    ):
         pd.testing.assert_frame_equal(x, y)
     s1 = sv.sobol_indices(scores, w, n=16, spread=0.3, seed=seed % 2**31, ranks_within=kinds)
     s2 = sv.sobol_indices(scores, w, n=16, spread=0.3, seed=seed % 2**31, ranks_within=kinds)
@@ -1004,8 +1125,10 @@ def test_a_generator_seed_is_recorded_and_reproduces_the_run(demo, scheme):
 def test_more_bad_input_gets_one_clear_error():
     S = pd.DataFrame({"a": [1.0, 2, 3], "b": [3.0, 2, 1]}, index=pd.Index(list("ABC"), name="unit"))
     cases = [
-        (lambda: sv.stability_intervals(S, pd.Series({"a": 1.0, "b": 0.0}), indicators=["a"]),
-         "another indicator with positive weight to rescale: a carries all the weight"),
+        (
+            lambda: sv.stability_intervals(S, pd.Series({"a": 1.0, "b": 0.0}), indicators=["a"]),
+            "another indicator with positive weight to rescale: a carries all the weight",
+        ),
         (lambda: sv.stability_intervals(S[["a"]], pd.Series({"a": 1.0})), "at least two indicators"),
         (lambda: sv.monte_carlo(S, [1, 1], spread="0.2"), "spread must be a number in \\[0, 1\\].*got '0.2'"),
         (lambda: sv.one_at_a_time(S, [1, 1], step="5"), "step must be a relative change.*got '5'"),
@@ -1023,17 +1146,20 @@ def test_more_bad_input_gets_one_clear_error():
 # notebooks 30 and 50: the same Sobol indices, numbers in prose computed, tables for a reader
 # ---------------------------------------------------------------------------
 
+
 def _notebook(name):
-    import nbformat
     from pathlib import Path
+
+    import nbformat
 
     return nbformat.read(Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb", 4)
 
 
 def _defaults(name):
     import ast
-    import papermill
     from pathlib import Path
+
+    import papermill
 
     d = papermill.inspect_notebook(str(Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb"))
     return {k: ast.literal_eval(v["default"]) for k, v in d.items()}
@@ -1049,8 +1175,10 @@ def test_both_pages_compute_the_sobol_indices_the_same_way():
         assert a[p] == b[p], p
     assert a["n_sobol"] == sv.SOBOL_N == inspect.signature(sv.sobol_indices).parameters["n"].default
     assert a["sobol_share_range"] is None and "n_draws" not in b
-    cells = [[c.source for c in _notebook(n).cells if c.cell_type == "code" and "sv.sobol_indices(" in c.source]
-             for n in ("30_weight_sensitivity", "50_group_shares")]
+    cells = [
+        [c.source for c in _notebook(n).cells if c.cell_type == "code" and "sv.sobol_indices(" in c.source]
+        for n in ("30_weight_sensitivity", "50_group_shares")
+    ]
     assert len(cells[0]) == len(cells[1]) == 1 and cells[0] == cells[1]
     assert "n=n_sobol" in cells[0][0] and "share_range=sobol_share_range" in cells[0][0]
 
@@ -1080,8 +1208,8 @@ def test_numbers_in_the_pages_prose_are_computed_and_robust_names_its_perturbati
             continue
         for m in re.finditer(r"robust", c.source):
             start = c.source.rfind("say(", 0, m.start())
-            end = re.search(r"\n(?=\S)", c.source[m.start():])
-            stmt = c.source[start:m.start() + end.start()] if end else c.source[start:]
+            end = re.search(r"\n(?=\S)", c.source[m.start() :])
+            stmt = c.source[start : m.start() + end.start()] if end else c.source[start:]
             assert "moved_by" in stmt or "pm(" in stmt, stmt
 
 
@@ -1089,11 +1217,25 @@ def test_page_tables_have_word_headers_no_index_and_no_exponents(scheme, demo):
     from perflab.plots import sensitivity as splots
 
     ds, _, _, kind = demo
-    res = sv.sobol_indices(None, scheme.weights, n=64, seed=1, ranks_within=kind, cube=sv.score_cube(ds, scheme),
-                           shares=scheme.shares, group="grassroots")
+    res = sv.sobol_indices(
+        None,
+        scheme.weights,
+        n=64,
+        seed=1,
+        ranks_within=kind,
+        cube=sv.score_cube(ds, scheme),
+        shares=scheme.shares,
+        group="grassroots",
+    )
     df = splots.sobol_table(res)
-    assert list(df.columns) == ["Ranking group", "Input", "First order S1", "S1 ± (95 % interval)", "Total ST",
-                                "ST ± (95 % interval)"]
+    assert list(df.columns) == [
+        "Ranking group",
+        "Input",
+        "First order S1",
+        "S1 ± (95 % interval)",
+        "Total ST",
+        "ST ± (95 % interval)",
+    ]
     assert (df["Input"] == "interactions (1 − ΣS1)").sum() == 2
     html = splots.table(df.assign(tiny=1e-9), digits=3).to_html()
     assert "e-0" not in html and "e+0" not in html and "0.000" in html
@@ -1102,9 +1244,20 @@ def test_page_tables_have_word_headers_no_index_and_no_exponents(scheme, demo):
         splots.table(pd.DataFrame({"a": [1], "b": [2]}), {"a": "x", "b": "x"})
     text = splots.sobol_findings(res) + splots.sobol_inputs_text(res)
     assert "±20 %" in text and "1 − ΣS1" in text
-    wide = sv.sobol_indices(None, scheme.weights, n=64, seed=1, ranks_within=kind, cube=sv.score_cube(ds, scheme),
-                            shares=scheme.shares, group="grassroots", share_range=(0.0, 0.6))
-    assert "−100 % to +140 %" in splots.sobol_inputs_text(wide) and "asked for explicitly" in splots.sobol_inputs_text(wide)
+    wide = sv.sobol_indices(
+        None,
+        scheme.weights,
+        n=64,
+        seed=1,
+        ranks_within=kind,
+        cube=sv.score_cube(ds, scheme),
+        shares=scheme.shares,
+        group="grassroots",
+        share_range=(0.0, 0.6),
+    )
+    assert "−100 % to +140 %" in splots.sobol_inputs_text(wide) and "asked for explicitly" in splots.sobol_inputs_text(
+        wide
+    )
 
 
 @settings(max_examples=25, deadline=None)
@@ -1132,15 +1285,22 @@ def test_every_table_on_the_pages_goes_through_the_page_table(name):
 
     code = "\n".join(c.source for c in _notebook(name).cells if c.cell_type == "code")
     shown = re.findall(r"display\((\w+(?:\.\w+)*)\(", code)
-    assert shown and set(shown) <= {"splots.table", "Markdown", "effective_weights_view"}  # the last: tests/test_narrative.py
-    assert "print(" not in code and not re.search(r"^\s*display\((?!splots\.table|Markdown|effective_weights_view)", code, re.M)
+    assert shown and set(shown) <= {
+        "splots.table",
+        "Markdown",
+        "effective_weights_view",
+    }  # the last: tests/test_narrative.py
+    assert "print(" not in code and not re.search(
+        r"^\s*display\((?!splots\.table|Markdown|effective_weights_view)", code, re.M
+    )
 
 
 def test_share_grade_changes_are_exact_and_bound_the_stable_range():
     """Every band crossing along the share is found (brute force on a fine grid), and the stable range around the
     nominal share is bounded by the nearest top-k and grade changes."""
-    from perflab.scheme import load_scheme as _load
     from conftest import SCHEME_FILE as _SF
+
+    from perflab.scheme import load_scheme as _load
 
     bands = _load(_SF).bands
     rng = np.random.default_rng(11)
@@ -1200,7 +1360,7 @@ def test_every_figure_of_the_pages_is_kept_as_png_and_svg_and_one_is_the_key(nam
         while depth:
             depth += {"(": 1, ")": -1}.get(joined[i], 0)
             i += 1
-        shown = joined[call.start():i]
+        shown = joined[call.start() : i]
         assert "caption=" in shown or ".set_caption(" in shown, shown
 
 
@@ -1208,11 +1368,27 @@ def test_every_figure_of_the_pages_is_kept_as_png_and_svg_and_one_is_the_key(nam
 def page_figures(scheme, demo):
     """What the figure functions draw, on the demo data with small samples."""
     ds, S, units, kind = demo
-    mc = sv.monte_carlo(S, scheme.weights, n=200, spread=0.2, seed=1, ranks_within=kind, k=3,
-                        written_report=sv.written_report_units(ds, scheme).reindex(S.index))
+    mc = sv.monte_carlo(
+        S,
+        scheme.weights,
+        n=200,
+        spread=0.2,
+        seed=1,
+        ranks_within=kind,
+        k=3,
+        written_report=sv.written_report_units(ds, scheme).reindex(S.index),
+    )
     stab = sv.stability_intervals(S, scheme.weights, k=3, bands=scheme.bands, ranks_within=kind)
-    sob = sv.sobol_indices(None, scheme.weights, n=64, seed=1, ranks_within=kind, cube=sv.score_cube(ds, scheme),
-                           shares=scheme.shares, group="grassroots")
+    sob = sv.sobol_indices(
+        None,
+        scheme.weights,
+        n=64,
+        seed=1,
+        ranks_within=kind,
+        cube=sv.score_cube(ds, scheme),
+        shares=scheme.shares,
+        group="grassroots",
+    )
     G = sv.unit_group_scores(ds, scheme)
     sb = sv.share_breakpoints(G, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), ranks_within=kind)
     return mc, stab, sob, sb, units
@@ -1227,11 +1403,18 @@ def _draw_pages_figures(lang, page_figures, scheme):
     names = units[plots.name_column()]
     ind = {i.id: (i.name_zh if plots.lang() == "zh" else i.name_en) for i in scheme.indicators}
     group = {g.id: (g.name_zh if plots.lang() == "zh" else g.name_en) for g in scheme.groups}["grassroots"]
-    return {"30_rank_intervals_department": splots.rank_intervals(mc.units, names, "department", other=mc.units),
+    return (
+        {
+            "30_rank_intervals_department": splots.rank_intervals(mc.units, names, "department", other=mc.units),
             "30_weight_ranges_district": splots.weight_ranges(stab.top_k, "district", ind, total=scheme.weights.sum()),
             "30_sobol_indices": splots.sobol_bars(sob, {**ind, "share:grassroots": splots.share_label(group)}),
-            "50_share_ranks_department": splots.share_bump_chart(sb.segments, sb.swaps, names, "department", 3, 0.25,
-                                                                 group)}, names, group
+            "50_share_ranks_department": splots.share_bump_chart(
+                sb.segments, sb.swaps, names, "department", 3, 0.25, group
+            ),
+        },
+        names,
+        group,
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -1267,7 +1450,9 @@ def test_page_figures_are_saved_with_legends_off_the_data_and_every_unit_named(l
                 box = legend.get_window_extent(renderer)
                 for ax in fig.axes:
                     assert not box.overlaps(ax.get_window_extent(renderer)), (stem, "legend over the data")
-            ticks = [lab.get_window_extent(renderer) for ax in fig.axes for lab in ax.get_yticklabels() if lab.get_text()]
+            ticks = [
+                lab.get_window_extent(renderer) for ax in fig.axes for lab in ax.get_yticklabels() if lab.get_text()
+            ]
             assert all(a.y1 <= b.y0 + 0.5 or b.y1 <= a.y0 + 0.5 for a, b in zip(ticks, ticks[1:])), stem
         shown = [t.get_text() for t in figs["50_share_ranks_department"].findobj(plt.Text)]
         dept = page_figures[4].index[page_figures[4]["kind"] == "department"]
@@ -1279,8 +1464,12 @@ def test_page_figures_are_saved_with_legends_off_the_data_and_every_unit_named(l
         keys = json.loads((tmp_path / "figures" / "keys.json").read_text(encoding="utf-8"))
         assert keys == {"30": "30_weight_ranges_district.png"}
         assert sorted(f.name for f in (tmp_path / "figures").iterdir()) == [
-            "30_sobol_indices.png", "30_sobol_indices.svg", "30_weight_ranges_district.png",
-            "30_weight_ranges_district.svg", "keys.json"]
+            "30_sobol_indices.png",
+            "30_sobol_indices.svg",
+            "30_weight_ranges_district.png",
+            "30_weight_ranges_district.svg",
+            "keys.json",
+        ]
     finally:
         for fig in figs.values():
             plt.close(fig)

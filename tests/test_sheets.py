@@ -8,9 +8,9 @@ import subprocess
 
 import pandas as pd
 import pytest
+from conftest import DEMO_DIR, SCHEME_FILE
 from openpyxl import load_workbook
 
-from conftest import DEMO_DIR, SCHEME_FILE
 from perflab.cli import main
 from perflab.io import load_dataset
 from perflab.sheets import INSTRUCTIONS, layout, load_sheet_inputs, read_sheets, write_sheets
@@ -113,8 +113,21 @@ def test_a_libreoffice_resave_still_reads_back_exactly(filled, scheme, tmp_path)
     if soffice is None:
         pytest.skip("LibreOffice not installed (apt-get install libreoffice-calc-nogui)")
     inputs, picked, paths = filled
-    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "xlsx",
-                    "--outdir", str(tmp_path), str(paths[0])], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path),
+            str(paths[0]),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     resaved = tmp_path / paths[0].name
     assert resaved.is_file() and resaved.read_bytes() != paths[0].read_bytes()
     result = read_sheets([resaved], scheme, units=inputs.units)
@@ -149,22 +162,42 @@ def _bad(filled, scheme, tmp_path, edit, name="bad.xlsx"):
 @pytest.mark.parametrize(
     "edit, cell, message",
     [
-        (lambda wb, L: wb.worksheets[1].cell(8, L["score"], 120), "O8", "score 120 for main_indicators is outside 0–100"),
-        (lambda wb, L: (wb.worksheets[1].cell(8, L["grade"], "B"), wb.worksheets[1].cell(8, L["score"], 95)), "O8",
-         "score 95 for main_indicators is outside the band of grade B (80–<90)"),
-        (lambda wb, L: (wb.worksheets[1].cell(8, L["grade"], "B"), wb.worksheets[1].cell(8, L["score"], 90)), "O8",
-         "score 90 for main_indicators is outside the band of grade B (80–<90)"),
+        (
+            lambda wb, L: wb.worksheets[1].cell(8, L["score"], 120),
+            "O8",
+            "score 120 for main_indicators is outside 0–100",
+        ),
+        (
+            lambda wb, L: (wb.worksheets[1].cell(8, L["grade"], "B"), wb.worksheets[1].cell(8, L["score"], 95)),
+            "O8",
+            "score 95 for main_indicators is outside the band of grade B (80–<90)",
+        ),
+        (
+            lambda wb, L: (wb.worksheets[1].cell(8, L["grade"], "B"), wb.worksheets[1].cell(8, L["score"], 90)),
+            "O8",
+            "score 90 for main_indicators is outside the band of grade B (80–<90)",
+        ),
         (lambda wb, L: wb.worksheets[1].__setitem__("B4", 1.5), "B4", "session 1.5 is not a whole number >= 1"),
         (lambda wb, L: wb.worksheets[1].__setitem__("D4", "第一"), "D4", "order '第一' is not a whole number >= 1"),
         (lambda wb, L: wb.worksheets[1].delete_rows(10), "B13", "indicator(s) missing from the sheet: law_based_admin"),
         (lambda wb, L: setattr(wb.worksheets[1].cell(9, L["score"]), "value", None), "O9", "blank score for key_tasks"),
-        (lambda wb, L: wb.worksheets[1].cell(9, L["score"], "good"), "O9", "score 'good' for key_tasks is not a number"),
-        (lambda wb, L: wb.worksheets[1].cell(9, L["grade"], "F"), "N9", "grade 'F' for key_tasks is not one of A, B, C, D, E"),
+        (
+            lambda wb, L: wb.worksheets[1].cell(9, L["score"], "good"),
+            "O9",
+            "score 'good' for key_tasks is not a number",
+        ),
+        (
+            lambda wb, L: wb.worksheets[1].cell(9, L["grade"], "F"),
+            "N9",
+            "grade 'F' for key_tasks is not one of A, B, C, D, E",
+        ),
         (lambda wb, L: wb.worksheets[1].__setitem__("B2", "X99"), "B2", "sheet for an unknown unit 'X99'"),
         (lambda wb, L: wb.worksheets[1].__setitem__("B3", None), "B3", "missing evaluator id"),
     ],
 )
-def test_bad_sheets_are_named_by_workbook_sheet_and_cell_and_the_rest_imported(filled, scheme, tmp_path, edit, cell, message):
+def test_bad_sheets_are_named_by_workbook_sheet_and_cell_and_the_rest_imported(
+    filled, scheme, tmp_path, edit, cell, message
+):
     inputs, picked, paths = filled
     result, p = _bad(filled, scheme, tmp_path, edit)
     sheet = load_workbook(paths[0], read_only=True).sheetnames[1]
@@ -194,13 +227,44 @@ def test_the_same_evaluator_and_unit_twice_rejects_both(filled, scheme, tmp_path
 
 def test_cli_make_and_read(filled, scheme, tmp_path, capsys):
     inputs, picked, paths = filled
-    assert main(["sheets", "make", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(tmp_path / "all.xlsx")]) == 0
+    assert (
+        main(
+            [
+                "sheets",
+                "make",
+                "--scheme",
+                str(SCHEME_FILE),
+                "--data",
+                str(DEMO_DIR),
+                "--out",
+                str(tmp_path / "all.xlsx"),
+            ]
+        )
+        == 0
+    )
     wb = load_workbook(tmp_path / "all.xlsx", read_only=True)
     assert len(wb.sheetnames) == 1 + int(inputs.units["presented"].sum())  # instructions + one sheet per presented unit
     out = tmp_path / "in"
-    assert main(["sheets", "read", *map(str, paths[:2]), "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sheets",
+                "read",
+                *map(str, paths[:2]),
+                "--scheme",
+                str(SCHEME_FILE),
+                "--data",
+                str(DEMO_DIR),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert len(pd.read_csv(out / "ratings.csv")) > 0 and not (out / "sheet_problems.csv").exists()
-    code = main(["sheets", "read", str(tmp_path / "all.xlsx"), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "in2")])
+    code = main(
+        ["sheets", "read", str(tmp_path / "all.xlsx"), "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "in2")]
+    )
     err = capsys.readouterr().err
     assert code == 2  # nothing filled in: every sheet listed, none imported
     assert "cell B3: missing evaluator id" in err and "not imported" in err
@@ -271,8 +335,26 @@ def test_unit_ids_that_excel_cannot_use_as_sheet_names_still_work(demo, scheme, 
 def test_per_rater_workbooks_need_a_design_or_ids(scheme, tmp_path, capsys):
     d = tmp_path / "d"
     shutil.copytree(DEMO_DIR, d, ignore=shutil.ignore_patterns("truth", "ratings.csv.gz"))
-    code = main(["sheets", "make", "--scheme", str(SCHEME_FILE), "--data", str(d), "--out", str(tmp_path / "o"), "--per-rater"])
+    code = main(
+        ["sheets", "make", "--scheme", str(SCHEME_FILE), "--data", str(d), "--out", str(tmp_path / "o"), "--per-rater"]
+    )
     assert code == 2 and "need the raters" in capsys.readouterr().err
-    assert main(["sheets", "make", "--scheme", str(SCHEME_FILE), "--data", str(d), "--out", str(tmp_path / "o"),
-                 "--per-rater", "--raters", "R001"]) == 0
+    assert (
+        main(
+            [
+                "sheets",
+                "make",
+                "--scheme",
+                str(SCHEME_FILE),
+                "--data",
+                str(d),
+                "--out",
+                str(tmp_path / "o"),
+                "--per-rater",
+                "--raters",
+                "R001",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "o" / "sheets_R001.xlsx").is_file()

@@ -145,7 +145,7 @@ def test_ratings_design(t, scheme):
     assert (per_unit == 1).all().all()
     slots = r[["unit", "session", "order"]].drop_duplicates()
     assert sorted(slots["session"].unique()) == [1, 2, 3]
-    for s, g in slots.groupby("session"):
+    for _s, g in slots.groupby("session"):
         assert sorted(g["order"]) == list(range(1, len(g) + 1))
         assert 15 <= len(g) <= 25
     kinds = slots.merge(u, on="unit").groupby("session")["kind"].agg(set)
@@ -195,7 +195,12 @@ def test_history(t, scheme):
     # PM2.5 falls over the years, and the ecological zone is greener than the core
     pm = h[h["measure"] == "pm25"].groupby("year")["value"].mean()
     assert pm.iloc[-1] < pm.iloc[0] - 5
-    gc = h[(h["measure"] == "green_cover") & (h["year"] == scheme.year)].merge(u, on="unit").groupby("zone")["value"].mean()
+    gc = (
+        h[(h["measure"] == "green_cover") & (h["year"] == scheme.year)]
+        .merge(u, on="unit")
+        .groupby("zone")["value"]
+        .mean()
+    )
     assert gc["ecological"] > gc["extension"] > gc["core"]
 
 
@@ -214,7 +219,10 @@ def test_repeated_target_planted(t, planted, scheme):
     assert reps and any(r["measure"] == "polluting_firms_closed" for r in reps)
     for r in reps:
         assert r["unit"].startswith("D")
-        assert h.loc[(r["unit"], r["measure"], r["year"]), "target"] == h.loc[(r["unit"], r["measure"], r["year"] - 1), "value"]
+        assert (
+            h.loc[(r["unit"], r["measure"], r["year"]), "target"]
+            == h.loc[(r["unit"], r["measure"], r["year"] - 1), "value"]
+        )
     # nowhere else does a target repeat last year's value
     hh = t["history"].sort_values(["unit", "measure", "year"]).copy()
     hh["prev"] = hh.groupby(["unit", "measure"])["value"].shift()
@@ -402,7 +410,10 @@ def test_write_byte_identical(sim, scheme, tmp_path):
     assert (tmp_path / "ga" / "ratings.csv.gz") in ga and not (tmp_path / "ga" / "ratings.csv").exists()
     for pa, pb in zip(ga, gb):
         assert pa.read_bytes() == pb.read_bytes(), pa.name
-    assert gzip.decompress((tmp_path / "ga" / "ratings.csv.gz").read_bytes()) == (tmp_path / "a" / "ratings.csv").read_bytes()
+    assert (
+        gzip.decompress((tmp_path / "ga" / "ratings.csv.gz").read_bytes())
+        == (tmp_path / "a" / "ratings.csv").read_bytes()
+    )
 
 
 def test_written_format(sim, tmp_path):
@@ -442,4 +453,3 @@ def test_assessments_cover_every_unit_and_indicator_and_follow_true_quality(t, s
     centre = {b.grade: b.score for b in scheme.bands}
     # the departments' suggested band tracks the true quality (they see it with some noise)
     assert np.corrcoef(q["quality"], q["band"].map(centre))[0, 1] > 0.7
-

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import DEMO_DIR, tiny_tables
+
 from perflab.io import dataset_from_tables, load_dataset
 from perflab.survey import satisfaction_summary, satisfaction_units
 
@@ -21,14 +21,22 @@ def _tiny(scheme, survey=None):
 
 
 def _row(summary, kind, zone=None):
-    s = summary[(summary["kind"] == kind) & ((summary["level"] == "kind") if zone is None else (summary["zone"] == zone))]
+    s = summary[
+        (summary["kind"] == kind) & ((summary["level"] == "kind") if zone is None else (summary["zone"] == zone))
+    ]
     assert len(s) == 1
     return s.iloc[0]
 
 
 def test_the_weighted_mean_weighs_units_by_their_respondents(scheme):
-    survey = pd.DataFrame({"unit": ["D01", "D02", "M01", "M02"], "year": [2016] * 4,
-                           "satisfaction": [78.0, 82.0, 93.0, 95.0], "respondents": [100, 300, 500, 500]})
+    survey = pd.DataFrame(
+        {
+            "unit": ["D01", "D02", "M01", "M02"],
+            "year": [2016] * 4,
+            "satisfaction": [78.0, 82.0, 93.0, 95.0],
+            "respondents": [100, 300, 500, 500],
+        }
+    )
     summ = satisfaction_summary(_tiny(scheme, survey), scheme)
     d = _row(summ, "district")
     assert d["mean"] == pytest.approx(80.0)  # each unit once
@@ -50,8 +58,14 @@ def test_each_kind_is_compared_with_its_published_mean(scheme):
 
 
 def test_a_unit_without_respondents_counts_in_the_mean_not_in_the_weighted_mean(scheme):
-    survey = pd.DataFrame({"unit": ["D01", "D02", "M01", "M02"], "year": [2016] * 4,
-                           "satisfaction": [78.0, 82.0, 93.0, 95.0], "respondents": [None, 300, 0, 0]})
+    survey = pd.DataFrame(
+        {
+            "unit": ["D01", "D02", "M01", "M02"],
+            "year": [2016] * 4,
+            "satisfaction": [78.0, 82.0, 93.0, 95.0],
+            "respondents": [None, 300, 0, 0],
+        }
+    )
     summ = satisfaction_summary(_tiny(scheme, survey), scheme)
     d = _row(summ, "district")
     assert d["mean"] == pytest.approx(80.0) and d["weighted_mean"] == pytest.approx(82.0)
@@ -73,7 +87,13 @@ def test_the_demo_recovers_the_published_means_planted_by_the_simulator(scheme):
     assert m["mean"] == pytest.approx(93.9, abs=0.05)
     assert d["units"] == 16 and m["units"] == 60 and d["below_mean"] == 7
     units = satisfaction_units(ds, scheme)
-    below = set(units.loc[units["below_mean"] & (units["kind"] == "district"), "unit"].map(ds.units.set_index("unit")["name_en"]))
-    assert below == {f"{n} District" for n in ("Fengtai", "Haidian", "Chaoyang", "Shijingshan", "Tongzhou", "Changping", "Dongcheng")}
+    below = set(
+        units.loc[units["below_mean"] & (units["kind"] == "district"), "unit"].map(
+            ds.units.set_index("unit")["name_en"]
+        )
+    )
+    assert below == {
+        f"{n} District" for n in ("Fengtai", "Haidian", "Chaoyang", "Shijingshan", "Tongzhou", "Changping", "Dongcheng")
+    }
     zones = summ[(summ["level"] == "zone") & (summ["kind"] == "district")]
     assert zones["units"].sum() == 16 and zones["respondents"].sum() == d["respondents"]

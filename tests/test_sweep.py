@@ -13,19 +13,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import DEMO_DIR, SCHEME_FILE
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from scipy import stats
 
-from conftest import DEMO_DIR, SCHEME_FILE
 from perflab.cli import main
+from perflab.errors import SweepError
 from perflab.io import load_dataset
 from perflab.scheme import load_scheme
-from perflab.scoring import Scorer, contribution_items, contributions, rank_desc, score_units
+from perflab.scoring import contribution_items, contributions, rank_desc, score_units
 from perflab.sensitivity import ranking_groups, share_breakpoints, unit_group_scores
-from perflab.errors import SweepError
 from perflab.sweep import build_scenarios, compare, load_sweep, run_sweep, scheme_yaml
-from perflab.sweep.spec import Scorers
 from perflab.sweep.compare import average_ranks
+from perflab.sweep.spec import Scorers
 from perflab.weights import ahp, data_weights, read_pairwise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,9 @@ def scorer(scorers):
 def write_sweep(directory: Path, body: dict, name: str = "s.yaml") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    path.write_text(yaml.safe_dump({"base": str(SCHEME_FILE), **body}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({"base": str(SCHEME_FILE), **body}, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return path
 
 
@@ -78,9 +80,14 @@ def test_the_ellipsis_grid_expands_to_13_shares_named_by_their_overrides_with_ba
 
 
 def test_two_axes_make_every_combination_and_from_to_step_works(tmp_path, scorer):
-    spec, built = built_from(tmp_path, {"grid": {"aggregation.trim": [0, 2], "components.onsite": {"from": 0.5, "to": 0.7, "step": 0.1}}},
-                             scorer)
-    assert [b.name for b in built][1:] == [f"aggregation.trim={t},components.onsite={v}" for t in (0, 2) for v in ("0.5", "0.6", "0.7")]
+    spec, built = built_from(
+        tmp_path,
+        {"grid": {"aggregation.trim": [0, 2], "components.onsite": {"from": 0.5, "to": 0.7, "step": 0.1}}},
+        scorer,
+    )
+    assert [b.name for b in built][1:] == [
+        f"aggregation.trim={t},components.onsite={v}" for t in (0, 2) for v in ("0.5", "0.6", "0.7")
+    ]
     trim2 = next(b for b in built if b.name == "aggregation.trim=2,components.onsite=0.7").scheme
     assert trim2.aggregation.trim == 2 and trim2.components["onsite"] == 0.7
 
@@ -92,7 +99,9 @@ def test_a_group_share_rescales_the_other_groups_as_with_group_share(tmp_path, s
 
 
 def test_two_group_shares_set_together_rescale_only_the_others(tmp_path, scheme, scorer):
-    _, built = built_from(tmp_path, {"scenarios": {"two": {"groups.grassroots.share": 0.4, "groups.experts.share": 0.1}}}, scorer)
+    _, built = built_from(
+        tmp_path, {"scenarios": {"two": {"groups.grassroots.share": 0.4, "groups.experts.share": 0.1}}}, scorer
+    )
     s = built[1].scheme.shares
     assert s["grassroots"] == 0.4 and s["experts"] == 0.1 and abs(s.sum() - 1) < 1e-12
     rest = scheme.shares.drop(["grassroots", "experts"])
@@ -100,18 +109,33 @@ def test_two_group_shares_set_together_rescale_only_the_others(tmp_path, scheme,
 
 
 BAD = [
-    ({"grid": {"groups.grassroots.shares": [0.1]}}, "groups.grassroots.shares=0.1", "unknown path 'groups.grassroots.shares'"),
-    ({"grid": {"groups.grasroots.share": [0.1]}}, "groups.grasroots.share=0.1", "unknown evaluator group 'grasroots' (did you mean 'grassroots'?)"),
+    (
+        {"grid": {"groups.grassroots.shares": [0.1]}},
+        "groups.grassroots.shares=0.1",
+        "unknown path 'groups.grassroots.shares'",
+    ),
+    (
+        {"grid": {"groups.grasroots.share": [0.1]}},
+        "groups.grasroots.share=0.1",
+        "unknown evaluator group 'grasroots' (did you mean 'grassroots'?)",
+    ),
     ({"grid": {"groups.grassroots.share": [0.2, 1.4]}}, "groups.grassroots.share=1.4", "must be <= 1, got 1.4"),
     ({"grid": {"groups.grassroots.share": [-0.1]}}, "groups.grassroots.share=-0.1", "must be >= 0, got -0.1"),
     ({"scenarios": {"x": {"components.onsite": "high"}}}, "x", "expected a number, got 'high'"),
     ({"scenarios": {"x": {"aggregation.method": "median"}}}, "x", "must be one of mean, trimmed_mean, got 'median'"),
-    ({"scenarios": {"x": {"indicators.key_task.weight": 30}}}, "x", "unknown indicator 'key_task' (did you mean 'key_tasks'?)"),
+    (
+        {"scenarios": {"x": {"indicators.key_task.weight": 30}}},
+        "x",
+        "unknown indicator 'key_task' (did you mean 'key_tasks'?)",
+    ),
     ({"scenarios": {"x": {"weights": "entropie"}}}, "x", "unknown weight set 'entropie' (did you mean 'entropy'?)"),
     ({"scenarios": {"base": {"components.onsite": 0.5}}}, "base", "'base' is the base scheme itself"),
     ({"scenarios": {"x": {"ranking.zone": "yes"}}}, "x", "expected true or false, got 'yes'"),
-    ({"scenarios": {"x": {"aggregation.method": "mean", "aggregation.trim": 2}}}, "x",
-     "aggregation.trim has no effect with aggregation.method mean"),
+    (
+        {"scenarios": {"x": {"aggregation.method": "mean", "aggregation.trim": 2}}},
+        "x",
+        "aggregation.trim has no effect with aggregation.method mean",
+    ),
 ]
 
 
@@ -131,25 +155,36 @@ def test_a_grid_that_makes_an_invalid_scheme_names_the_scenario_and_its_keys(tmp
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "scenario 'bands.A.lower=85,bands.B.upper=90', key bands.A.lower, bands.B.upper: the scheme it gives is invalid" in err
+    assert (
+        "scenario 'bands.A.lower=85,bands.B.upper=90', key bands.A.lower, bands.B.upper: the scheme it gives is invalid"
+        in err
+    )
     assert "overlap" in err
 
 
 def test_shares_set_together_above_one_are_refused(tmp_path, capsys):
     path = write_sweep(tmp_path, {"scenarios": {"x": {"groups.grassroots.share": 0.7, "groups.experts.share": 0.5}}})
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
-    assert "scenario 'x', key groups.grassroots.share: the shares set sum to 1.2, more than 1" in capsys.readouterr().err
+    assert (
+        "scenario 'x', key groups.grassroots.share: the shares set sum to 1.2, more than 1" in capsys.readouterr().err
+    )
 
 
-@pytest.mark.parametrize("body, key, message", [
-    ({"bsae": "x"}, "bsae", "unknown key 'bsae' (did you mean 'base'?)"),
-    ({"grid": {"groups.grassroots.share": [0.0, 0.05, "...", 0.62]}}, "grid.groups.grassroots.share",
-     "0.62 is not reached from 0 in steps of 0.05"),
-    ({"grid": {"aggregation.trim": [1, 1]}}, "grid.aggregation.trim", "value 1 is listed twice"),
-    ({"notebooks": [99]}, "notebooks[0]", "no notebook 99"),
-    ({"notebooks": [], "parameters": {"n_draws": 10}}, "parameters", "no notebooks run"),
-    ({"notebooks": [10], "parameters": {"seed": 3}}, "parameters.seed", "is set by the sweep itself"),
-])
+@pytest.mark.parametrize(
+    "body, key, message",
+    [
+        ({"bsae": "x"}, "bsae", "unknown key 'bsae' (did you mean 'base'?)"),
+        (
+            {"grid": {"groups.grassroots.share": [0.0, 0.05, "...", 0.62]}},
+            "grid.groups.grassroots.share",
+            "0.62 is not reached from 0 in steps of 0.05",
+        ),
+        ({"grid": {"aggregation.trim": [1, 1]}}, "grid.aggregation.trim", "value 1 is listed twice"),
+        ({"notebooks": [99]}, "notebooks[0]", "no notebook 99"),
+        ({"notebooks": [], "parameters": {"n_draws": 10}}, "parameters", "no notebooks run"),
+        ({"notebooks": [10], "parameters": {"seed": 3}}, "parameters.seed", "is set by the sweep itself"),
+    ],
+)
 def test_a_bad_top_level_key_names_the_file_and_key(tmp_path, capsys, body, key, message):
     path = write_sweep(tmp_path, body)
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
@@ -196,13 +231,18 @@ def _set(d, block, key, ident, field, value):
 
 
 EDITS = {
-    "onsite_75": ({"components.onsite": 0.75, "components.routine": 0.25},
-                  lambda d: d["components"].update(onsite=0.75, routine=0.25)),
+    "onsite_75": (
+        {"components.onsite": 0.75, "components.routine": 0.25},
+        lambda d: d["components"].update(onsite=0.75, routine=0.25),
+    ),
     "trim_2": ({"aggregation.trim": 2}, lambda d: d["aggregation"].update(trim=2)),
     "plain_mean": ({"aggregation.method": "mean"}, lambda d: d["aggregation"].update(method="mean")),
     "renormalise": ({"missing_components": "renormalise"}, lambda d: d.update(missing_components="renormalise")),
     "all_together": ({"ranking.within": "all"}, lambda d: d["ranking"].update(within="all")),
-    "key_tasks_40": ({"indicators.key_tasks.weight": 40}, lambda d: _set(d, "indicators", "id", "key_tasks", "weight", 40)),
+    "key_tasks_40": (
+        {"indicators.key_tasks.weight": 40},
+        lambda d: _set(d, "indicators", "id", "key_tasks", "weight", 40),
+    ),
     "penalty_5": ({"routine.verification_penalty": 5}, lambda d: d["routine"].update(verification_penalty=5)),
 }
 
@@ -211,8 +251,13 @@ def test_each_scenario_ranks_as_perflab_score_on_an_edited_copy_of_the_scheme(tm
     """The contract: a sweep scenario is exactly the scheme a methodologist would get by editing the file."""
     import copy
 
-    sweep = write_sweep(tmp_path, {"grid": {"groups.grassroots.share": [0.0, 0.45]},
-                                   "scenarios": {name: over for name, (over, _) in EDITS.items()}})
+    sweep = write_sweep(
+        tmp_path,
+        {
+            "grid": {"groups.grassroots.share": [0.0, 0.45]},
+            "scenarios": {name: over for name, (over, _) in EDITS.items()},
+        },
+    )
     out = tmp_path / "o"
     assert main(["sweep", str(sweep), "--out", str(out), "--quiet", "--no-figures"]) == 0
     ranks = pd.read_csv(out / "comparison" / "ranks.csv", dtype={"unit": str}).set_index("unit")
@@ -246,8 +291,12 @@ def test_other_grade_bands_are_refused_on_graded_data_as_perflab_score_refuses_t
     import copy
 
     over = {"bands.A.lower": 92, "bands.B.upper": 92}
-    edited = _edited(copy.deepcopy(scheme_dict), tmp_path, "strict_A",
-                     lambda d: (_set(d, "bands", "grade", "A", "lower", 92), _set(d, "bands", "grade", "B", "upper", 92)))
+    edited = _edited(
+        copy.deepcopy(scheme_dict),
+        tmp_path,
+        "strict_A",
+        lambda d: (_set(d, "bands", "grade", "A", "lower", 92), _set(d, "bands", "grade", "B", "upper", 92)),
+    )
     sweep = write_sweep(tmp_path, {"scenarios": {"strict_A": over}})
     assert main(["sweep", str(sweep), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
@@ -269,15 +318,20 @@ def test_other_grade_bands_are_refused_on_graded_data_as_perflab_score_refuses_t
 
 
 def test_a_scenario_scheme_written_as_yaml_reads_back_to_the_same_scheme(tmp_path, scorer):
-    spec, built = built_from(tmp_path, {"scenarios": {"e": {"weights": "entropy", "groups.grassroots.share": 0.3}}}, scorer)
+    spec, built = built_from(
+        tmp_path, {"scenarios": {"e": {"weights": "entropy", "groups.grassroots.share": 0.3}}}, scorer
+    )
     path = tmp_path / "e.yaml"
     path.write_text(scheme_yaml(built[1]), encoding="utf-8")
     assert load_scheme(path).digest() == built[1].scheme.digest()
 
 
-def test_data_driven_weight_sets_come_from_the_on_site_indicator_scores_of_every_presented_unit(tmp_path, scorer, scheme):
-    _, built = built_from(tmp_path, {"scenarios": {m: {"weights": m} for m in ("equal", "entropy", "critic", "std", "pca")}},
-                          scorer)
+def test_data_driven_weight_sets_come_from_the_on_site_indicator_scores_of_every_presented_unit(
+    tmp_path, scorer, scheme
+):
+    _, built = built_from(
+        tmp_path, {"scenarios": {m: {"weights": m} for m in ("equal", "entropy", "critic", "std", "pca")}}, scorer
+    )
     a = scorer.arrays(scheme)
     table = pd.DataFrame(a.indicators, index=a.units, columns=scheme.indicator_ids).dropna()
     assert len(table) == 59  # 76 units, 17 with a written report only
@@ -288,8 +342,16 @@ def test_data_driven_weight_sets_come_from_the_on_site_indicator_scores_of_every
 
 
 def test_the_shipped_ahp_weights_and_an_explicit_weight_set(tmp_path, scorer, scheme):
-    _, built = built_from(tmp_path, {"scenarios": {"ahp": {"weights": {"ahp": str(SWEEPS / "ahp_beijing_2016.csv")}},
-                                                   "mine": {"weights": {"key_tasks": 40, "innovation": 0}}}}, scorer)
+    _, built = built_from(
+        tmp_path,
+        {
+            "scenarios": {
+                "ahp": {"weights": {"ahp": str(SWEEPS / "ahp_beijing_2016.csv")}},
+                "mine": {"weights": {"key_tasks": 40, "innovation": 0}},
+            }
+        },
+        scorer,
+    )
     expected = ahp(read_pairwise(SWEEPS / "ahp_beijing_2016.csv", scheme.indicator_ids)).weights
     np.testing.assert_allclose(built[1].weights(), expected.to_numpy(), rtol=1e-12)
     w = built[2].scheme.weights
@@ -303,8 +365,9 @@ def test_the_shipped_ahp_weights_and_an_explicit_weight_set(tmp_path, scorer, sc
 
 def test_a_grid_across_a_breakpoint_swaps_exactly_the_units_share_breakpoints_predicts(tmp_path, demo, scheme, scorer):
     gs = unit_group_scores(demo, scheme)
-    bp = share_breakpoints(gs, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6),
-                           ranks_within=ranking_groups(demo.units, scheme))
+    bp = share_breakpoints(
+        gs, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), ranks_within=ranking_groups(demo.units, scheme)
+    )
     points = bp.breakpoints["share"].to_numpy()
     gaps = np.diff(np.r_[0.0, points, 0.6])
     isolated = [i for i in range(points.size) if min(gaps[i], gaps[i + 1]) > 2e-3]
@@ -330,8 +393,17 @@ def test_a_grid_across_a_breakpoint_swaps_exactly_the_units_share_breakpoints_pr
 
 
 def test_summary_correlations_moves_and_top3_agree_with_scipy_and_the_ranks(tmp_path, scorer):
-    spec, built = built_from(tmp_path, {"scenarios": {"eq": {"weights": "equal"}, "g0": {"groups.grassroots.share": 0.0},
-                                                      "renorm": {"missing_components": "renormalise"}}}, scorer)
+    spec, built = built_from(
+        tmp_path,
+        {
+            "scenarios": {
+                "eq": {"weights": "equal"},
+                "g0": {"groups.grassroots.share": 0.0},
+                "renorm": {"missing_components": "renormalise"},
+            }
+        },
+        scorer,
+    )
     comp = compare(built, scorer)
     r = comp.ranks
     for row in comp.summary.itertuples():
@@ -352,8 +424,17 @@ def test_summary_correlations_moves_and_top3_agree_with_scipy_and_the_ranks(tmp_
 
 
 def test_movers_contributions_add_up_to_the_change_of_the_final_score(tmp_path, scorer, scheme):
-    _, built = built_from(tmp_path, {"scenarios": {"eq": {"weights": "equal"}, "on75": {"components.onsite": 0.75},
-                                                   "g6": {"groups.grassroots.share": 0.6}}}, scorer)
+    _, built = built_from(
+        tmp_path,
+        {
+            "scenarios": {
+                "eq": {"weights": "equal"},
+                "on75": {"components.onsite": 0.75},
+                "g6": {"groups.grassroots.share": 0.6},
+            }
+        },
+        scorer,
+    )
     comp = compare(built, scorer)
     m = comp.movers
     items = [f"change_{i}" for i in contribution_items(scheme)]
@@ -404,13 +485,18 @@ def books(tmp_path) -> Path:
     """Two quick notebooks: one writes the scenario's grassroots share, one fails above a share of 0.5."""
     d = tmp_path / "books"
     d.mkdir()
-    _book(d / "10_share.ipynb",
-          "from pathlib import Path\nfrom perflab.scheme import load_scheme\n"
-          "share = load_scheme(scheme).shares['grassroots']\n"
-          "Path(output, 'share.txt').write_text(f'{share:.6f} {label}')",
-          params="scheme = ''\ndata = ''\noutput = ''\nseed = 0\nlabel = 'none'  # a text parameter\nn = 10")
-    _book(d / "20_strict.ipynb", "from perflab.scheme import load_scheme\n"
-          "assert load_scheme(scheme).shares['grassroots'] <= 0.5, 'grassroots share above 0.5'")
+    _book(
+        d / "10_share.ipynb",
+        "from pathlib import Path\nfrom perflab.scheme import load_scheme\n"
+        "share = load_scheme(scheme).shares['grassroots']\n"
+        "Path(output, 'share.txt').write_text(f'{share:.6f} {label}')",
+        params="scheme = ''\ndata = ''\noutput = ''\nseed = 0\nlabel = 'none'  # a text parameter\nn = 10",
+    )
+    _book(
+        d / "20_strict.ipynb",
+        "from perflab.scheme import load_scheme\n"
+        "assert load_scheme(scheme).shares['grassroots'] <= 0.5, 'grassroots share above 0.5'",
+    )
     return d
 
 
@@ -433,8 +519,9 @@ def test_a_two_scenario_sweep_runs_notebook_10_in_two_processes(tmp_path, capsys
 
 
 def test_unchanged_scenarios_are_not_rerun_unless_forced_or_their_inputs_change(tmp_path, books, capsys):
-    sweep = write_sweep(tmp_path, {"notebooks": [10], "parameters": {"label": "a"},
-                                   "grid": {"groups.grassroots.share": [0.25]}})
+    sweep = write_sweep(
+        tmp_path, {"notebooks": [10], "parameters": {"label": "a"}, "grid": {"groups.grassroots.share": [0.25]}}
+    )
     out = tmp_path / "o"
     args = ["sweep", str(sweep), "--out", str(out), "--notebooks", str(books), "--quiet", "--no-figures"]
     assert main(args) == 0
@@ -455,11 +542,15 @@ def test_unchanged_scenarios_are_not_rerun_unless_forced_or_their_inputs_change(
 def test_a_failing_scenario_notebook_is_named_and_the_others_still_finish(tmp_path, books, capsys):
     sweep = write_sweep(tmp_path, {"notebooks": [10, 20], "grid": {"groups.grassroots.share": [0.1, 0.6]}})
     out = tmp_path / "o"
-    code = main(["sweep", str(sweep), "--out", str(out), "--notebooks", str(books), "--quiet", "--no-figures", "--jobs", "2"])
+    code = main(
+        ["sweep", str(sweep), "--out", str(out), "--notebooks", str(books), "--quiet", "--no-figures", "--jobs", "2"]
+    )
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1
-    assert ("perflab: error: scenario 'groups.grassroots.share=0.6': notebook 20_strict.ipynb, cell 4 (In [3]): "
-            "AssertionError: grassroots share above 0.5") in err
+    assert (
+        "perflab: error: scenario 'groups.grassroots.share=0.6': notebook 20_strict.ipynb, cell 4 (In [3]): "
+        "AssertionError: grassroots share above 0.5"
+    ) in err
     assert "Traceback" not in err
     assert (out / "scenarios" / "groups.grassroots.share=0.1" / "20_strict.html").is_file()
     assert (out / "scenarios" / "groups.grassroots.share=0.6" / "share.txt").read_text().startswith("0.600000")
@@ -469,9 +560,11 @@ def test_a_failing_scenario_notebook_is_named_and_the_others_still_finish(tmp_pa
 
 
 def test_notebook_parameters_are_checked_against_each_notebook_before_anything_runs(tmp_path, books, capsys):
-    for params, message in (({"nn": 3}, "no notebook of the sweep has the parameter 'nn'; they have: label, n"),
-                            ({"n": "ten"}, "parameter 'n' = 'ten': notebook 10_share.ipynb expects int"),
-                            ({"label": 3}, "parameter 'label' = 3: notebook 10_share.ipynb expects str")):
+    for params, message in (
+        ({"nn": 3}, "no notebook of the sweep has the parameter 'nn'; they have: label, n"),
+        ({"n": "ten"}, "parameter 'n' = 'ten': notebook 10_share.ipynb expects int"),
+        ({"label": 3}, "parameter 'label' = 3: notebook 10_share.ipynb expects str"),
+    ):
         sweep = write_sweep(tmp_path, {"notebooks": [10], "scenarios": {"x": {"parameters": params}}})
         out = tmp_path / "o"
         assert main(["sweep", str(sweep), "--out", str(out), "--notebooks", str(books), "--quiet"]) == 2
@@ -484,8 +577,10 @@ def test_notebook_parameters_are_checked_against_each_notebook_before_anything_r
 def test_jobs_and_dask_give_byte_identical_comparison_tables(tmp_path, books, capsys):
     from distributed import LocalCluster
 
-    sweep = write_sweep(tmp_path, {"notebooks": [10], "grid": {"groups.grassroots.share": [0.4]},
-                                   "scenarios": {"eq": {"weights": "equal"}}})
+    sweep = write_sweep(
+        tmp_path,
+        {"notebooks": [10], "grid": {"groups.grassroots.share": [0.4]}, "scenarios": {"eq": {"weights": "equal"}}},
+    )
     base = ["sweep", str(sweep), "--notebooks", str(books), "--quiet", "--no-figures"]
     assert main(base + ["--out", str(tmp_path / "one")]) == 0
     first = hashes(tmp_path / "one" / "comparison")
@@ -493,11 +588,21 @@ def test_jobs_and_dask_give_byte_identical_comparison_tables(tmp_path, books, ca
     assert main(base + ["--out", str(tmp_path / "two"), "--jobs", "2"]) == 0
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         assert main(base + ["--out", str(tmp_path / "dask"), "--dask", cluster.scheduler_address]) == 0
-    assert main(base + ["--out", str(tmp_path / "local"), "--dask", "local", "--jobs", "2"]) == 0  # a cluster of its own
+    assert (
+        main(base + ["--out", str(tmp_path / "local"), "--dask", "local", "--jobs", "2"]) == 0
+    )  # a cluster of its own
     capsys.readouterr()
     one = hashes(tmp_path / "one" / "comparison")
     assert one == first
-    assert set(one) == {"ranks.csv", "scores.csv", "grades.csv", "summary.csv", "movers.csv", "scenarios.csv", "weights.csv"}
+    assert set(one) == {
+        "ranks.csv",
+        "scores.csv",
+        "grades.csv",
+        "summary.csv",
+        "movers.csv",
+        "scenarios.csv",
+        "weights.csv",
+    }
     assert hashes(tmp_path / "two" / "comparison") == one
     assert hashes(tmp_path / "dask" / "comparison") == one
     assert hashes(tmp_path / "local" / "comparison") == one
@@ -510,8 +615,20 @@ def test_jobs_and_dask_give_byte_identical_comparison_tables(tmp_path, books, ca
 
 def test_an_unreachable_dask_scheduler_is_one_line_exit_2(tmp_path, books, capsys):
     sweep = write_sweep(tmp_path, {"notebooks": [10]})
-    code = main(["sweep", str(sweep), "--out", str(tmp_path / "o"), "--notebooks", str(books), "--quiet",
-                 "--no-figures", "--dask", "tcp://127.0.0.1:9"])
+    code = main(
+        [
+            "sweep",
+            str(sweep),
+            "--out",
+            str(tmp_path / "o"),
+            "--notebooks",
+            str(books),
+            "--quiet",
+            "--no-figures",
+            "--dask",
+            "tcp://127.0.0.1:9",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "could not reach the Dask scheduler at tcp://127.0.0.1:9" in err
 
@@ -528,8 +645,15 @@ def test_the_sweep_never_writes_into_the_raw_data(tmp_path, capsys):
 def test_the_index_page_reads_as_words(tmp_path, capsys):
     result = run_sweep(SWEEPS / "method_choices.yaml", out=tmp_path / "o", progress=False)
     page = html.unescape(result.index.read_text(encoding="utf-8"))
-    for words in ("Simulated data", "How far each scenario moves the ranking", "Kendall's τ against base", "Units whose rank changes",
-                  "The biggest movers, and why", "Municipal departments", "renormalise"):
+    for words in (
+        "Simulated data",
+        "How far each scenario moves the ranking",
+        "Kendall's τ against base",
+        "Units whose rank changes",
+        "The biggest movers, and why",
+        "Municipal departments",
+        "renormalise",
+    ):
         assert words in page
     assert not re.search(r"\bnan\b|\bNaN\b|<NA>|\d[eE][+-]\d", page)  # no missing-value or exponent noise
     assert "<th></th>" not in page  # no unnamed index column
@@ -548,7 +672,9 @@ def test_the_readme_worked_example_holds(scorers, demo, scheme):
     for v in ("0", "0.1", "0.2"):
         assert s.loc[(share + v, "district"), "top3"] == "D09 D02 D06"
     gs = unit_group_scores(demo, scheme)
-    bp = share_breakpoints(gs, scheme.shares, "grassroots", share_range=(0.0, 0.6), ranks_within=ranking_groups(demo.units, scheme))
+    bp = share_breakpoints(
+        gs, scheme.shares, "grassroots", share_range=(0.0, 0.6), ranks_within=ranking_groups(demo.units, scheme)
+    )
     top = bp.swaps[(bp.swaps["rank_group"] == "district") & bp.swaps["top_k_changes"]]
     assert len(top) == 1 and round(float(top["share"].iloc[0]), 3) == 0.242
     assert (top["unit_up"].iloc[0], top["unit_down"].iloc[0]) == ("D15", "D06")
@@ -560,8 +686,13 @@ def test_the_readme_worked_example_holds(scorers, demo, scheme):
     routine = scorers.base.score(scheme).set_index("unit")["routine"]
     assert round(routine["D06"], 1) == 95.2 and round(routine["D15"], 1) == 92.0
     d = s.loc[(share + "0.6", "department")]
-    assert (d["units_moved"], round(d["kendall_tau"], 3), d["largest_move"], d["largest_mover"], d["grade_changes"]) == (
-        35, 0.951, 10, "M03", 2)
+    assert (
+        d["units_moved"],
+        round(d["kendall_tau"], 3),
+        d["largest_move"],
+        d["largest_mover"],
+        d["grade_changes"],
+    ) == (35, 0.951, 10, "M03", 2)
 
 
 from hypothesis import given, settings  # noqa: E402
@@ -569,21 +700,43 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=25, deadline=None)
-@given(share=st.floats(0.0, 1.0), trim=st.integers(0, 3), onsite=st.floats(0.05, 1.0), within=st.sampled_from(["kind", "all"]))
-def test_any_scenario_scores_as_score_units_on_the_scheme_it_builds(tmp_path_factory, scorers, scheme, demo, share, trim,
-                                                                     onsite, within):
+@given(
+    share=st.floats(0.0, 1.0),
+    trim=st.integers(0, 3),
+    onsite=st.floats(0.05, 1.0),
+    within=st.sampled_from(["kind", "all"]),
+)
+def test_any_scenario_scores_as_score_units_on_the_scheme_it_builds(
+    tmp_path_factory, scorers, scheme, demo, share, trim, onsite, within
+):
     """Property: whatever the overrides, a scenario is scored exactly as score_units scores its scheme."""
     import dataclasses
 
     from perflab.scheme import Aggregation, Ranking
 
     tmp = tmp_path_factory.mktemp("prop")
-    spec = load_sweep(write_sweep(tmp, {"scenarios": {"x": {"groups.grassroots.share": share, "aggregation.trim": trim,
-                                                            "components.onsite": onsite, "ranking.within": within}}}))
+    spec = load_sweep(
+        write_sweep(
+            tmp,
+            {
+                "scenarios": {
+                    "x": {
+                        "groups.grassroots.share": share,
+                        "aggregation.trim": trim,
+                        "components.onsite": onsite,
+                        "ranking.within": within,
+                    }
+                }
+            },
+        )
+    )
     b = build_scenarios(spec, scorers)[1]
-    expected = dataclasses.replace(scheme.with_group_share("grassroots", share), aggregation=Aggregation("trimmed_mean", trim),
-                                   components={**scheme.components, "onsite": onsite},
-                                   ranking=Ranking(within=within, zone=True))
+    expected = dataclasses.replace(
+        scheme.with_group_share("grassroots", share),
+        aggregation=Aggregation("trimmed_mean", trim),
+        components={**scheme.components, "onsite": onsite},
+        ranking=Ranking(within=within, zone=True),
+    )
     a = scorers.for_scheme(b.scheme).arrays(b.scheme)
     su = score_units(demo, expected).set_index("unit").reindex(a.units)
     np.testing.assert_allclose(a.final, su["final"].to_numpy(float), rtol=0, atol=1e-9)
@@ -593,34 +746,55 @@ def test_any_scenario_scores_as_score_units_on_the_scheme_it_builds(tmp_path_fac
 
 def test_a_large_grid_is_compared_and_drawn_by_two_processes(tmp_path, capsys, scheme, demo):
     """From 200 scenarios a second process draws half the figures while the tables are written."""
-    sweep = write_sweep(tmp_path, {"grid": {"groups.grassroots.share": {"from": 0.0, "to": 0.6, "step": 0.03},
-                                            "indicators.service.weight": {"from": 1, "to": 10, "step": 1}}})
+    sweep = write_sweep(
+        tmp_path,
+        {
+            "grid": {
+                "groups.grassroots.share": {"from": 0.0, "to": 0.6, "step": 0.03},
+                "indicators.service.weight": {"from": 1, "to": 10, "step": 1},
+            }
+        },
+    )
     out = tmp_path / "fresh" / "o"  # a directory that does not exist yet
     assert main(["sweep", str(sweep), "--out", str(out), "--quiet"]) == 0
     assert "211 scenarios scored" in capsys.readouterr().out
     ranks = pd.read_csv(out / "comparison" / "ranks.csv", dtype={"unit": str}).set_index("unit")
     assert ranks.shape[1] == 4 + 211
     name = "groups.grassroots.share=0.42,indicators.service.weight=7"
-    expected = score_units(demo, scheme.with_group_share("grassroots", 0.42).with_weights({"service": 7})).set_index("unit")
+    expected = score_units(demo, scheme.with_group_share("grassroots", 0.42).with_weights({"service": 7})).set_index(
+        "unit"
+    )
     assert (ranks.loc[expected.index, name] == expected["rank"]).all()
     figures = sorted(p.name for p in (out / "comparison").glob("*.png"))
-    assert figures == ["bump_groups_grassroots_share_department.png", "bump_groups_grassroots_share_district.png",
-                       "bump_indicators_service_weight_department.png", "bump_indicators_service_weight_district.png",
-                       "rank_heatmap_department.png", "rank_heatmap_district.png"]
+    assert figures == [
+        "bump_groups_grassroots_share_department.png",
+        "bump_groups_grassroots_share_district.png",
+        "bump_indicators_service_weight_department.png",
+        "bump_indicators_service_weight_district.png",
+        "rank_heatmap_department.png",
+        "rank_heatmap_district.png",
+    ]
     assert (out / "provenance.json").is_file() and (out / "index.html").is_file()
 
 
 def test_sweep_paths_reach_the_small_zone_and_vetting_rules(tmp_path):
     """differentiated.min_zone_size and differentiated.vetting.* are sweepable and checked like every other key."""
     f = tmp_path / "s.yaml"
-    f.write_text(f"base: {SCHEME_FILE}\nnotebooks: []\ngrid:\n  differentiated.min_zone_size: [1, 5]\n"
-                 "scenarios:\n  flag_only: {differentiated.vetting.action: flag}\n"
-                 "  penalised: {differentiated.vetting.penalty: 30}\n", encoding="utf-8")
+    f.write_text(
+        f"base: {SCHEME_FILE}\nnotebooks: []\ngrid:\n  differentiated.min_zone_size: [1, 5]\n"
+        "scenarios:\n  flag_only: {differentiated.vetting.action: flag}\n"
+        "  penalised: {differentiated.vetting.penalty: 30}\n",
+        encoding="utf-8",
+    )
     built = {b.name: b.scheme.differentiated for b in build_scenarios(load_sweep(f), None)}
     assert built["differentiated.min_zone_size=1"].min_zone_size == 1
     assert built["flag_only"].vetting == "flag"
     assert (built["penalised"].vetting, built["penalised"].vetting_penalty) == ("penalty", 30.0)
-    f.write_text(f"base: {SCHEME_FILE}\nnotebooks: []\nscenarios:\n  bad: {{differentiated.vetting.action: ignore}}\n",
-                 encoding="utf-8")
-    with pytest.raises(SweepError, match="scenario 'bad', key differentiated.vetting.action: must be one of flag, reject"):
+    f.write_text(
+        f"base: {SCHEME_FILE}\nnotebooks: []\nscenarios:\n  bad: {{differentiated.vetting.action: ignore}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        SweepError, match="scenario 'bad', key differentiated.vetting.action: must be one of flag, reject"
+    ):
         build_scenarios(load_sweep(f), None)

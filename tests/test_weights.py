@@ -52,13 +52,25 @@ ZP_2016_ENTROPY = [0.1146, 0.1981, 0.4185, 0.2689]
 # software selection problem", Opsearch 56(2):528–538: 5 alternatives × 6 criteria, CRITIC weights to 3 decimals.
 # The published weights are those of min–max normalising every column as "higher is better" (as this module
 # does); pymcdm's and pyrepo-mcda's test suites check the same numbers.
-TUS_2019 = frame([[5000, 3, 3, 4, 3, 2], [680, 5, 3, 2, 2, 1], [2000, 3, 2, 3, 4, 3], [600, 4, 3, 1, 2, 2], [800, 2, 4, 3, 3, 4]])
+TUS_2019 = frame(
+    [[5000, 3, 3, 4, 3, 2], [680, 5, 3, 2, 2, 1], [2000, 3, 2, 3, 4, 3], [600, 4, 3, 1, 2, 2], [800, 2, 4, 3, 3, 4]]
+)
 TUS_2019_CRITIC = [0.157, 0.249, 0.168, 0.121, 0.154, 0.151]
 
 # A. Jahan & K. L. Edwards (2013), "Weighting of dependent and target-based criteria for optimal decision-making
 # in materials selection process: Biomedical applications", Materials & Design 49:1000–1008: standard-deviation
 # weights of a 7 × 3 matrix that is already min–max normalised (each column runs from 0 to 1), 2 decimals.
-JAHAN_2013 = frame([[0, 0, 0], [0.39, 0.3, 0.77], [0.17, 0.36, 0.8], [0.35, 0.29, 0.93], [0.3, 0.4, 0.94], [0.84, 0.71, 1], [1, 1, 0.99]])
+JAHAN_2013 = frame(
+    [
+        [0, 0, 0],
+        [0.39, 0.3, 0.77],
+        [0.17, 0.36, 0.8],
+        [0.35, 0.29, 0.93],
+        [0.3, 0.4, 0.94],
+        [0.84, 0.71, 1],
+        [1, 1, 0.99],
+    ]
+)
 JAHAN_2013_STD = [0.35, 0.31, 0.34]
 
 # R. A. Johnson & D. W. Wichern (2007), Applied Multivariate Statistical Analysis, 6th ed., Example 8.5: weekly
@@ -135,7 +147,9 @@ def table_with_correlation(r: np.ndarray, m: int, columns, seed: int = 0) -> pd.
 
 
 @pytest.mark.parametrize(
-    "table, published", [(XU_2004, XU_2004_ENTROPY), (ZP_2016, ZP_2016_ENTROPY)], ids=["xu2004", "zavadskas_podvezko2016"]
+    "table, published",
+    [(XU_2004, XU_2004_ENTROPY), (ZP_2016, ZP_2016_ENTROPY)],
+    ids=["xu2004", "zavadskas_podvezko2016"],
 )
 def test_entropy_reproduces_published_weights(table, published):
     w = W.entropy(table)
@@ -266,14 +280,16 @@ def test_pca_matches_a_plain_numpy_eigendecomposition(table):
 @pytest.mark.parametrize("matrix", [HOUSE, DRINKS, WANG_CHIN], ids=["house", "drinks", "wang_chin"])
 def test_ahp_eigenvector_matches_ahpy_and_pymcdm(matrix):
     ahpy = pytest.importorskip("ahpy")
-    pymcdm = pytest.importorskip("pymcdm")
+    pytest.importorskip("pymcdm")
     from pymcdm.weights.subjective import AHP
 
     a = np.array(matrix)
     n = len(a)
     names = [f"c{i}" for i in range(n)]
     res = W.ahp(a, allow_inconsistent=True)
-    comp = ahpy.Compare("goal", {(names[i], names[j]): a[i, j] for i, j in itertools.combinations(range(n), 2)}, precision=10)
+    comp = ahpy.Compare(
+        "goal", {(names[i], names[j]): a[i, j] for i, j in itertools.combinations(range(n), 2)}, precision=10
+    )
     assert res.weights.to_numpy() == pytest.approx([comp.target_weights[c] for c in names], abs=1e-7)
     assert res.weights.to_numpy() == pytest.approx(AHP(matrix=a)(), abs=1e-10)
     assert res.lambda_max == pytest.approx(np.linalg.eigvals(a).real.max(), abs=1e-10)
@@ -411,7 +427,10 @@ def test_equal_weights():
 
 def test_data_weights_by_group_is_the_method_within_each_group():
     t = TUS_2019.set_axis(["D01", "D02", "M01", "M02", "M03"])
-    kind = pd.Series({"M01": "department", "D01": "district", "D02": "district", "M02": "department", "M03": "department"}, name="rank_group")
+    kind = pd.Series(
+        {"M01": "department", "D01": "district", "D02": "district", "M02": "department", "M03": "department"},
+        name="rank_group",
+    )
     out = W.data_weights(t, "critic", by=kind)
     assert list(out.index) == ["district", "department"] and out.index.name == "rank_group"
     assert list(out.columns) == list(t.columns)
@@ -435,7 +454,10 @@ def test_data_weights_by_group_errors_name_the_unit_or_group():
 
 
 def test_data_weights_unknown_method_suggests_the_nearest():
-    with pytest.raises(W.WeightError, match=r"unknown weighting method 'entropie' \(did you mean 'entropy'\?\); choose one of equal, entropy"):
+    with pytest.raises(
+        W.WeightError,
+        match=r"unknown weighting method 'entropie' \(did you mean 'entropy'\?\); choose one of equal, entropy",
+    ):
         W.data_weights(TUS_2019, "entropie")
 
 
@@ -508,7 +530,9 @@ def test_every_method_rejects_bad_tables_naming_unit_and_indicator(method):
     text.loc["A5", "C2"] = "good"
     with pytest.raises(W.WeightError, match=r"unit 'A5', indicator 'C2': value 'good' is not a number"):
         W.data_weights(text, method)
-    with pytest.raises(W.WeightError, match=r"needs at least 2 units to weigh indicators by how they spread, got 1 \('A1'\)"):
+    with pytest.raises(
+        W.WeightError, match=r"needs at least 2 units to weigh indicators by how they spread, got 1 \('A1'\)"
+    ):
         W.data_weights(t.iloc[:1], method)
     with pytest.raises(W.WeightError, match=r"indicator 'C1' appears twice among the columns"):
         W.data_weights(t.rename(columns={"C2": "C1"}), method)
@@ -545,14 +569,22 @@ def test_entropy_errors():
 
 @pytest.mark.parametrize("method", ["critic", "std", "pca"])
 def test_nothing_varies_is_an_error(method):
-    with pytest.raises(W.WeightError, match=rf"^{method}: no indicator varies across the 3 units \(every unit has the same score on each of C1, C2\)"):
+    with pytest.raises(
+        W.WeightError,
+        match=rf"^{method}: no indicator varies across the 3 units \(every unit has the same score on each of C1, C2\)",
+    ):
         W.data_weights(frame([[5, 7], [5, 7], [5, 7]]), method)
 
 
 def test_critic_without_conflict_is_an_error():
-    with pytest.raises(W.WeightError, match=r"^critic: the varying indicators \(C1, C2\) are perfectly correlated \(r = 1\).*use std or equal weights$"):
+    with pytest.raises(
+        W.WeightError,
+        match=r"^critic: the varying indicators \(C1, C2\) are perfectly correlated \(r = 1\).*use std or equal weights$",
+    ):
         W.critic(frame([[1, 10, 3], [2, 20, 3], [4, 40, 3]]))
-    with pytest.raises(W.WeightError, match=r"^critic: the varying indicators \(C2\) is the only indicator that varies"):
+    with pytest.raises(
+        W.WeightError, match=r"^critic: the varying indicators \(C2\) is the only indicator that varies"
+    ):
         W.critic(frame([[1, 10], [1, 20], [1, 40]]))
 
 
@@ -579,12 +611,30 @@ GOOD = [[1, 3, 5], [1 / 3, 1, 2], [1 / 5, 1 / 2, 1]]
             pd.DataFrame(GOOD, index=["a", "b", "c"], columns=["a", "c", "b"]),
             r"^ahp: the rows and columns must list the same indicators in the same order; row 2 is 'b' but column 2 is 'c'$",
         ),
-        (pd.DataFrame(GOOD, index=["a", "a", "c"], columns=["a", "a", "c"]), r"^ahp: indicator 'a' appears twice among the rows$"),
-        (ids_frame([[1, "x", 5], [1 / 3, 1, 2], [1 / 5, 1 / 2, 1]]), r"^ahp: row 'a', column 'b': entry 'x' is not a number$"),
-        (ids_frame([[1, 3, 5], [1 / 3, 1, -2], [1 / 5, 1 / 2, 1]]), r"^ahp: row 'b', column 'c': entry -2.0 is not a positive finite number"),
-        (ids_frame([[1, 3, 5], [1 / 3, 1, 2], [0, 1 / 2, 1]]), r"^ahp: row 'c', column 'a': entry 0.0 is not a positive finite number"),
-        (ids_frame([[1, 3, np.inf], [1 / 3, 1, 2], [1 / 5, 1 / 2, 1]]), r"^ahp: row 'a', column 'c': entry inf is not a positive finite"),
-        (ids_frame([[1, 3, 5], [1 / 3, 2, 2], [1 / 5, 1 / 2, 1]]), r"^ahp: row 'b', column 'b': a diagonal entry must be 1, got 2$"),
+        (
+            pd.DataFrame(GOOD, index=["a", "a", "c"], columns=["a", "a", "c"]),
+            r"^ahp: indicator 'a' appears twice among the rows$",
+        ),
+        (
+            ids_frame([[1, "x", 5], [1 / 3, 1, 2], [1 / 5, 1 / 2, 1]]),
+            r"^ahp: row 'a', column 'b': entry 'x' is not a number$",
+        ),
+        (
+            ids_frame([[1, 3, 5], [1 / 3, 1, -2], [1 / 5, 1 / 2, 1]]),
+            r"^ahp: row 'b', column 'c': entry -2.0 is not a positive finite number",
+        ),
+        (
+            ids_frame([[1, 3, 5], [1 / 3, 1, 2], [0, 1 / 2, 1]]),
+            r"^ahp: row 'c', column 'a': entry 0.0 is not a positive finite number",
+        ),
+        (
+            ids_frame([[1, 3, np.inf], [1 / 3, 1, 2], [1 / 5, 1 / 2, 1]]),
+            r"^ahp: row 'a', column 'c': entry inf is not a positive finite",
+        ),
+        (
+            ids_frame([[1, 3, 5], [1 / 3, 2, 2], [1 / 5, 1 / 2, 1]]),
+            r"^ahp: row 'b', column 'b': a diagonal entry must be 1, got 2$",
+        ),
         (
             ids_frame([[1, 3, 5], [0.3, 1, 2], [1 / 5, 1 / 2, 1]]),
             r"^ahp: rows 'a' and 'b' are not reciprocal: a\['a', 'b'\] = 3 but a\['b', 'a'\] = 0\.3 \(their product is 0\.9, not 1; expected about 0\.333\)$",
@@ -597,13 +647,22 @@ def test_ahp_rejects_bad_matrices_naming_row_and_column(matrix, message):
 
 
 def test_ahp_inconsistency_and_size_errors():
-    with pytest.raises(W.WeightError, match=r"^ahp: the comparisons are inconsistent: CR = 0\.229 > 0\.1 \(λmax = 7\.420, CI = 0\.284, RI = 1\.24 for n = 6\); revise the judgements or pass allow_inconsistent=True$"):
+    with pytest.raises(
+        W.WeightError,
+        match=r"^ahp: the comparisons are inconsistent: CR = 0\.229 > 0\.1 \(λmax = 7\.420, CI = 0\.284, RI = 1\.24 for n = 6\); revise the judgements or pass allow_inconsistent=True$",
+    ):
         W.ahp(WANG_CHIN)
-    with pytest.raises(W.WeightError, match=r"tabulated for n ≤ 15 only, so CR cannot be checked for 16 indicators; pass allow_inconsistent=True"):
+    with pytest.raises(
+        W.WeightError,
+        match=r"tabulated for n ≤ 15 only, so CR cannot be checked for 16 indicators; pass allow_inconsistent=True",
+    ):
         W.ahp(np.ones((16, 16)))
     res = W.ahp(np.ones((16, 16)), allow_inconsistent=True)
     assert np.isnan(res.cr) and not res.consistent
-    with pytest.raises(W.WeightError, match=r"unknown AHP method 'geometric_mean' \(did you mean 'geometric'\?\); choose one of eigenvector, geometric"):
+    with pytest.raises(
+        W.WeightError,
+        match=r"unknown AHP method 'geometric_mean' \(did you mean 'geometric'\?\); choose one of eigenvector, geometric",
+    ):
         W.ahp(GOOD, method="geometric_mean")
 
 

@@ -36,7 +36,12 @@ CJK_FAMILIES = (
     "PingFang SC",
     "Heiti SC",
 )
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"), str(Path.home() / ".local/share/fonts"))
+FONT_DIRS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    str(Path.home() / ".fonts"),
+    str(Path.home() / ".local/share/fonts"),
+)
 FALLBACK = "DejaVu Sans"
 
 _lang: str | None = None
@@ -47,16 +52,50 @@ DEEP = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8b
 #: what ``sns.set_theme(style="whitegrid", context="notebook")`` sets, fonts and colormap apart
 #: (``{**sns.axes_style("whitegrid"), **sns.plotting_context("notebook")}``; tests/test_plots.py compares)
 SEABORN_THEME = {
-    "figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out", "ytick.direction": "out",
-    "xtick.color": ".15", "ytick.color": ".15", "axes.axisbelow": True, "grid.linestyle": "-", "text.color": ".15",
-    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "xtick.top": False,
-    "ytick.right": False, "axes.grid": True, "axes.facecolor": "white", "axes.edgecolor": ".8", "grid.color": ".8",
-    "axes.spines.left": True, "axes.spines.bottom": True, "axes.spines.right": True, "axes.spines.top": True,
-    "xtick.bottom": False, "ytick.left": False, "axes.linewidth": 1.25, "grid.linewidth": 1, "lines.linewidth": 1.5,
-    "lines.markersize": 6, "patch.linewidth": 1, "xtick.major.width": 1.25, "ytick.major.width": 1.25,
-    "xtick.minor.width": 1, "ytick.minor.width": 1, "xtick.major.size": 6, "ytick.major.size": 6,
-    "xtick.minor.size": 4, "ytick.minor.size": 4, "font.size": 12, "axes.labelsize": 12, "axes.titlesize": 12,
-    "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11, "legend.title_fontsize": 12,
+    "figure.facecolor": "white",
+    "axes.labelcolor": ".15",
+    "xtick.direction": "out",
+    "ytick.direction": "out",
+    "xtick.color": ".15",
+    "ytick.color": ".15",
+    "axes.axisbelow": True,
+    "grid.linestyle": "-",
+    "text.color": ".15",
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "xtick.top": False,
+    "ytick.right": False,
+    "axes.grid": True,
+    "axes.facecolor": "white",
+    "axes.edgecolor": ".8",
+    "grid.color": ".8",
+    "axes.spines.left": True,
+    "axes.spines.bottom": True,
+    "axes.spines.right": True,
+    "axes.spines.top": True,
+    "xtick.bottom": False,
+    "ytick.left": False,
+    "axes.linewidth": 1.25,
+    "grid.linewidth": 1,
+    "lines.linewidth": 1.5,
+    "lines.markersize": 6,
+    "patch.linewidth": 1,
+    "xtick.major.width": 1.25,
+    "ytick.major.width": 1.25,
+    "xtick.minor.width": 1,
+    "ytick.minor.width": 1,
+    "xtick.major.size": 6,
+    "ytick.major.size": 6,
+    "xtick.minor.size": 4,
+    "ytick.minor.size": 4,
+    "font.size": 12,
+    "axes.labelsize": 12,
+    "axes.titlesize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+    "legend.title_fontsize": 12,
 }
 
 
@@ -140,8 +179,11 @@ def t(zh: str, en: str) -> str:
     return zh if lang() == "zh" else en
 
 
-KIND_LABEL = {"district": ("区政府", "district governments"), "department": ("市级部门", "municipal departments"),
-              "all": ("全部单位", "all units")}  # "all": the scheme ranks every unit together (ranking.within: all)
+KIND_LABEL = {
+    "district": ("区政府", "district governments"),
+    "department": ("市级部门", "municipal departments"),
+    "all": ("全部单位", "all units"),
+}  # "all": the scheme ranks every unit together (ranking.within: all)
 
 
 def kind_label(kind: str) -> str:
@@ -205,8 +247,14 @@ def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
     df = scores.assign(zone_label=scores["zone"].map(zone_names(scheme)).fillna(scores["zone"]))
     kinds = [k for k in ("district", "department") if k in set(df["kind"])]
     widths = [max(2, df.loc[df["kind"] == k, "zone"].nunique()) for k in kinds]
-    fig, axes = plt.subplots(1, len(kinds), figsize=(1.3 * sum(widths) + 1.6, 5.6), squeeze=False, sharey=True,
-                             gridspec_kw={"width_ratios": widths})
+    fig, axes = plt.subplots(
+        1,
+        len(kinds),
+        figsize=(1.3 * sum(widths) + 1.6, 5.6),
+        squeeze=False,
+        sharey=True,
+        gridspec_kw={"width_ratios": widths},
+    )
     kind_label = {"district": t("区政府", "District governments"), "department": t("市级部门", "Municipal departments")}
     name = name_column()
     for ax, kind in zip(axes[0], kinds):
@@ -216,9 +264,17 @@ def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
         members = [sub[(sub["zone_label"] == z) & sub["final"].notna()] for z in labels]
         groups = [m["final"].to_numpy() for m in members]
         x = np.arange(len(labels))
-        ax.boxplot(groups, positions=x, widths=0.6, showfliers=False, patch_artist=True,
-                   boxprops={"facecolor": "0.92", "edgecolor": "0.45"}, medianprops={"color": "0.35"},
-                   whiskerprops={"color": "0.45"}, capprops={"color": "0.45"})
+        ax.boxplot(
+            groups,
+            positions=x,
+            widths=0.6,
+            showfliers=False,
+            patch_artist=True,
+            boxprops={"facecolor": "0.92", "edgecolor": "0.45"},
+            medianprops={"color": "0.35"},
+            whiskerprops={"color": "0.45"},
+            capprops={"color": "0.45"},
+        )
         rng = np.random.default_rng(0)  # the same jitter on every run
         for i, m in enumerate(members):
             xs = x[i] + rng.uniform(-0.15, 0.15, len(m))
@@ -226,9 +282,16 @@ def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
             if len(m):
                 best, last = m["final"].to_numpy().argmax(), m["final"].to_numpy().argmin()
                 for j, va, dy in ((best, "bottom", 0.35), (last, "top", -0.35)):
-                    ax.annotate(_wrap(short_name(m[name].iloc[j]), 14), (xs[j], m["final"].iloc[j]),
-                                xytext=(x[i], m["final"].iloc[j] + dy), ha="center", va=va, fontsize=7.5,
-                                color="0.2", zorder=4)
+                    ax.annotate(
+                        _wrap(short_name(m[name].iloc[j]), 14),
+                        (xs[j], m["final"].iloc[j]),
+                        xytext=(x[i], m["final"].iloc[j] + dy),
+                        ha="center",
+                        va=va,
+                        fontsize=7.5,
+                        color="0.2",
+                        zorder=4,
+                    )
                     if best == last:
                         break
         ax.set_xticks(x, [_wrap(lab, 12) for lab in labels])  # wrapped, not rotated: zone names never overlap
@@ -238,7 +301,9 @@ def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
         ax.set_ylabel(t("综合得分", "Final score (0–100)"))
     lo, hi = df["final"].min(), df["final"].max()
     axes[0][0].set_ylim(lo - 2.5, hi + 2.5)  # room for the names above the best and below the last
-    fig.suptitle(t("各功能区得分分布（标出各区最高与最低单位）", "Final scores by zone (each zone's best and last unit named)"))
+    fig.suptitle(
+        t("各功能区得分分布（标出各区最高与最低单位）", "Final scores by zone (each zone's best and last unit named)")
+    )
     fig.tight_layout()
     return fig
 
@@ -250,8 +315,11 @@ def ranking_bars(scores: pd.DataFrame, scheme, kind: str, top: int | None = None
         sub = sub.head(top)
     mark = t(" (书面)", " (written)")
     imputed = sub["imputed"].fillna("").astype(str) != "" if "imputed" in sub else pd.Series(False, index=sub.index)
-    names = sub["rank"].map(lambda r: "" if pd.isna(r) else f"{int(r)}. ") + sub[name_column()].astype(str) \
+    names = (
+        sub["rank"].map(lambda r: "" if pd.isna(r) else f"{int(r)}. ")
+        + sub[name_column()].astype(str)
         + imputed.map({True: mark, False: ""})
+    )
     zones = sub["zone"].map(zone_names(scheme)).fillna(sub["zone"])
     order = [z for z in dict.fromkeys(list(zone_names(scheme).values()) + list(zones)) if z in set(zones)]
     palette = {z: DEEP[n % len(DEEP)] for n, z in enumerate(order)}
@@ -265,12 +333,23 @@ def ranking_bars(scores: pd.DataFrame, scheme, kind: str, top: int | None = None
     ax.set_xlim(lo, min(100.0, float(sub["final"].max()) + 2))
     ax.set_xlabel(t("综合得分", "Final score (0–100)"))
     ax.set_ylabel("")
-    ax.legend([plt.Rectangle((0, 0), 1, 1, color=palette[z]) for z in order], order, title=t("功能区 / 领域", "Zone"),
-              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")  # beside the bars, never over them
-    title = {"district": t("区政府排名", "Ranking of district governments"),
-             "department": t("市级部门排名", "Ranking of municipal departments")}[kind]
+    ax.legend(
+        [plt.Rectangle((0, 0), 1, 1, color=palette[z]) for z in order],
+        order,
+        title=t("功能区 / 领域", "Zone"),
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        fontsize="small",
+    )  # beside the bars, never over them
+    title = {
+        "district": t("区政府排名", "Ranking of district governments"),
+        "department": t("市级部门排名", "Ranking of municipal departments"),
+    }[kind]
     if imputed.any():
-        title += t("（书面：仅提交书面报告，现场得分取同类均值）", "\n(written: report only, on-site score imputed as the kind's mean)")
+        title += t(
+            "（书面：仅提交书面报告，现场得分取同类均值）",
+            "\n(written: report only, on-site score imputed as the kind's mean)",
+        )
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -300,15 +379,25 @@ def components_scatter(scores: pd.DataFrame, highlight: int = 5) -> plt.Figure:
         for side in (True, False):  # names on one side never overlap
             ty[right == side] = spread_positions(ty[right == side], 0.05 * yr)
         for (_, r), rt, y_text in zip(hl.iterrows(), right, ty):
-            ax.annotate(short_name(r[name]), (r["routine"], r["onsite"]), xytext=(r["routine"] + (1 if rt else -1) * 0.02 * xr, y_text),
-                        ha="left" if rt else "right", va="center", fontsize=8,
-                        arrowprops={"arrowstyle": "-", "color": "0.5", "linewidth": 0.6, "shrinkA": 0, "shrinkB": 3})
+            ax.annotate(
+                short_name(r[name]),
+                (r["routine"], r["onsite"]),
+                xytext=(r["routine"] + (1 if rt else -1) * 0.02 * xr, y_text),
+                ha="left" if rt else "right",
+                va="center",
+                fontsize=8,
+                arrowprops={"arrowstyle": "-", "color": "0.5", "linewidth": 0.6, "shrinkA": 0, "shrinkB": 3},
+            )
         ax.set_title(kind_label[kind])
         ax.set_xlabel(t("日常考评得分（专项考评部门）", "Routine score (special-evaluation departments)"))
         ax.set_ylabel(t("现场评分", "On-site score (evaluators)"))
         ax.margins(x=0.12, y=0.08)
-    fig.suptitle(t(f"现场评分与日常考评是否一致？（标出两者名次相差最大的 {highlight} 个单位）",
-                   f"Do the evaluators and the figures agree? (the {highlight} units whose two ranks differ most named)"))
+    fig.suptitle(
+        t(
+            f"现场评分与日常考评是否一致？（标出两者名次相差最大的 {highlight} 个单位）",
+            f"Do the evaluators and the figures agree? (the {highlight} units whose two ranks differ most named)",
+        )
+    )
     fig.tight_layout()
     return fig
 
@@ -319,18 +408,30 @@ def satisfaction_by_zone(summary: pd.DataFrame, scheme) -> plt.Figure:
     kinds = [k for k in ("district", "department") if k in set(summary["kind"])]
     zn = zone_names(scheme)
     heights = [1 + (summary["kind"] == k).sum() for k in kinds]
-    fig, axes = plt.subplots(len(kinds), 1, figsize=(10, 0.42 * sum(heights) + 2.2), squeeze=False,
-                             gridspec_kw={"height_ratios": heights})
+    fig, axes = plt.subplots(
+        len(kinds), 1, figsize=(10, 0.42 * sum(heights) + 2.2), squeeze=False, gridspec_kw={"height_ratios": heights}
+    )
     kind_all = {"district": t("全部区政府", "All districts"), "department": t("全部市级部门", "All departments")}
-    title = {"district": t("区政府：公众满意度", "District governments: public satisfaction"),
-             "department": t("市级部门：服务对象满意度", "Municipal departments: service users' satisfaction")}
+    title = {
+        "district": t("区政府：公众满意度", "District governments: public satisfaction"),
+        "department": t("市级部门：服务对象满意度", "Municipal departments: service users' satisfaction"),
+    }
     for ax, kind in zip(axes[:, 0], kinds):
         s = summary[summary["kind"] == kind]
         labels = [kind_all[kind] if r.level == "kind" else zn.get(r.zone, r.zone) for r in s.itertuples()]
         y = np.arange(len(s))
         ax.scatter(s["mean"], y, s=55, color=DEEP[0], zorder=3, label=t("均值（每单位一次）", "mean (each unit once)"))
-        ax.scatter(s["weighted_mean"], y, s=55, marker="D", facecolor="none", edgecolor=DEEP[1], linewidth=1.5,
-                   zorder=3, label=t("按受访人数加权", "weighted by respondents"))
+        ax.scatter(
+            s["weighted_mean"],
+            y,
+            s=55,
+            marker="D",
+            facecolor="none",
+            edgecolor=DEEP[1],
+            linewidth=1.5,
+            zorder=3,
+            label=t("按受访人数加权", "weighted by respondents"),
+        )
         pub = s["published"].iloc[0]
         if np.isfinite(pub):
             ax.axvline(pub, color="0.25", linestyle="--", linewidth=1, label=t("公布均值", "published mean"))
@@ -341,9 +442,17 @@ def satisfaction_by_zone(summary: pd.DataFrame, scheme) -> plt.Figure:
         lo, hi = values.min(), values.max()
         ax.set_xlim(lo - 0.1 * (hi - lo) - 0.3, hi + 0.1 * (hi - lo) + 0.3)
         for yi, r in zip(y, s.itertuples()):  # beside the panel, off the data
-            ax.annotate(t(f"{r.units} 个单位，{r.respondents:,} 人", f"{r.units} units, {r.respondents:,} respondents"),
-                        (1, yi), xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
-                        ha="left", va="center", fontsize=8.5, color="0.3")
+            ax.annotate(
+                t(f"{r.units} 个单位，{r.respondents:,} 人", f"{r.units} units, {r.respondents:,} respondents"),
+                (1, yi),
+                xycoords=("axes fraction", "data"),
+                xytext=(6, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=8.5,
+                color="0.3",
+            )
         ax.set_title(title[kind], loc="left")
         ax.set_xlabel(t("满意度（0–100）", "Satisfaction (0–100)"))
     handles, names = axes[0, 0].get_legend_handles_labels()

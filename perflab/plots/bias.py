@@ -104,8 +104,15 @@ WORDS: dict[str, dict[str, str]] = {
     "kind": {"district": "District", "department": "Department", "all": "All units"},  # as on page 10
     "rank_group": {"district": "District governments", "department": "Municipal departments", "all": "All units"},
     "facet": {"units": "Units", "raters": "Evaluators", "items": "Indicators", "indicators": "Indicators"},
-    "flags": {"lenient": "lenient", "severe": "severe", "halo": "halo", "central": "central tendency",
-              "favouritism": "favouritism", "bloc": "bloc", "misfit": "misfit"},
+    "flags": {
+        "lenient": "lenient",
+        "severe": "severe",
+        "halo": "halo",
+        "central": "central tendency",
+        "favouritism": "favouritism",
+        "bloc": "bloc",
+        "misfit": "misfit",
+    },
 }
 WORDS["flag"] = WORDS["flags"]
 
@@ -122,7 +129,9 @@ def in_words(column: str, value):
         import re
 
         plural = {k: en for k, (_, en) in KIND_LABEL.items()}
-        value = re.sub(r"^kind (\w+) vs (\w+)$", lambda m: f"{plural.get(m[1], m[1])} vs {plural.get(m[2], m[2])}", value)
+        value = re.sub(
+            r"^kind (\w+) vs (\w+)$", lambda m: f"{plural.get(m[1], m[1])} vs {plural.get(m[2], m[2])}", value
+        )
         return re.sub(r"^covariate (\w+)$", r"\1 score (covariate, points per point)", value)
     words = WORDS.get(column)
     if words is None or not isinstance(value, str):
@@ -138,8 +147,13 @@ def _fmt_p(v) -> str:
     return "< 0.001" if v < 0.001 else f"{v:.3f}"
 
 
-def table_view(df: pd.DataFrame, columns: list[str] | None = None, decimals: int | dict[str, int] = 2,
-               index: str | None = None, caption: str | None = None):
+def table_view(
+    df: pd.DataFrame,
+    columns: list[str] | None = None,
+    decimals: int | dict[str, int] = 2,
+    index: str | None = None,
+    caption: str | None = None,
+):
     """A pandas Styler of ``df`` for a page: chosen ``columns``, headers in English words, fixed decimals, no row
     numbers, a ``caption``.
 
@@ -162,8 +176,11 @@ def table_view(df: pd.DataFrame, columns: list[str] | None = None, decimals: int
             fmt[c] = _fmt_p
         elif pd.api.types.is_bool_dtype(s):
             fmt[c] = lambda v: "yes" if v else ""
-        elif pd.api.types.is_integer_dtype(s) or (pd.api.types.is_float_dtype(s) and s.dropna().apply(float.is_integer).all()
-                                                 and c.startswith(("rank", "max_shift", "n_", "count", "elements"))):
+        elif pd.api.types.is_integer_dtype(s) or (
+            pd.api.types.is_float_dtype(s)
+            and s.dropna().apply(float.is_integer).all()
+            and c.startswith(("rank", "max_shift", "n_", "count", "elements"))
+        ):
             fmt[c] = lambda v: "–" if pd.isna(v) else f"{int(v):d}"
         elif pd.api.types.is_float_dtype(s):
             fmt[c] = (lambda p: lambda v: "–" if pd.isna(v) else f"{round(v, p) + 0.0:,.{p}f}")(places)  # no "-0.00"
@@ -182,8 +199,10 @@ def table_view(df: pd.DataFrame, columns: list[str] | None = None, decimals: int
         short = [c for c in text if d[c].astype(str).str.len().max() <= 30]
         if short:
             sty = sty.set_properties(subset=short, **{"white-space": "nowrap"})
-        sty = sty.set_table_styles([{"selector": f"th.col{list(d.columns).index(c)}", "props": "text-align: left"}
-                                    for c in text], overwrite=False)
+        sty = sty.set_table_styles(
+            [{"selector": f"th.col{list(d.columns).index(c)}", "props": "text-align: left"} for c in text],
+            overwrite=False,
+        )
     if caption:
         sty = sty.set_caption(caption)
     sty = sty.set_uuid(hashlib.sha1("|".join(map(str, d.columns)).encode() + str(caption).encode()).hexdigest()[:8])
@@ -199,18 +218,42 @@ def severity_by_group(flags: pd.DataFrame, scheme) -> plt.Figure:
     df = flags.copy()
     df["group_label"] = df["group"].map(_group_names(scheme)).fillna(df["group"])
     order = [_group_names(scheme).get(g, g) for g in scheme.group_ids if g in set(df["group"])]
-    effect = np.where(df["lenient"], t("宽松", "lenient"), np.where(df["severe"], t("严格", "severe"),
-                      np.where(df["any_flag"], t("其他标记", "other flag"), t("无标记", "no flag"))))
+    effect = np.where(
+        df["lenient"],
+        t("宽松", "lenient"),
+        np.where(
+            df["severe"],
+            t("严格", "severe"),
+            np.where(df["any_flag"], t("其他标记", "other flag"), t("无标记", "no flag")),
+        ),
+    )
     df["flag"] = effect
-    palette = {t("宽松", "lenient"): "tab:green", t("严格", "severe"): "tab:red",
-               t("其他标记", "other flag"): "tab:orange", t("无标记", "no flag"): "0.6"}
+    palette = {
+        t("宽松", "lenient"): "tab:green",
+        t("严格", "severe"): "tab:red",
+        t("其他标记", "other flag"): "tab:orange",
+        t("无标记", "no flag"): "0.6",
+    }
     fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(order) + 1.8))
     sns.boxplot(data=df, x="severity_points", y="group_label", order=order, color="0.92", fliersize=0, ax=ax)
-    sns.stripplot(data=df, x="severity_points", y="group_label", order=order, hue="flag", palette=palette,
-                  size=5, jitter=0.2, ax=ax)
+    sns.stripplot(
+        data=df,
+        x="severity_points",
+        y="group_label",
+        order=order,
+        hue="flag",
+        palette=palette,
+        size=5,
+        jitter=0.2,
+        ax=ax,
+    )
     ax.axvline(0, color="0.3", lw=0.8, ls="--")
-    ax.set_xlabel(t("评委严格度（分；正 = 比同一单位的其他评委给分低）",  # two lines: never wider than the figure
-                    "Rater severity in points\n(positive = scores lower than the other raters of the same units)"))
+    ax.set_xlabel(
+        t(
+            "评委严格度（分；正 = 比同一单位的其他评委给分低）",  # two lines: never wider than the figure
+            "Rater severity in points\n(positive = scores lower than the other raters of the same units)",
+        )
+    )
     ax.set_ylabel(t("评委类别", "Evaluator group"))
     ax.set_title(t("各类评委的宽严程度", "How severe or lenient is each evaluator, by group?"))
     ax.legend(title="", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
@@ -227,8 +270,14 @@ def drift_by_order(drift_units: pd.DataFrame) -> plt.Figure:
     for (s, sub), color in zip(df.groupby("session_label", sort=True), sns.color_palette("deep")):
         if "kind" in sub.columns:
             for k, part in sub.groupby("kind"):
-                ax.scatter(part["order"], part["adjusted"], color=color, marker=markers.get(k, "o"), s=30,
-                           label=f"{s}: {kind_label(k)}")
+                ax.scatter(
+                    part["order"],
+                    part["adjusted"],
+                    color=color,
+                    marker=markers.get(k, "o"),
+                    s=30,
+                    label=f"{s}: {kind_label(k)}",
+                )
         else:
             ax.scatter(sub["order"], sub["adjusted"], color=color, label=s, s=30)
         if len(sub) > 2:
@@ -238,7 +287,9 @@ def drift_by_order(drift_units: pd.DataFrame) -> plt.Figure:
         ax.axhline(sub["adjusted"].mean(), color=color, lw=0.8, ls=":")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # an order is a whole number
     ax.set_xlabel(t("场内述职顺序", "Presentation order within the session"))
-    ax.set_ylabel(t("单位现场得分（分，已校正评委宽严）", "Unit's on-site score (points),\nadjusted for rater severity"))
+    ax.set_ylabel(
+        t("单位现场得分（分，已校正评委宽严）", "Unit's on-site score (points),\nadjusted for rater severity")
+    )
     ax.set_title(t("评分是否随场次和顺序漂移？", "Do scores drift across sessions and presentation order?"))
     handles, names = ax.get_legend_handles_labels()
     handles += [Line2D([], [], color="0.3", lw=1.5), Line2D([], [], color="0.3", lw=0.8, ls=":")]
@@ -272,18 +323,42 @@ def rank_shifts(imp: pd.DataFrame, kind: str) -> plt.Figure:
     longest = max((sum(2 if "\u3400" <= ch <= "\u9fff" else 1 for ch in n) for n in names), default=10)
     # the rank axis keeps about 5.5 in whatever the names' length (a CJK glyph is two Latin letters wide)
     fig, ax = plt.subplots(figsize=(8.2 + 0.065 * longest, 0.27 * len(sub) + 1.8))
-    ax.scatter(sub["rank_raw"].astype(float), y, marker="o", color="0.3", label=t("原始得分排名", "rank from the raw scores"), zorder=3)
-    ax.scatter(sub["rank_adjusted"].astype(float), y, marker=">", color="tab:blue",
-               label=t("校正评委宽严", "rater severity removed"))
-    ax.scatter(sub["rank_excluded"].astype(float), y, marker="x", color="tab:red", label=t("剔除被标记评委", "flagged raters left out"))
+    ax.scatter(
+        sub["rank_raw"].astype(float),
+        y,
+        marker="o",
+        color="0.3",
+        label=t("原始得分排名", "rank from the raw scores"),
+        zorder=3,
+    )
+    ax.scatter(
+        sub["rank_adjusted"].astype(float),
+        y,
+        marker=">",
+        color="tab:blue",
+        label=t("校正评委宽严", "rater severity removed"),
+    )
+    ax.scatter(
+        sub["rank_excluded"].astype(float),
+        y,
+        marker="x",
+        color="tab:red",
+        label=t("剔除被标记评委", "flagged raters left out"),
+    )
     ax.set_yticks(y, names, fontsize="small")
     ax.set_ylim(len(sub) - 0.5, -0.5)  # best on top, no empty rows
     ranks = sub[["rank_raw", "rank_adjusted", "rank_excluded"]].astype(float)
     ax.set_xlim(0.5, np.nanmax(ranks.to_numpy()) + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(t("现场评分排名（1 = 最好）", "On-site rank (1 = best)"))
-    title = {"district": t("区政府：校正评委偏差后排名的变化", "District governments: ranks after correcting for rater effects"),
-             "department": t("市级部门：校正评委偏差后排名的变化", "Municipal departments: ranks after correcting for rater effects")}
+    title = {
+        "district": t(
+            "区政府：校正评委偏差后排名的变化", "District governments: ranks after correcting for rater effects"
+        ),
+        "department": t(
+            "市级部门：校正评委偏差后排名的变化", "Municipal departments: ranks after correcting for rater effects"
+        ),
+    }
     ax.set_title(title.get(kind, kind))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()

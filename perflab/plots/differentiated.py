@@ -40,7 +40,7 @@ def history_vs_baseline(baseline: pd.DataFrame, history: pd.DataFrame, unit: str
         ax.set_title(_measure_label(scheme, mid), fontsize="small")
         ax.set_xlabel(t("年份", "Year"))
         ax.xaxis.get_major_locator().set_params(integer=True)
-    for ax in axes.ravel()[len(measures):]:
+    for ax in axes.ravel()[len(measures) :]:
         ax.set_visible(False)
     handles, labels = axes.ravel()[0].get_legend_handles_labels()
     fig.suptitle(title)
@@ -72,10 +72,23 @@ def rank_slopes(scores: pd.DataFrame, scheme, kind: str, label_top: int | None =
     right = spread_positions(s["rank_differentiated"].to_numpy(float), gap)
     for i, ((_, r), name) in enumerate(zip(s.iterrows(), names)):
         color, strong = palette[r["zone_label"]], bool(big.loc[r.name])
-        ax.plot([0, 1], [r["rank_uniform"], r["rank_differentiated"]], color=color, marker="o", markersize=4 if strong else 3,
-                linewidth=2.2 if strong else 1, alpha=1.0 if strong else 0.35, zorder=3 if strong else 2)
-        style = {"fontsize": 7.5, "va": "center", "color": "0.1" if strong else "0.45",
-                 "fontweight": "bold" if strong and label_top else "normal", "clip_on": False}
+        ax.plot(
+            [0, 1],
+            [r["rank_uniform"], r["rank_differentiated"]],
+            color=color,
+            marker="o",
+            markersize=4 if strong else 3,
+            linewidth=2.2 if strong else 1,
+            alpha=1.0 if strong else 0.35,
+            zorder=3 if strong else 2,
+        )
+        style = {
+            "fontsize": 7.5,
+            "va": "center",
+            "color": "0.1" if strong else "0.45",
+            "fontweight": "bold" if strong and label_top else "normal",
+            "clip_on": False,
+        }
         ax.text(-0.03, left[i], f"{name}  {int(r['rank_uniform'])}", ha="right", **style)
         ax.text(1.03, right[i], f"{int(r['rank_differentiated'])}  {name}", ha="left", **style)
     ax.set_xlim(-0.02, 1.02)
@@ -87,16 +100,29 @@ def rank_slopes(scores: pd.DataFrame, scheme, kind: str, label_top: int | None =
     for side in ("left", "right"):
         ax.spines[side].set_visible(False)
     handles = [plt.Line2D([0], [0], color=c, marker="o", label=z) for z, c in palette.items()]
-    ax.legend(handles=handles, title=t("功能区 / 领域", "Zone"), fontsize="small", loc="upper center",
-              bbox_to_anchor=(0.5, -0.01), ncol=min(3, len(handles)), frameon=False)
-    kind_name = {"district": t("区政府", "District governments"), "department": t("市级部门", "Municipal departments")}[kind]
+    ax.legend(
+        handles=handles,
+        title=t("功能区 / 领域", "Zone"),
+        fontsize="small",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.01),
+        ncol=min(3, len(handles)),
+        frameon=False,
+    )
+    kind_name = {"district": t("区政府", "District governments"), "department": t("市级部门", "Municipal departments")}[
+        kind
+    ]
     title = t(f"{kind_name}：统一评价与差异化评价的排名", f"{kind_name}: uniform against differentiated rank")
     if label_top:
         title += t(f"\n（粗线：名次变化 ≥ {label_top}）", f"\n(bold: moves of {label_top} places or more)")
     ax.set_title(title, pad=22)
     left_in, right_in = label_in + 0.3, label_in + 0.3
-    fig.subplots_adjust(left=left_in / width, right=1 - right_in / width, top=1 - 0.95 / height,
-                        bottom=(0.9 if len(handles) > 3 else 0.6) / height)
+    fig.subplots_adjust(
+        left=left_in / width,
+        right=1 - right_in / width,
+        top=1 - 0.95 / height,
+        bottom=(0.9 if len(handles) > 3 else 0.6) / height,
+    )
     return fig
 
 
@@ -109,13 +135,20 @@ def move_reasons(contributions: pd.DataFrame, movers: pd.DataFrame, scheme, n_it
         c = contributions[contributions["unit"] == m["unit"]]
         c = c.reindex(c["relative_delta"].abs().sort_values(ascending=False).index).head(n_items)
         for _, r in c.iterrows():
-            rows.append({"unit": f"{m[name_column()]} ({int(m['rank_change']):+d})", "item": labels.get(r["item"], r["item"]),
-                         "delta": r["relative_delta"]})
+            rows.append(
+                {
+                    "unit": f"{m[name_column()]} ({int(m['rank_change']):+d})",
+                    "item": labels.get(r["item"], r["item"]),
+                    "delta": r["relative_delta"],
+                }
+            )
     df = pd.DataFrame(rows)
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(df) + 1.8))
     sns.barplot(data=df, y="unit", x="delta", hue="item", dodge=True, ax=ax, orient="h")
     ax.axvline(0, color="0.3", linewidth=0.8)
-    ax.set_xlabel(t("贡献变化相对同类单位平均变化（分）", "Change in contribution against the kind's mean change (points)"))
+    ax.set_xlabel(
+        t("贡献变化相对同类单位平均变化（分）", "Change in contribution against the kind's mean change (points)")
+    )
     ax.set_ylabel(t("单位（名次变化）", "Unit (change in rank)"))
     ax.set_title(t("排名变化最大的单位：为什么？", "The biggest movers: why did they move?"))
     ax.legend(title="", fontsize="x-small", bbox_to_anchor=(1.01, 1), loc="upper left")

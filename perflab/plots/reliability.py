@@ -14,7 +14,6 @@ import hashlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator, StrMethodFormatter
@@ -79,8 +78,9 @@ def _finish(sty, columns, caption: str | None):
     """Caption, a stable id (the same page gives the same HTML) and no row numbers."""
     if caption:
         sty = sty.set_caption(caption)
-    return sty.set_uuid(hashlib.sha1("|".join(map(str, columns)).encode() + str(caption).encode()).hexdigest()[:8]) \
-        .hide(axis="index")
+    return sty.set_uuid(
+        hashlib.sha1("|".join(map(str, columns)).encode() + str(caption).encode()).hexdigest()[:8]
+    ).hide(axis="index")
 
 
 def _left(sty, d: pd.DataFrame, text: list[str]):
@@ -91,17 +91,20 @@ def _left(sty, d: pd.DataFrame, text: list[str]):
     short = [c for c in text if d[c].astype(str).str.len().max() <= 30]  # names and short words on one line
     if short:
         sty = sty.set_properties(subset=short, **{"white-space": "nowrap"})
-    return sty.set_table_styles([{"selector": f"th.col{list(d.columns).index(c)}", "props": "text-align: left"}
-                                 for c in text], overwrite=False)
+    return sty.set_table_styles(
+        [{"selector": f"th.col{list(d.columns).index(c)}", "props": "text-align: left"} for c in text], overwrite=False
+    )
 
 
-def table(df: pd.DataFrame, columns: list[str] | None = None, decimals: int | dict[str, int] = 2,
-          caption: str | None = None):
+def table(
+    df: pd.DataFrame, columns: list[str] | None = None, decimals: int | dict[str, int] = 2, caption: str | None = None
+):
     """A Styler of ``df`` for a page: headers in English words, ranking groups and scores in words, no row numbers,
     fixed decimals (3 for g and Φ), "–" for missing, a ``caption``. ``df`` is not modified."""
     d = (df if columns is None else df[list(columns)]).reset_index(drop=True)
-    d = d.assign(**{c: d[c].map(lambda v, c=c: WORDS[c].get(v, v) if isinstance(v, str) else v)
-                    for c in d.columns if c in WORDS})
+    d = d.assign(
+        **{c: d[c].map(lambda v, c=c: WORDS[c].get(v, v) if isinstance(v, str) else v) for c in d.columns if c in WORDS}
+    )
     fmt = {}
     for c in d.columns:
         s = d[c]
@@ -116,7 +119,9 @@ def table(df: pd.DataFrame, columns: list[str] | None = None, decimals: int | di
             fmt[c] = (lambda p: lambda v: "–" if pd.isna(v) else f"{round(v, p) + 0.0:,.{p}f}")(places)
         if c in ("share_within_noise", "rel_error_share"):
             fmt[c] = lambda v: "–" if pd.isna(v) else f"{v:.0%}"
-    text = [label(c) for c in d.columns if not (pd.api.types.is_numeric_dtype(d[c]) or pd.api.types.is_bool_dtype(d[c]))]
+    text = [
+        label(c) for c in d.columns if not (pd.api.types.is_numeric_dtype(d[c]) or pd.api.types.is_bool_dtype(d[c]))
+    ]
     d = d.rename(columns={c: label(c) for c in d.columns})
     sty = _left(d.style.format({label(c): f for c, f in fmt.items()}, na_rep="–"), d, text)
     return _finish(sty, d.columns, caption)
@@ -144,9 +149,13 @@ def icc_table(iccs: pd.DataFrame, by: str = "kind", caption: str | None = None):
     Kinds in the scheme's order (districts, departments), the pooled level last.
     """
     found = list(pd.unique(iccs[by]))
-    levels = [k for k in KINDS if k in found] + [k for k in found if k not in KINDS and k != "all"] + [k for k in found if k == "all"]
+    levels = (
+        [k for k in KINDS if k in found]
+        + [k for k in found if k not in KINDS and k != "all"]
+        + [k for k in found if k == "all"]
+    )
     rows = []
-    for form, (zh, en) in _FORMS.items():
+    for form, (_zh, en) in _FORMS.items():
         sub = iccs[iccs["Type"] == form].set_index(by)
         ks = sub["k"].reindex(levels)
         lo, hi = f"{ks.min():.0f}", f"{ks.max():.0f}"
@@ -170,12 +179,26 @@ def adjacent_gaps(adjacent: pd.DataFrame, z: float = 2.0) -> plt.Figure:
         noisy = a["within_noise"].to_numpy()
         ax.bar(a["rank"], a["gap"], color=np.where(noisy, "tab:orange", "tab:blue"), width=0.7)
         ax.plot(a["rank"], z * a["se_difference"], "k_", ms=12, mew=2)
-        handles = [Patch(color="tab:blue", label=t(f"分差大于 {z:g} 倍标准误", f"gap beyond {z:g} SE")),
-                   Patch(color="tab:orange", label=t(f"分差在 {z:g} 倍标准误以内", f"gap within {z:g} SE")),
-                   Line2D([], [], color="k", marker="_", ls="", ms=12, mew=2,
-                          label=t(f"{z:g} 倍差值标准误", f"{z:g} × SE of the difference"))]
-        ax.set_title(t(f"{kind_label(g)}：{noisy.mean():.0%} 的相邻分差小于 {z:g} 倍标准误",
-                       f"{kind_label(g).capitalize()}: {noisy.mean():.0%} of adjacent gaps are within {z:g} SE"))
+        handles = [
+            Patch(color="tab:blue", label=t(f"分差大于 {z:g} 倍标准误", f"gap beyond {z:g} SE")),
+            Patch(color="tab:orange", label=t(f"分差在 {z:g} 倍标准误以内", f"gap within {z:g} SE")),
+            Line2D(
+                [],
+                [],
+                color="k",
+                marker="_",
+                ls="",
+                ms=12,
+                mew=2,
+                label=t(f"{z:g} 倍差值标准误", f"{z:g} × SE of the difference"),
+            ),
+        ]
+        ax.set_title(
+            t(
+                f"{kind_label(g)}：{noisy.mean():.0%} 的相邻分差小于 {z:g} 倍标准误",
+                f"{kind_label(g).capitalize()}: {noisy.mean():.0%} of adjacent gaps are within {z:g} SE",
+            )
+        )
         ax.set_xlim(a["rank"].min() - 0.6, a["rank"].max() + 0.6)  # ranks start at 1: no empty rank 0
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(t("名次（与下一名之间）", "Rank (gap to the unit ranked next)"))

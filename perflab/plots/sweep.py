@@ -50,8 +50,16 @@ def rank_heatmap(ranks: pd.DataFrame, scenarios: list[str], kind: str, rank_grou
     if annotate:  # the base column shows every rank, the others only a rank that differs from base
         for (i, j), v in np.ndenumerate(r):
             if not np.isnan(v) and (j == 0 or move[i, j] != 0):
-                ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7, in_layout=False,  # inside the cells
-                        color="white" if abs(move[i, j]) > 0.6 * lim else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{int(v)}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    in_layout=False,  # inside the cells
+                    color="white" if abs(move[i, j]) > 0.6 * lim else "black",
+                )
         ax.set_xticks(np.arange(n_s + 1) - 0.5, minor=True)
         ax.set_yticks(np.arange(n_u + 1) - 0.5, minor=True)
         ax.grid(which="minor", color="white", lw=0.6)
@@ -60,22 +68,42 @@ def rank_heatmap(ranks: pd.DataFrame, scenarios: list[str], kind: str, rank_grou
     ax.set_yticks(np.arange(n_u), unit_labels(sub).reindex(sub["unit"]).to_numpy(), fontsize=8)
     step = max(1, int(np.ceil(n_s / 30)))  # at most 30 scenario labels (each tick costs matplotlib milliseconds)
     ticks = np.arange(0, n_s, step)
-    ax.set_xticks(ticks, [short_label(scenarios[i]) for i in ticks], rotation=60, ha="right", rotation_mode="anchor",
-                  fontsize=8)
+    ax.set_xticks(
+        ticks, [short_label(scenarios[i]) for i in ticks], rotation=60, ha="right", rotation_mode="anchor", fontsize=8
+    )
     ax.set_xlabel(t("方案", "Scenario"))
-    fig.colorbar(im, ax=ax, shrink=0.5, label=t("相对基准方案的名次变化（+ = 上升）", "places gained (+) or lost (−) against base"))
+    fig.colorbar(
+        im,
+        ax=ax,
+        shrink=0.5,
+        label=t("相对基准方案的名次变化（+ = 上升）", "places gained (+) or lost (−) against base"),
+    )
     title_kind = _kind(kind if rank_group != "all" else "all")
-    ax.set_title(t(f"{title_kind}：相对基准方案的名次变化（颜色；数字为变化后的名次，空格为不变）",
-                   f"Ranks of the {title_kind}: the change against base (colour) and the new rank where it changes "
-                   "(blank: unchanged)")
-                 if annotate else t(f"{title_kind}：各方案相对基准方案的名次变化", f"Change of rank against base ({title_kind})"),
-                 y=1.0, pad=8)  # a fixed position: matplotlib's automatic one measures every tick label at each draw
+    ax.set_title(
+        t(
+            f"{title_kind}：相对基准方案的名次变化（颜色；数字为变化后的名次，空格为不变）",
+            f"Ranks of the {title_kind}: the change against base (colour) and the new rank where it changes "
+            "(blank: unchanged)",
+        )
+        if annotate
+        else t(f"{title_kind}：各方案相对基准方案的名次变化", f"Change of rank against base ({title_kind})"),
+        y=1.0,
+        pad=8,
+    )  # a fixed position: matplotlib's automatic one measures every tick label at each draw
     return fig
 
 
-def grid_bump(path_ranks: pd.DataFrame, units: pd.DataFrame, scheme, kind: str, axis_label: str,
-              breakpoints: list[float] | None = None, top_changes: list[float] | None = None,
-              nominal: float | None = None, k: int = 3) -> plt.Figure:
+def grid_bump(
+    path_ranks: pd.DataFrame,
+    units: pd.DataFrame,
+    scheme,
+    kind: str,
+    axis_label: str,
+    breakpoints: list[float] | None = None,
+    top_changes: list[float] | None = None,
+    nominal: float | None = None,
+    k: int = 3,
+) -> plt.Figure:
     """Rank of every unit of a kind along one grid axis (x: the axis values), every unit named at both ends.
 
     ``path_ranks``: long table (unit, x, rank). Lines are coloured by zone; dotted vertical lines mark the
@@ -96,8 +124,15 @@ def grid_bump(path_ranks: pd.DataFrame, units: pd.DataFrame, scheme, kind: str, 
         g = g.sort_values("x")
         colour = palette.get(u.at[unit, "zone"], "0.5")
         ax.plot(g["x"], g["rank"], "-o" if xs.size <= 30 else "-", color=colour, lw=1.4, ms=3, zorder=3)
-        ax.text(g["x"].iloc[-1], g["rank"].iloc[-1], "  " + labels.get(unit, unit), va="center", ha="left", fontsize=7,
-                color=colour)
+        ax.text(
+            g["x"].iloc[-1],
+            g["rank"].iloc[-1],
+            "  " + labels.get(unit, unit),
+            va="center",
+            ha="left",
+            fontsize=7,
+            color=colour,
+        )
     lo, hi = float(xs.min()), float(xs.max())
     for b in breakpoints or []:
         if lo < b < hi:
@@ -114,12 +149,25 @@ def grid_bump(path_ranks: pd.DataFrame, units: pd.DataFrame, scheme, kind: str, 
     ax.set_ylim(n + 0.7, 0.3)
     ax.set_xlabel(axis_label)
     ax.set_ylabel(t("名次（1 = 最好）", "Rank (1 = best)"))
-    ax.set_title(t(f"{_kind(kind)}：沿该参数的名次（虚线：名次交换点；红色：前{k}名变化；黑线：基准方案）",
-                   f"Ranks of the {_kind(kind)} along the grid\n(dotted: exact swap points; red dashed: the top {k} "
-                   "changes; black: the base scheme)"), y=1.0, pad=8)
+    ax.set_title(
+        t(
+            f"{_kind(kind)}：沿该参数的名次（虚线：名次交换点；红色：前{k}名变化；黑线：基准方案）",
+            f"Ranks of the {_kind(kind)} along the grid\n(dotted: exact swap points; red dashed: the top {k} "
+            "changes; black: the base scheme)",
+        ),
+        y=1.0,
+        pad=8,
+    )
     handles = [plt.Line2D([], [], color=palette[z], lw=2) for z in zone_ids]
-    ax.legend(handles, [zones[z] for z in zone_ids], title=t("功能区 / 领域", "Zone"), loc="upper left",
-              bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)  # beside the lines, never on them
+    ax.legend(
+        handles,
+        [zones[z] for z in zone_ids],
+        title=t("功能区 / 领域", "Zone"),
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+        frameon=False,
+    )  # beside the lines, never on them
     fig.tight_layout()
     return fig
 

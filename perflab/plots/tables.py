@@ -7,8 +7,12 @@ import hashlib
 import pandas as pd
 
 
-def table(df: pd.DataFrame, headers: dict[str, str] | None = None, digits: int | dict[str, int] = 2,
-          caption: str | None = None):
+def table(
+    df: pd.DataFrame,
+    headers: dict[str, str] | None = None,
+    digits: int | dict[str, int] = 2,
+    caption: str | None = None,
+):
     """A table for the page: ``headers`` (column → words) selects, orders and renames the columns; numbers get
     fixed decimals (``digits``, one for all or per column; never 1e+00), thousands separators, True/False in
     words, an en dash for missing values, and no row index."""
@@ -24,7 +28,11 @@ def table(df: pd.DataFrame, headers: dict[str, str] | None = None, digits: int |
         sty = sty.set_properties(subset=text, **{"text-align": "left"})
     if isinstance(digits, dict):
         named = {(headers or {}).get(c, c): d for c, d in digits.items()}
-        fmt = {c: (lambda d: lambda v: "–" if pd.isna(v) else f"{v:,.{d}f}")(d) for c, d in named.items() if c in out.columns}
+        fmt = {
+            c: (lambda d: lambda v: "–" if pd.isna(v) else f"{v:,.{d}f}")(d)
+            for c, d in named.items()
+            if c in out.columns
+        }
         sty = sty.format(precision=2, thousands=",", na_rep="–").format(fmt)
     else:
         sty = sty.format(precision=digits, thousands=",", na_rep="–")

@@ -21,7 +21,20 @@ from perflab.sweep.spec import (
 )
 
 __all__ = [
-    "BASE", "PATHS", "BuiltScenario", "Comparison", "Scenario", "ScenarioRun", "SweepResult", "SweepSpec",
-    "build_scenario", "build_scenarios", "check_parameters", "compare", "load_sweep", "run_scenario", "run_sweep",
+    "BASE",
+    "PATHS",
+    "BuiltScenario",
+    "Comparison",
+    "Scenario",
+    "ScenarioRun",
+    "SweepResult",
+    "SweepSpec",
+    "build_scenario",
+    "build_scenarios",
+    "check_parameters",
+    "compare",
+    "load_sweep",
+    "run_scenario",
+    "run_sweep",
     "scheme_yaml",
 ]

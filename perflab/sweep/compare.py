@@ -8,15 +8,15 @@ ranks all units together). Ranks: 1 = best, ties take the lowest rank, as
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from perflab.scheme import KINDS
-from perflab.sensitivity import kendall_tau_b
 from perflab.scoring import ScoreArrays, Scorer, contribution_items, contributions, rank_codes
+from perflab.sensitivity import kendall_tau_b
 from perflab.sweep.spec import BASE, BuiltScenario, format_value
 
 TOP_K = 3  # "whether the top 3 changed"
@@ -24,8 +24,21 @@ MOVERS = 5  # movers listed per scenario and ranking group
 UNIT_COLUMNS = ["unit", "kind", "zone", "name_zh", "name_en"]
 
 SUMMARY_COLUMNS = [
-    "scenario", "rank_group", "n_units", "kendall_tau", "spearman_rho", "units_moved", "mean_abs_move", "largest_move",
-    "largest_mover", "largest_mover_rank_base", "largest_mover_rank", "top3_changed", "top3", "top3_base", "grade_changes",
+    "scenario",
+    "rank_group",
+    "n_units",
+    "kendall_tau",
+    "spearman_rho",
+    "units_moved",
+    "mean_abs_move",
+    "largest_move",
+    "largest_mover",
+    "largest_mover_rank_base",
+    "largest_mover_rank",
+    "top3_changed",
+    "top3",
+    "top3_base",
+    "grade_changes",
 ]
 
 
@@ -49,8 +62,15 @@ class Comparison:
     weights: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"scenarios": self.scenarios, "ranks": self.ranks, "scores": self.scores, "grades": self.grades,
-                "summary": self.summary, "movers": self.movers, "weights": self.weights}
+        return {
+            "scenarios": self.scenarios,
+            "ranks": self.ranks,
+            "scores": self.scores,
+            "grades": self.grades,
+            "summary": self.summary,
+            "movers": self.movers,
+            "weights": self.weights,
+        }
 
 
 def _unit_order(scorer: Scorer, base: ScoreArrays) -> np.ndarray:
@@ -137,8 +157,12 @@ def _why_rows(relative: np.ndarray, items: Sequence[str], n: int = 3, eps: float
     return out
 
 
-def compare(built: Sequence[BuiltScenario], scorer: Scorer, arrays: Mapping[str, ScoreArrays] | None = None,
-            movers: int = MOVERS) -> Comparison:
+def compare(
+    built: Sequence[BuiltScenario],
+    scorer: Scorer,
+    arrays: Mapping[str, ScoreArrays] | None = None,
+    movers: int = MOVERS,
+) -> Comparison:
     """Compare every scenario's ranks, scores and grades with the base scenario's (the first, named ``base``).
 
     Vectorised over scenarios: those that rank the same groups and leave the same units unranked are
@@ -165,7 +189,9 @@ def compare(built: Sequence[BuiltScenario], scorer: Scorer, arrays: Mapping[str,
     summary_parts, picks = [], []  # picks: (scenario, group, members, chosen units) for the movers table
     for idx in _patterns(built, arrays).values():
         a0 = arrays[names[idx[0]]]
-        base_rank = base.rank if np.array_equal(a0.rank_codes, base.rank_codes) else rank_codes(base.final, a0.rank_codes)
+        base_rank = (
+            base.rank if np.array_equal(a0.rank_codes, base.rank_codes) else rank_codes(base.final, a0.rank_codes)
+        )
         R = np.vstack([arrays[names[i]].rank for i in idx])
         dF = np.vstack([arrays[names[i]].final for i in idx]) - base.final
         G = np.vstack([arrays[names[i]].grade for i in idx])
@@ -192,31 +218,62 @@ def compare(built: Sequence[BuiltScenario], scorer: Scorer, arrays: Mapping[str,
             changed = ((Y <= TOP_K) != in_base).any(axis=1)
             same = ~changed & (Y[:, in_base] == x[in_base]).all(axis=1)  # the same units at the same places
             top = [" ".join(top_base) if k else " ".join(_top(u, y)) for k, y in zip(same, Y)]
-            summary_parts.append(pd.DataFrame({
-                "_s": idx, "_g": g, "scenario": [names[i] for i in idx], "rank_group": label, "n_units": int(m.sum()),
-                "kendall_tau": tau, "spearman_rho": rho, "units_moved": n_moved, "mean_abs_move": A.mean(axis=1),
-                "largest_move": np.where(n_moved > 0, A[rows, first], 0).astype(int),
-                "largest_mover": np.where(n_moved > 0, u[first], ""),
-                "largest_mover_rank_base": pd.array(np.where(n_moved > 0, x[first], np.nan), dtype="Float64").astype("Int64"),
-                "largest_mover_rank": pd.array(np.where(n_moved > 0, Y[rows, first], np.nan), dtype="Float64").astype("Int64"),
-                "top3_changed": changed,  # the same set exactly when every unit is in it under both or neither
-                "top3": top, "top3_base": " ".join(top_base),
-                "grade_changes": (G[:, m] != base.grade[m]).sum(axis=1).astype(int),
-            }))
+            summary_parts.append(
+                pd.DataFrame(
+                    {
+                        "_s": idx,
+                        "_g": g,
+                        "scenario": [names[i] for i in idx],
+                        "rank_group": label,
+                        "n_units": int(m.sum()),
+                        "kendall_tau": tau,
+                        "spearman_rho": rho,
+                        "units_moved": n_moved,
+                        "mean_abs_move": A.mean(axis=1),
+                        "largest_move": np.where(n_moved > 0, A[rows, first], 0).astype(int),
+                        "largest_mover": np.where(n_moved > 0, u[first], ""),
+                        "largest_mover_rank_base": pd.array(
+                            np.where(n_moved > 0, x[first], np.nan), dtype="Float64"
+                        ).astype("Int64"),
+                        "largest_mover_rank": pd.array(
+                            np.where(n_moved > 0, Y[rows, first], np.nan), dtype="Float64"
+                        ).astype("Int64"),
+                        "top3_changed": changed,  # the same set exactly when every unit is in it under both or neither
+                        "top3": top,
+                        "top3_base": " ".join(top_base),
+                        "grade_changes": (G[:, m] != base.grade[m]).sum(axis=1).astype(int),
+                    }
+                )
+            )
             members = np.flatnonzero(m)
             for r in np.flatnonzero(n_moved > 0):
                 if names[idx[r]] != BASE:
-                    picks.append((idx[r], g, label, members, members[srt[r, :min(movers, n_moved[r])]]))
+                    picks.append((idx[r], g, label, members, members[srt[r, : min(movers, n_moved[r])]]))
 
     summary = pd.concat(summary_parts, ignore_index=True).sort_values(["_s", "_g"], kind="mergesort")
     summary = summary.drop(columns=["_s", "_g"]).reset_index(drop=True)[SUMMARY_COLUMNS]
 
     # the movers, with the change of each part's contribution (and that change against the group's mean change)
-    mover_cols = ["scenario", "rank_group", "unit", "kind", "zone", "name_zh", "name_en", "rank_base", "rank", "move",
-                  "final_base", "final", "final_change", "final_change_vs_group", "why"] + [f"change_{it}" for it in items]
+    mover_cols = [
+        "scenario",
+        "rank_group",
+        "unit",
+        "kind",
+        "zone",
+        "name_zh",
+        "name_en",
+        "rank_base",
+        "rank",
+        "move",
+        "final_base",
+        "final",
+        "final_change",
+        "final_change_vs_group",
+        "why",
+    ] + [f"change_{it}" for it in items]
     table: dict[str, list] = {c: [] for c in mover_cols}
     contrib: dict[int, np.ndarray] = {}
-    for s_i, g, label, members, chosen in sorted(picks, key=lambda p: (p[0], p[1])):  # scenario order, then group
+    for s_i, _g, label, members, chosen in sorted(picks, key=lambda p: (p[0], p[1])):  # scenario order, then group
         b = built[s_i]
         a = arrays[b.name]
         if s_i not in contrib:
@@ -226,14 +283,23 @@ def compare(built: Sequence[BuiltScenario], scorer: Scorer, arrays: Mapping[str,
         base_rank = base.rank if np.array_equal(a.rank_codes, base.rank_codes) else rank_codes(base.final, a.rank_codes)
         dfin = a.final - base.final
         k = len(chosen)
-        for col, values in (("scenario", [b.name] * k), ("rank_group", [label] * k), ("unit", units[chosen]),
-                            ("kind", cols["kind"][chosen]), ("zone", cols["zone"][chosen]),
-                            ("name_zh", cols["name_zh"][chosen]), ("name_en", cols["name_en"][chosen]),
-                            ("rank_base", base_rank[chosen].astype(int)), ("rank", a.rank[chosen].astype(int)),
-                            ("move", (base_rank[chosen] - a.rank[chosen]).astype(int)), ("final_base", base.final[chosen]),
-                            ("final", a.final[chosen]), ("final_change", dfin[chosen]),
-                            ("final_change_vs_group", dfin[chosen] - dfin[members].mean()),
-                            ("why", _why_rows(relative, items))):
+        for col, values in (
+            ("scenario", [b.name] * k),
+            ("rank_group", [label] * k),
+            ("unit", units[chosen]),
+            ("kind", cols["kind"][chosen]),
+            ("zone", cols["zone"][chosen]),
+            ("name_zh", cols["name_zh"][chosen]),
+            ("name_en", cols["name_en"][chosen]),
+            ("rank_base", base_rank[chosen].astype(int)),
+            ("rank", a.rank[chosen].astype(int)),
+            ("move", (base_rank[chosen] - a.rank[chosen]).astype(int)),
+            ("final_base", base.final[chosen]),
+            ("final", a.final[chosen]),
+            ("final_change", dfin[chosen]),
+            ("final_change_vs_group", dfin[chosen] - dfin[members].mean()),
+            ("why", _why_rows(relative, items)),
+        ):
             table[col].extend(values)
         for j, it in enumerate(items):
             table[f"change_{it}"].extend(c[chosen, j])
@@ -241,12 +307,16 @@ def compare(built: Sequence[BuiltScenario], scorer: Scorer, arrays: Mapping[str,
     for col in ("rank_base", "rank", "move"):
         movers_df[col] = movers_df[col].astype(int)
 
-    scen = pd.DataFrame({
-        "scenario": names,
-        "origin": [b.scenario.origin for b in built],
-        "overrides": ["; ".join(f"{p}={format_value(v)}" for p, v in b.scenario.overrides) for b in built],
-        "weight_set": ["scheme" if b.scenario.weight_set is None else format_value(b.scenario.weight_set) for b in built],
-    })
+    scen = pd.DataFrame(
+        {
+            "scenario": names,
+            "origin": [b.scenario.origin for b in built],
+            "overrides": ["; ".join(f"{p}={format_value(v)}" for p, v in b.scenario.overrides) for b in built],
+            "weight_set": [
+                "scheme" if b.scenario.weight_set is None else format_value(b.scenario.weight_set) for b in built
+            ],
+        }
+    )
     weights = pd.DataFrame(np.vstack([b.weights() for b in built]), columns=base_b.scheme.indicator_ids)
     weights.insert(0, "scenario", names)
     return Comparison(scen, ranks, scores, grades, summary, movers_df, weights)

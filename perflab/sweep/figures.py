@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -75,37 +75,70 @@ class FigureJob:
     def cost(self) -> float:
         """A rough relative cost (seconds on a slow machine), to share the jobs between processes."""
         if self.what == "heatmap":
-            n = len(self.args["ranks"]) if self.args["rank_group"] == "all" else int(
-                (self.args["ranks"]["kind"] == self.args["kind"]).sum())
+            n = (
+                len(self.args["ranks"])
+                if self.args["rank_group"] == "all"
+                else int((self.args["ranks"]["kind"] == self.args["kind"]).sum())
+            )
             return 0.4 + 0.02 * n
         return 0.9 * len(self.args["groups"]) + (1.0 if self.args["share"] else 0.0)
 
 
-def figure_jobs(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: Comparison, scorer, k: int = 3) -> list[FigureJob]:
+def figure_jobs(
+    spec: SweepSpec, built: Sequence[BuiltScenario], comparison: Comparison, scorer, k: int = 3
+) -> list[FigureJob]:
     """The sweep's figures: a rank heat map per ranking group, and per numeric grid axis a bump chart per group."""
     base = built[0]
     assert base.name == BASE
     names = [b.name for b in built]
     groups = list(dict.fromkeys(comparison.summary.loc[comparison.summary["scenario"] == BASE, "rank_group"]))
     units = comparison.ranks[["unit", "kind", "zone", "name_zh", "name_en"]]
-    matrix = comparison.ranks[names].to_numpy(dtype=float, na_value=np.nan)  # once: 1,000 Int64 columns are slow to read
+    matrix = comparison.ranks[names].to_numpy(
+        dtype=float, na_value=np.nan
+    )  # once: 1,000 Int64 columns are slow to read
     ranks = pd.concat([units, pd.DataFrame(matrix, columns=pd.Index(names, dtype=object))], axis=1)
-    jobs = [FigureJob("heatmap", f"rank_heatmap_{_slug(g)}",
-                      {"ranks": ranks, "scenarios": names, "kind": g if g != "all" else "district", "rank_group": g})
-            for g in groups]
+    jobs = [
+        FigureJob(
+            "heatmap",
+            f"rank_heatmap_{_slug(g)}",
+            {"ranks": ranks, "scenarios": names, "kind": g if g != "all" else "district", "rank_group": g},
+        )
+        for g in groups
+    ]
     by_name = {b.name: b for b in built}
     for path, pts in axis_slices(spec, built).items():
         position = {n: i for i, n in enumerate(names)}
-        long = pd.DataFrame({"unit": np.tile(units["unit"].to_numpy(dtype=object), len(pts)),
-                             "x": np.repeat([x for x, _ in pts], len(units)),
-                             "rank": matrix[:, [position[n] for _, n in pts]].T.ravel()})
+        long = pd.DataFrame(
+            {
+                "unit": np.tile(units["unit"].to_numpy(dtype=object), len(pts)),
+                "x": np.repeat([x for x, _ in pts], len(units)),
+                "rank": matrix[:, [position[n] for _, n in pts]].T.ravel(),
+            }
+        )
         share = None
         if path.startswith("groups."):
-            share = {"dataset": scorer.dataset, "scheme": by_name[pts[0][1]].scheme, "group": path.split(".")[1],
-                     "range": (pts[0][0], pts[-1][0])}
-        jobs.append(FigureJob("bump", f"bump_{_slug(path)}", {
-            "long": long, "units": units, "scheme": base.scheme, "groups": groups, "path": path, "share": share,
-            "nominal": base_value(spec.base_raw, path), "k": k}))
+            share = {
+                "dataset": scorer.dataset,
+                "scheme": by_name[pts[0][1]].scheme,
+                "group": path.split(".")[1],
+                "range": (pts[0][0], pts[-1][0]),
+            }
+        jobs.append(
+            FigureJob(
+                "bump",
+                f"bump_{_slug(path)}",
+                {
+                    "long": long,
+                    "units": units,
+                    "scheme": base.scheme,
+                    "groups": groups,
+                    "path": path,
+                    "share": share,
+                    "nominal": base_value(spec.base_raw, path),
+                    "k": k,
+                },
+            )
+        )
     return jobs
 
 
@@ -121,7 +154,9 @@ def render(job: FigureJob, directory: str | Path) -> list[Path]:
     directory = Path(directory)
     a = job.args
     if job.what == "heatmap":
-        return sp.save(sp.rank_heatmap(a["ranks"], a["scenarios"], a["kind"], rank_group=a["rank_group"]), directory, job.stem)
+        return sp.save(
+            sp.rank_heatmap(a["ranks"], a["scenarios"], a["kind"], rank_group=a["rank_group"]), directory, job.stem
+        )
     breaks: dict[str, list[float]] = {}
     tops: dict[str, list[float]] = {}
     label = a["path"]
@@ -131,7 +166,10 @@ def render(job: FigureJob, directory: str | Path) -> list[Path]:
         sh = a["share"]
         scheme, gid = sh["scheme"], sh["group"]
         gname = next((g.name_zh if plots.lang() == "zh" else g.name_en for g in scheme.groups if g.id == gid), gid)
-        label = plots.t(f"{gname}的权重（其余评委组按比例调整）", f"Share of the {gname} in the on-site score (other groups rescaled)")
+        label = plots.t(
+            f"{gname}的权重（其余评委组按比例调整）",
+            f"Share of the {gname} in the on-site score (other groups rescaled)",
+        )
         gs = unit_group_scores(sh["dataset"], scheme)
         within = ranking_groups(sh["dataset"].units.set_index("unit").reindex(gs.index).reset_index(), scheme)
         bp = share_breakpoints(gs, scheme.shares, gid, k=a["k"], share_range=sh["range"], ranks_within=within)
@@ -140,7 +178,9 @@ def render(job: FigureJob, directory: str | Path) -> list[Path]:
             tops[str(rg)] = sorted(set(sw.loc[sw["top_k_changes"], "share"]))
     out = []
     for g in a["groups"]:
-        fig = sp.grid_bump(a["long"], a["units"], a["scheme"], g, label, breaks.get(g), tops.get(g), a["nominal"], a["k"])
+        fig = sp.grid_bump(
+            a["long"], a["units"], a["scheme"], g, label, breaks.get(g), tops.get(g), a["nominal"], a["k"]
+        )
         out += sp.save(fig, directory, f"{job.stem}_{_slug(g)}")
     return out
 
@@ -156,8 +196,16 @@ def warm() -> bool:
     return True
 
 
-def sweep_figures(spec: SweepSpec, built: Sequence[BuiltScenario], comparison: Comparison, scorer, directory: Path,
-                  k: int = 3, pool=None, before: Callable[[], None] | None = None) -> list[Path]:
+def sweep_figures(
+    spec: SweepSpec,
+    built: Sequence[BuiltScenario],
+    comparison: Comparison,
+    scorer,
+    directory: Path,
+    k: int = 3,
+    pool=None,
+    before: Callable[[], None] | None = None,
+) -> list[Path]:
     """Draw and save (PNG and SVG) every figure; with ``pool`` (a process pool) that pool and this process share
     the figures, this process first doing ``before`` (other work). Returns the files written, in a fixed order."""
     canonical = figure_jobs(spec, built, comparison, scorer, k)  # heat maps, then bump charts, in ranking-group order

@@ -19,19 +19,30 @@ import multiprocessing
 import sys
 import time
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from perflab import __version__
 from perflab.errors import PerflabError
 from perflab.sweep.compare import Comparison, compare
-from perflab.sweep.spec import BASE, BuiltScenario, Scorers, SweepSpec, build_scenarios, directory_name, load_sweep, scheme_yaml
+from perflab.sweep.spec import (
+    BuiltScenario,
+    Scorers,
+    SweepSpec,
+    build_scenarios,
+    directory_name,
+    load_sweep,
+    scheme_yaml,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = PROJECT / "data" / "raw" / "demo"
-PARALLEL_FIGURES = 200  # scenarios from which a second process draws figures (below, its start-up costs more than it saves)
+PARALLEL_FIGURES = (
+    200  # scenarios from which a second process draws figures (below, its start-up costs more than it saves)
+)
 CSV = {"index": False, "encoding": "utf-8-sig", "float_format": "%.6f", "lineterminator": "\n"}
 
 
@@ -83,8 +94,9 @@ def _declared_type(info: Mapping[str, Any]) -> str | None:
     return type(default).__name__ if isinstance(default, (bool, int, float, str)) else None
 
 
-def check_parameters(notebooks: Sequence[Path], parameters: Mapping[str, Any], where: str,
-                     declared: Mapping[Path, dict] | None = None) -> dict[Path, dict]:
+def check_parameters(
+    notebooks: Sequence[Path], parameters: Mapping[str, Any], where: str, declared: Mapping[Path, dict] | None = None
+) -> dict[Path, dict]:
     """Which parameters go to which notebook; an unknown name or a value of the wrong type is refused before anything starts.
 
     papermill itself only logs an unknown parameter and injects whatever it is given; here each
@@ -103,14 +115,17 @@ def check_parameters(notebooks: Sequence[Path], parameters: Mapping[str, Any], w
     for name, value in parameters.items():
         owners = [nb for nb, d in declared.items() if name in d]
         if not owners:
-            raise PerflabError(f"{where}: no notebook of the sweep has the parameter {name!r}; "
-                               f"they have: {', '.join(known) or 'none'}")
+            raise PerflabError(
+                f"{where}: no notebook of the sweep has the parameter {name!r}; they have: {', '.join(known) or 'none'}"
+            )
         for nb in owners:
             typ = _declared_type(declared[nb][name])
             ok = _TYPES.get(typ)
             if ok and (not isinstance(value, ok) or (typ != "bool" and isinstance(value, bool))):
-                raise PerflabError(f"{where}: parameter {name!r} = {value!r}: notebook {nb.name} expects {typ} "
-                                   f"(its default is {declared[nb][name].get('default')})")
+                raise PerflabError(
+                    f"{where}: parameter {name!r} = {value!r}: notebook {nb.name} expects {typ} "
+                    f"(its default is {declared[nb][name].get('default')})"
+                )
     return {nb: {k: v for k, v in parameters.items() if k in declared[nb]} for nb in notebooks}
 
 
@@ -156,15 +171,16 @@ def _up_to_date(out: Path, record: dict, notebooks: Sequence[Path]) -> bool:
     except (OSError, ValueError):
         return False
     return old == json.loads(json.dumps(record)) and all(
-        (out / nb.name).is_file() and (out / f"{nb.stem}.html").is_file() for nb in notebooks)
+        (out / nb.name).is_file() and (out / f"{nb.stem}.html").is_file() for nb in notebooks
+    )
 
 
 def warm_notebooks() -> bool:
     """Import what running a notebook needs (first task of each pool process, while the sweep still scores)."""
-    import perflab.report  # noqa: F401  (first: it keeps nbformat's import fast)
-
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
+
+    import perflab.report  # noqa: F401  (first: it keeps nbformat's import fast)
 
     return True
 
@@ -174,12 +190,21 @@ def _result(future, task: Mapping[str, Any]) -> dict:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001
-        return {"scenario": task["scenario"], "error": f"the worker running it failed: {type(exc).__name__}: {exc}".splitlines()[0],
-                "pages": []}
+        return {
+            "scenario": task["scenario"],
+            "error": f"the worker running it failed: {type(exc).__name__}: {exc}".splitlines()[0],
+            "pages": [],
+        }
 
 
-def _execute(tasks: list[dict], jobs: int, dask: str | None, progress: Callable,
-             meanwhile: Callable[[], None] = lambda: None, pool: ProcessPoolExecutor | None = None) -> list[dict]:
+def _execute(
+    tasks: list[dict],
+    jobs: int,
+    dask: str | None,
+    progress: Callable,
+    meanwhile: Callable[[], None] = lambda: None,
+    pool: ProcessPoolExecutor | None = None,
+) -> list[dict]:
     """Run the tasks: in this process (jobs 1), in a process pool (jobs N: ``pool`` if started already), or on
     a Dask cluster.
 
@@ -195,7 +220,9 @@ def _execute(tasks: list[dict], jobs: int, dask: str | None, progress: Callable,
     if jobs > 1 and len(tasks) > 1:
         own = pool is None
         if own:  # fresh interpreters: no threads or state inherited
-            pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(
+                max_workers=min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn")
+            )
         try:
             futures = {pool.submit(run_scenario, t): t for t in tasks}
             pending = set(futures)
@@ -223,7 +250,9 @@ def _execute(tasks: list[dict], jobs: int, dask: str | None, progress: Callable,
     return results
 
 
-def _execute_dask(tasks: list[dict], jobs: int, address: str, progress: Callable, meanwhile: Callable[[], None]) -> list[dict]:
+def _execute_dask(
+    tasks: list[dict], jobs: int, address: str, progress: Callable, meanwhile: Callable[[], None]
+) -> list[dict]:
     """The tasks on a dask.distributed scheduler (``local``: a LocalCluster of ``jobs`` single-threaded workers)."""
     import logging
 
@@ -233,8 +262,13 @@ def _execute_dask(tasks: list[dict], jobs: int, address: str, progress: Callable
     cluster = None
     try:
         if address == "local":
-            cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=max(1, jobs),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             client = Client(cluster)
         else:
             client = Client(address, timeout="5s")
@@ -245,8 +279,9 @@ def _execute_dask(tasks: list[dict], jobs: int, address: str, progress: Callable
     results = []
     try:
         run = uuid.uuid4().hex[:8]  # keys unique to this run: another sweep on the same cluster never shares them
-        futures = {client.submit(run_scenario, t, pure=False, key=f"perflab-sweep-{run}-{n}"): t
-                   for n, t in enumerate(tasks)}
+        futures = {
+            client.submit(run_scenario, t, pure=False, key=f"perflab-sweep-{run}-{n}"): t for n, t in enumerate(tasks)
+        }
         meanwhile()
         with progress(total=len(tasks), desc="notebooks", unit="scenario") as bar:
             for f in dask_completed(list(futures)):
@@ -333,8 +368,14 @@ def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, boo
     from perflab.report import _declared
 
     declared = {nb: _declared(nb) for nb in spec.notebooks}  # papermill reads each notebook once, not once per scenario
-    per_notebook = {s.name: check_parameters(spec.notebooks, s.parameters, f"{spec.file}, scenario {s.name!r}", declared)
-                    for s in spec.scenarios} if spec.notebooks else {}
+    per_notebook = (
+        {
+            s.name: check_parameters(spec.notebooks, s.parameters, f"{spec.file}, scenario {s.name!r}", declared)
+            for s in spec.scenarios
+        }
+        if spec.notebooks
+        else {}
+    )
 
     scorers = Scorers(data_dir, base_scheme, dataset)
     scorer = scorers.base
@@ -362,14 +403,21 @@ def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, boo
         if figures:
             from perflab.sweep.figures import sweep_figures
 
-            figs.extend(sweep_figures(spec, built, comparison, scorer, comp_dir, pool=pool, before=write if overlap else None))
+            figs.extend(
+                sweep_figures(spec, built, comparison, scorer, comp_dir, pool=pool, before=write if overlap else None)
+            )
             clock.lap("figures")
 
     prov = provenance(dataset, base_scheme, seed)
-    prov["sweep"] = {"file": str(spec.file.resolve()), "sha256": _sha256(spec.file), "scenarios": len(built),
-                     "notebooks": [nb.name for nb in spec.notebooks]}
-    (out_dir / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
+    prov["sweep"] = {
+        "file": str(spec.file.resolve()),
+        "sha256": _sha256(spec.file),
+        "scenarios": len(built),
+        "notebooks": [nb.name for nb in spec.notebooks],
+    }
+    (out_dir / "provenance.json").write_text(
+        json.dumps(prov, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
     runs = _run_notebooks(spec, built, per_notebook, out_dir, data_dir, prov, seed, jobs, dask, force, bar, draw, books)
     clock.lap("notebooks")
@@ -393,8 +441,21 @@ class _Clock:
         self._t = now
 
 
-def _run_notebooks(spec, built, per_notebook, out_dir: Path, data_dir: Path, prov: dict, seed: int, jobs: int,
-                   dask: str | None, force: bool, bar, meanwhile: Callable[[], None], pool=None) -> list[ScenarioRun]:
+def _run_notebooks(
+    spec,
+    built,
+    per_notebook,
+    out_dir: Path,
+    data_dir: Path,
+    prov: dict,
+    seed: int,
+    jobs: int,
+    dask: str | None,
+    force: bool,
+    bar,
+    meanwhile: Callable[[], None],
+    pool=None,
+) -> list[ScenarioRun]:
     if not spec.notebooks:
         meanwhile()
         return [ScenarioRun(b.name, None, "none") for b in built]
@@ -415,10 +476,21 @@ def _run_notebooks(spec, built, per_notebook, out_dir: Path, data_dir: Path, pro
         text = scheme_yaml(b)
         if not scheme_file.is_file() or scheme_file.read_text(encoding="utf-8") != text:
             scheme_file.write_text(text, encoding="utf-8")
-        base_params = {"scheme": str(scheme_file), "data": str(Path(data_dir).resolve()), "output": str(sdir), "seed": int(seed)}
+        base_params = {
+            "scheme": str(scheme_file),
+            "data": str(Path(data_dir).resolve()),
+            "output": str(sdir),
+            "seed": int(seed),
+        }
         nbs = [(str(nb), {**base_params, **per_notebook[b.name][nb]}) for nb in spec.notebooks]
-        record = {"scheme_sha256": b.digest, "data": prov["data"]["files"], "perflab_version": __version__,
-                  "notebooks": books, "parameters": {Path(nb).name: p for nb, p in nbs}, "seed": int(seed)}
+        record = {
+            "scheme_sha256": b.digest,
+            "data": prov["data"]["files"],
+            "perflab_version": __version__,
+            "notebooks": books,
+            "parameters": {Path(nb).name: p for nb, p in nbs},
+            "seed": int(seed),
+        }
         if not force and _up_to_date(sdir, record, spec.notebooks):
             runs[b.name] = ScenarioRun(b.name, d, "skipped", tuple(f"{nb.stem}.html" for nb in spec.notebooks))
             continue
@@ -427,8 +499,9 @@ def _run_notebooks(spec, built, per_notebook, out_dir: Path, data_dir: Path, pro
         runs[b.name] = ScenarioRun(b.name, d, "pending")
     for res in _execute(tasks, jobs, dask, bar, meanwhile, pool):
         old = runs[res["scenario"]]
-        runs[res["scenario"]] = ScenarioRun(old.scenario, old.directory, "failed" if res["error"] else "ok",
-                                            tuple(res["pages"]), res["error"])
+        runs[res["scenario"]] = ScenarioRun(
+            old.scenario, old.directory, "failed" if res["error"] else "ok", tuple(res["pages"]), res["error"]
+        )
     for name, r in runs.items():
         if r.status == "same":
             twin = runs[r.twin]

@@ -21,22 +21,33 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import itertools
+import json
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from perflab.errors import PerflabError, SchemeError, SweepError
-from perflab.scheme import (AGGREGATIONS, BASELINE_METHODS, COMPONENTS, DIRECTIONS, MISSING_POLICIES, TOO_FEW_YEARS,
-                            VETTING_ACTIONS, Scheme, read_yaml, scheme_from_dict)
+from perflab.scheme import (
+    AGGREGATIONS,
+    BASELINE_METHODS,
+    COMPONENTS,
+    DIRECTIONS,
+    MISSING_POLICIES,
+    TOO_FEW_YEARS,
+    VETTING_ACTIONS,
+    Scheme,
+    read_yaml,
+    scheme_from_dict,
+)
 
 BASE = "base"
 TOP_KEYS = ("base", "title", "description", "data", "notebooks", "parameters", "grid", "scenarios")
@@ -67,8 +78,20 @@ PATHS = {
     "weights": "a weight set: scheme | equal | entropy | critic | std | pca | {ahp: FILE.csv} | {indicator: weight, ...}",
     "parameters": "notebook parameters for this scenario: {name: value}",
 }
-_HEADS = ("groups", "indicators", "components", "aggregation", "missing_components", "ranking", "bands", "routine",
-          "measures", "differentiated", "weights", "parameters")
+_HEADS = (
+    "groups",
+    "indicators",
+    "components",
+    "aggregation",
+    "missing_components",
+    "ranking",
+    "bands",
+    "routine",
+    "measures",
+    "differentiated",
+    "weights",
+    "parameters",
+)
 
 
 @dataclass(frozen=True)
@@ -187,7 +210,7 @@ def _expand(values, fail: Callable[[str], None]) -> list:
         fail(f"expected a non-empty list of values, got {values!r}")
     if ELLIPSIS in values:
         i = values.index(ELLIPSIS)
-        head, tail = values[:i], values[i + 1:]
+        head, tail = values[:i], values[i + 1 :]
         if len(head) < 2 or len(tail) != 1 or ELLIPSIS in tail or not all(_is_number(x) for x in head + tail):
             fail("'...' needs at least two numbers before it (the start and the step) and one after it (the end)")
         return _progression(head, tail[0], fail)
@@ -214,7 +237,9 @@ def _progression(head: list, end, fail) -> list:
     vals = [start + k * step if integral else round(start + k * step, 12) for k in range(int(round(n)) + 1)]
     for k, h in enumerate(head):
         if abs(vals[k] - h) > 1e-9 * max(1.0, abs(h)):
-            fail(f"the values before '...' are not evenly spaced ({format_value(h)} where {format_value(vals[k])} was expected)")
+            fail(
+                f"the values before '...' are not evenly spaced ({format_value(h)} where {format_value(vals[k])} was expected)"
+            )
     return vals
 
 
@@ -270,7 +295,9 @@ def _item(items, key_name: str, ident: str, what: str) -> dict:
     for it in items or []:
         if isinstance(it, dict) and str(it.get(key_name)) == ident:
             return it
-    raise _Fail(f"unknown {what} {ident!r}" + _close(ident, [it.get(key_name) for it in items or [] if isinstance(it, dict)]))
+    raise _Fail(
+        f"unknown {what} {ident!r}" + _close(ident, [it.get(key_name) for it in items or [] if isinstance(it, dict)])
+    )
 
 
 def _need(raw: dict, block: str) -> dict:
@@ -328,8 +355,11 @@ def check_override(raw: dict, path: str, value) -> Callable[[dict], None]:
         keys = ("year", "attainment_cap", "satisfaction_share", "verification_penalty")
         shape(n == 2 and segs[1] in keys, "routine." + "|".join(keys))
         _need(raw, "routine")
-        v = _whole(value, 1900, 2200) if segs[1] == "year" else _number(
-            value, 0.0, 1.0 if segs[1] == "satisfaction_share" else None)
+        v = (
+            _whole(value, 1900, 2200)
+            if segs[1] == "year"
+            else _number(value, 0.0, 1.0 if segs[1] == "satisfaction_share" else None)
+        )
         return lambda r: r["routine"].__setitem__(segs[1], v)
     if head == "measures":
         shape(n == 3 and segs[2] in ("weight", "direction"), "measures.<measure>.weight or .direction")
@@ -339,8 +369,11 @@ def check_override(raw: dict, path: str, value) -> Callable[[dict], None]:
     if head == "differentiated":
         _need(raw, "differentiated")
         if n == 2 and segs[1] in ("year", "attainment_share", "min_zone_size"):
-            v = {"year": lambda: _whole(value, 1900, 2200), "attainment_share": lambda: _number(value, 0.0, 1.0),
-                 "min_zone_size": lambda: _whole(value, 1, 1000)}[segs[1]]()
+            v = {
+                "year": lambda: _whole(value, 1900, 2200),
+                "attainment_share": lambda: _number(value, 0.0, 1.0),
+                "min_zone_size": lambda: _whole(value, 1, 1000),
+            }[segs[1]]()
             return lambda r: r["differentiated"].__setitem__(segs[1], v)
         if n == 3 and segs[1] == "vetting" and segs[2] in ("action", "penalty"):
             v = _choice(value, VETTING_ACTIONS) if segs[2] == "action" else _number(value, 0.0, 100.0)
@@ -354,8 +387,11 @@ def check_override(raw: dict, path: str, value) -> Callable[[dict], None]:
 
             return vet
         if n == 3 and segs[1] == "baseline" and segs[2] in ("method", "years", "too_few_years"):
-            v = {"method": lambda: _choice(value, BASELINE_METHODS), "years": lambda: _whole(value, 1, 50),
-                 "too_few_years": lambda: _choice(value, TOO_FEW_YEARS)}[segs[2]]()
+            v = {
+                "method": lambda: _choice(value, BASELINE_METHODS),
+                "years": lambda: _whole(value, 1, 50),
+                "too_few_years": lambda: _choice(value, TOO_FEW_YEARS),
+            }[segs[2]]()
             return lambda r: r["differentiated"]["baseline"].__setitem__(segs[2], v)
         if n == 5 and segs[1] == "zones" and segs[3] in ("indicators", "measures"):
             zone, part, ident = segs[2], segs[3], segs[4]
@@ -372,11 +408,16 @@ def check_override(raw: dict, path: str, value) -> Callable[[dict], None]:
                 spec[part][ident] = v
 
             return apply
-        shape(False, "differentiated.year|attainment_share|min_zone_size, differentiated.vetting.action|penalty, "
-                     "differentiated.baseline.method|years|too_few_years "
-                     "or differentiated.zones.<zone>.indicators|measures.<id>")
-    raise _Fail(f"unknown path {path!r}: it must start with one of {', '.join(_HEADS)}" + (
-        _close(head, _HEADS) if difflib.get_close_matches(head, _HEADS, n=1) else ""))
+        shape(
+            False,
+            "differentiated.year|attainment_share|min_zone_size, differentiated.vetting.action|penalty, "
+            "differentiated.baseline.method|years|too_few_years "
+            "or differentiated.zones.<zone>.indicators|measures.<id>",
+        )
+    raise _Fail(
+        f"unknown path {path!r}: it must start with one of {', '.join(_HEADS)}"
+        + (_close(head, _HEADS) if difflib.get_close_matches(head, _HEADS, n=1) else "")
+    )
 
 
 def _copy(x):
@@ -433,8 +474,11 @@ def _parameters(obj, fail, key: str) -> dict:
         if not isinstance(name, str) or not name.isidentifier():
             fail(f"{key}.{name}", f"{name!r} is not a parameter name")
         if name in RESERVED_PARAMETERS:
-            fail(f"{key}.{name}", f"{name!r} is set by the sweep itself (each scenario's scheme, the data, its output folder, "
-                                  "the seed); it cannot be a parameter")
+            fail(
+                f"{key}.{name}",
+                f"{name!r} is set by the sweep itself (each scenario's scheme, the data, its output folder, "
+                "the seed); it cannot be a parameter",
+            )
         if isinstance(value, bool) or isinstance(value, (int, str)) or _is_number(value):
             continue
         fail(f"{key}.{name}", f"a notebook parameter must be a number, text or true/false, got {value!r}")
@@ -487,7 +531,9 @@ def _weight_set(obj, file: Path, indicators: list[str], fail) -> Any:
             if not _is_number(w) or w < 0:
                 fail(f"the weight of {ind!r} must be a number >= 0, got {w!r}")
         return dict(obj)
-    fail(f"expected a weight set: {', '.join(WEIGHT_SETS)}, {{ahp: FILE.csv}} or {{indicator: weight, ...}}; got {obj!r}")
+    fail(
+        f"expected a weight set: {', '.join(WEIGHT_SETS)}, {{ahp: FILE.csv}} or {{indicator: weight, ...}}; got {obj!r}"
+    )
 
 
 def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> SweepSpec:
@@ -589,8 +635,16 @@ def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> Swe
         scenarios.append(Scenario(name, "named", tuple(over), ws, params))
 
     return SweepSpec(
-        file=file, name=file.stem, title=raw.get("title") or file.stem, description=raw.get("description") or "",
-        base=base, base_raw=base_raw, data=data, notebooks=notebooks, parameters=parameters, grid=tuple(axes),
+        file=file,
+        name=file.stem,
+        title=raw.get("title") or file.stem,
+        description=raw.get("description") or "",
+        base=base,
+        base_raw=base_raw,
+        data=data,
+        notebooks=notebooks,
+        parameters=parameters,
+        grid=tuple(axes),
         scenarios=tuple(scenarios),
     )
 
@@ -605,7 +659,8 @@ def data_key(scheme: Scheme) -> tuple:
     (a rating's grade must match its score; a grade alone gets its band's score) and which tables the
     components need."""
     needs_survey = scheme.components["satisfaction"] > 0 or (
-        scheme.routine is not None and scheme.routine.satisfaction_share > 0 and scheme.components["routine"] > 0)
+        scheme.routine is not None and scheme.routine.satisfaction_share > 0 and scheme.components["routine"] > 0
+    )
     return scheme.bands, scheme.components["routine"] > 0, needs_survey
 
 
@@ -618,7 +673,9 @@ class Scorers:
         from perflab.scoring import Scorer
 
         self.data_dir = data_dir
-        self._scorers = {data_key(base_scheme): Scorer(dataset if dataset is not None else load_dataset(data_dir, base_scheme))}
+        self._scorers = {
+            data_key(base_scheme): Scorer(dataset if dataset is not None else load_dataset(data_dir, base_scheme))
+        }
         self.base = next(iter(self._scorers.values()))
 
     def for_scheme(self, scheme: Scheme):
@@ -629,7 +686,6 @@ class Scorers:
         if key not in self._scorers:
             self._scorers[key] = Scorer(load_dataset(self.data_dir, scheme))
         return self._scorers[key]
-
 
 
 def _data_weights(scorer, scheme: Scheme, method: str) -> pd.Series:
@@ -650,7 +706,9 @@ def scenario_weights(ws, scheme: Scheme, scorer) -> dict[str, float] | None:
         from perflab.weights import ahp, read_pairwise
 
         matrix = read_pairwise(ws["ahp"], scheme.indicator_ids)
-        w = ahp(matrix, method=ws.get("method", "eigenvector"), allow_inconsistent=ws.get("allow_inconsistent", False)).weights
+        w = ahp(
+            matrix, method=ws.get("method", "eigenvector"), allow_inconsistent=ws.get("allow_inconsistent", False)
+        ).weights
     elif isinstance(ws, Mapping):
         return {k: float(v) for k, v in ws.items()}
     elif scorer is None:
@@ -663,6 +721,7 @@ def scenario_weights(ws, scheme: Scheme, scorer) -> dict[str, float] | None:
 def build_scenario(spec: SweepSpec, scenario: Scenario, scorers: Scorers | None) -> BuiltScenario:
     """The scenario's scheme: overrides applied to the base, its weight set computed, the whole validated
     (the data too, when the scenario changes what they are validated against)."""
+
     def fail(key, message):
         raise SweepError(message, file=spec.file, scenario=scenario.name, key=key)
 
@@ -704,8 +763,10 @@ def _check_trim(raw: dict, scenario: Scenario) -> None:
     agg = raw.get("aggregation") or {}
     set_trim = any(p == "aggregation.trim" for p, _ in scenario.overrides)
     if set_trim and agg.get("method") == "mean" and agg.get("trim", 0):
-        raise _Fail("aggregation.trim has no effect with aggregation.method mean; set aggregation.method: trimmed_mean too",
-                    "aggregation.trim")
+        raise _Fail(
+            "aggregation.trim has no effect with aggregation.method mean; set aggregation.method: trimmed_mean too",
+            "aggregation.trim",
+        )
 
 
 def build_scenarios(spec: SweepSpec, scorers: Scorers | None, progress: Callable | None = None) -> list[BuiltScenario]:
@@ -716,8 +777,10 @@ def build_scenarios(spec: SweepSpec, scorers: Scorers | None, progress: Callable
 
 def scheme_yaml(built: BuiltScenario) -> str:
     """The scenario's scheme as a YAML document that ``perflab score --scheme`` reads back to the same scheme."""
-    head = (f"# Scenario {built.name!r}: {built.scenario.describe()}\n"
-            f"# Written by perflab sweep from the base scheme; edit the sweep file, not this copy.\n")
+    head = (
+        f"# Scenario {built.name!r}: {built.scenario.describe()}\n"
+        f"# Written by perflab sweep from the base scheme; edit the sweep file, not this copy.\n"
+    )
     return head + yaml.safe_dump(built.raw, allow_unicode=True, sort_keys=False, width=120)
 
 
@@ -735,6 +798,21 @@ def directory_name(name: str, taken: set[str]) -> str:
 
 
 __all__ = [
-    "BASE", "PATHS", "Scenario", "SweepSpec", "BuiltScenario", "Scorers", "data_key", "load_sweep", "build_scenario", "build_scenarios",
-    "check_override", "apply_overrides", "scenario_weights", "scheme_yaml", "directory_name", "format_value", "grid_name",
+    "BASE",
+    "PATHS",
+    "Scenario",
+    "SweepSpec",
+    "BuiltScenario",
+    "Scorers",
+    "data_key",
+    "load_sweep",
+    "build_scenario",
+    "build_scenarios",
+    "check_override",
+    "apply_overrides",
+    "scenario_weights",
+    "scheme_yaml",
+    "directory_name",
+    "format_value",
+    "grid_name",
 ]
