@@ -32,7 +32,9 @@ def long_functions(path: Path) -> list[str]:
 
 
 def test_no_module_is_too_long_to_read_in_one_sitting():
-    long = {str(p.relative_to(ROOT)): n for p in SOURCES if (n := len(p.read_text("utf-8").splitlines())) > MAX_MODULE_LINES}
+    long = {
+        str(p.relative_to(ROOT)): n for p in SOURCES if (n := len(p.read_text("utf-8").splitlines())) > MAX_MODULE_LINES
+    }
     assert not long, f"split these modules: {long}"
 
 
@@ -59,5 +61,7 @@ def test_ruff_is_clean(args):
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
         pytest.skip("ruff is not installed (pip install -e '.[dev]')")
-    done = subprocess.run([ruff, *args, "perflab", "tests", "bench", "notebooks"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [ruff, *args, "perflab", "tests", "bench", "notebooks"], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]

@@ -68,7 +68,9 @@ def test_a_deliberately_edited_pair_is_caught(tmp_path):
     pair = tmp_path / src.with_suffix(".py").name
     pair.write_text(pair.read_text(encoding="utf-8") + "\n# %%\nprint('an edit made only in the .py')\n", "utf-8")
     assert out_of_sync(tmp_path / src.name)
-    pair.write_text(pair.read_text(encoding="utf-8").replace("# %% [markdown]", "# %% [markdown]\n# changed", 1), "utf-8")
+    pair.write_text(
+        pair.read_text(encoding="utf-8").replace("# %% [markdown]", "# %% [markdown]\n# changed", 1), "utf-8"
+    )
     assert any("differs" in p for p in out_of_sync(tmp_path / src.name))
 
 
