@@ -1,4 +1,4 @@
-"""How items are combined into a score: the weighted arithmetic mean, rescaled over the items a unit has.
+"""How items are combined into a score: a weighted mean (arithmetic or geometric), rescaled over the items a unit has.
 
 Every level of the scoring chain uses it: evaluator groups into an indicator
 score (by the groups' shares), indicators into the on-site score (by their
@@ -44,3 +44,73 @@ def effective_weights(values, weights, axis: int = -1) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(wsum > 0, ww / np.where(wsum > 0, wsum, 1.0), 0.0)
     return out if last else np.moveaxis(out, -1, axis)
+
+
+def weighted_geometric_mean(values, weights, axis: int = -1) -> np.ndarray:
+    """Π x^(w/Σw) over the non-missing x along ``axis``: the non-compensatory composite (a weak item is not
+    bought back by a strong one). Scores must be positive; a zero score makes the composite zero.
+
+    Examples
+    --------
+    >>> weighted_geometric_mean([[25.0, 100.0]], [1, 1]).round(6).tolist()
+    [50.0]
+    >>> weighted_geometric_mean([[25.0, np.nan]], [1, 1]).round(6).tolist()  # a missing item drops out
+    [25.0]
+    """
+    v = np.asarray(values, dtype=float)
+    v = v if axis in (-1, v.ndim - 1) else np.moveaxis(v, axis, -1)
+    if (v[~np.isnan(v)] < 0).any():
+        raise ValueError("a geometric composite needs scores of zero or more; found a negative score")
+    with np.errstate(divide="ignore"):
+        logs = np.log(v)  # log 0 = -inf: the composite is 0
+    w = np.asarray(weights, dtype=float)
+    have = ~np.isnan(v)
+    ww = np.where(have, w, 0.0)
+    wsum = ww.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.where(ww > 0, np.where(have, logs, 0.0) * ww, 0.0).sum(axis=-1)
+        return np.where(wsum > 0, np.exp(total / np.where(wsum > 0, wsum, 1.0)), np.nan)
+
+
+# The aggregations a scheme may name (`composite:`); a new one is a function (values, weights, axis) -> scores.
+COMPOSITES = {"arithmetic": weighted_mean, "geometric": weighted_geometric_mean}
+LINEAR = ("arithmetic",)  # composites in which a score is linear in each weight (after renormalising)
+
+
+def aggregate(values, weights, method: str = "arithmetic", axis: int = -1) -> np.ndarray:
+    """Combine items into a score with the named composite (``arithmetic`` or ``geometric``).
+
+    Examples
+    --------
+    >>> aggregate([[60.0, 90.0]], [2, 1]).round(6).tolist()
+    [70.0]
+    >>> aggregate([[60.0, 90.0]], [2, 1], "geometric").round(3).tolist()
+    [68.683]
+    """
+    try:
+        fn = COMPOSITES[method]
+    except KeyError:
+        raise ValueError(f"unknown composite {method!r}; use {' or '.join(COMPOSITES)}") from None
+    return fn(values, weights, axis=axis)
+
+
+def require_linear(method: str, what: str) -> None:
+    """Refuse an analysis whose exactness rests on scores being linear in the weights under a non-linear composite.
+
+    Examples
+    --------
+    >>> require_linear("arithmetic", "exact stability intervals")
+    >>> require_linear("geometric", "exact stability intervals")
+    Traceback (most recent call last):
+    ...
+    perflab.composite.NonLinearComposite: exact stability intervals need a linear composite ...
+    """
+    if method not in LINEAR:
+        raise NonLinearComposite(
+            f"{what} need a linear composite (scores linear in each weight); the scheme's composite is {method!r}: "
+            "use the Monte Carlo or Sobol analysis instead, or set composite: arithmetic"
+        )
+
+
+class NonLinearComposite(ValueError):
+    """An exact method asked of a non-linear composite."""

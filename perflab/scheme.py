@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from perflab.composite import COMPOSITES
 from perflab.errors import SchemeError
 
 KINDS = ("district", "department")
@@ -154,6 +155,8 @@ class Scheme:
     # published figures to compare the data with (e.g. the survey's satisfaction means per kind); not used in scoring
     published_satisfaction: Mapping[str, float] = field(default_factory=dict)
     source: str | None = None
+    # how indicator scores combine into the on-site score: arithmetic (default) or geometric (perflab.composite)
+    composite: str = "arithmetic"
 
     # -- convenient views -------------------------------------------------
     @property
@@ -307,6 +310,7 @@ _TOP_OPTIONAL = (
     "measures",
     "differentiated",
     "published",
+    "composite",
 )
 BASELINE_METHODS = ("mean", "trend", "zscore")
 TOO_FEW_YEARS = ("error", "missing", "zone")
@@ -609,6 +613,8 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
 
     missing = c.choice(raw.get("missing_components", "impute_mean"), "missing_components", MISSING_POLICIES)
 
+    composite = c.choice(raw.get("composite", "arithmetic"), "composite", tuple(COMPOSITES))
+
     rk = c.mapping(raw.get("ranking", {}), "ranking", (), ("within", "zone"))
     within = c.choice(rk.get("within", "kind"), "ranking.within", ("kind", "all"))
     zone_rank = rk.get("zone", True)
@@ -665,4 +671,5 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
         differentiated=differentiated,
         published_satisfaction=published,
         source=source,
+        composite=composite,
     )

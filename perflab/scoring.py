@@ -26,9 +26,9 @@ import pandas as pd
 from perflab.composite import effective_weights, weighted_mean
 from perflab.errors import DataError
 from perflab.io import Dataset
+from perflab.ranking import group_codes as _codes
+from perflab.ranking import rank_codes, rank_desc  # noqa: F401  (public here too)
 from perflab.scheme import KINDS, Scheme
-
-_TIE_DECIMALS = 9  # scores equal to 9 decimals tie (guards against float noise in sums)
 
 
 def group_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
@@ -192,53 +192,6 @@ def routine_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     out.insert(0, "attainment", att.reindex(out.index))
     out["routine"] = routine_formula(out["attainment"], out["satisfaction"], out["failed_verifications"], scheme)
     return out
-
-
-def rank_codes(values, codes=None) -> np.ndarray:
-    """Rank 1 = highest value within each group code; ties (equal to 9 decimals) take the lowest rank; NaN unranked.
-
-    ``codes``: an integer group code per value (-1: no group, unranked), or None for one group.
-    Returns floats (NaN where unranked). The one ranking rule of perflab (:func:`rank_desc` wraps it).
-    """
-    x = np.round(np.asarray(values, dtype=float), _TIE_DECIMALS)
-    c = np.zeros(x.size, dtype=np.int64) if codes is None else np.asarray(codes, dtype=np.int64)
-    ok = ~np.isnan(x) & (c >= 0)
-    out = np.full(x.size, np.nan)
-    idx = np.flatnonzero(ok)
-    if idx.size == 0:
-        return out
-    order = idx[np.lexsort((-x[idx], c[idx]))]  # by group, best first
-    xs, cs = x[order], c[order]
-    new_group = np.empty(order.size, dtype=bool)
-    new_group[0] = True
-    np.not_equal(cs[1:], cs[:-1], out=new_group[1:])
-    new_run = new_group.copy()  # a new score (or a new group) starts a run
-    new_run[1:] |= xs[1:] != xs[:-1]
-    pos = np.arange(order.size)
-    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
-    run_start = np.maximum.accumulate(np.where(new_run, pos, 0))
-    out[order] = run_start - group_start + 1
-    return out
-
-
-def _codes(by, index) -> np.ndarray | None:
-    """Integer group codes of ``by`` (a Series, or a list of them combined); -1 where a key is missing."""
-    if by is None:
-        return None
-    keys = by if isinstance(by, list) else [by]
-    codes = np.zeros(len(index), dtype=np.int64)
-    missing = np.zeros(len(index), dtype=bool)
-    for k in keys:
-        c, uniq = pd.factorize(pd.Series(k, index=index) if not isinstance(k, pd.Series) else k.reindex(index))
-        missing |= c < 0
-        codes = codes * (len(uniq) + 1) + c
-    return np.where(missing, -1, codes)
-
-
-def rank_desc(scores: pd.Series, by: pd.Series | list | None = None) -> pd.Series:
-    """Rank 1 = highest score within each group of ``by``; ties take the lowest rank; NaN stays unranked."""
-    r = rank_codes(scores.to_numpy(float), _codes(by, scores.index))
-    return pd.Series(r, index=scores.index, name=scores.name).astype("Int64")
 
 
 def _impute(vals: np.ndarray, codes: np.ndarray | None) -> np.ndarray:

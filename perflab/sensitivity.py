@@ -43,10 +43,15 @@ import pandas as pd
 
 from perflab.errors import DataError, SchemeError
 from perflab.io import Dataset
+from perflab.ranking import _Q, TIE_DECIMALS, rank_groups, rank_vector  # noqa: F401  (public here too)
+from perflab.ranking import factorize_groups as _groups
+from perflab.ranking import quantise as _quantise
+from perflab.ranking import rank_rows as _rank_rows
+from perflab.ranking import ranks_by_group as _ranks
 from perflab.scheme import Scheme
 
-TIE_DECIMALS = 9  # as perflab.scoring: scores equal to 9 decimals tie
-_Q = 10.0**TIE_DECIMALS
+ranking_groups = rank_groups  # the old name
+
 CHUNK = 2048  # draws per chunk: bounds memory (a chunk of 76 units is ~1 MB, cache-sized) and fixes the random streams
 METHODS = ("uniform", "dirichlet", "simplex")
 SHIFT = "mean_abs_shift"
@@ -299,39 +304,6 @@ def _check_number(x, name: str, what: str) -> float:
     return float(x)
 
 
-def ranking_groups(units: pd.DataFrame, scheme: Scheme) -> pd.Series | None:
-    """The groups the scheme ranks units within, as ``ranks_within``: each unit's kind, or None under
-    ``ranking.within: all`` (every unit ranked against every other), so ranks agree with ``score_units``.
-
-    ``units``: a table with a ``kind`` column and the unit ids as index or in a ``unit`` column.
-    """
-    if scheme.ranking.within == "all":
-        return None
-    u = units.set_index("unit") if "unit" in units.columns else units
-    if "kind" not in u.columns:
-        raise DataError("units table has no 'kind' column to rank within")
-    return u["kind"].rename("rank_group")
-
-
-def _groups(ranks_within, units: pd.Index) -> tuple[np.ndarray, list]:
-    """Integer group code per unit (all 0 when ``ranks_within`` is None) and the group labels."""
-    if ranks_within is None:
-        return np.zeros(len(units), dtype=int), ["all"]
-    if isinstance(ranks_within, pd.Series):
-        missing = units.difference(ranks_within.index)
-        if len(missing):
-            raise DataError(f"ranks_within has no group for unit {missing[0]!r}")
-        lab = ranks_within.reindex(units)
-    else:
-        lab = pd.Series(np.asarray(ranks_within, dtype=object).ravel(), dtype=object)
-        if len(lab) != len(units):
-            raise DataError(f"ranks_within has length {len(lab)}; there are {len(units)} units")
-    if lab.isna().any():
-        raise DataError(f"ranks_within has no group for unit {units[int(np.argmax(lab.isna().to_numpy()))]!r}")
-    codes, labels = pd.factorize(lab.to_numpy(), sort=False)
-    return codes.astype(int), list(labels)
-
-
 def _seed_record(seed, root: np.random.SeedSequence):
     """What to record as the seed: the int given, or the entropy drawn from a Generator (reruns with it)."""
     return int(seed) if isinstance(seed, (int, np.integer)) else int(root.entropy)
@@ -353,11 +325,6 @@ def _rng_seed(seed) -> np.random.SeedSequence:
 # ---------------------------------------------------------------------------
 
 
-def _quantise(x: np.ndarray) -> np.ndarray:
-    """Scores as integers at the tie resolution (9 decimals), as the ranks see them."""
-    return np.rint(x * _Q)
-
-
 def _scores(W: np.ndarray, S: np.ndarray) -> np.ndarray:
     """Weighted sums, draws × units: elementwise (not BLAS) so a row's result never depends on the chunk."""
     X = np.multiply(W[:, 0:1], S[:, 0])
@@ -366,66 +333,6 @@ def _scores(W: np.ndarray, S: np.ndarray) -> np.ndarray:
         np.multiply(W[:, i : i + 1], S[:, i], out=tmp)
         X += tmp
     return X
-
-
-def _pack_bits(n: int) -> int:
-    """Bits for a unit's position in a packed key: one spare bit so that equal scores are detectable
-    from the gap between adjacent sorted keys (gap < 2**(bits-1) exactly when the scores are equal)."""
-    return max(1, (2 * max(n - 1, 1)).bit_length())
-
-
-def _rank_rows(Q: np.ndarray, want: str = "ranks", negated: bool = False):
-    """Ranks (1 = highest, ties min) of each row of quantised scores, by one integer sort per row.
-
-    Each key packs the negated score and the unit's position (key = −q·2**bits + position):
-    sorting the keys sorts the scores and carries the unit along (a fast argsort); two adjacent
-    sorted keys closer than 2**(bits−1) hold equal scores, so ties cost one pass to detect.
-    Returns (order, rank position from 0) or the rank matrix. ``negated``: Q already holds −q.
-    """
-    c, n = Q.shape
-    bits = _pack_bits(n)
-    if np.abs(Q).max(initial=0.0) * 2.0**bits < 2.0**62:
-        keys = Q.astype(np.int64) if negated else (-Q).astype(np.int64)
-        keys <<= bits
-        keys |= np.arange(n, dtype=np.int64)
-        keys.sort(axis=1)
-        tie = np.diff(keys, axis=1) < (1 << (bits - 1)) if n > 1 else np.zeros((c, 0), bool)
-        keys &= (1 << bits) - 1
-        order = keys
-    else:  # scores too large to pack: plain stable argsort
-        neg = Q if negated else -Q
-        order = np.argsort(neg, axis=1, kind="stable")
-        qs = np.take_along_axis(neg, order, axis=1)
-        tie = qs[:, 1:] == qs[:, :-1]
-    if tie.any():
-        start = np.broadcast_to(np.arange(n), (c, n)).copy()
-        start[:, 1:][tie] = 0
-        pos = np.maximum.accumulate(start, axis=1)
-    else:
-        pos = None  # the position in the sorted row: rank − 1
-    if want == "order":
-        return order, pos
-    ranks = np.empty((c, n), dtype=np.int32)
-    p = np.broadcast_to(np.arange(1, n + 1, dtype=np.int32), (c, n)) if pos is None else (pos + 1).astype(np.int32)
-    np.put_along_axis(ranks, order, p, axis=1)
-    return ranks
-
-
-def _ranks(X: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Ranks within groups of every row of scores X (rows × units)."""
-    Q = _quantise(X)
-    R = np.empty(X.shape, dtype=np.int32)
-    for g in range(n_groups):
-        idx = np.flatnonzero(codes == g)
-        R[:, idx] = _rank_rows(Q[:, idx])
-    return R
-
-
-def rank_vector(scores: pd.Series, ranks_within=None) -> pd.Series:
-    """Ranks of one score vector (1 = best, ties min, within groups): the kernel the Monte Carlo uses."""
-    codes, labels = _groups(ranks_within, scores.index)
-    r = _ranks(scores.to_numpy(float)[None, :], codes, len(labels))[0]
-    return pd.Series(r, index=scores.index, name="rank")
 
 
 def _kendall_tau_b(R: np.ndarray, nominal: np.ndarray, chunk_pairs: int = 4096) -> np.ndarray:

@@ -841,7 +841,7 @@ def test_bad_input_gets_one_clear_error(scheme, demo):
         (lambda: sv.monte_carlo(S, w, spread=1.5), "spread must be a number in \\[0, 1\\]"),
         (lambda: sv.monte_carlo(S, w, method="latin"), "method must be one of"),
         (lambda: sv.monte_carlo(S.assign(service=np.nan), w), "has no finite score for 'service'"),
-        (lambda: sv.monte_carlo(S, w, ranks_within=kind.iloc[:10]), "ranks_within has no group for unit"),
+        (lambda: sv.monte_carlo(S, w, ranks_within=kind.iloc[:10]), "rank_group has no group for unit"),
         (lambda: sv.share_breakpoints(G, scheme.shares, "mayors"), "unknown evaluator group 'mayors'"),
         (
             lambda: sv.share_breakpoints(G, scheme.shares.replace(0.25, 1.5), "grassroots"),
@@ -1284,14 +1284,14 @@ def test_every_table_on_the_pages_goes_through_the_page_table(name):
     import re
 
     code = "\n".join(c.source for c in _notebook(name).cells if c.cell_type == "code")
-    shown = re.findall(r"display\((\w+(?:\.\w+)*)\(", code)
+    shown = re.findall(r"display\(\s*(\w+(?:\.\w+)*)\(", code)
     assert shown and set(shown) <= {
         "splots.table",
         "Markdown",
         "effective_weights_view",
     }  # the last: tests/test_narrative.py
     assert "print(" not in code and not re.search(
-        r"^\s*display\((?!splots\.table|Markdown|effective_weights_view)", code, re.M
+        r"^\s*display\((?!\s*(?:splots\.table|Markdown|effective_weights_view))", code, re.M
     )
 
 
