@@ -94,6 +94,39 @@ def aggregate(values, weights, method: str = "arithmetic", axis: int = -1) -> np
     return fn(values, weights, axis=axis)
 
 
+def parts(values, weights, method: str = "arithmetic", axis: int = -1) -> np.ndarray:
+    """Each item's part of the composite score, the parts of a unit adding up to :func:`aggregate` (0 where absent).
+
+    ``arithmetic``: the item's score times its :func:`effective_weights` (exact: the composite is that sum).
+    ``geometric``: a geometric mean g is exp(Σ ŵ·ln x), so the item's part is its share of the log,
+    g · ŵ·ln x / Σ ŵ·ln x (ŵ the weights rescaled over the items present); where that log total is not
+    positive (g <= 1, a zero score) the part is g · ŵ. The geometric parts add up exactly but are an
+    attribution, not a marginal effect: a term is not linear in its own score.
+
+    Examples
+    --------
+    >>> parts([[60.0, 90.0]], [2, 1]).round(6).tolist()
+    [[40.0, 30.0]]
+    >>> p = parts([[60.0, 90.0]], [2, 1], "geometric")
+    >>> p.round(3).tolist(), bool(np.isclose(p.sum(), aggregate([[60.0, 90.0]], [2, 1], "geometric")[0]))
+    ([[44.325, 24.357]], True)
+    """
+    v = np.asarray(values, dtype=float)
+    last = axis in (-1, v.ndim - 1)
+    v = v if last else np.moveaxis(v, axis, -1)
+    ew = effective_weights(v, weights)
+    if method in LINEAR:
+        out = np.nan_to_num(v) * ew
+    else:
+        score = aggregate(v, weights, method)[..., None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.where(ew > 0, ew * np.log(np.where(np.isnan(v), 1.0, v)), 0.0)
+            total = logs.sum(axis=-1, keepdims=True)
+            share = np.where(np.isfinite(total) & (total > 0), logs / np.where(total > 0, total, 1.0), ew)
+        out = np.nan_to_num(score) * share
+    return out if last else np.moveaxis(out, -1, axis)
+
+
 def require_linear(method: str, what: str) -> None:
     """Refuse an analysis whose exactness rests on scores being linear in the weights under a non-linear composite.
 

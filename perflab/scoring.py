@@ -8,9 +8,11 @@ departments' figures (target attainment), the satisfaction survey and on-site
 verification. The final score is the weighted mean of the components, and
 units are ranked within their kind (and zone) unless the scheme says otherwise.
 
-Every level combines its items with :func:`perflab.composite.weighted_mean`
-(weights rescaled over the items a unit has), and every rank comes from
-:func:`rank_codes`. :class:`Scorer` scores one data set under many schemes (a
+Every level combines its items through :mod:`perflab.composite` (weights
+rescaled over the items a unit has): groups into an indicator, and components
+into the final score, by the weighted arithmetic mean; indicators into the
+on-site score by the scheme's ``composite`` (arithmetic or geometric). Every
+rank comes from :func:`rank_codes`. :class:`Scorer` scores one data set under many schemes (a
 sweep) by computing what a scheme change leaves alone only once;
 :func:`score_units` is ``Scorer(dataset).score(scheme)``.
 """
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from perflab.composite import effective_weights, weighted_mean
+from perflab.composite import aggregate, effective_weights, parts
 from perflab.errors import DataError
 from perflab.io import Dataset
 from perflab.ranking import group_codes as _codes
@@ -73,7 +75,7 @@ def group_cube(groups: pd.DataFrame, units, indicators, group_ids) -> np.ndarray
 
 def _indicator_table(cube: np.ndarray, units, indicators, shares: np.ndarray) -> pd.DataFrame:
     """Unit × indicator scores from a group cube and the shares; units and indicators nobody scored dropped."""
-    vals = weighted_mean(cube, shares)
+    vals = aggregate(cube, shares)
     rows, cols = ~np.isnan(vals).all(axis=1), ~np.isnan(vals).all(axis=0)
     return pd.DataFrame(
         vals[np.ix_(rows, cols)],
@@ -95,10 +97,14 @@ def indicator_scores(dataset: Dataset, scheme: Scheme, groups: pd.DataFrame | No
 
 
 def onsite_scores(dataset: Dataset, scheme: Scheme, indicators: pd.DataFrame | None = None) -> pd.Series:
-    """The on-site score per unit: indicator scores combined by the weights (rescaled over indicators scored)."""
+    """The on-site score per unit: indicator scores combined by the weights (rescaled over indicators scored).
+
+    The scheme's ``composite`` names the combination: the weighted arithmetic mean (default) or the weighted
+    geometric mean (:func:`perflab.composite.aggregate`).
+    """
     wide = indicator_scores(dataset, scheme) if indicators is None else indicators
     w = scheme.weights.reindex(wide.columns).to_numpy()
-    return pd.Series(weighted_mean(wide.to_numpy(float), w), index=wide.index, name="onsite")
+    return pd.Series(aggregate(wide.to_numpy(float), w, scheme.composite), index=wide.index, name="onsite")
 
 
 def attainment(
@@ -170,12 +176,7 @@ def routine_formula(attain: pd.Series, satisfaction: pd.Series, failed: pd.Serie
     s is the scheme's satisfaction share, rescaled to the parts a unit has.
     """
     s = scheme.routine.satisfaction_share
-    a, sat = attain.to_numpy(float), satisfaction.to_numpy(float)
-    wa = np.where(np.isnan(a), 0.0, 1.0 - s)
-    ws = np.where(np.isnan(sat), 0.0, s)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        base = (wa * np.nan_to_num(a) + ws * np.nan_to_num(sat)) / (wa + ws)
-    base = np.where(wa + ws > 0, base, np.nan)
+    base = aggregate(np.column_stack([attain.to_numpy(float), satisfaction.to_numpy(float)]), [1.0 - s, s])
     penalty = scheme.routine.verification_penalty * failed.to_numpy(float)
     return pd.Series(np.clip(base - penalty, 0.0, 100.0), index=attain.index, name="routine")
 
@@ -251,7 +252,7 @@ def final_scores(
     vals = impute_components(comp, scheme, kinds).to_numpy(float)
     return pd.DataFrame(
         {
-            "final": weighted_mean(vals, w.to_numpy()),
+            "final": aggregate(vals, w.to_numpy()),
             "imputed": pd.Series(_imputed_names(missing, vals, list(w.index)), index=comp.index, dtype="string"),
         },
         index=comp.index,
@@ -333,8 +334,8 @@ class Scorer:
 
     def arrays(self, scheme: Scheme) -> ScoreArrays:
         """The scheme's scores as arrays: the computation behind :meth:`score`, without building tables."""
-        ind = weighted_mean(self._cube(scheme), np.array([g.share for g in scheme.groups]))
-        onsite = weighted_mean(ind, _indicator_weights(scheme))
+        ind = aggregate(self._cube(scheme), np.array([g.share for g in scheme.groups]))
+        onsite = aggregate(ind, _indicator_weights(scheme), scheme.composite)
         rt = self._routine_arrays(scheme)
         names = [c for c, v in scheme.components.items() if v > 0]
         parts = {"onsite": onsite, **rt}
@@ -343,7 +344,7 @@ class Scorer:
         _missing_error(missing, self.units, names, scheme, self.dataset.file("ratings"))
         if scheme.missing_components == "impute_mean":
             comp = _impute(comp, self._kind[0])
-        final = weighted_mean(comp, np.array([scheme.components[c] for c in names]))
+        final = aggregate(comp, np.array([scheme.components[c] for c in names]))
         grade = np.full(final.size, None, dtype=object)
         ok = ~np.isnan(final)
         grade[ok] = scheme.grade_of(np.clip(final[ok], 0, 100))
@@ -398,8 +399,11 @@ def contributions(a: ScoreArrays, scheme: Scheme) -> np.ndarray:
 
     Items as :func:`contribution_items`: each indicator's part of the on-site score,
     ``onsite_imputed`` (the on-site score a written-report unit was given), ``routine``
-    and ``satisfaction``; each is the item's score times its effective weight in the final
-    score (weights rescaled over what the unit has, as the scheme does).
+    and ``satisfaction``. A component's contribution is its score times its effective weight
+    in the final score (weights rescaled over what the unit has, as the scheme does); the
+    on-site contribution is split among the indicators by :func:`perflab.composite.parts`:
+    score × effective weight under the arithmetic composite (exact), each indicator's share of
+    the log of the on-site score under the geometric one (an attribution that adds up).
     """
     n_ind = len(scheme.indicator_ids)
     out = np.zeros((a.final.size, n_ind + 3))
@@ -407,8 +411,7 @@ def contributions(a: ScoreArrays, scheme: Scheme) -> np.ndarray:
     vals = np.nan_to_num(a.components)
     for j, c in enumerate(a.component_names):
         if c == "onsite":
-            iw = effective_weights(a.indicators, _indicator_weights(scheme))
-            out[:, :n_ind] = np.nan_to_num(a.indicators) * iw * cw[:, [j]]
+            out[:, :n_ind] = parts(a.indicators, _indicator_weights(scheme), scheme.composite) * cw[:, [j]]
             out[:, n_ind] = np.where(a.missing[:, j], vals[:, j] * cw[:, j], 0.0)
         else:
             out[:, n_ind + 1 + ("routine", "satisfaction").index(c)] = vals[:, j] * cw[:, j]

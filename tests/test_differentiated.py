@@ -164,7 +164,7 @@ def test_a_two_unit_zone_with_a_tiny_gap_is_not_standardised_to_plus_minus_one()
     assert own.loc["A", "zone_z"] == pytest.approx(-1.0) and own.loc["B", "zone_z"] == pytest.approx(
         1.0
     )  # today's rule
-    r = zone_relative(t, units, "v", min_zone=5).set_index("unit")
+    r = zone_relative(t, units, "v", min_zone_size=5).set_index("unit")
     pooled = np.sqrt((2 * 0.005**2 + 10.0) / (1 + 4))  # Σ squared deviations from zone means / Σ (n − 1)
     assert r.loc["A", "zone_sd"] == pytest.approx(pooled) and r.loc["A", "spread_from"] == "kind"
     assert r.loc["B", "zone_z"] == pytest.approx(0.005 / pooled) and abs(r.loc["B", "zone_z"]) < 0.01
@@ -172,7 +172,9 @@ def test_a_two_unit_zone_with_a_tiny_gap_is_not_standardised_to_plus_minus_one()
     assert (r.loc[list("CDEFG"), "spread_from"] == "zone").all()
     np.testing.assert_allclose(r.loc[list("CDEFG"), "zone_z"], own.loc[list("CDEFG"), "zone_z"])
     # a bigger gap in the small zone gives a bigger z: the gap counts, not only the order
-    wide_gap = zone_relative(t.assign(v=[1.0, 3.0, 1.0, 2.0, 3.0, 4.0, 5.0]), units, "v", min_zone=5).set_index("unit")
+    wide_gap = zone_relative(t.assign(v=[1.0, 3.0, 1.0, 2.0, 3.0, 4.0, 5.0]), units, "v", min_zone_size=5).set_index(
+        "unit"
+    )
     assert wide_gap.loc["B", "zone_z"] > 5 * r.loc["B", "zone_z"]
 
 
@@ -187,7 +189,7 @@ def test_pooling_stays_within_the_kind_and_the_by_groups():
     t = pd.DataFrame(
         {"unit": list("ABCDEF") * 2, "m": ["x"] * 6 + ["y"] * 6, "v": [0, 2, 0, 10, 20, 5, 0, 2, 0, 1, 2, 5.0]}
     )
-    r = zone_relative(t, units, "v", by=["m"], min_zone=3).set_index(["unit", "m"])
+    r = zone_relative(t, units, "v", by=["m"], min_zone_size=3).set_index(["unit", "m"])
     # districts, measure x: zones s1 (0, 2) and big (0, 10, 20): SS = 2 + 200, dof = 1 + 2
     assert r.loc[("A", "x"), "zone_sd"] == pytest.approx(np.sqrt(202 / 3))
     assert r.loc[("A", "y"), "zone_sd"] == pytest.approx(np.sqrt(4 / 3))  # measure y pools apart
@@ -198,7 +200,7 @@ def test_pooling_stays_within_the_kind_and_the_by_groups():
 def test_min_zone_must_be_a_whole_number(bad):
     units = pd.DataFrame({"unit": ["A"], "zone": ["z"]})
     with pytest.raises(ValueError, match="min_zone"):
-        zone_relative(pd.DataFrame({"unit": ["A"], "v": [1.0]}), units, "v", min_zone=bad)
+        zone_relative(pd.DataFrame({"unit": ["A"], "v": [1.0]}), units, "v", min_zone_size=bad)
 
 
 def test_the_demo_capital_core_gets_the_pooled_spread(demo):

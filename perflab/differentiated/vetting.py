@@ -1,0 +1,150 @@
+"""Each unit against its own targets: attainment, and the vetting of targets that ask for nothing new."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from perflab.differentiated.baseline import _check_panel
+from perflab.errors import DataError
+from perflab.scheme import Scheme
+from perflab.scoring import attainment
+
+
+def target_attainment(history: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """Every target in the panel: achieved against target with the measure's direction, scored 0–100.
+
+    The rule is the routine score's (:func:`perflab.scoring.attainment`): ratio
+    achieved/target (target/achieved when lower is better), capped at the
+    scheme's ``attainment_cap`` and scaled so the cap scores 100.
+    """
+    h, _ = _check_panel(history, scheme)
+    if "target" not in h.columns:
+        raise DataError("missing column 'target' in the history table", column="target")
+    cap = scheme.routine.attainment_cap if scheme.routine else 1.0
+    return attainment(h, scheme.directions, cap).reset_index(drop=True)
+
+
+def vet_targets(
+    history: pd.DataFrame, verification: pd.DataFrame | None, directions: Mapping[str, str] | Scheme
+) -> pd.DataFrame:
+    """Flag targets that ask for nothing new, and claims that failed on-site verification.
+
+    One row per flag (unit, measure, year, flag, target, reference, reason):
+    ``repeats_result`` — the target equals (up to rounding) a result already
+    achieved in an earlier year and asks for no more than last year's result
+    (the article's polluting firms "closed" years ago); ``not_ambitious`` — the
+    target is below last year's result (above, when lower is better);
+    ``failed_verification`` — a claim the on-site check did not confirm.
+    """
+    h, dirs = _check_panel(history, directions)
+    cols = ["unit", "measure", "year", "flag", "target", "reference", "reason"]
+    flags = []
+    if "target" in h.columns:
+        h = h.sort_values(["unit", "measure", "year"], kind="mergesort")
+        prev = h.groupby(["unit", "measure"])["value"].shift()
+        prev_year = h.groupby(["unit", "measure"])["year"].shift()
+        prev = prev.where(prev_year == h["year"] - 1)
+        sign = h["measure"].map({m: 1.0 if d == "higher" else -1.0 for m, d in dirs.items()})
+        t = h["target"]
+        ambition = (t - prev) * sign  # > 0: asks for more than last year's result
+        tol = 1e-9 * np.maximum(1.0, prev.abs().fillna(1.0))  # equal up to rounding: 0.1 + 0.2 is 0.3
+        # earlier results equal to the target (up to rounding), for targets not more ambitious than last year
+        cand = h[t.notna() & ~(ambition > tol)].assign(ambition=ambition, prev=prev)
+        past = h[["unit", "measure", "year", "value"]].rename(columns={"year": "result_year", "value": "result"})
+        eq = cand.merge(past, on=["unit", "measure"])
+        eq = eq[(eq["result_year"] < eq["year"]) & np.isclose(eq["target"], eq["result"], rtol=1e-9, atol=1e-12)]
+        eq = eq.sort_values("result_year").groupby(["unit", "measure", "year"], as_index=False).last()
+        repeated = set(zip(eq["unit"], eq["measure"], eq["year"]))
+        for r in eq.itertuples(index=False):
+            if r.result_year == r.year - 1:
+                tail = ": no more than last year's result"
+            elif pd.isna(r.prev):
+                tail = " (last year's result is not known)"
+            else:
+                tail = f", and last year's result was already {r.prev:g}"
+            flags.append(
+                (
+                    r.unit,
+                    r.measure,
+                    r.year,
+                    "repeats_result",
+                    r.target,
+                    r.result,
+                    f"target {r.target:g} repeats the result already achieved in {r.result_year}{tail}",
+                )
+            )
+        worse = t.notna() & prev.notna() & (ambition < -tol)
+        for unit, measure, year, tgt, ref in zip(
+            h["unit"][worse], h["measure"][worse], h["year"][worse], t[worse], prev[worse]
+        ):
+            if (unit, measure, year) in repeated:
+                continue
+            word = "below" if dirs[measure] == "higher" else "above"
+            flags.append(
+                (
+                    unit,
+                    measure,
+                    year,
+                    "not_ambitious",
+                    tgt,
+                    ref,
+                    f"target {tgt:g} is {word} last year's result {ref:g}: less ambitious than what was already done",
+                )
+            )
+    if verification is not None and len(verification):
+        failed = verification[~verification["verified"].astype(bool)]
+        for r in failed.itertuples(index=False):
+            flags.append(
+                (
+                    r.unit,
+                    pd.NA,
+                    r.year,
+                    "failed_verification",
+                    np.nan,
+                    np.nan,
+                    f"claim '{r.claim}' was not confirmed by on-site verification",
+                )
+            )
+    out = pd.DataFrame(flags, columns=cols)
+    out["measure"] = out["measure"].astype("string")
+    out["year"] = out["year"].astype(int)
+    return out.sort_values(["unit", "year", "flag"], kind="mergesort").reset_index(drop=True)
+
+
+def vetted_attainment(
+    scores: pd.DataFrame, vetting: pd.DataFrame, baseline: pd.DataFrame, scheme: Scheme
+) -> pd.DataFrame:
+    """The year's attainment with the scheme's rule for vetted targets applied (``differentiated.vetting``).
+
+    A target is vetted when :func:`vet_targets` flags it ``repeats_result`` or ``not_ambitious``. ``flag``
+    leaves its score; ``reject`` measures the result against the unit's own baseline instead of the target (as
+    :func:`perflab.scoring.attainment`, missing when there is no baseline); ``penalty`` takes the scheme's
+    points off. Returns unit, measure, attainment (as reported), attainment_vetted (what is scored) and vetted
+    (the action applied, empty when none).
+    """
+    d = scheme.differentiated
+    action = d.vetting if d is not None else "flag"
+    out = scores[["unit", "measure", "year", "value", "target", "score"]].rename(columns={"score": "attainment"})
+    out = out.reset_index(drop=True)
+    flagged = vetting[vetting["flag"].isin(["repeats_result", "not_ambitious"])]
+    key = pd.MultiIndex.from_frame(out[["unit", "measure", "year"]].astype({"measure": str}))
+    hit = key.isin(pd.MultiIndex.from_frame(flagged[["unit", "measure", "year"]].astype({"measure": str})))
+    out["attainment_vetted"] = out["attainment"].astype(float)
+    out["vetted"] = pd.Series(np.where(hit & (action != "flag"), action, np.where(hit, "flagged", "")), dtype="string")
+    if action == "penalty":
+        out.loc[hit, "attainment_vetted"] = np.clip(out.loc[hit, "attainment"] - d.vetting_penalty, 0.0, 100.0)
+    elif action == "reject" and hit.any():
+        b = baseline.set_index(["unit", "measure", "year"])["baseline"]
+        against = out.loc[hit, ["unit", "measure", "year", "value"]].copy()
+        against["target"] = [
+            b.get((u, m, y), np.nan) for u, m, y in against[["unit", "measure", "year"]].itertuples(index=False)
+        ]
+        ok = against["target"] > 0
+        cap = scheme.routine.attainment_cap if scheme.routine else 1.0
+        scored = attainment(against[ok], scheme.directions, cap) if ok.any() else against.iloc[:0].assign(score=[])
+        out.loc[hit, "attainment_vetted"] = np.nan
+        out.loc[scored.index, "attainment_vetted"] = scored["score"].to_numpy(float)
+    return out[["unit", "measure", "year", "attainment", "attainment_vetted", "vetted"]]
