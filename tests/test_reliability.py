@@ -55,9 +55,10 @@ def test_krippendorff_matches_the_krippendorff_package():
 
 def test_krippendorff_bootstrap_interval_brackets_alpha_and_is_seeded():
     d = _hayes()
-    a1, ci1 = R.krippendorff_alpha(d, "unit", "observer", "value", "ordinal", n_boot=300, rng=np.random.default_rng(1))
-    a2, ci2 = R.krippendorff_alpha(d, "unit", "observer", "value", "ordinal", n_boot=300, rng=np.random.default_rng(1))
-    assert ci1[0] < a1 < ci1[1] and np.array_equal(ci1, ci2)
+    one = R.krippendorff_alpha_ci(d, "unit", "observer", "value", "ordinal", n_boot=300, seed=1)
+    two = R.krippendorff_alpha_ci(d, "unit", "observer", "value", "ordinal", n_boot=300, seed=np.random.default_rng(1))
+    assert one.ci95_low < one.alpha < one.ci95_high and one == two
+    assert one.alpha == R.krippendorff_alpha(d, "unit", "observer", "value", "ordinal")
 
 
 def test_krippendorff_perfect_agreement_is_one_and_bad_input_is_named():
@@ -99,8 +100,11 @@ def test_brennan_synthetic_3_p_x_i_x_o():
         assert var[effect] == value, effect
     ds = gs.d_study({"item": 4, "occasion": 2})
     assert round(ds["g"], 2) == 0.64 and round(ds["phi"], 2) == 0.55
-    grid = gs.d_study({"item": [2, 4, 8], "occasion": 2})
+    grid = gs.d_study_grid({"item": [2, 4, 8], "occasion": 2})
     assert list(grid["item"]) == [2, 4, 8] and grid["g"].is_monotonic_increasing
+    assert grid.iloc[1]["g"] == ds["g"]  # one design: the grid's row
+    with pytest.raises(ValueError, match="use d_study_grid"):
+        gs.d_study({"item": [2, 4]})
 
 
 def test_nested_design_pools_the_crossed_components():
@@ -152,15 +156,15 @@ def _balanced(seed, n=12, k=4):
 def test_icc_equals_pingouin_on_balanced_data(seed):
     pg = pytest.importorskip("pingouin")
     d = _balanced(seed)
-    ours = R.icc(d, "target", "rater", "rating")
+    ours = R.icc(d, "target", "rater", "rating").table.rename(columns={"p_value": R.PINGOUIN_NAMES["p_value"]})
     theirs = pg.intraclass_corr(d, "target", "rater", "rating")
     assert list(ours["Type"]) == ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]
     np.testing.assert_allclose(ours["ICC"], theirs["ICC"], rtol=1e-10)
     np.testing.assert_allclose(ours["F"], theirs["F"], rtol=1e-10)
     np.testing.assert_allclose(ours["pval"], theirs["pval"], rtol=1e-8)
     lows = np.array([ci[0] for ci in theirs["CI95"]])
-    np.testing.assert_allclose(ours["CI95_low"], lows, atol=0.006)  # pingouin rounds its interval to 2 decimals
-    assert ours.attrs["method"] == "anova"
+    np.testing.assert_allclose(ours["ci95_low"], lows, atol=0.006)  # pingouin rounds its interval to 2 decimals
+    assert R.icc(d, "target", "rater", "rating").method == "anova"
 
 
 def test_icc_on_unbalanced_data_keeps_every_target_and_recovers_the_truth():
@@ -174,14 +178,15 @@ def test_icc_on_unbalanced_data_keeps_every_target_and_recovers_the_truth():
         for j in rng.choice(k, rng.integers(2, 6), replace=False)
     ]
     d = pd.DataFrame(rows, columns=["target", "rater", "rating"])
-    out = R.icc(d, "target", "rater", "rating")
-    assert out.attrs["method"] == "henderson3" and out.attrs["n_targets"] == n
+    res = R.icc(d, "target", "rater", "rating")
+    assert res.method == "henderson3" and res.n_targets == n
+    out = res.table
     icc = out.set_index("Type")["ICC"]
     vt, vr = t.var(ddof=1), r.var(ddof=1)  # the realised variances of the planted effects
-    assert out.attrs["var_target"] == pytest.approx(vt, rel=0.15)
+    assert res.var_target == pytest.approx(vt, rel=0.15)
     assert icc["ICC2"] == pytest.approx(vt / (vt + vr + 1), abs=0.05)
     assert icc["ICC3"] == pytest.approx(vt / (vt + 1), abs=0.03)
-    assert (out["CI95_low"] < out["ICC"]).all() and (out["ICC"] < out["CI95_high"]).all()
+    assert (out["ci95_low"] < out["ICC"]).all() and (out["ICC"] < out["ci95_high"]).all()
 
 
 @settings(max_examples=10, deadline=None)
@@ -198,12 +203,12 @@ def test_unbalanced_icc_equals_the_fitting_constants_anova_of_statsmodels(seed, 
     d = d[d.groupby("target")["rating"].transform("size") >= 1]
     if d["target"].nunique() < 3 or d["rater"].nunique() < 2 or (d.groupby("target").size() >= 2).sum() < 2:
         return
-    out = R.icc(d, "target", "rater", "rating").set_index("Type")
+    out = R.icc(d, "target", "rater", "rating").table.set_index("Type")
     a2 = anova_lm(sm.ols("rating ~ C(rater) + C(target)", d).fit(), typ=1)
     a1 = anova_lm(sm.ols("rating ~ C(target)", d).fit(), typ=1)
     assert out.loc["ICC3", "F"] == pytest.approx(a2.loc["C(target)", "F"], rel=1e-8)
     assert out.loc["ICC3", "df2"] == a2.loc["Residual", "df"]
-    assert out.loc["ICC3", "pval"] == pytest.approx(a2.loc["C(target)", "PR(>F)"], rel=1e-6, abs=1e-12)
+    assert out.loc["ICC3", "p_value"] == pytest.approx(a2.loc["C(target)", "PR(>F)"], rel=1e-6, abs=1e-12)
     assert out.loc["ICC1", "F"] == pytest.approx(a1.loc["C(target)", "F"], rel=1e-8)
     # Henderson III: E[MS targets after raters] = mse + k var_t with k = (N − raters) / df_t
     N, nr = len(d.groupby(["target", "rater"])), d["rater"].nunique()
@@ -219,10 +224,10 @@ def test_unbalanced_icc_equals_the_fitting_constants_anova_of_statsmodels(seed, 
 def test_icc_on_a_perfect_fit_and_on_non_numeric_ratings():
     """A zero residual is a stated result (F = inf, p = 0, ICC3 = 1), not a ZeroDivisionError; bad values are named."""
     d = pd.DataFrame({"t": [0, 0, 1, 1, 2, 2], "r": [0, 1] * 3, "y": [0.0, 1, 2, 3, 4, 5]})
-    out = R.icc(d, "t", "r", "y").set_index("Type")
+    out = R.icc(d, "t", "r", "y").table.set_index("Type")
     assert out.loc["ICC3", "ICC"] == 1.0 and out.loc["ICC3k", "ICC"] == 1.0
-    assert np.isinf(out.loc["ICC3", "F"]) and out.loc["ICC3", "pval"] == 0.0
-    assert out.loc["ICC3", "CI95_low"] == out.loc["ICC3", "CI95_high"] == 1.0
+    assert np.isinf(out.loc["ICC3", "F"]) and out.loc["ICC3", "p_value"] == 0.0
+    assert out.loc["ICC3", "ci95_low"] == out.loc["ICC3", "ci95_high"] == 1.0
     assert 0 < out.loc["ICC1", "ICC"] < 1 and np.isfinite(out.loc["ICC1", "F"])
     with pytest.raises(DataError, match="rating 'a' in column 'y' is not a number"):
         R.icc(d.assign(y=["a", 1, 2, 3, 4, 5]), "t", "r", "y")
@@ -244,12 +249,13 @@ def test_panel_sizes_on_the_demo_data(scheme):
     from perflab.io import load_dataset
 
     ds = load_dataset(DEMO_DIR, scheme)
-    out = R.panel_sizes(ds.ratings, ds.raters, target=0.8)
+    res = R.panel_sizes(ds.ratings, ds.raters, target=0.8)
+    out = res.groups
     assert set(out["group"]) == set(ds.raters["group"])
     grass = out.set_index("group").loc["grassroots"]
     assert grass["n_raters_used"] == grass["n_raters"]  # session blocks: every grassroots rater counted
     assert (out["raters_needed_g"] >= 1).all() and (out["g"] > 0).all()
-    curves = out.attrs["curves"]
+    curves = res.curves
     assert curves.groupby("group")["g"].apply(lambda s: s.is_monotonic_increasing).all()
 
 
@@ -270,15 +276,15 @@ def test_panel_sizes_names_an_unknown_rater_and_a_rater_without_group():
 def test_icc_names_the_k_of_every_coefficient():
     """Single-rater forms are about 1 rater, averaged forms about k (n0 for ICC1k); Spearman–Brown links them."""
     d = _balanced(4, n=15, k=6)
-    out = R.icc(d, "target", "rater", "rating").set_index("Type")
+    out = R.icc(d, "target", "rater", "rating").table.set_index("Type")
     assert list(out.loc[["ICC1", "ICC2", "ICC3"], "k"]) == [1.0, 1.0, 1.0]
     assert list(out.loc[["ICC1k", "ICC2k", "ICC3k"], "k"]) == [6.0, 6.0, 6.0]
     single, k = out.loc["ICC3", "ICC"], out.loc["ICC3k", "k"]
     assert out.loc["ICC3k", "ICC"] == pytest.approx(k * single / (1 + (k - 1) * single))
     sparse = d[np.random.default_rng(0).random(len(d)) > 0.3]
     res = R.icc(sparse, "target", "rater", "rating")
-    k = res.set_index("Type")["k"]
-    assert k["ICC3k"] == pytest.approx(res.attrs["k"]) and k["ICC1k"] == pytest.approx(res.attrs["n0"])
+    k = res.table.set_index("Type")["k"]
+    assert k["ICC3k"] == pytest.approx(res.k) and k["ICC1k"] == pytest.approx(res.n0)
 
 
 def test_icc_by_kind_equals_icc_on_each_kind_and_differs_from_pooled():
@@ -291,14 +297,15 @@ def test_icc_by_kind_equals_icc_on_each_kind_and_differs_from_pooled():
             for j in range(10):
                 rows.append((f"{kind[:3]}{i}", f"r{j}", kind, 80 + t[i] + rng.normal(0, 2.0)))
     d = pd.DataFrame(rows, columns=["unit", "rater", "kind", "score"])
-    out = R.icc_by(d, "unit", "rater", "score", by="kind")
+    res = R.icc_by(d, "unit", "rater", "score", by="kind")
+    out = res.table
     assert list(pd.unique(out["kind"])) == ["all", "department", "district"]
     icc1 = out[out["Type"] == "ICC1"].set_index("kind")["ICC"]
     for kind in ("district", "department"):
-        alone = R.icc(d[d["kind"] == kind], "unit", "rater", "score").set_index("Type")["ICC"]
+        alone = R.icc(d[d["kind"] == kind], "unit", "rater", "score").table.set_index("Type")["ICC"]
         assert icc1[kind] == pytest.approx(alone["ICC1"])
     assert icc1["district"] < 0.4 < icc1["all"] and icc1["department"] > 0.6
-    assert out.attrs["by"]["district"]["n_targets"] == 16
+    assert res.levels["district"].n_targets == 16
     with pytest.raises(DataError, match="more than one kind"):
         R.icc_by(
             d.assign(kind=np.where(np.arange(len(d)) % 2, "district", "department")),
@@ -318,7 +325,7 @@ def test_per_kind_icc_on_the_demo_data(scheme):
     ds = load_dataset(DEMO_DIR, scheme)
     pair = ds.ratings.groupby(["unit", "rater"], as_index=False)["score"].mean()
     pair = pair.merge(ds.units[["unit", "kind"]], on="unit")
-    out = R.icc_by(pair, "unit", "rater", "score", by="kind").set_index(["kind", "Type"])
+    out = R.icc_by(pair, "unit", "rater", "score", by="kind").table.set_index(["kind", "Type"])
     assert out.loc[("all", "ICC1"), "ICC"] == pytest.approx(0.70, abs=0.01)
     assert out.loc[("district", "ICC1"), "ICC"] == pytest.approx(0.56, abs=0.01)
     assert 147 < out.loc[("all", "ICC3k"), "k"] < 149
@@ -574,7 +581,7 @@ def test_composite_d_study_reproduces_brennan_synthetic_data_4():
     # the multivariate components average to the univariate ones (balanced ANOVA estimators)
     off = cg.universe.to_numpy()[~np.eye(3, dtype=bool)]
     assert off.mean() == pytest.approx(uni["person"], abs=5e-5)
-    assert g["var_object"].mean() == pytest.approx(uni["person"] + uni["person×task"], abs=5e-5)
+    assert g["var_unit"].mean() == pytest.approx(uni["person"] + uni["person×task"], abs=5e-5)
     assert g["var_rater"].mean() == pytest.approx(uni["rater:task"], abs=5e-5)
     assert g["var_residual"].mean() == pytest.approx(uni["person×rater:task,e"], abs=5e-5)
     ds = cg.d_study()
@@ -626,8 +633,8 @@ def test_composite_d_study_agrees_with_a_brute_force_simulation():
             "group": weights.index,
             "weight": weights.to_numpy(),
             "raters": n.astype(float),
-            "objects": 0,
-            "var_object": np.diag(sigma_p),
+            "units": 0,
+            "var_unit": np.diag(sigma_p),
             "var_rater": var_r,
             "var_residual": var_e,
         }
@@ -657,8 +664,8 @@ def test_the_target_for_ranking_is_set_in_points():
             "group": weights.index,
             "weight": weights.to_numpy(),
             "raters": n.astype(float),
-            "objects": 0,
-            "var_object": np.diag(sigma_p),
+            "units": 0,
+            "var_unit": np.diag(sigma_p),
             "var_rater": var_r,
             "var_residual": var_e,
         }
@@ -673,7 +680,7 @@ def test_the_target_for_ranking_is_set_in_points():
     assert now["sem_rel"] <= target and opt["sem_rel"] <= target and opt["total"] <= now["total"]
     smaller = {g: max(now[f"raters_{g}"] - 1, 1) for g in weights.index}
     assert cg.d_study(smaller)["sem_rel"] > target * 0.97  # one fewer rater everywhere is (about) too few
-    curve = cg.d_study(scale=[1, 2, 4])
+    curve = cg.d_study_grid(scale=[1, 2, 4])
     assert curve["se_difference"].is_monotonic_decreasing
     assert curve["se_difference"].iloc[2] == pytest.approx(curve["se_difference"].iloc[0] / 2)
     with pytest.raises(ValueError, match="g must lie"):
@@ -727,24 +734,20 @@ def _clustered(seed=0, n_clusters=40, n_items=7, n_raters=6):
 
 def test_cluster_bootstrap_is_wider_than_the_item_bootstrap_when_items_share_a_unit():
     d = _clustered()
-    a, cell = R.krippendorff_alpha(d, "item", "rater", "value", "interval", n_boot=400, rng=np.random.default_rng(1))
-    a2, clus = R.krippendorff_alpha(
-        d, "item", "rater", "value", "interval", n_boot=400, rng=np.random.default_rng(1), cluster="unit"
-    )
-    assert a == a2 and clus[0] < a < clus[1]
-    assert np.diff(clus)[0] > 1.6 * np.diff(cell)[0]
+    cell = R.krippendorff_alpha_ci(d, "item", "rater", "value", "interval", n_boot=400, seed=1)
+    clus = R.krippendorff_alpha_ci(d, "item", "rater", "value", "interval", n_boot=400, seed=1, cluster="unit")
+    assert cell.alpha == clus.alpha and clus.ci95_low < clus.alpha < clus.ci95_high
+    assert clus.ci95_high - clus.ci95_low > 1.6 * (cell.ci95_high - cell.ci95_low)
 
 
 def test_cluster_of_one_unit_each_is_the_plain_bootstrap_and_clusters_must_hold_whole_units():
     d = _hayes().assign(cluster=lambda x: x["unit"])
-    plain = R.krippendorff_alpha(d, "unit", "observer", "value", "ordinal", n_boot=100, rng=np.random.default_rng(5))
-    same = R.krippendorff_alpha(
-        d, "unit", "observer", "value", "ordinal", n_boot=100, rng=np.random.default_rng(5), cluster="cluster"
-    )
-    np.testing.assert_array_equal(plain[1], same[1])
+    plain = R.krippendorff_alpha_ci(d, "unit", "observer", "value", "ordinal", n_boot=100, seed=5)
+    same = R.krippendorff_alpha_ci(d, "unit", "observer", "value", "ordinal", n_boot=100, seed=5, cluster="cluster")
+    assert (plain.ci95_low, plain.ci95_high) == (same.ci95_low, same.ci95_high)
     bad = d.assign(cluster=np.arange(len(d)) % 3)
     with pytest.raises(DataError, match="more than one cluster"):
-        R.krippendorff_alpha(bad, "unit", "observer", "value", "ordinal", n_boot=10, cluster="cluster")
+        R.krippendorff_alpha_ci(bad, "unit", "observer", "value", "ordinal", n_boot=10, cluster="cluster")
 
 
 def test_alpha_interval_on_the_demo_resamples_the_evaluated_units(scheme):
@@ -757,13 +760,11 @@ def test_alpha_interval_on_the_demo_resamples_the_evaluated_units(scheme):
     ds = load_dataset(DEMO_DIR, scheme)
     band = {g: k for k, g in enumerate(scheme.grades[::-1])}
     g = ds.ratings.assign(item=ds.ratings["unit"] + "/" + ds.ratings["indicator"], band=ds.ratings["grade"].map(band))
-    a, cell = R.krippendorff_alpha(g, "item", "rater", "band", "ordinal", n_boot=300, rng=np.random.default_rng(2016))
-    _, clus = R.krippendorff_alpha(
-        g, "item", "rater", "band", "ordinal", n_boot=300, rng=np.random.default_rng(2016), cluster="unit"
-    )
-    assert a == pytest.approx(0.54, abs=0.005)
-    assert clus[0] == pytest.approx(0.467, abs=0.015) and clus[1] == pytest.approx(0.60, abs=0.015)
-    assert np.diff(clus)[0] > 1.8 * np.diff(cell)[0]
+    cell = R.krippendorff_alpha_ci(g, "item", "rater", "band", "ordinal", n_boot=300, seed=2016)
+    clus = R.krippendorff_alpha_ci(g, "item", "rater", "band", "ordinal", n_boot=300, seed=2016, cluster="unit")
+    assert clus.alpha == pytest.approx(0.54, abs=0.005)
+    assert clus.ci95_low == pytest.approx(0.467, abs=0.015) and clus.ci95_high == pytest.approx(0.60, abs=0.015)
+    assert clus.ci95_high - clus.ci95_low > 1.8 * (cell.ci95_high - cell.ci95_low)
 
 
 def test_reliability_figures_and_tables_draw_in_words(scheme, caplog):
@@ -776,7 +777,7 @@ def test_reliability_figures_and_tables_draw_in_words(scheme, caplog):
     ds = load_dataset(DEMO_DIR, scheme)
     p = R.score_precision(ds, scheme)
     cg = R.onsite_g_study(ds, scheme)
-    curve = cg.d_study(scale=[0.5, 1, 2]).assign(rank_group="department")
+    curve = cg.d_study_grid(scale=[0.5, 1, 2]).assign(rank_group="department")
     now = pd.DataFrame([{"rank_group": "department", "raters": 149.0, "se_difference": 0.37}])
     figs = [rel_plots.adjacent_gaps(p.adjacent), rel_plots.d_study_curves(curve, now, pd.Series({"department": 0.2}))]
     texts, problems = draw_figures(figs, caplog)

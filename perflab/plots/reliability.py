@@ -44,7 +44,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "weight": ("权重", "Share"),
     "raters": ("评委数", "Raters"),
     "values_averaged": ("平均的分数个数", "Values averaged"),
-    "var_object": ("单位方差", "Unit variance"),
+    "var_unit": ("单位方差", "Unit variance"),
     "var_rater": ("评委方差", "Rater variance"),
     "var_residual": ("残差方差", "Residual variance"),
     "rel_error_share": ("占相对误差的比例", "Share of the relative error"),
@@ -142,12 +142,15 @@ def in_words(kind: str) -> str:
     return KIND_LABEL.get(kind, (kind, kind))[1]
 
 
-def icc_table(iccs: pd.DataFrame, by: str = "kind", caption: str | None = None):
+def icc_table(iccs, by: str = "kind", caption: str | None = None):
     """:func:`perflab.reliability.icc_by` as one row per form: its k and, per ranking group, "ICC [low, high]";
     headers and forms in English words, a ``caption``.
 
+    ``iccs``: the :class:`perflab.reliability.ICCByGroup` (its ``by`` column is used) or its ``table``.
     Kinds in the scheme's order (districts, departments), the pooled level last.
     """
+    if hasattr(iccs, "table"):
+        iccs, by = iccs.table, iccs.by
     found = list(pd.unique(iccs[by]))
     levels = (
         [k for k in KINDS if k in found]
@@ -164,7 +167,7 @@ def icc_table(iccs: pd.DataFrame, by: str = "kind", caption: str | None = None):
         p = 2 if form in ("ICC1", "ICC2", "ICC3") else 3
         for lv in levels:
             r = sub.loc[lv]
-            row[WORDS["rank_group"].get(lv, lv)] = f"{r['ICC']:.{p}f} [{r['CI95_low']:.{p}f}, {r['CI95_high']:.{p}f}]"
+            row[WORDS["rank_group"].get(lv, lv)] = f"{r['ICC']:.{p}f} [{r['ci95_low']:.{p}f}, {r['ci95_high']:.{p}f}]"
         rows.append(row)
     d = pd.DataFrame(rows)
     return _finish(_left(d.style, d, [label("form")]), d.columns, caption)
