@@ -9,21 +9,20 @@ what to fix.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+import perflab.scheme_check as sc
 from perflab.composite import COMPOSITES
 from perflab.errors import SchemeError
+from perflab.scheme_check import Check, check_weights, named, read_yaml
 
 KINDS = ("district", "department")
 DIRECTIONS = ("higher", "lower")
@@ -270,7 +269,7 @@ class Scheme:
         if unknown:
             raise SchemeError(f"unknown indicator(s) {sorted(unknown)}; known: {', '.join(self.indicator_ids)}")
         inds = tuple(dataclasses.replace(i, weight=float(weights.get(i.id, i.weight))) for i in self.indicators)
-        _check_weights([i.weight for i in inds], "indicators", None, "weight")
+        check_weights([i.weight for i in inds], "indicators", None, "weight")
         return dataclasses.replace(self, indicators=inds)
 
     def to_dict(self) -> dict[str, Any]:
@@ -320,339 +319,92 @@ TOO_FEW_YEARS = ("error", "missing", "zone")
 VETTING_ACTIONS = ("flag", "reject", "penalty")
 
 
-class _Ctx:
-    """Carries the file name into every error."""
-
-    def __init__(self, file):
-        self.file = file
-
-    def fail(self, key: str | None, message: str):
-        raise SchemeError(message, file=self.file, key=key)
-
-    def mapping(self, obj, key, required, optional=()):
-        if not isinstance(obj, dict):
-            self.fail(key, f"expected a mapping of keys, got {type(obj).__name__}")
-        allowed = list(required) + list(optional)
-        for k in obj:
-            if k not in allowed:
-                close = difflib.get_close_matches(str(k), allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else f"; allowed: {', '.join(allowed)}"
-                self.fail(_join(key, k), f"unknown key {k!r}{hint}")
-        for k in required:
-            if k not in obj:
-                self.fail(_join(key, k), f"missing key {k!r}")
-        return obj
-
-    def seq(self, obj, key, min_len=1):
-        if not isinstance(obj, list) or len(obj) < min_len:
-            self.fail(key, f"expected a list of at least {min_len} item(s)")
-        return obj
-
-    def text(self, obj, key):
-        if not isinstance(obj, str) or not obj.strip():
-            self.fail(key, f"expected a non-empty text, got {obj!r}")
-        return obj.strip()
-
-    def number(self, obj, key, minimum=None, maximum=None):
-        if isinstance(obj, bool) or not isinstance(obj, (int, float)) or not math.isfinite(obj):
-            self.fail(key, f"expected a number, got {obj!r}")
-        if minimum is not None and obj < minimum:
-            self.fail(key, f"must be >= {minimum}, got {obj}")
-        if maximum is not None and obj > maximum:
-            self.fail(key, f"must be <= {maximum}, got {obj}")
-        return float(obj)
-
-    def integer(self, obj, key, minimum=None, maximum=None):
-        value = self.number(obj, key, minimum, maximum)
-        if value != int(value):
-            self.fail(key, f"expected a whole number, got {obj!r}")
-        return int(value)
-
-    def choice(self, obj, key, choices):
-        if obj not in choices:
-            self.fail(key, f"must be one of {', '.join(map(str, choices))}, got {obj!r}")
-        return obj
-
-    def unique(self, ids, key, what):
-        seen = set()
-        for n, i in enumerate(ids):
-            if i in seen:
-                self.fail(f"{key}[{n}].{what}", f"duplicated {what} {i!r}")
-            seen.add(i)
-
-
-def _named(c: _Ctx, items, key, required=(), optional=(), min_len=1):
-    """Validate a list of named items (id, optional name_zh/name_en): yields (key path, item, id, name_zh, name_en)."""
-    ids = []
-    for n, it in enumerate(c.seq(items, key, min_len)):
-        k = f"{key}[{n}]"
-        c.mapping(it, k, ("id",) + tuple(required), tuple(optional) + ("name_zh", "name_en"))
-        iid = c.text(it["id"], f"{k}.id")
-        if iid in ids:
-            c.fail(f"{k}.id", f"duplicated id {iid!r}")
-        ids.append(iid)
-        yield k, it, iid, c.text(it.get("name_zh", iid), f"{k}.name_zh"), c.text(it.get("name_en", iid), f"{k}.name_en")
-
-
-def _differentiated(c: _Ctx, raw, year, routine, inds, zones, measures) -> Differentiated:
-    d = c.mapping(
-        raw, "differentiated", ("baseline", "attainment_share"), ("year", "zones", "min_zone_size", "vetting")
-    )
-    dyear = d.get("year", routine.year if routine else year)
-    if dyear is None:
-        c.fail("differentiated.year", "missing key 'year' (no routine or top-level year either)")
-    b = c.mapping(d["baseline"], "differentiated.baseline", ("method", "years", "too_few_years"))
-    baseline = Baseline(
-        method=c.choice(b["method"], "differentiated.baseline.method", BASELINE_METHODS),
-        years=c.integer(b["years"], "differentiated.baseline.years", 1, 50),
-        too_few_years=c.choice(b["too_few_years"], "differentiated.baseline.too_few_years", TOO_FEW_YEARS),
-    )
-    if baseline.method == "zscore" and baseline.years < 3:
-        c.fail(
-            "differentiated.baseline.years",
-            f"the zscore baseline needs at least 3 years (two year-to-year changes), got {baseline.years}",
-        )
-    known_zones = [z.id for z in zones]
-    zone_kind = {z.id: z.kind for z in zones}
-    ind_ids = [i.id for i in inds]
-    base_ind = {i.id: i.weight for i in inds}
-    overrides = []
-    zmap = d.get("zones", {}) or {}
-    if not isinstance(zmap, dict):
-        c.fail("differentiated.zones", "expected a mapping of zone id to weight overrides")
-    for zone, spec in zmap.items():
-        key = f"differentiated.zones.{zone}"
-        if zone not in known_zones:
-            close = difflib.get_close_matches(str(zone), known_zones, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known_zones) or 'none'}"
-            c.fail(key, f"unknown zone {zone!r}{hint}")
-        c.mapping(spec, key, (), ("indicators", "measures"))
-        parts = {}
-        # a zone's measures are those of its kind: only they can be overridden, and they must not all weigh 0
-        base_meas = {m.id: m.weight for m in measures if m.kind in (zone_kind[zone], "all")}
-        other = {m.id: m.kind for m in measures if m.id not in base_meas}
-        for part, known, base in (("indicators", ind_ids, base_ind), ("measures", list(base_meas), base_meas)):
-            given = spec.get(part, {}) or {}
-            if not isinstance(given, dict):
-                c.fail(f"{key}.{part}", "expected a mapping of id to weight")
-            merged = dict(base)
-            for iid, w in given.items():
-                if part == "measures" and iid in other:
-                    c.fail(
-                        f"{key}.{part}.{iid}",
-                        f"measure {iid!r} is for {other[iid]}s; zone {zone!r} is a {zone_kind[zone]} zone",
-                    )
-                if iid not in known:
-                    close = difflib.get_close_matches(str(iid), known, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known)}"
-                    c.fail(f"{key}.{part}.{iid}", f"unknown {part[:-1]} {iid!r}{hint}")
-                merged[iid] = c.number(w, f"{key}.{part}.{iid}")
-                if merged[iid] < 0:
-                    c.fail(f"{key}.{part}.{iid}", f"negative weight {merged[iid]:g}")
-            if merged and sum(merged.values()) <= 0:
-                c.fail(f"{key}.{part}", "all weights are zero for this zone; at least one must be positive")
-            parts[part] = tuple((i, float(w)) for i, w in given.items())
-        overrides.append(ZoneWeights(zone=str(zone), **parts))
-    return Differentiated(
-        year=c.integer(dyear, "differentiated.year", 1900, 2200),
-        baseline=baseline,
-        attainment_share=c.number(d["attainment_share"], "differentiated.attainment_share", 0.0, 1.0),
-        zones=tuple(overrides),
-        min_zone_size=c.integer(d.get("min_zone_size", 5), "differentiated.min_zone_size", 1, 1000),
-        **_vetting(c, d.get("vetting")),
-    )
-
-
-def _vetting(c: _Ctx, raw) -> dict:
-    """``vetting: {action: flag|reject|penalty, penalty: points}``; absent means reject (see VETTING_ACTIONS)."""
-    if raw is None:
-        return {}
-    v = c.mapping(raw, "differentiated.vetting", ("action",), ("penalty",))
-    action = c.choice(v["action"], "differentiated.vetting.action", VETTING_ACTIONS)
-    if "penalty" in v and action != "penalty":
-        c.fail(
-            "differentiated.vetting.penalty", f"a penalty is only used with action: penalty (the action is {action})"
-        )
-    penalty = c.number(v.get("penalty", 20.0), "differentiated.vetting.penalty", 0.0, 100.0)
-    return {"vetting": action, "vetting_penalty": float(penalty)}
-
-
-def _join(key, sub):
-    return f"{key}.{sub}" if key else str(sub)
-
-
-def _check_weights(values, key, file, what):
-    for n, v in enumerate(values):
-        if v < 0:
-            raise SchemeError(f"negative {what} {v}", file=file, key=f"{key}[{n}].{what}")
-    if sum(values) <= 0:
-        raise SchemeError(f"all {what}s are zero; at least one must be positive", file=file, key=key)
-
-
-def read_yaml(path: Path, error: Callable[[str], Exception], missing: str = "file not found") -> Any:
-    """A YAML file's content; a missing file, text that is not UTF-8 or not YAML raises ``error(message)``."""
-    if not path.is_file():
-        raise error(missing)
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise error(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise error(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-
-
 def load_scheme(path: str | Path) -> Scheme:
-    """Read and validate a scheme YAML file; raises SchemeError naming the file and key."""
+    """Read and validate a scheme YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scheme file (``params/beijing_2016.yaml`` explains every key).
+
+    Returns
+    -------
+    Scheme
+        The validated, frozen scheme; ``source`` is the file's path.
+
+    Raises
+    ------
+    SchemeError
+        Naming the file and the key path of the first invalid or unknown value.
+
+    Examples
+    --------
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> scheme.name, len(scheme.indicators), scheme.composite, scheme.ranking.within
+    ('beijing_2016', 7, 'arithmetic', 'kind')
+    """
     path = Path(path)
     raw = read_yaml(path, lambda message: SchemeError(message, file=path), "scheme file not found")
     return scheme_from_dict(raw, source=str(path))
 
 
 def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
-    """Validate a scheme given as a dict (as read from YAML)."""
-    c = _Ctx(source)
-    c.mapping(raw, None, _TOP_REQUIRED, _TOP_OPTIONAL)
+    """Validate a scheme given as a dict (as read from YAML).
 
+    Parameters
+    ----------
+    raw : dict
+        The scheme's keys as in the YAML file.
+    source : str, optional
+        The file name the errors name.
+
+    Returns
+    -------
+    Scheme
+
+    Raises
+    ------
+    SchemeError
+        Naming ``source`` and the key path of the first invalid or unknown value.
+
+    Examples
+    --------
+    >>> import yaml
+    >>> raw = yaml.safe_load(open("params/beijing_2016.yaml", encoding="utf-8"))
+    >>> scheme_from_dict({**raw, "composite": "geometric"}).composite
+    'geometric'
+    >>> scheme_from_dict({**raw, "composite": "harmonic"}, source="my.yaml")
+    Traceback (most recent call last):
+    ...
+    perflab.errors.SchemeError: my.yaml: composite: must be one of arithmetic, geometric, got 'harmonic'
+    """
+    c = Check(source)
+    c.mapping(raw, None, _TOP_REQUIRED, _TOP_OPTIONAL)
     name = c.text(raw["name"], "name")
     year = raw.get("year")
     if year is not None:
         year = c.integer(year, "year", 1900, 2200)
-
-    # indicators
     inds = [
         Indicator(id=i, name_zh=zh, name_en=en, weight=c.number(it["weight"], f"{k}.weight"))
-        for k, it, i, zh, en in _named(c, raw["indicators"], "indicators", ("weight",))
+        for k, it, i, zh, en in named(c, raw["indicators"], "indicators", ("weight",))
     ]
-    _check_weights([i.weight for i in inds], "indicators", source, "weight")
-
-    # bands
-    bands = []
-    for n, it in enumerate(c.seq(raw["bands"], "bands", 2)):
-        k = f"bands[{n}]"
-        c.mapping(it, k, ("grade", "lower", "upper"), ("score",))
-        lo = c.number(it["lower"], f"{k}.lower", *SCALE)
-        hi = c.number(it["upper"], f"{k}.upper", *SCALE)
-        if hi <= lo:
-            c.fail(f"{k}.upper", f"upper {hi} must be greater than lower {lo}")
-        score = c.number(it.get("score", (lo + hi) / 2), f"{k}.score")
-        if not lo <= score <= hi:
-            c.fail(f"{k}.score", f"score {score} lies outside its band [{lo}, {hi}]")
-        bands.append(Band(grade=c.text(it["grade"], f"{k}.grade"), lower=lo, upper=hi, score=score))
-    c.unique([b.grade for b in bands], "bands", "grade")
-    order = sorted(range(len(bands)), key=lambda i: bands[i].lower)
-    if bands[order[0]].lower != SCALE[0]:
-        c.fail("bands", f"the bands leave a gap: nothing covers scores from {SCALE[0]:g} to {bands[order[0]].lower:g}")
-    if bands[order[-1]].upper != SCALE[1]:
-        c.fail("bands", f"the bands leave a gap: nothing covers scores from {bands[order[-1]].upper:g} to {SCALE[1]:g}")
-    for a, b in zip(order, order[1:]):
-        A, B = bands[a], bands[b]
-        if B.lower < A.upper:
-            c.fail(
-                f"bands[{b}]",
-                f"bands {A.grade} [{A.lower:g}, {A.upper:g}) and {B.grade} [{B.lower:g}, {B.upper:g}) overlap",
-            )
-        if B.lower > A.upper:
-            c.fail(f"bands[{b}]", f"the bands leave a gap between {A.upper:g} ({A.grade}) and {B.lower:g} ({B.grade})")
-    for b in bands:
-        if b.upper < SCALE[1] and b.score >= b.upper:
-            n = bands.index(b)
-            c.fail(
-                f"bands[{n}].score",
-                f"score {b.score:g} must lie below the band's upper bound {b.upper:g} (it would be graded {b.grade}'s better neighbour)",
-            )
-    bands = tuple(sorted(bands, key=lambda b: -b.lower))  # best first
-
-    # groups
-    groups = [
-        Group(id=i, name_zh=zh, name_en=en, share=c.number(it["share"], f"{k}.share"))
-        for k, it, i, zh, en in _named(c, raw["groups"], "groups", ("share",))
-    ]
-    _check_weights([g.share for g in groups], "groups", source, "share")
-    total = sum(g.share for g in groups)
-    if abs(total - 1.0) > 1e-6:
-        c.fail("groups", f"shares sum to {total:.6g}; they must sum to 1")
-
-    # aggregation
-    agg = c.mapping(raw["aggregation"], "aggregation", ("method",), ("trim",))
-    method = c.choice(agg["method"], "aggregation.method", AGGREGATIONS)
-    if method == "trimmed_mean" and "trim" not in agg:
-        c.fail("aggregation.trim", "missing key 'trim' (how many highest and lowest scores to drop)")
-    trim = agg.get("trim", 0)
-    if isinstance(trim, bool) or not isinstance(trim, int) or trim < 0:
-        c.fail("aggregation.trim", f"expected a whole number >= 0, got {trim!r}")
-    aggregation = Aggregation(method=method, trim=trim if method == "trimmed_mean" else 0)
-
-    # components
-    comp = c.mapping(raw["components"], "components", ("onsite", "routine"), ("satisfaction",))
-    components = {k: c.number(comp.get(k, 0.0), f"components.{k}") for k in COMPONENTS}
-    for k, v in components.items():
-        if v < 0:
-            c.fail(f"components.{k}", f"negative weight {v}")
-    if sum(components.values()) <= 0:
-        c.fail("components", "all component weights are zero; at least one must be positive")
-
-    # routine
-    routine = None
-    if "routine" in raw:
-        r = c.mapping(
-            raw["routine"], "routine", ("attainment_cap", "satisfaction_share", "verification_penalty"), ("year",)
-        )
-        ryear = r.get("year", year)
-        if ryear is None:
-            c.fail("routine.year", "missing key 'year' (no top-level year either)")
-        routine = Routine(
-            year=c.integer(ryear, "routine.year", 1900, 2200),
-            attainment_cap=c.number(r["attainment_cap"], "routine.attainment_cap", 1.0),
-            satisfaction_share=c.number(r["satisfaction_share"], "routine.satisfaction_share", 0.0, 1.0),
-            verification_penalty=c.number(r["verification_penalty"], "routine.verification_penalty", 0.0),
-        )
-    elif components["routine"] > 0:
-        c.fail("routine", "missing key 'routine' (components.routine has a positive weight)")
-
+    check_weights([i.weight for i in inds], "indicators", source, "weight")
+    bands = sc.check_bands(c, raw["bands"])  # the sections in the file's order: the first error is the first met
+    groups = sc.check_groups(c, raw["groups"], source)
+    aggregation = sc.check_aggregation(c, raw["aggregation"])
+    components = sc.check_components(c, raw["components"])
+    routine = sc.check_routine(c, raw, year, components)
     missing = c.choice(raw.get("missing_components", "impute_mean"), "missing_components", MISSING_POLICIES)
-
     composite = c.choice(raw.get("composite", "arithmetic"), "composite", tuple(COMPOSITES))
-
     rk = c.mapping(raw.get("ranking", {}), "ranking", (), ("within", "zone"))
     within = c.choice(rk.get("within", "kind"), "ranking.within", ("kind", "all"))
     zone_rank = rk.get("zone", True)
     if not isinstance(zone_rank, bool):
         c.fail("ranking.zone", f"expected true or false, got {zone_rank!r}")
-
-    zones = [
-        Zone(id=i, kind=c.choice(it["kind"], f"{k}.kind", KINDS), name_zh=zh, name_en=en)
-        for k, it, i, zh, en in _named(c, raw.get("zones", []), "zones", ("kind",), min_len=0)
-    ]
-    measures = [
-        Measure(
-            id=i,
-            kind=c.choice(it.get("kind", "all"), f"{k}.kind", KINDS + ("all",)),
-            direction=c.choice(it["direction"], f"{k}.direction", DIRECTIONS),
-            unit=str(it.get("unit", "")),
-            name_zh=zh,
-            name_en=en,
-            weight=c.number(it.get("weight", 1.0), f"{k}.weight", 0.0),
-        )
-        for k, it, i, zh, en in _named(
-            c, raw.get("measures", []), "measures", ("direction",), ("kind", "unit", "weight"), 0
-        )
-    ]
+    zones, measures = sc.check_zones_and_measures(c, raw)
     differentiated = None
     if "differentiated" in raw:
-        differentiated = _differentiated(c, raw["differentiated"], year, routine, inds, zones, measures)
-    published = {}
-    if raw.get("published") is not None:
-        pub = c.mapping(raw["published"], "published", (), ("satisfaction",))
-        sat = pub.get("satisfaction") or {}
-        if not isinstance(sat, dict):
-            c.fail("published.satisfaction", "expected a mapping of kind to a mean satisfaction (0-100)")
-        for kind, v in sat.items():
-            if kind not in KINDS:
-                c.fail(f"published.satisfaction.{kind}", f"unknown kind {kind!r}; use {' or '.join(KINDS)}")
-            published[str(kind)] = c.number(v, f"published.satisfaction.{kind}", 0.0, 100.0)
-
+        differentiated = sc.check_differentiated(c, raw["differentiated"], year, routine, inds, zones, measures)
     return Scheme(
         name=name,
         title_zh=c.text(raw.get("title_zh", name), "title_zh"),
@@ -660,7 +412,7 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
         year=year,
         indicators=tuple(inds),
         bands=bands,
-        groups=tuple(groups),
+        groups=groups,
         aggregation=aggregation,
         components=components,
         routine=routine,
@@ -669,7 +421,7 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
         zones=tuple(zones),
         measures=tuple(measures),
         differentiated=differentiated,
-        published_satisfaction=published,
+        published_satisfaction=sc.check_published(c, raw.get("published")),
         source=source,
         composite=composite,
     )
