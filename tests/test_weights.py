@@ -431,26 +431,26 @@ def test_data_weights_by_group_is_the_method_within_each_group():
         {"M01": "department", "D01": "district", "D02": "district", "M02": "department", "M03": "department"},
         name="rank_group",
     )
-    out = W.data_weights(t, "critic", by=kind)
+    out = W.group_weights(t, "critic", kind)
     assert list(out.index) == ["district", "department"] and out.index.name == "rank_group"
     assert list(out.columns) == list(t.columns)
     pd.testing.assert_series_equal(out.loc["department"], W.critic(t.loc[["M01", "M02", "M03"]]), check_names=False)
     assert out.sum(axis=1).to_numpy() == pytest.approx([1, 1])
-    plain = W.data_weights(t, "std", by={u: "all" for u in t.index})
+    plain = W.group_weights(t, "std", {u: "all" for u in t.index})
     assert plain.index.name == "group"
     assert plain.loc["all"].to_numpy() == pytest.approx(W.data_weights(t, "std").to_numpy())
 
 
 def test_data_weights_by_group_errors_name_the_unit_or_group():
     t = TUS_2019.set_axis(["D01", "D02", "M01", "M02", "M03"])
-    with pytest.raises(W.WeightError, match=r"unit 'M03' has no ranking group"):
-        W.data_weights(t, "entropy", by=pd.Series({"D01": "d", "D02": "d", "M01": "m", "M02": "m"}))
-    with pytest.raises(W.WeightError, match=r"unit 'M02' has no ranking group in 'by' \(NaN\)"):
-        W.data_weights(t, "entropy", by=pd.Series({"D01": "d", "D02": "d", "M01": "m", "M02": None, "M03": "m"}))
-    with pytest.raises(W.WeightError, match=r"unit 'D01' appears twice in 'by'"):
-        W.data_weights(t, "entropy", by=pd.Series(["d", "d", "m"], index=["D01", "D01", "M01"]))
+    with pytest.raises(W.WeightError, match=r"unit 'M03' has no rank group"):
+        W.group_weights(t, "entropy", pd.Series({"D01": "d", "D02": "d", "M01": "m", "M02": "m"}))
+    with pytest.raises(W.WeightError, match=r"unit 'M02' has no rank group in rank_group \(NaN\)"):
+        W.group_weights(t, "entropy", pd.Series({"D01": "d", "D02": "d", "M01": "m", "M02": None, "M03": "m"}))
+    with pytest.raises(W.WeightError, match=r"unit 'D01' appears twice in rank_group"):
+        W.group_weights(t, "entropy", pd.Series(["d", "d", "m"], index=["D01", "D01", "M01"]))
     with pytest.raises(W.WeightError, match=r"^group 'lone': entropy: needs at least 2 units.*got 1 \('M03'\)"):
-        W.data_weights(t, "entropy", by=pd.Series({"D01": "d", "D02": "d", "M01": "m", "M02": "m", "M03": "lone"}))
+        W.group_weights(t, "entropy", pd.Series({"D01": "d", "D02": "d", "M01": "m", "M02": "m", "M03": "lone"}))
 
 
 def test_data_weights_unknown_method_suggests_the_nearest():
@@ -497,7 +497,7 @@ def test_ahp_summary_lists_weights_then_consistency():
     assert s.loc[("weight", "water"), "value"] == pytest.approx(res.weights["water"])
     assert s.loc[("consistency", "CR"), "value"] == pytest.approx(res.cr)
     assert s.loc[("consistency", "lambda_max"), "value"] == pytest.approx(res.lambda_max)
-    assert s.loc[("consistency", "n"), "value"] == 7 and s.attrs["method"] == "eigenvector"
+    assert s.loc[("consistency", "n"), "value"] == 7 and res.method == "eigenvector"
 
 
 def test_ahp_result_is_frozen():
