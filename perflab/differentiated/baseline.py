@@ -83,26 +83,8 @@ def _apply_method(V: np.ndarray, years: np.ndarray, method: str, span: int):
     return base, scale, n
 
 
-def own_baseline(
-    history: pd.DataFrame,
-    method: str = "mean",
-    years: int = 3,
-    *,
-    directions: Mapping[str, str] | Scheme,
-    too_few_years: str = "missing",
-    units: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Each unit × measure × year against the unit's own previous ``years`` years.
-
-    ``mean``: change = value − mean of the previous years; ``trend``: change =
-    value − the unit's own linear trend (fitted on the previous years) at this
-    year; ``zscore``: change = (value − last year's value) / sd of the unit's own
-    year-to-year changes. ``improvement`` is the change turned so that positive
-    is better (the measure's direction). A unit with fewer past years than the
-    method needs (1, 2, 3) follows ``too_few_years``: ``error``, ``missing``
-    (NaN), or ``zone`` (the zone's mean series gives the baseline; needs
-    ``units``). The ``source`` column says which baseline each row used.
-    """
+def _check_baseline_input(history, method, years, directions, too_few_years, units) -> tuple[pd.DataFrame, dict]:
+    """The arguments of :func:`own_baseline` checked; the panel's rows with a value, and the directions."""
     if method not in BASELINE_METHODS:
         raise ValueError(f"unknown baseline method {method!r}; use one of {', '.join(BASELINE_METHODS)}")
     if too_few_years not in TOO_FEW_YEARS:
@@ -129,6 +111,49 @@ def own_baseline(
         unknown = sorted(set(h["unit"]) - set(units["unit"]))
         if unknown:
             raise DataError(f"unit {unknown[0]!r} is in the history but not in the units table", column="unit")
+    return h, dirs
+
+
+def _zone_fallback(wide, units, all_years, method, years, enough, base, scale, source):
+    """Where a unit has too few own years, the baseline of its zone's mean series (and its own last value)."""
+    V = wide.to_numpy(float)
+    need = MIN_YEARS[method]
+    zone_of = units.set_index("unit")["zone"].astype(str)
+    zones = wide.index.get_level_values("unit").map(zone_of)
+    measures = wide.index.get_level_values("measure")
+    zwide = wide.groupby([zones, measures]).mean()  # the zone's mean series per measure
+    zb, zs, zn = _apply_method(zwide.to_numpy(float), all_years, method, years)
+    pos = zwide.index.get_indexer(pd.MultiIndex.from_arrays([zones, measures]))
+    with np.errstate(invalid="ignore"):
+        use = ~enough & (zn[pos] >= need) & np.isfinite(zb[pos]) & np.isfinite(zs[pos]) & (zs[pos] > 0)
+    zb_rows = zb[pos]
+    if method == "zscore":  # last year's own value when there is one, else the zone's
+        own_prev = np.column_stack([np.full(len(V), np.nan), V[:, :-1]])
+        zb_rows = np.where(np.isnan(own_prev), zb_rows, own_prev)
+    return np.where(use, zb_rows, base), np.where(use, zs[pos], scale), np.where(use, "zone", source)
+
+
+def own_baseline(
+    history: pd.DataFrame,
+    method: str = "mean",
+    years: int = 3,
+    *,
+    directions: Mapping[str, str] | Scheme,
+    too_few_years: str = "missing",
+    units: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Each unit × measure × year against the unit's own previous ``years`` years.
+
+    ``mean``: change = value − mean of the previous years; ``trend``: change =
+    value − the unit's own linear trend (fitted on the previous years) at this
+    year; ``zscore``: change = (value − last year's value) / sd of the unit's own
+    year-to-year changes. ``improvement`` is the change turned so that positive
+    is better (the measure's direction). A unit with fewer past years than the
+    method needs (1, 2, 3) follows ``too_few_years``: ``error``, ``missing``
+    (NaN), or ``zone`` (the zone's mean series gives the baseline; needs
+    ``units``). The ``source`` column says which baseline each row used.
+    """
+    h, dirs = _check_baseline_input(history, method, years, directions, too_few_years, units)
     wide = h.pivot_table(index=["unit", "measure"], columns="year", values="value", aggfunc="first", observed=True)
     all_years = np.arange(wide.columns.min(), wide.columns.max() + 1)
     wide = wide.reindex(columns=all_years)
@@ -140,21 +165,7 @@ def own_baseline(
     enough = (n >= need) & usable
     source = np.where(enough, "own", "none").astype(object)
     if too_few_years == "zone":
-        zone_of = units.set_index("unit")["zone"].astype(str)
-        zones = wide.index.get_level_values("unit").map(zone_of)
-        measures = wide.index.get_level_values("measure")
-        zwide = wide.groupby([zones, measures]).mean()  # the zone's mean series per measure
-        zb, zs, zn = _apply_method(zwide.to_numpy(float), all_years, method, years)
-        pos = zwide.index.get_indexer(pd.MultiIndex.from_arrays([zones, measures]))
-        with np.errstate(invalid="ignore"):
-            use = ~enough & (zn[pos] >= need) & np.isfinite(zb[pos]) & np.isfinite(zs[pos]) & (zs[pos] > 0)
-        zb_rows = zb[pos]
-        if method == "zscore":  # last year's own value when there is one, else the zone's
-            own_prev = np.column_stack([np.full(len(V), np.nan), V[:, :-1]])
-            zb_rows = np.where(np.isnan(own_prev), zb_rows, own_prev)
-        base = np.where(use, zb_rows, base)
-        scale = np.where(use, zs[pos], scale)
-        source = np.where(use, "zone", source)
+        base, scale, source = _zone_fallback(wide, units, all_years, method, years, enough, base, scale, source)
     observed = ~np.isnan(V)
     if too_few_years == "error":
         # a shortage counts when the panel itself reaches far enough back: the panel's first years never can

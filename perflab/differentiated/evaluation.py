@@ -229,6 +229,16 @@ def _objective(dataset: Dataset, scheme: Scheme, method: str, years: int) -> _Ob
     return _Objective(obj, obj_wide, att_wide, meas_w, pooled, base, att_all, vetting)
 
 
+def _both_contributions(out, comps_u, comps_d, rated, on_u, on_d, meas_d, ob: _Objective, routine, scheme):
+    """Each item's contribution to the uniform and to the differentiated score (unit × item tables)."""
+    plain = pd.DataFrame(1.0, index=ob.wide.index, columns=ob.wide.columns)  # the uniform routine score: plain mean
+    meas_u = _weighted(ob.attainment_wide, plain)[1]
+    has_u, has_d = ob.attainment_wide.notna().any(axis=1).to_numpy(), ob.wide.notna().any(axis=1).to_numpy()
+    cu = _contributions(out["uniform"], comps_u, on_u, rated, meas_u, has_u, routine, scheme)
+    cd = _contributions(out["differentiated"], comps_d, on_d, rated, meas_d, has_d, routine, scheme)
+    return cu, cd
+
+
 def _contribution_table(cu: pd.DataFrame, cd: pd.DataFrame, scheme: Scheme, kinds: pd.Series) -> pd.DataFrame:
     """Long table of both evaluations' contributions per unit × item, their difference and its relative part."""
     items = list(dict.fromkeys(list(cu.columns) + list(cd.columns)))
@@ -245,6 +255,38 @@ def _contribution_table(cu: pd.DataFrame, cd: pd.DataFrame, scheme: Scheme, kind
     keep = (contrib["uniform"] != 0) | (contrib["differentiated"] != 0) | (contrib["relative_delta"].abs() > 1e-12)
     contrib = contrib[keep].reset_index(drop=True)
     return contrib[["unit", "item", "part", "uniform", "differentiated", "delta", "relative_delta"]]
+
+
+def _onsite(dataset: Dataset, scheme: Scheme, units: pd.DataFrame):
+    """Indicator scores, and the on-site score with its indicators' parts under the base and the zones' weights."""
+    idx = units.index
+    ind = indicator_scores(dataset, scheme).reindex(idx)
+    ind_w_u = pd.DataFrame([scheme.weights.reindex(ind.columns).to_numpy()] * len(idx), index=idx, columns=ind.columns)
+    ind_w_d = _per_unit_weights(idx, units["zone"].astype(str), scheme.zone_indicator_weights, ind.columns)
+    return ind, _weighted(ind, ind_w_u, scheme.composite), _weighted(ind, ind_w_d, scheme.composite)
+
+
+def _score_table(uniform: pd.DataFrame, final: pd.Series, dataset: Dataset, scheme: Scheme, pooled: set):
+    """Per unit: the uniform and the differentiated score and rank, and the zone-relative position."""
+    idx = final.index
+    out = uniform[["kind", "zone", "name_zh", "name_en", "presented"]].reindex(idx).copy()
+    out["uniform"] = uniform["final"].reindex(idx)
+    out["rank_uniform"] = uniform["rank"].reindex(idx)
+    out["differentiated"] = final
+    by = out["kind"] if scheme.ranking.within == "kind" else None  # the rank_group: each unit's kind, or all units
+    out["rank_differentiated"] = rank_desc(out["differentiated"], by)
+    out["rank_change"] = (out["rank_uniform"] - out["rank_differentiated"]).astype("Int64")  # > 0: moved up
+    out["zone_rank_differentiated"] = rank_desc(out["differentiated"], [out["kind"], out["zone"]])
+    rel = zone_relative(
+        out.reset_index()[["unit", "differentiated"]],
+        dataset.units,
+        "differentiated",
+        min_zone_size=scheme.differentiated.min_zone_size,
+    )
+    out["zone_z"] = rel.set_index("unit")["zone_z"]
+    out["spread_pooled"] = out.index.isin(pooled)  # its zone is below min_zone_size: the kind's spread
+    out["zone_pct"] = rel.set_index("unit")["zone_pct"]
+    return out
 
 
 def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years: int | None = None) -> Evaluation:
@@ -293,58 +335,31 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     years = int(years or d.baseline.years)
     uniform = score_units(dataset, scheme).set_index("unit")
     units = dataset.units.set_index("unit")
-    idx = units.index
-
-    # on-site with the zone's indicator weights, combined by the scheme's composite
-    ind = indicator_scores(dataset, scheme).reindex(idx)
-    ind_w_u = pd.DataFrame([scheme.weights.reindex(ind.columns).to_numpy()] * len(idx), index=idx, columns=ind.columns)
-    ind_w_d = _per_unit_weights(idx, units["zone"].astype(str), scheme.zone_indicator_weights, ind.columns)
-    (onsite_u, on_u), (onsite_d, on_d) = (
-        _weighted(ind, ind_w_u, scheme.composite),
-        _weighted(ind, ind_w_d, scheme.composite),
-    )
+    ind, (onsite_u, on_u), (onsite_d, on_d) = _onsite(dataset, scheme, units)
 
     # objective: own targets and improvement on the own baseline, relative to the zone, by the zone's weights
     ob = _objective(dataset, scheme, method, years)
     objective_d, meas_d = _weighted(ob.wide, ob.weights)
-    plain = pd.DataFrame(1.0, index=idx, columns=ob.wide.columns)  # the uniform routine score: plain mean
-
     routine = routine_parts(dataset, scheme, scheme.routine.year if scheme.routine else d.year)
-    if scheme.routine is not None:
-        routine_d = routine_formula(objective_d, routine["satisfaction"], routine["failed_verifications"], scheme)
-    else:  # no routine block: the objective part stands alone
-        routine_d = objective_d.rename("routine")
+    routine_d = (  # without a routine block the objective part stands alone
+        routine_formula(objective_d, routine["satisfaction"], routine["failed_verifications"], scheme)
+        if scheme.routine is not None
+        else objective_d.rename("routine")
+    )
     comps_d = pd.DataFrame({"onsite": onsite_d, "routine": routine_d, "satisfaction": routine["satisfaction"]})
     fin_d = final_scores(comps_d, scheme, kinds=units["kind"])
-
-    out = uniform[["kind", "zone", "name_zh", "name_en", "presented"]].reindex(idx).copy()
-    out["uniform"] = uniform["final"].reindex(idx)
-    out["rank_uniform"] = uniform["rank"].reindex(idx)
-    out["differentiated"] = fin_d["final"]
-    by = out["kind"] if scheme.ranking.within == "kind" else None  # the rank_group: each unit's kind, or all units
-    out["rank_differentiated"] = rank_desc(out["differentiated"], by)
-    out["rank_change"] = (out["rank_uniform"] - out["rank_differentiated"]).astype("Int64")  # > 0: moved up
-    out["zone_rank_differentiated"] = rank_desc(out["differentiated"], [out["kind"], out["zone"]])
-    rel = zone_relative(
-        out.reset_index()[["unit", "differentiated"]], dataset.units, "differentiated", min_zone_size=d.min_zone_size
-    )
-    out["zone_z"] = rel.set_index("unit")["zone_z"]
-    out["spread_pooled"] = out.index.isin(ob.pooled)  # its zone is below min_zone_size: the kind's spread
-    out["zone_pct"] = rel.set_index("unit")["zone_pct"]
+    out = _score_table(uniform, fin_d["final"], dataset, scheme, ob.pooled)
     out["onsite_uniform"], out["onsite_differentiated"] = onsite_u, onsite_d
     out["objective_differentiated"] = objective_d
     out["imputed"] = fin_d["imputed"]
-
+    kinds = units["kind"]
+    comps_u = impute_components(uniform[["onsite", "routine", "satisfaction"]].reindex(units.index), scheme, kinds)
+    comps_d = impute_components(comps_d, scheme, kinds)
     rated = ind.notna().any(axis=1)
-    comps_u = impute_components(uniform[["onsite", "routine", "satisfaction"]].reindex(idx), scheme, units["kind"])
-    comps_d = impute_components(comps_d, scheme, units["kind"])
-    meas_u = _weighted(ob.attainment_wide, plain)[1]
-    has_u, has_d = ob.attainment_wide.notna().any(axis=1).to_numpy(), ob.wide.notna().any(axis=1).to_numpy()
-    cu = _contributions(out["uniform"], comps_u, on_u, rated, meas_u, has_u, routine, scheme)
-    cd = _contributions(out["differentiated"], comps_d, on_d, rated, meas_d, has_d, routine, scheme)
+    cu, cd = _both_contributions(out, comps_u, comps_d, rated, on_u, on_d, meas_d, ob, routine, scheme)
     return Evaluation(
         scores=out.reset_index(),
-        contributions=_contribution_table(cu, cd, scheme, units["kind"]),
+        contributions=_contribution_table(cu, cd, scheme, kinds),
         objective=ob.table.sort_values(["unit", "measure"]).reset_index(drop=True),
         baseline=ob.baseline,
         attainment=ob.attainment,

@@ -27,6 +27,84 @@ def target_attainment(history: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     return attainment(h, scheme.directions, cap).reset_index(drop=True)
 
 
+def _target_flags(h: pd.DataFrame, dirs: dict) -> list[tuple]:
+    """``repeats_result`` and ``not_ambitious`` flags of the panel's targets (see :func:`vet_targets`)."""
+    flags = []
+    h = h.sort_values(["unit", "measure", "year"], kind="mergesort")
+    prev = h.groupby(["unit", "measure"])["value"].shift()
+    prev_year = h.groupby(["unit", "measure"])["year"].shift()
+    prev = prev.where(prev_year == h["year"] - 1)
+    sign = h["measure"].map({m: 1.0 if d == "higher" else -1.0 for m, d in dirs.items()})
+    t = h["target"]
+    ambition = (t - prev) * sign  # > 0: asks for more than last year's result
+    tol = 1e-9 * np.maximum(1.0, prev.abs().fillna(1.0))  # equal up to rounding: 0.1 + 0.2 is 0.3
+    # earlier results equal to the target (up to rounding), for targets not more ambitious than last year
+    cand = h[t.notna() & ~(ambition > tol)].assign(ambition=ambition, prev=prev)
+    past = h[["unit", "measure", "year", "value"]].rename(columns={"year": "result_year", "value": "result"})
+    eq = cand.merge(past, on=["unit", "measure"])
+    eq = eq[(eq["result_year"] < eq["year"]) & np.isclose(eq["target"], eq["result"], rtol=1e-9, atol=1e-12)]
+    eq = eq.sort_values("result_year").groupby(["unit", "measure", "year"], as_index=False).last()
+    repeated = set(zip(eq["unit"], eq["measure"], eq["year"]))
+    for r in eq.itertuples(index=False):
+        if r.result_year == r.year - 1:
+            tail = ": no more than last year's result"
+        elif pd.isna(r.prev):
+            tail = " (last year's result is not known)"
+        else:
+            tail = f", and last year's result was already {r.prev:g}"
+        flags.append(
+            (
+                r.unit,
+                r.measure,
+                r.year,
+                "repeats_result",
+                r.target,
+                r.result,
+                f"target {r.target:g} repeats the result already achieved in {r.result_year}{tail}",
+            )
+        )
+    worse = t.notna() & prev.notna() & (ambition < -tol)
+    for unit, measure, year, tgt, ref in zip(
+        h["unit"][worse], h["measure"][worse], h["year"][worse], t[worse], prev[worse]
+    ):
+        if (unit, measure, year) in repeated:
+            continue
+        word = "below" if dirs[measure] == "higher" else "above"
+        flags.append(
+            (
+                unit,
+                measure,
+                year,
+                "not_ambitious",
+                tgt,
+                ref,
+                f"target {tgt:g} is {word} last year's result {ref:g}: less ambitious than what was already done",
+            )
+        )
+    return flags
+
+
+def _failed_claims(verification: pd.DataFrame | None) -> list[tuple]:
+    """A ``failed_verification`` flag for each claim the on-site check did not confirm."""
+    if verification is None or not len(verification):
+        return []
+    flags = []
+    failed = verification[~verification["verified"].astype(bool)]
+    for r in failed.itertuples(index=False):
+        flags.append(
+            (
+                r.unit,
+                pd.NA,
+                r.year,
+                "failed_verification",
+                np.nan,
+                np.nan,
+                f"claim '{r.claim}' was not confirmed by on-site verification",
+            )
+        )
+    return flags
+
+
 def vet_targets(
     history: pd.DataFrame, verification: pd.DataFrame | None, directions: Mapping[str, str] | Scheme
 ) -> pd.DataFrame:
@@ -41,73 +119,8 @@ def vet_targets(
     """
     h, dirs = _check_panel(history, directions)
     cols = ["unit", "measure", "year", "flag", "target", "reference", "reason"]
-    flags = []
-    if "target" in h.columns:
-        h = h.sort_values(["unit", "measure", "year"], kind="mergesort")
-        prev = h.groupby(["unit", "measure"])["value"].shift()
-        prev_year = h.groupby(["unit", "measure"])["year"].shift()
-        prev = prev.where(prev_year == h["year"] - 1)
-        sign = h["measure"].map({m: 1.0 if d == "higher" else -1.0 for m, d in dirs.items()})
-        t = h["target"]
-        ambition = (t - prev) * sign  # > 0: asks for more than last year's result
-        tol = 1e-9 * np.maximum(1.0, prev.abs().fillna(1.0))  # equal up to rounding: 0.1 + 0.2 is 0.3
-        # earlier results equal to the target (up to rounding), for targets not more ambitious than last year
-        cand = h[t.notna() & ~(ambition > tol)].assign(ambition=ambition, prev=prev)
-        past = h[["unit", "measure", "year", "value"]].rename(columns={"year": "result_year", "value": "result"})
-        eq = cand.merge(past, on=["unit", "measure"])
-        eq = eq[(eq["result_year"] < eq["year"]) & np.isclose(eq["target"], eq["result"], rtol=1e-9, atol=1e-12)]
-        eq = eq.sort_values("result_year").groupby(["unit", "measure", "year"], as_index=False).last()
-        repeated = set(zip(eq["unit"], eq["measure"], eq["year"]))
-        for r in eq.itertuples(index=False):
-            if r.result_year == r.year - 1:
-                tail = ": no more than last year's result"
-            elif pd.isna(r.prev):
-                tail = " (last year's result is not known)"
-            else:
-                tail = f", and last year's result was already {r.prev:g}"
-            flags.append(
-                (
-                    r.unit,
-                    r.measure,
-                    r.year,
-                    "repeats_result",
-                    r.target,
-                    r.result,
-                    f"target {r.target:g} repeats the result already achieved in {r.result_year}{tail}",
-                )
-            )
-        worse = t.notna() & prev.notna() & (ambition < -tol)
-        for unit, measure, year, tgt, ref in zip(
-            h["unit"][worse], h["measure"][worse], h["year"][worse], t[worse], prev[worse]
-        ):
-            if (unit, measure, year) in repeated:
-                continue
-            word = "below" if dirs[measure] == "higher" else "above"
-            flags.append(
-                (
-                    unit,
-                    measure,
-                    year,
-                    "not_ambitious",
-                    tgt,
-                    ref,
-                    f"target {tgt:g} is {word} last year's result {ref:g}: less ambitious than what was already done",
-                )
-            )
-    if verification is not None and len(verification):
-        failed = verification[~verification["verified"].astype(bool)]
-        for r in failed.itertuples(index=False):
-            flags.append(
-                (
-                    r.unit,
-                    pd.NA,
-                    r.year,
-                    "failed_verification",
-                    np.nan,
-                    np.nan,
-                    f"claim '{r.claim}' was not confirmed by on-site verification",
-                )
-            )
+    flags = _target_flags(h, dirs) if "target" in h.columns else []
+    flags += _failed_claims(verification)
     out = pd.DataFrame(flags, columns=cols)
     out["measure"] = out["measure"].astype("string")
     out["year"] = out["year"].astype(int)
