@@ -24,15 +24,8 @@ import numpy as np
 import pandas as pd
 
 from perflab.errors import DataError
-from perflab.io import (
-    ENCODINGS,
-    _check_assessments,
-    _check_units,
-    find_table_file,
-    load_dataset,
-    read_raw_table,
-    validate_table,
-)
+from perflab.io import ENCODINGS, find_table_file, load_dataset, read_raw_table, validate_table
+from perflab.io.validate import _check_assessments, _check_units
 from perflab.scheme import Scheme
 
 # layout (1-based rows and columns, as Excel counts)

@@ -1,0 +1,367 @@
+"""Validating tables: typed columns, keys, and the checks across tables against the scheme; :func:`load_dataset`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from perflab.errors import DataError
+from perflab.io.read import find_table_file, read_raw_table
+from perflab.io.tables import KEYS, REQUIRED_TABLES, SPEC, TABLES, Column, Dataset
+from perflab.scheme import KINDS, Scheme
+
+_TRUE = {"true", "t", "yes", "y", "1", "是", "真"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "假"}
+
+
+def _first(mask: pd.Series) -> int:
+    return int(mask.index[np.argmax(mask.to_numpy())])
+
+
+def _typed_column(df: pd.DataFrame, col: Column, file) -> pd.Series:
+    s = df[col.name].astype(str)
+    blank = s == ""
+    if not col.nullable and blank.any():
+        raise DataError("empty value", file=file, row=_first(blank), column=col.name)
+    if col.kind in ("id", "text"):
+        return s.where(~blank, None).astype("string") if col.nullable else s.astype("string")
+    if col.kind == "bool":
+        low = s.str.lower()
+        bad = ~blank & ~low.isin(_TRUE | _FALSE)
+        if bad.any():
+            r = _first(bad)
+            raise DataError(f"{s[r]!r} is not true or false", file=file, row=r, column=col.name)
+        return low.map(lambda v: True if v in _TRUE else (False if v in _FALSE else pd.NA)).astype("boolean")
+    num = pd.to_numeric(s.where(~blank), errors="coerce")
+    bad = ~blank & (num.isna() | ~np.isfinite(num.fillna(0)))
+    if bad.any():
+        r = _first(bad)
+        raise DataError(f"{s[r]!r} is not a number", file=file, row=r, column=col.name)
+    if col.kind == "int":
+        frac = ~blank & (num != num.round())
+        if frac.any():
+            r = _first(frac)
+            raise DataError(f"{s[r]!r} is not a whole number", file=file, row=r, column=col.name)
+    for bound, op, word in ((col.minimum, np.less, "below"), (col.maximum, np.greater, "above")):
+        if bound is not None:
+            out = ~blank & op(num.fillna(bound), bound)
+            if out.any():
+                r = _first(out)
+                lo = "" if col.minimum is None else f"{col.minimum:g}"
+                hi = "" if col.maximum is None else f"{col.maximum:g}"
+                allowed = f"{lo}–{hi}" if lo and hi else (f">= {lo}" if lo else f"<= {hi}")
+                raise DataError(f"{s[r]} is {word} the allowed range {allowed}", file=file, row=r, column=col.name)
+    return num.astype("Int64") if col.kind == "int" else num.astype(float)
+
+
+def validate_table(name: str, raw: pd.DataFrame, file=None) -> pd.DataFrame:
+    """Type-check one raw text table against the data model; returns the typed table (extra columns kept as text)."""
+    file = file or f"{name} table"
+    if len(raw) == 0:
+        raise DataError("the file has a header but no data rows", file=file, row=2)
+    cols = {c.name: c for c in SPEC[name]}
+    if all(str(c).startswith("Unnamed:") or not str(c) for c in raw.columns):
+        raise DataError("the first row holds no column names: the header must be on row 1", file=file, row=1)
+    for c in SPEC[name]:
+        if c.required and c.name not in raw.columns:
+            raise DataError(
+                f"missing column {c.name!r} (found: {', '.join(map(str, raw.columns))})",
+                file=file,
+                row=1,
+                column=c.name,
+            )
+    dup = pd.Index(raw.columns).duplicated()
+    if dup.any():
+        raise DataError("duplicated column", file=file, row=1, column=str(raw.columns[int(np.argmax(dup))]))
+    out = {}
+    for c in SPEC[name]:
+        if c.name in raw.columns:
+            out[c.name] = _typed_column(raw, c, file)
+        else:
+            out[c.name] = pd.Series(pd.NA, index=raw.index, dtype=_empty_dtype(c.kind))
+    for extra in raw.columns:
+        if extra not in cols:
+            out[extra] = raw[extra].astype("string")
+    df = pd.DataFrame(out, index=raw.index)
+    key = list(KEYS[name])
+    dup = df.duplicated(key, keep="first")
+    if dup.any():
+        r = _first(dup)
+        first = df.index[(df[key] == df.loc[r, key]).all(axis=1)][0]
+        what = " × ".join(f"{k} {df.loc[r, k]}" for k in key)
+        raise DataError(f"duplicated row for {what} (first at row {first})", file=file, row=r, column=key[-1])
+    return df
+
+
+def _empty_dtype(kind: str) -> str:
+    return {"id": "string", "text": "string", "bool": "boolean", "int": "Int64", "float": "float64"}[kind]
+
+
+def _check_in(df, column, allowed, file, what, allowed_text=None):
+    s = df[column]
+    bad = s.notna() & ~s.isin(list(allowed))
+    if bad.any():
+        r = _first(bad)
+        known = allowed_text or ", ".join(sorted(map(str, allowed))[:12]) + ("…" if len(allowed) > 12 else "")
+        raise DataError(f"unknown {what} {s[r]!r} (known: {known})", file=file, row=r, column=column)
+
+
+def _check_units(units: pd.DataFrame, scheme: Scheme, file) -> None:
+    _check_in(units, "kind", KINDS, file, "kind")
+    if scheme.zones:
+        for kind in KINDS:
+            ids = [z.id for z in scheme.zones if z.kind == kind]
+            _check_in(units[units["kind"] == kind], "zone", ids, file, f"zone for a {kind}")
+
+
+def _check_history(h: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -> None:
+    """Units known, measures declared in the scheme (with their direction) and meant for the unit's kind."""
+    _check_in(h, "unit", set(units["unit"]), file, "unit")
+    hint = None if scheme.measures else "none: the scheme declares no measures; add them with their direction"
+    _check_in(h, "measure", [m.id for m in scheme.measures], file, "measure", allowed_text=hint)
+    hk = h["unit"].map(units.set_index("unit")["kind"])
+    mk = h["measure"].map({m.id: m.kind for m in scheme.measures})
+    bad = (mk != "all") & (mk != hk)
+    if bad.any():
+        row = _first(bad)
+        raise DataError(
+            f"measure {h.loc[row, 'measure']!r} is for {mk[row]}s but unit {h.loc[row, 'unit']} is a {hk[row]}",
+            file=file,
+            row=row,
+            column="measure",
+        )
+
+
+def _check_assessments(a: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -> None:
+    _check_in(a, "unit", set(units["unit"]), file, "unit")
+    _check_in(a, "indicator", scheme.indicator_ids, file, "indicator")
+    _check_in(a, "band", scheme.grades, file, "band", allowed_text=", ".join(scheme.grades))
+
+
+def _cross_check(t: dict[str, pd.DataFrame], scheme: Scheme, files: Mapping[str, str]) -> None:
+    units = t["units"]
+    f = files["units"]
+    _check_units(units, scheme, f)
+    unit_ids = set(units["unit"])
+    _check_in(t["raters"], "group", scheme.group_ids, files["raters"], "evaluator group")
+    _check_in(t["raters"], "home_unit", unit_ids, files["raters"], "home unit")
+    r = t["ratings"]
+    fr = files["ratings"]
+    _check_in(r, "rater", set(t["raters"]["rater"]), fr, "rater")
+    _check_in(r, "unit", unit_ids, fr, "unit")
+    _check_in(r, "indicator", scheme.indicator_ids, fr, "indicator")
+    _check_in(r, "grade", scheme.grades, fr, "grade", allowed_text=", ".join(scheme.grades))
+    both_blank = r["score"].isna() & r["grade"].isna()
+    if both_blank.any():
+        raise DataError("empty score and grade: give at least one", file=fr, row=_first(both_blank), column="score")
+    derived = pd.Series(scheme.grade_of(r["score"].to_numpy()), index=r.index, dtype="string")
+    clash = r["grade"].notna() & r["score"].notna() & (derived != r["grade"]).fillna(False)
+    if clash.any():
+        row = _first(clash)
+        b = scheme.band(derived[row])
+        raise DataError(
+            f"grade {r.loc[row, 'grade']} does not match score {r.loc[row, 'score']:g} (band {b.grade}: {b.lower:g}–{b.upper:g})",
+            file=fr,
+            row=row,
+            column="grade",
+        )
+    _check_presentations(units, r, f, fr)
+    for name in ("survey", "verification"):
+        if name in t:
+            _check_in(t[name], "unit", unit_ids, files[name], "unit")
+    if "assessments" in t:
+        _check_assessments(t["assessments"], units, scheme, files["assessments"])
+    if "history" in t:
+        _check_history(t["history"], units, scheme, files["history"])
+
+
+def _check_presentations(units: pd.DataFrame, ratings: pd.DataFrame, fu, fr) -> None:
+    """`presented` agrees with the ratings; each unit presents once (one session, one order), one unit per slot."""
+    has = units["unit"].isin(ratings["unit"].unique())  # unique() first: a set() of 60,000 strings walks them in Python
+    said = units["presented"]
+    bad = (said == True) & ~has  # noqa: E712 (nullable boolean)
+    if bad.any():
+        row = _first(bad.fillna(False))
+        raise DataError(
+            f"unit {units.loc[row, 'unit']} is marked presented but has no ratings",
+            file=fu,
+            row=row,
+            column="presented",
+        )
+    silent = units.loc[(said == False).fillna(False), ["unit"]]  # noqa: E712
+    clash = ratings["unit"].isin(set(silent["unit"]))
+    if clash.any():
+        row = _first(clash)
+        unit = ratings.loc[row, "unit"]
+        urow = int(silent.index[silent["unit"] == unit][0])
+        raise DataError(
+            f"unit {unit} has ratings but is marked presented = false ({Path(str(fu)).name} row {urow})",
+            file=fr,
+            row=row,
+            column="unit",
+        )
+    for col in ("session", "order"):
+        known = ratings[ratings[col].notna()]
+        first = known.groupby("unit", observed=True)[col].transform("first")
+        differs = known[col] != first
+        if differs.any():
+            row = _first(differs)
+            raise DataError(
+                f"unit {known.loc[row, 'unit']} has {col} {known.loc[row, col]} here but {first[row]} in earlier rows "
+                "(a unit presents once)",
+                file=fr,
+                row=row,
+                column=col,
+            )
+    slots = ratings.dropna(subset=["session", "order"]).drop_duplicates("unit")
+    dup = slots.duplicated(["session", "order"])
+    if dup.any():
+        row = _first(dup)
+        s, o = slots.loc[row, "session"], slots.loc[row, "order"]
+        other = slots[(slots["session"] == s) & (slots["order"] == o)]["unit"].iloc[0]
+        raise DataError(
+            f"units {other} and {slots.loc[row, 'unit']} both present at session {s}, order {o}",
+            file=fr,
+            row=row,
+            column="order",
+        )
+
+
+def _finish(t: dict[str, pd.DataFrame], scheme: Scheme) -> dict[str, pd.DataFrame]:
+    """Fill derived values: grades from scores, scores from grades alone, presented defaults to true."""
+    r = t["ratings"].copy()
+    no_score = r["score"].isna()
+    if no_score.any():
+        r.loc[no_score, "score"] = scheme.score_of(r.loc[no_score, "grade"].to_numpy())
+    r["grade"] = pd.Series(scheme.grade_of(r["score"].to_numpy()), index=r.index, dtype="string")
+    t["ratings"] = r
+    u = t["units"].copy()
+    u["presented"] = u["presented"].fillna(u["unit"].isin(r["unit"].unique())).astype(bool)  # blank: rated or not
+    t["units"] = u
+    return t
+
+
+def _dataset(t, scheme, files, root) -> Dataset:
+    return Dataset(
+        units=t["units"],
+        raters=t["raters"],
+        ratings=t["ratings"],
+        indicators=scheme.indicator_table(),
+        history=t.get("history"),
+        survey=t.get("survey"),
+        verification=t.get("verification"),
+        assessments=t.get("assessments"),
+        files={k: Path(v) for k, v in files.items()},
+        root=root,
+    )
+
+
+def load_dataset(path: str | Path, scheme: Scheme) -> Dataset:
+    """Read and validate every table in a data directory.
+
+    Parameters
+    ----------
+    path : str or Path
+        The data directory: one file per table (``NAME.csv``, ``NAME.csv.gz`` or
+        ``NAME.xlsx``); ``units``, ``raters`` and ``ratings`` are required, the
+        others optional unless the scheme needs them.
+    scheme : Scheme
+        The scheme the data are checked against (indicators, groups, bands, zones, measures).
+
+    Returns
+    -------
+    Dataset
+        The typed tables, each indexed by its rows' line numbers in the file (header = 1).
+
+    Raises
+    ------
+    DataError
+        One line naming the file, the row and the column of the first bad value.
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> data = load_dataset("data/raw/demo", load_scheme("params/beijing_2016.yaml"))
+    >>> len(data.units), sorted(data.units["kind"].unique())
+    (76, ['department', 'district'])
+    >>> data.ratings.columns.tolist()
+    ['rater', 'unit', 'indicator', 'score', 'grade', 'session', 'order']
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise DataError("data directory not found", file=root)
+    files: dict[str, str] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        p = find_table_file(root, name)
+        if p is None:
+            if name in REQUIRED_TABLES:
+                raise DataError(
+                    f"missing file: the data directory needs {name}.csv (or {name}.csv.gz, {name}.xlsx)",
+                    file=root / f"{name}.csv",
+                )
+            continue
+        files[name] = str(p)
+        tables[name] = validate_table(name, read_raw_table(p), file=p)
+    _check_needed(tables, scheme, root)
+    _cross_check(tables, scheme, files)
+    return _dataset(_finish(tables, scheme), scheme, files, root)
+
+
+def _check_needed(tables, scheme: Scheme, root) -> None:
+    """A component with positive weight needs its source table."""
+    if scheme.components["routine"] > 0 and "history" not in tables:
+        raise DataError(
+            f"missing file: components.routine has weight {scheme.components['routine']:g} and needs history.csv",
+            file=Path(root) / "history.csv",
+        )
+    needs_survey = scheme.components["satisfaction"] > 0 or (
+        scheme.routine is not None and scheme.routine.satisfaction_share > 0 and scheme.components["routine"] > 0
+    )
+    if needs_survey and "survey" not in tables:
+        raise DataError(
+            "missing file: the scheme uses the satisfaction survey and needs survey.csv", file=Path(root) / "survey.csv"
+        )
+
+
+def dataset_from_tables(tables: Mapping[str, pd.DataFrame], scheme: Scheme) -> Dataset:
+    """Validate in-memory tables through the same path as files (values are turned to text first)."""
+    raw, files = {}, {}
+    for name in TABLES:
+        if name not in tables or tables[name] is None:
+            if name in REQUIRED_TABLES:
+                raise DataError(f"missing table {name!r}")
+            continue
+        df = tables[name].reset_index(drop=True)
+        text = df.astype(object).where(df.notna(), "").astype(str)
+        for c in df.columns:
+            if pd.api.types.is_bool_dtype(df[c]) or str(df[c].dtype) == "boolean":
+                text[c] = text[c].str.lower()
+        text.index = pd.RangeIndex(2, 2 + len(text), name="row")
+        files[name] = f"{name} table"
+        raw[name] = validate_table(name, text, file=files[name])
+    _check_needed(raw, scheme, ".")
+    _cross_check(raw, scheme, files)
+    return _dataset(_finish(raw, scheme), scheme, files, None)
+
+
+def validate_panel(units: pd.DataFrame, history: pd.DataFrame, scheme: Scheme) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate a unit × measure × year panel alone (no ratings) through the same checks as a data directory.
+
+    For panels from elsewhere (a statistical yearbook, a public data set): the
+    units table (unit, kind, zone, name_zh, name_en) and the history table.
+    """
+    typed = {}
+    for name, df in (("units", units), ("history", history)):
+        d = df.reset_index(drop=True)
+        text = d.astype(object).where(d.notna(), "").astype(str)
+        text.index = pd.RangeIndex(2, 2 + len(text), name="row")
+        typed[name] = validate_table(name, text, file=f"{name} table")
+    u, h = typed["units"], typed["history"]
+    _check_units(u, scheme, "units table")
+    _check_history(h, u, scheme, "history table")
+    u = u.assign(presented=u["presented"].fillna(False).astype(bool))
+    return u, h
