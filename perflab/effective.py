@@ -9,6 +9,10 @@ ranking group, beside the nominal weight:
 * ``variance_share``: the item's contribution to the variance of the final score. The final score is a
   sum of item terms (:func:`perflab.scoring.contributions`), so Var(y) = Σ Cov(term_i, y) and the shares
   Cov(term_i, y) / Var(y) add up to one (a share can be negative when an item runs against the others).
+  Under the arithmetic composite an indicator's term is its score times its effective weight; under the
+  geometric composite (``composite: geometric``) the on-site score is split among the indicators by their
+  shares of its logarithm (:func:`perflab.composite.parts`), an attribution that still adds up to the
+  final score, so the variance shares still add up to one, but a term is no longer linear in the score.
 * ``correlation_ratio``: Pearson's η² = Var(E[y | x_i]) / Var(y), the first-order sensitivity index the
   paper calls the item's main effect, with E[y | x_i] estimated by LOWESS (statsmodels, a local linear
   smoother over ``frac`` of the units). Unlike the variance share it is not additive: correlated items
@@ -69,8 +73,27 @@ def correlation_ratio(x: np.ndarray, y: np.ndarray, frac: float = 2 / 3) -> floa
     return float(np.clip(np.var(fitted) / vy, 0.0, 1.0))
 
 
-def _shares(terms: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Cov(term_i, y) / Var(y) for each column of ``terms`` (rows: units)."""
+def variance_shares(terms: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Cov(term_i, y) / Var(y) for each column of ``terms`` (rows: units); they add up to one when y = Σ terms.
+
+    Parameters
+    ----------
+    terms : array (units × items)
+        Each item's term of the score.
+    y : array (units)
+        The score; NaN shares when it does not vary.
+
+    Returns
+    -------
+    numpy.ndarray
+        One share per item.
+
+    Examples
+    --------
+    >>> terms = np.array([[1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
+    >>> variance_shares(terms, terms.sum(axis=1)).round(3).tolist()
+    [1.0, 0.0]
+    """
     yc = y - y.mean()
     vy = float(yc @ yc)
     if vy <= 0:
@@ -81,7 +104,7 @@ def _shares(terms: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _rows(
     level: str, items: list[str], terms: np.ndarray, xs: np.ndarray, y: np.ndarray, nominal: np.ndarray, frac: float
 ) -> list[dict]:
-    shares = _shares(terms, y)
+    shares = variance_shares(terms, y)
     out = []
     for i, item in enumerate(items):
         out.append(
@@ -99,14 +122,38 @@ def _rows(
 
 
 def effective_weights(dataset: Dataset, scheme: Scheme, frac: float = 2 / 3) -> pd.DataFrame:
-    """Nominal against effective weights of the components and indicators, per ranking group.
+    """Nominal against effective weights of the components and indicators, per rank group.
 
-    One row per ranking group × level × item. ``level = "component"``: on-site, routine and satisfaction
-    over every ranked unit of the group (a written-report unit's on-site score is the imputed one).
-    ``level = "indicator"``: each indicator's part of the on-site score, with routine and satisfaction beside
-    them, over the units scored on site (a written-report unit has no indicator scores). ``nominal`` is the
-    item's weight in the final score (component weight share; on-site share × indicator weight share);
-    ``ratio`` = variance_share / nominal.
+    ``level = "component"``: on-site, routine and satisfaction over every ranked unit of the group (a
+    written-report unit's on-site score is the imputed one). ``level = "indicator"``: each indicator's part of
+    the on-site score, with routine and satisfaction beside them, over the units scored on site (a
+    written-report unit has no indicator scores). Works under both composites (see the module's note on
+    the geometric one).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The validated data.
+    scheme : Scheme
+        The scheme scoring it.
+    frac : float
+        The share of the units each LOWESS fit of the correlation ratio uses, in (0, 1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rank group × level × item, columns :data:`COLUMNS`: ``nominal`` is the item's weight in
+        the final score (component weight share; on-site share × indicator weight share), ``variance_share``,
+        ``correlation_ratio``, ``sd_points`` and ``ratio`` = variance_share / nominal.
+
+    Examples
+    --------
+    >>> from perflab.io import load_dataset
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> ew = effective_weights(load_dataset("data/raw/demo", scheme), scheme)
+    >>> ew.groupby(["rank_group", "level"], sort=False)["variance_share"].sum().round(6).tolist()
+    [1.0, 1.0, 1.0, 1.0]
     """
     if not 0 < frac <= 1:
         raise ValueError(f"frac must be in (0, 1], got {frac!r}")
@@ -158,4 +205,4 @@ def effective_weights(dataset: Dataset, scheme: Scheme, frac: float = 2 / 3) -> 
     return out[COLUMNS]
 
 
-__all__ = ["effective_weights", "correlation_ratio", "COLUMNS"]
+__all__ = ["effective_weights", "correlation_ratio", "variance_shares", "COLUMNS"]

@@ -376,7 +376,7 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     >>> scheme_from_dict({**raw, "composite": "harmonic"}, source="my.yaml")
     Traceback (most recent call last):
     ...
-    perflab.errors.SchemeError: my.yaml: composite: must be one of arithmetic, geometric, got 'harmonic'
+    perflab.errors.SchemeError: my.yaml, key composite: must be one of arithmetic, geometric, got 'harmonic'
     """
     c = Check(source)
     c.mapping(raw, None, _TOP_REQUIRED, _TOP_OPTIONAL)

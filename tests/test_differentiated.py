@@ -450,3 +450,20 @@ def test_a_real_panel_through_the_same_validation_path():
     bad = history.assign(year=history["year"].astype(str).where(history.index != 5, "1975a"))
     with pytest.raises(DataError, match=r"history table, row 7, column year: '1975a' is not a number"):
         validate_panel(units, bad, scheme)
+
+
+def test_a_geometric_scheme_evaluates_and_its_contributions_still_add_up(scheme_dict):
+    from perflab.scoring import score_units
+
+    scheme_dict["composite"] = "geometric"
+    s = make_scheme(scheme_dict)
+    ds = load_dataset(DEMO_DIR, s)
+    ev = evaluate(ds, s)
+    base = score_units(ds, s).set_index("unit")
+    e = ev.scores.set_index("unit")
+    np.testing.assert_allclose(e["uniform"], base.loc[e.index, "final"], atol=1e-9)
+    np.testing.assert_allclose(e["onsite_uniform"].dropna(), base.loc[e.index, "onsite"].dropna(), atol=1e-9)
+    sums = ev.contributions.groupby("unit")[["uniform", "differentiated"]].sum()
+    np.testing.assert_allclose(sums["differentiated"], e.loc[sums.index, "differentiated"], atol=1e-9)
+    adj = ev.contributions[ev.contributions["item"] == "adjustment"]
+    assert adj[["uniform", "differentiated"]].abs().max().max() < 1e-9  # the parts of a geometric mean add up too

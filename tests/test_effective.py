@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import DEMO_DIR, SCHEME_FILE
 
-from perflab.effective import _shares, correlation_ratio, effective_weights
+from perflab.effective import correlation_ratio, effective_weights, variance_shares
 from perflab.io import dataset_from_tables, load_dataset
 from perflab.scheme import load_scheme
 from perflab.scoring import attainment_scores
@@ -66,7 +66,7 @@ def test_equal_variance_independent_items_share_the_variance_as_squared_weights(
     x = (x - x.mean(0)) / x.std(0)
     w = np.array([0.5, 0.3, 0.2])
     y = x @ w
-    np.testing.assert_allclose(_shares(x * w, y), w**2 / (w**2).sum(), atol=0.01)
+    np.testing.assert_allclose(variance_shares(x * w, y), w**2 / (w**2).sum(), atol=0.01)
 
 
 def test_correlation_ratio_sees_a_nonlinear_main_effect_that_correlation_misses():
@@ -85,3 +85,14 @@ def test_the_frac_of_the_smoother_is_checked(demo):
     s, ds, _ = demo
     with pytest.raises(ValueError, match="frac"):
         effective_weights(ds, s, frac=0)
+
+
+def test_a_geometric_scheme_gets_effective_weights_whose_variance_shares_add_up(scheme_dict):
+    from conftest import make_scheme, tiny_tables
+
+    scheme_dict["composite"] = "geometric"
+    scheme_dict["ranking"] = {"within": "all", "zone": True}  # the tiny data have two units of each kind
+    s = make_scheme(scheme_dict)
+    ew = effective_weights(dataset_from_tables(tiny_tables(), s), s)
+    assert set(ew["level"]) == {"component", "indicator"}
+    np.testing.assert_allclose(ew.groupby("level")["variance_share"].sum(), 1.0, atol=1e-9)

@@ -221,3 +221,13 @@ def test_history_measures_need_a_direction_in_the_scheme(scheme_dict, tiny_dir):
         match=r"history.csv, row 2, column measure: unknown measure 'gdp_growth' \(known: none: the scheme declares no measures",
     ):
         load_dataset(tiny_dir, make_scheme(scheme_dict))
+
+
+def test_an_unknown_composite_is_refused_naming_the_key(scheme_dict):
+    scheme_dict["composite"] = "harmonic"
+    with pytest.raises(SchemeError, match="composite") as err:
+        make_scheme(scheme_dict)
+    assert err.value.key == "composite"
+    assert "arithmetic, geometric" in str(err.value) and "harmonic" in str(err.value)
+    scheme_dict["composite"] = "geometric"
+    assert make_scheme(scheme_dict).composite == "geometric"

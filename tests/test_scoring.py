@@ -156,3 +156,50 @@ def test_adding_a_constant_to_every_rating_moves_onsite_scores_by_that_constant(
         return  # clipping would break exact translation
     moved = score_units(dataset_from_tables(t, s), s).set_index("unit")["onsite"]
     np.testing.assert_allclose((moved - base).dropna(), shift, atol=1e-9)
+
+
+def geometric_scheme(scheme_dict, composite="geometric"):
+    scheme_dict["aggregation"] = {"method": "mean"}
+    scheme_dict["composite"] = composite
+    return make_scheme(scheme_dict)
+
+
+def test_geometric_composite_combines_indicators_by_a_weighted_geometric_mean_by_hand(scheme_dict):
+    s = geometric_scheme(scheme_dict)
+    t = tiny_tables()
+    r = t["ratings"]
+    r.loc[(r["unit"] == "D01") & (r["indicator"] == "main_indicators"), "score"] = 40  # one weak indicator
+    scores = score_units(dataset_from_tables(t, s), s).set_index("unit")
+    # by hand: D01's indicators are 91 (even positions) and 92 (odd), main_indicators 40; weights 10,25,25,10,...
+    # weight shares: 91 on 0.55, 40 on 0.25, 92 on 0.20
+    expected = 91**0.55 * 40**0.25 * 92**0.20
+    assert scores.loc["D01", "onsite"] == pytest.approx(expected, abs=1e-9)
+    assert expected == pytest.approx(74.2584, abs=1e-4)  # the arithmetic mean would be 78.45: no full compensation
+    # components still combine by the weighted arithmetic mean
+    d = scores.loc["D01"]
+    assert d["final"] == pytest.approx(0.6 * d["onsite"] + 0.4 * d["routine"], abs=1e-9)
+    # equal indicator scores: the geometric and the arithmetic mean agree (D02: 81 and 82 alternate)
+    assert scores.loc["D02", "onsite"] == pytest.approx(81**0.55 * 82**0.45, abs=1e-9)
+
+
+def test_the_arithmetic_composite_is_the_default_and_gives_the_same_scores(scheme_dict):
+    explicit = geometric_scheme(scheme_dict, "arithmetic")
+    del scheme_dict["composite"]
+    default = make_scheme(scheme_dict)
+    assert default.composite == "arithmetic"
+    a, b = score_units(tiny(default), default), score_units(tiny(explicit), explicit)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    d = a.set_index("unit").loc["D01"]
+    assert d["onsite"] == pytest.approx((WEIGHTS * (91 + np.arange(7) % 2)).sum() / WEIGHTS.sum(), abs=1e-12)
+
+
+def test_the_fast_path_and_onsite_scores_agree_under_the_geometric_composite(scheme_dict):
+    from perflab.scoring import Scorer, contributions, onsite_scores
+
+    s = geometric_scheme(scheme_dict)
+    ds = tiny(s)
+    fast = score_units(ds, s).set_index("unit")["onsite"].dropna()
+    slow = onsite_scores(ds, s)
+    np.testing.assert_allclose(fast.loc[slow.index], slow, rtol=0, atol=1e-12)
+    a = Scorer(ds).arrays(s)
+    np.testing.assert_allclose(np.nansum(contributions(a, s), axis=1), np.nan_to_num(a.final), atol=1e-9)
