@@ -92,7 +92,7 @@ def variance_shares(terms: np.ndarray, y: np.ndarray) -> np.ndarray:
     --------
     >>> terms = np.array([[1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
     >>> variance_shares(terms, terms.sum(axis=1)).round(3).tolist()
-    [1.0, 0.0]
+    [0.75, 0.25]
     """
     yc = y - y.mean()
     vy = float(yc @ yc)

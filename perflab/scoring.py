@@ -420,5 +420,36 @@ def contributions(a: ScoreArrays, scheme: Scheme) -> np.ndarray:
 
 
 def score_units(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
-    """One row per unit: components, final score, its grade band, rank within kind and rank within zone."""
+    """One row per unit: components, final score, its grade band, rank within its rank group and within its zone.
+
+    Raters → groups (the scheme's aggregation) → indicators (the groups' shares) → on-site score (the
+    indicator weights, by the scheme's ``composite``); figures → routine score; components → final score
+    (the component weights, ``missing_components`` for a unit without one).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The validated data (:func:`perflab.io.load_dataset`).
+    scheme : Scheme
+        The scheme to score it with (:func:`perflab.scheme.load_scheme`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit, by kind and rank: unit, kind, zone, name_zh, name_en, presented, onsite,
+        attainment, routine, satisfaction, failed_verifications, final, imputed (the components filled in),
+        grade, rank (within the rank group: the unit's kind, or all units) and zone_rank.
+
+    Examples
+    --------
+    >>> from perflab.io import load_dataset
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> scores = score_units(load_dataset("data/raw/demo", scheme), scheme)
+    >>> best = scores.iloc[0]
+    >>> best["unit"], best["kind"], round(float(best["final"]), 2), best["grade"], int(best["rank"])
+    ('D09', 'district', 90.57, 'A', 1)
+    >>> scores.groupby("kind", sort=False)["rank"].max().to_dict()
+    {'district': 16, 'department': 60}
+    """
     return Scorer(dataset).score(scheme)

@@ -31,7 +31,23 @@ SUMMARY_COLUMNS = [
 
 
 def survey_year(scheme: Scheme) -> int:
-    """The survey year a scheme reads: the routine score's year, else the scheme's year."""
+    """The survey year a scheme reads: the routine score's year, else the scheme's year.
+
+    Parameters
+    ----------
+    scheme : Scheme
+
+    Returns
+    -------
+    int
+        Raises ValueError when the scheme names no year.
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> survey_year(load_scheme("params/beijing_2016.yaml"))
+    2016
+    """
     if scheme.routine is not None:
         return int(scheme.routine.year)
     if scheme.year is not None:
@@ -40,9 +56,32 @@ def survey_year(scheme: Scheme) -> int:
 
 
 def satisfaction_units(dataset: Dataset, scheme: Scheme, year: int | None = None) -> pd.DataFrame:
-    """One row per unit surveyed in ``year`` (default: :func:`survey_year`): unit, kind, zone, satisfaction,
-    respondents (missing or 0: no weight), the published mean of its kind, and whether it is below its kind's
-    unweighted mean."""
+    """One row per unit surveyed in ``year``, with the published mean of its kind.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The validated data, with the survey table (``survey.csv``).
+    scheme : Scheme
+        Gives the year and the published means (``published.satisfaction``).
+    year : int, optional
+        The survey year; None: :func:`survey_year`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        unit, kind, zone, satisfaction, respondents (missing or 0: no weight), published (the published mean of
+        its kind) and below_mean (below its kind's unweighted mean).
+
+    Examples
+    --------
+    >>> from perflab.io import load_dataset
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> u = satisfaction_units(load_dataset("data/raw/demo", scheme), scheme)
+    >>> len(u), list(u.columns)
+    (76, ['unit', 'kind', 'zone', 'satisfaction', 'respondents', 'published', 'below_mean'])
+    """
     if dataset.survey is None:
         raise ValueError("the data set has no survey table (survey.csv): no satisfaction to summarise")
     year = survey_year(scheme) if year is None else int(year)
@@ -80,6 +119,29 @@ def satisfaction_summary(dataset: Dataset, scheme: Scheme, year: int | None = No
     ``weighted_mean`` (weighted by respondents; units without respondents drop out of it), ``published`` (the
     published mean of the kind, missing if the scheme gives none), ``difference`` and ``weighted_difference``
     (mean − published), and ``below_mean``: how many units lie below their kind's unweighted mean.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The validated data, with the survey table.
+    scheme : Scheme
+        Gives the year, the zones' order and the published means.
+    year : int, optional
+        The survey year; None: :func:`survey_year`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SUMMARY_COLUMNS`: the kinds first, then the zones in the scheme's order.
+
+    Examples
+    --------
+    >>> from perflab.io import load_dataset
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> summary = satisfaction_summary(load_dataset("data/raw/demo", scheme), scheme)
+    >>> summary.loc[summary["level"] == "kind", ["kind", "units", "published"]].values.tolist()
+    [['district', 16, 79.73], ['department', 60, 93.9]]
     """
     u = satisfaction_units(dataset, scheme, year)
     zone_order = {z.id: n for n, z in enumerate(scheme.zones)}
