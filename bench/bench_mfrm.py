@@ -42,7 +42,7 @@ def national_design(n_raters=2000, n_units=3000, n_items=10, per_rater=60, seed=
     rr, uu = np.repeat(raters, n_items), np.repeat(units, n_items)
     ii = np.tile(np.arange(n_items), len(raters))
     psi = np.concatenate([[0.0], np.cumsum([-2.0, -0.7, 0.7, 2.0])])
-    P = bias._probs(quality[uu] - severity[rr] - difficulty[ii], psi)
+    P = bias.category_probabilities(quality[uu] - severity[rr] - difficulty[ii], psi)
     x = (P.cumsum(axis=1) > rng.random(len(rr))[:, None]).argmax(axis=1)
     df = pd.DataFrame({"unit": uu, "rater": rr, "indicator": ii, "score": x})
     return df, severity
@@ -59,7 +59,7 @@ def run(label, data, **kw):
     eta = np.zeros(len(data))
     psi = np.concatenate([[0.0], np.cumsum(np.nan_to_num(fit.thresholds["threshold"].to_numpy()[1:]))])
     t1 = time.perf_counter()
-    bias._probs(eta, psi)
+    bias.category_probabilities(eta, psi)
     one = time.perf_counter() - t1
     floor = 2 * one * fit.iterations
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20

@@ -33,34 +33,27 @@ z_gap = 2.0  # adjacent units count as told apart when their gap is at least z_g
 alpha_boot = 1000  # bootstrap draws for the interval of Krippendorff's alpha
 
 # %%
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from perflab import bias, plots, reliability
-from perflab.io import load_dataset
+from perflab.notebook import setup
 from perflab.plots import bias as bias_plots
 from perflab.plots.bias import table_view
 from perflab.report import save_table
-from perflab.scheme import load_scheme
 from perflab.scoring import routine_scores
 
-output = Path(output)
-rng = np.random.default_rng(int(seed))
-lang = plots.theme()
-the_scheme = load_scheme(scheme)
-dataset = load_dataset(data, the_scheme)
+page = setup(scheme, data, output)
+the_scheme, dataset, output = page.scheme, page.dataset, page.output
+rng = np.random.default_rng(int(seed))  # one stream: the bloc test's permutations, then the bootstrap of alpha
 n_raters = dataset.ratings["rater"].nunique()
-group_names = {g.id: (g.name_zh if lang == "zh" else g.name_en) for g in the_scheme.groups}
+group_names = page.group_labels()
 group_en = {g.id: g.name_en for g in the_scheme.groups}  # the prose is in English
-display(
-    Markdown(
-        f"{n_raters} evaluators, {dataset.ratings['unit'].nunique()} units scored on site, "
-        f"{len(dataset.ratings):,} ratings. Names of units and evaluator groups are in "
-        f"{'Chinese' if lang == 'zh' else 'English'}, as in the figures."
-    )
+page.say(
+    f"{n_raters} evaluators, {dataset.ratings['unit'].nunique()} units scored on site, "
+    f"{len(dataset.ratings):,} ratings. Names of units and evaluator groups are in "
+    f"{'Chinese' if page.lang == 'zh' else 'English'}, as in the figures."
 )
 
 # %% [markdown]
@@ -102,18 +95,16 @@ display(
 sep = fit.separation.set_index("facet")
 rho = fit.pair_correlation()
 per_pair = fit.units["count"].sum() / (fit.residuals.groupby(list(fit.residuals.columns[:2])).ngroups)
-display(
-    Markdown(
-        f"The fit {'converged' if fit.converged else 'did **not** converge'} after {fit.iterations} iterations "
-        f"(largest observed − expected total {fit.max_residual:.4f}). "
-        f"One evaluator's {per_pair:.0f} ratings of one unit are not independent: their standardised residuals correlate "
-        f"{rho:.2f} within evaluator × unit, so the model's standard errors are too small by a design effect of about "
-        f"{sep.loc['units', 'design_effect']:.1f} (units) and {sep.loc['raters', 'design_effect']:.1f} (evaluators) in variance. "
-        f"With the cluster-robust standard errors the units' reliability is {sep.loc['units', 'reliability']:.3f} "
-        f"(separation {sep.loc['units', 'separation']:.1f}; {sep.loc['units', 'reliability_model']:.3f} and "
-        f"{sep.loc['units', 'separation_model']:.1f} with the model's), the evaluators' {sep.loc['raters', 'reliability']:.3f} "
-        f"({sep.loc['raters', 'reliability_model']:.3f} with the model's)."
-    )
+page.say(
+    f"The fit {'converged' if fit.converged else 'did **not** converge'} after {fit.iterations} iterations "
+    f"(largest observed − expected total {fit.max_residual:.4f}). "
+    f"One evaluator's {per_pair:.0f} ratings of one unit are not independent: their standardised residuals correlate "
+    f"{rho:.2f} within evaluator × unit, so the model's standard errors are too small by a design effect of about "
+    f"{sep.loc['units', 'design_effect']:.1f} (units) and {sep.loc['raters', 'design_effect']:.1f} (evaluators) in variance. "
+    f"With the cluster-robust standard errors the units' reliability is {sep.loc['units', 'reliability']:.3f} "
+    f"(separation {sep.loc['units', 'separation']:.1f}; {sep.loc['units', 'reliability_model']:.3f} and "
+    f"{sep.loc['units', 'separation_model']:.1f} with the model's), the evaluators' {sep.loc['raters', 'reliability']:.3f} "
+    f"({sep.loc['raters', 'reliability_model']:.3f} with the model's)."
 )
 
 # %% [markdown]
@@ -122,25 +113,23 @@ display(
 # Every evaluator differs a little, so a flag means a deviation far outside the panel's own spread. Each flag comes from the stated rule below; each test has a false-positive rate of `alpha` divided by the number of tests, so an evaluator with no real effect is flagged for anything with probability at most `alpha`. Severity is measured in points against the other evaluators of the *same units* (an evaluator who attended only the evening session is compared with the others who scored those units), and compared with the evaluators who attended the same sessions. Halo is read from how well an evaluator's scores tell a unit's indicators apart as the panel does (the within-unit correlation), so what an evaluator adds to a whole unit — leniency, a steep or flat slope, a bloc's shared view — does not look like halo. Evaluators with too few units or ratings for a test get no value and no flag (column *Minimum data*).
 
 # %%
-flags = bias.flag_raters(dataset.ratings, dataset.raters, scheme=the_scheme, fit=fit, alpha=alpha, rng=rng, fdr=fdr)
-save_table(flags, output, "rater_flags")
-save_table(flags.attrs["rules"], output, "flag_rules")
+flags = bias.flag_raters(dataset.ratings, dataset.raters, scheme=the_scheme, fit=fit, alpha=alpha, seed=rng, fdr=fdr)
+save_table(flags.table, output, "rater_flags")
+save_table(flags.rules, output, "flag_rules")
 display(
     table_view(
-        flags.attrs["rules"],
+        flags.rules,
         decimals={"false_positive_rate": 4},
         caption="The six flags: each rule, its false-positive rate per evaluator and the data it needs",
     )
 )
-n_tested, n_any, n_fdr = flags.attrs["n_tested"], int(flags["any_flag"].sum()), int(flags["flag_fdr"].sum())
-display(
-    Markdown(
-        f"{n_tested} evaluators were tested. At the per-evaluator rate (alpha = {alpha}) up to "
-        f"{n_tested} × {alpha} = {flags.attrs['expected_false_flags']:.0f} evaluators with no real effect would be flagged "
-        f"by chance: {n_any} carry a flag, so a flag alone does not prove an effect. Corrected across the panel "
-        f"(Benjamini–Hochberg, false-discovery rate {fdr}), {n_fdr} remain flagged (column *Flagged (FDR)*); "
-        f"these are the evaluators left out below."
-    )
+n_tested, n_any, n_fdr = flags.n_tested, int(flags.table["any_flag"].sum()), int(flags.table["flag_fdr"].sum())
+page.say(
+    f"{n_tested} evaluators were tested. At the per-evaluator rate (alpha = {alpha}) up to "
+    f"{n_tested} × {alpha} = {flags.expected_false_flags:.0f} evaluators with no real effect would be flagged "
+    f"by chance: {n_any} carry a flag, so a flag alone does not prove an effect. Corrected across the panel "
+    f"(Benjamini–Hochberg, false-discovery rate {fdr}), {n_fdr} remain flagged (column *Flagged (FDR)*); "
+    f"these are the evaluators left out below."
 )
 cols = [
     "rater",
@@ -160,7 +149,9 @@ cols = [
     "outfit",
 ]
 flagged = (
-    flags.loc[flags["any_flag"]].sort_values(["flags", "rater"]).assign(group=lambda f: f["group"].map(group_names))
+    flags.table.loc[flags.table["any_flag"]]
+    .sort_values(["flags", "rater"])
+    .assign(group=lambda f: f["group"].map(group_names))
 )
 display(table_view(flagged, cols, caption=f"The {n_any} evaluators with a flag (severity in points, + = harsher)"))
 
@@ -177,12 +168,10 @@ harsh, mild = (
     by_group.loc[by_group["mean_severity_points"].idxmax()],
     by_group.loc[by_group["mean_severity_points"].idxmin()],
 )
-display(
-    Markdown(
-        f"Severity is in points and positive for evaluators who score lower than the other evaluators of the same units. "
-        f"The harshest group on average is the {group_en[harsh['group']]} ({harsh['mean_severity_points']:+.2f} points), "
-        f"the most lenient the {group_en[mild['group']]} ({mild['mean_severity_points']:+.2f} points)."
-    )
+page.say(
+    f"Severity is in points and positive for evaluators who score lower than the other evaluators of the same units. "
+    f"The harshest group on average is the {group_en[harsh['group']]} ({harsh['mean_severity_points']:+.2f} points), "
+    f"the most lenient the {group_en[mild['group']]} ({mild['mean_severity_points']:+.2f} points)."
 )
 
 # %%
@@ -218,15 +207,13 @@ heard = [
 absent = [kind_en.get(k, k) for k in kind_en if k in comp.columns and comp.loc[s_low, k] == 0]
 mix = " and ".join(heard) + (f" and none of the {' or '.join(absent)}" if absent else "")
 cov = drift.tests.set_index("term").loc["covariate routine"]
-display(
-    Markdown(
-        f"Session {s_low} scored lowest: {sessions.loc[low, 'estimate']:+.2f} points against the mean of the sessions "
-        f"(95% interval {sessions.loc[low, 'ci95_low']:+.2f} to {sessions.loc[low, 'ci95_high']:+.2f}, p = {sessions.loc[low, 'p_value']:.3f}). "
-        f"It heard {mix}; the estimate compares it with the other sessions within kind. "
-        f"The routine score and kind together explain {drift.covariate_r2:.0%} of the units' differences left after session "
-        f"and order (routine score: {cov['estimate']:+.2f} points per point, p = {cov['p_value']:.2f}), so they do not "
-        f"stand in for the units' quality: the session effect is still a comparison of different units."
-    )
+page.say(
+    f"Session {s_low} scored lowest: {sessions.loc[low, 'estimate']:+.2f} points against the mean of the sessions "
+    f"(95% interval {sessions.loc[low, 'ci95_low']:+.2f} to {sessions.loc[low, 'ci95_high']:+.2f}, p = {sessions.loc[low, 'p_value']:.3f}). "
+    f"It heard {mix}; the estimate compares it with the other sessions within kind. "
+    f"The routine score and kind together explain {drift.covariate_r2:.0%} of the units' differences left after session "
+    f"and order (routine score: {cov['estimate']:+.2f} points per point, p = {cov['p_value']:.2f}), so they do not "
+    f"stand in for the units' quality: the session effect is still a comparison of different units."
 )
 fig = bias_plots.drift_by_order(drift.units)
 saved = plots.keep(fig, output, "40_drift_by_order")
@@ -511,9 +498,10 @@ display(
 # Each unit's on-site rank within its kind, always as the scheme scores it (its aggregation and trimming, group shares and indicator weights): from the raw scores; with each evaluator's estimated severity put back into that evaluator's scores and nothing else changed (with no evaluator effects these ranks are the raw ones); and with the evaluators flagged after the false-discovery correction left out. The final rank (with the routine score) is shown both ways. Units that only submitted a written report have no on-site rank.
 
 # %%
-imp = bias.impact(dataset, the_scheme, flags=flags, fit=fit, exclude="flag_fdr")
+impact = bias.impact(dataset, the_scheme, flags=flags, fit=fit, exclude="flag_fdr")
+imp = impact.table
 save_table(imp, output, "rank_impact")
-moves = bias.rank_moves(imp)
+moves = impact.summary()
 display(
     table_view(
         moves,
@@ -522,17 +510,15 @@ display(
     )
 )
 m = moves.set_index("column")
-sev = imp.attrs["severity"]
-display(
-    Markdown(
-        f"Putting back each evaluator's severity (empirical-Bayes shrunk: on average {sev['shrinkage'].mean():.0%} of the "
-        f"estimate) and scoring with the scheme's own aggregation, shares and weights moves units "
-        f"{m.loc['rank_adjusted', 'moves']:.2f} places on average ({m.loc['rank_adjusted', 'units_moved']} units, at most "
-        f"{m.loc['rank_adjusted', 'max_shift']}). Leaving out the {len(imp.attrs['excluded_raters'])} evaluators flagged after the "
-        f"false-discovery correction moves them {m.loc['rank_excluded', 'moves']:.2f} places on average. For reference, the MFRM "
-        f"fair average moves them {m.loc['rank_fair', 'moves']:.2f} places, mostly from its change of scale (band scores, "
-        f"indicators weighted equally, no group shares or trimming), not from the evaluators."
-    )
+sev = impact.severity.table
+page.say(
+    f"Putting back each evaluator's severity (empirical-Bayes shrunk: on average {sev['shrinkage'].mean():.0%} of the "
+    f"estimate) and scoring with the scheme's own aggregation, shares and weights moves units "
+    f"{m.loc['rank_adjusted', 'moves']:.2f} places on average ({m.loc['rank_adjusted', 'units_moved']} units, at most "
+    f"{m.loc['rank_adjusted', 'max_shift']}). Leaving out the {len(impact.excluded_raters)} evaluators flagged after the "
+    f"false-discovery correction moves them {m.loc['rank_excluded', 'moves']:.2f} places on average. For reference, the MFRM "
+    f"fair average moves them {m.loc['rank_fair', 'moves']:.2f} places, mostly from its change of scale (band scores, "
+    f"indicators weighted equally, no group shares or trimming), not from the evaluators."
 )
 onsite_moved = (imp["rank_adjusted"] != imp["rank_raw"]).fillna(False) | (
     imp["rank_excluded"] != imp["rank_raw"]
@@ -540,16 +526,14 @@ onsite_moved = (imp["rank_adjusted"] != imp["rank_raw"]).fillna(False) | (
 final_moved = (imp["rank_final_adjusted"] != imp["rank_final"]).fillna(False) | (
     imp["rank_final_excluded"] != imp["rank_final"]
 ).fillna(False)
-display(
-    Markdown(
-        f"{int(onsite_moved.sum())} units change on-site rank and {int(final_moved.sum())} change final rank under "
-        f"either correction (all of them in the saved table *rank_impact*); the units whose on-site rank moves:"
-    )
+page.say(
+    f"{int(onsite_moved.sum())} units change on-site rank and {int(final_moved.sum())} change final rank under "
+    f"either correction (all of them in the saved table *rank_impact*); the units whose on-site rank moves:"
 )
 cols = [
     "unit",
     plots.name_column(),
-    "kind",
+    "rank_group",
     "rank_raw",
     "rank_adjusted",
     "rank_excluded",
@@ -560,19 +544,17 @@ cols = [
 ]
 display(
     table_view(
-        imp.loc[onsite_moved].sort_values(["kind", "max_shift"], ascending=[True, False]),
+        imp.loc[onsite_moved].sort_values(["rank_group", "max_shift"], ascending=[True, False]),
         cols,
         caption="Units whose on-site rank moves under either correction (largest move first)",
     )
 )
 
 # %%
-fig = bias_plots.rank_shifts(imp, "district")
-saved = plots.keep(fig, output, "40_rank_shifts_districts")
-
-# %%
-fig = bias_plots.rank_shifts(imp, "department")
-saved = plots.keep(fig, output, "40_rank_shifts_departments")
+plural = {"district": "districts", "department": "departments"}
+for rank_group in imp["rank_group"].dropna().unique():
+    fig = bias_plots.rank_shifts(impact, rank_group)
+    saved = plots.keep(fig, output, f"40_rank_shifts_{plural.get(rank_group, rank_group)}")
 
 # %% [markdown]
 # ## Reading the result

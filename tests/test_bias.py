@@ -135,9 +135,7 @@ def flagged(scheme):
     out = []
     for seed in FRESH_SEEDS:
         sim = simulate.simulate(scheme, seed)
-        f = bias.flag_raters(
-            sim.tables["ratings"], sim.tables["raters"], scheme=scheme, rng=np.random.default_rng(seed)
-        )
+        f = bias.flag_raters(sim.tables["ratings"], sim.tables["raters"], scheme=scheme, seed=seed).table
         truth = sim.truth["rater_effects"].set_index("rater").reindex(f["rater"])
         out.append((sim, f.set_index("rater"), truth))
     return out
@@ -185,9 +183,8 @@ def test_clean_raters_are_rarely_flagged_even_when_they_attend_one_session(flagg
         assert f.loc[clean & one_session, "any_flag"].mean() <= 0.05
 
 
-def test_each_flag_states_its_rule_and_false_positive_rate(flagged):
-    _, f, _ = flagged[0]
-    rules = f.attrs["rules"]
+def test_each_flag_states_its_rule_and_false_positive_rate():
+    rules = bias.flag_rules(0.05)
     assert list(rules["flag"]) == ["lenient / severe", "halo", "central", "favouritism", "bloc", "misfit"]
     assert rules["false_positive_rate"].sum() <= 0.05 + 1e-12
 
@@ -198,13 +195,14 @@ def test_bloc_members_share_one_bloc(flagged):
         assert len(ids) == 1
 
 
-def test_flags_are_deterministic_for_a_seeded_rng(scheme):
+def test_flags_are_deterministic_for_a_seed_and_a_generator_continues_its_stream(scheme):
     sim = simulate.simulate(scheme, 21)
     r = sim.tables["ratings"]
     r = r[r["rater"].isin(sim.tables["raters"]["rater"].iloc[:60])]
-    a = bias.flag_raters(r, sim.tables["raters"], scheme=scheme, n_perm=9, rng=np.random.default_rng(1))
-    b = bias.flag_raters(r, sim.tables["raters"], scheme=scheme, n_perm=9, rng=np.random.default_rng(1))
-    pd.testing.assert_frame_equal(a, b)
+    a = bias.flag_raters(r, sim.tables["raters"], scheme=scheme, n_perm=9, seed=1)
+    b = bias.flag_raters(r, sim.tables["raters"], scheme=scheme, n_perm=9, seed=np.random.default_rng(1))
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert a.bloc_threshold_z == b.bloc_threshold_z
 
 
 def test_session_drift_is_found_with_the_planted_sign_and_size(flagged):
@@ -257,8 +255,9 @@ def demo_impact(demo, scheme, demo_fit, demo_flags):
 def test_impact_ranks_raw_adjusted_fair_and_without_flagged_raters(demo, scheme, demo_fit, demo_flags, demo_impact):
     from perflab import scoring
 
-    fit, flags, imp = demo_fit, demo_flags, demo_impact
+    fit, flags, imp = demo_fit, demo_flags.table, demo_impact.table
     assert len(imp) == len(demo.units)
+    assert (imp["rank_group"] == imp["kind"]).all()  # the demo's scheme ranks within kind
     onsite = scoring.onsite_scores(demo, scheme)
     assert np.allclose(imp.set_index("unit")["onsite"].reindex(onsite.index), onsite)
     presented = imp["onsite"].notna()
@@ -268,10 +267,13 @@ def test_impact_ranks_raw_adjusted_fair_and_without_flagged_raters(demo, scheme,
         assert len(fair) == len(sub) and sorted(fair) == list(range(1, len(sub) + 1))
         assert (sub["fair_average"].rank(ascending=False, method="min") == sub["rank_fair"]).all()
     assert imp.loc[~presented, "rank_raw"].isna().all()
-    excluded = set(imp.attrs["excluded_raters"])
+    excluded = set(demo_impact.excluded_raters)
     assert excluded == set(flags.loc[flags["flag_fdr"], "rater"])  # the FDR set by default
-    per_rater = bias.impact(demo, scheme, flags=flags, fit=fit, exclude="any_flag")
-    assert set(per_rater.attrs["excluded_raters"]) == set(flags.loc[flags["any_flag"], "rater"]) >= excluded
+    per_rater = bias.impact(demo, scheme, flags=demo_flags, fit=fit, exclude="any_flag")
+    assert (
+        per_rater.exclude == "any_flag"
+        and set(per_rater.excluded_raters) == set(flags.loc[flags["any_flag"], "rater"]) >= excluded
+    )
     moved = (imp["rank_raw"] != imp["rank_adjusted"]).fillna(False) | (imp["rank_raw"] != imp["rank_excluded"]).fillna(
         False
     )
@@ -336,8 +338,14 @@ def doctored(scheme):
     drop |= (r["rater"] == grass[1]) & ~r["unit"].isin(units[grass[1]][:1])
     drop |= (r["rater"] == grass[2]) & ~((r["unit"] == units[grass[2]][0]) & (r["indicator"] == r["indicator"].iloc[0]))
     r = r[~drop].assign(grade=lambda d: scheme.grade_of(d["score"].to_numpy()))
-    f = bias.flag_raters(r, raters, scheme=scheme, rng=np.random.default_rng(77)).set_index("rater")
-    return f, {"straight": straight, "constant": constant, "media": media, "few": grass, "clean": clean}
+    flags = bias.flag_raters(r, raters, scheme=scheme, seed=np.random.default_rng(77))
+    return flags.table.set_index("rater"), {
+        "straight": straight,
+        "constant": constant,
+        "media": media,
+        "few": grass,
+        "clean": clean,
+    }
 
 
 def test_a_perfect_halo_and_one_score_for_everything_are_flagged_halo(doctored):
@@ -363,8 +371,9 @@ def test_raters_with_too_few_units_or_ratings_are_not_tested(doctored):
         assert few[col].isna().all(), col
     assert not few["any_flag"].any()
     assert (f.loc[f["n_units"] >= bias.MIN_UNITS, "severity_z"].notna()).all()
-    rules = f.attrs["rules"]
+    rules = bias.flag_rules()
     assert "minimum" in rules.columns and rules["minimum"].notna().all()
+    assert "never that flag" in bias.UNTESTED
 
 
 # ---------------------------------------------------------------------------
@@ -388,7 +397,7 @@ def test_with_no_rater_effects_the_adjusted_ranks_equal_the_raw_ones(demo, schem
     ds = dataclasses.replace(demo, ratings=demo.ratings.assign(score=score, grade=scheme.grade_of(score)))
     fit = bias.mfrm(ds.ratings, scheme=scheme)
     nobody = pd.DataFrame({"rater": demo.raters["rater"], "flag_fdr": False})
-    imp = bias.impact(ds, scheme, flags=nobody, fit=fit).dropna(subset=["rank_raw"])
+    imp = bias.impact(ds, scheme, flags=nobody, fit=fit).table.dropna(subset=["rank_raw"])
     assert (imp["rank_adjusted"] == imp["rank_raw"]).all()
     assert (imp["rank_final_adjusted"] == imp["rank_final"]).all()
     assert (imp["onsite_adjusted"] - imp["onsite"]).abs().max() < 0.01
@@ -415,7 +424,7 @@ def test_the_adjustment_removes_planted_rater_shifts_and_nothing_else(demo, sche
     assert not r_shifted.equals(r_clean)
     for shrink in (True, False):
         sev = bias.rater_severity(demo.ratings.assign(score=shifted), shrink=shrink)
-        s = sev.set_index("rater")["severity_points"]
+        s = sev.table.set_index("rater")["severity_points"]
         assert np.allclose(s, -(shift - shift.mean()).reindex(s.index), atol=0.5)
         adj = bias.adjusted_ratings(demo.ratings.assign(score=shifted), scheme=scheme, severity=sev)
         assert ranks(adj).equals(r_clean), shrink
@@ -431,7 +440,7 @@ def test_every_rater_effect_column_is_positive_for_harsher_raters(flagged, schem
             ok = f[col].notna()
             assert np.corrcoef(f.loc[ok, col], truth[ok])[0, 1] > 0.9, col
         assert (f.loc[f["lenient"], "severity_points"] < 0).all() and (f.loc[f["severe"], "severity_points"] > 0).all()
-        sev = bias.rater_severity(sim.tables["ratings"]).set_index("rater").reindex(f.index)
+        sev = bias.rater_severity(sim.tables["ratings"]).table.set_index("rater").reindex(f.index)
         assert np.corrcoef(sev["severity_points"], truth)[0, 1] > 0.9
         by = bias.flags_by_group(f.reset_index()).set_index("group")
         planted = t.groupby("group")["severity_points"].mean().reindex(by.index)
@@ -447,7 +456,7 @@ def _crossed(seed, quality, severity, n_items=7, pair_sd=0.8):
     r = np.tile(np.repeat(np.arange(nr), n_items), nu)
     i = np.tile(np.arange(n_items), nu * nr)
     eta = quality[u] - severity[r] + rng.normal(0, pair_sd, (nu, nr))[u, r] if pair_sd else quality[u] - severity[r]
-    P = bias._probs(eta, np.concatenate([[0.0], np.cumsum([-2.0, -0.7, 0.7, 2.0])]))
+    P = bias.category_probabilities(eta, np.concatenate([[0.0], np.cumsum([-2.0, -0.7, 0.7, 2.0])]))
     x = (P.cumsum(axis=1) > rng.random(len(eta))[:, None]).argmax(axis=1)
     return pd.DataFrame({"unit": u, "rater": r, "indicator": i, "score": x})
 
@@ -490,17 +499,19 @@ def test_mfrm_separation_and_reliability_use_the_cluster_robust_se(demo_fit):
 def test_false_flags_expected_across_the_panel_and_fdr_flags_by_benjamini_hochberg(demo_flags):
     from statsmodels.stats.multitest import multipletests
 
-    f = demo_flags
-    alpha = f.attrs["alpha"]
-    assert f.attrs["n_tested"] == int(f["p_rater"].notna().sum()) == 220
-    assert f.attrs["expected_false_flags"] == pytest.approx(220 * alpha)  # 11 at alpha = 0.05
-    ok = f["p_rater"].notna()
-    q = multipletests(f.loc[ok, "p_rater"], method="fdr_bh")[1]
+    f = demo_flags.table
+    alpha = demo_flags.alpha
+    assert demo_flags.n_tested == int(f["p_value"].notna().sum()) == 220
+    assert demo_flags.expected_false_flags == pytest.approx(220 * alpha)  # 11 at alpha = 0.05
+    ok = f["p_value"].notna()
+    q = multipletests(f.loc[ok, "p_value"], method="fdr_bh")[1]
     assert np.allclose(f.loc[ok, "q_value"], q)
-    # p_rater < alpha is exactly the per-rater rule (any flag but bloc); FDR flags are q < fdr or a bloc
+    # p_value < alpha is exactly the per-rater rule (any flag but bloc); FDR flags are q < fdr or a bloc
     non_bloc = f[["lenient", "severe", "halo", "central", "favouritism", "misfit"]].any(axis=1)
-    assert ((f["p_rater"] < alpha) == non_bloc).all()
-    assert (f["flag_fdr"] == ((f["q_value"] < f.attrs["fdr"]) | f["bloc"])).all()
+    assert ((f["p_value"] < alpha) == non_bloc).all()
+    assert (f["flag_fdr"] == ((f["q_value"] < demo_flags.fdr) | f["bloc"])).all()
+    summary = demo_flags.summary().set_index("flag")
+    assert summary.loc["flag_fdr", "raters"] == f["flag_fdr"].sum() and (summary["tested"] == 220).all()
     assert f["flag_fdr"].sum() <= f["any_flag"].sum()
 
 
@@ -528,8 +539,8 @@ def test_halo_statistic_ignores_what_a_rater_adds_to_a_whole_unit(demo, scheme, 
     steep = r.assign(score=r["score"].astype(float))
     steep.loc[m, "score"] += bump.to_numpy()
     kw = dict(scheme=scheme, fit=demo_fit, n_perm=1)  # the demo's MFRM: misfit is not what this tests
-    a = bias.flag_raters(r, demo.raters, **kw).set_index("rater")
-    b = bias.flag_raters(steep, demo.raters, **kw).set_index("rater")
+    a = bias.flag_raters(r, demo.raters, **kw).table.set_index("rater")
+    b = bias.flag_raters(steep, demo.raters, **kw).table.set_index("rater")
     assert b.loc[rid, "slope"] > 2.5 * a.loc[rid, "slope"]
     assert np.allclose(a["halo_r"], b["halo_r"], equal_nan=True)
 
@@ -538,7 +549,7 @@ def test_bloc_members_are_not_flagged_for_halo(flagged, demo, demo_flags):
     for _, f, t in flagged:
         assert not f.loc[t["bloc"], "halo"].any()
     planted = pd.read_json(DEMO_TRUTH / "planted.json", typ="series")
-    f = demo_flags.set_index("rater")
+    f = demo_flags.table.set_index("rater")
     assert not f.loc[planted["bloc"]["members"], "halo"].any()
     assert set(f.index[f["halo"]]) >= set(planted["halo"])
 
@@ -574,8 +585,10 @@ def test_pair_correlation_measures_the_dependence_within_rater_and_unit(demo_fit
 
 
 def test_rank_moves_summarises_each_correction(demo_impact):
-    imp = demo_impact
-    moves = bias.rank_moves(imp).set_index("column")
+    imp = demo_impact.table
+    moves = bias.rank_moves(demo_impact).set_index("column")
+    assert moves.equals(demo_impact.summary().set_index("column"))
+    assert moves.loc["rank_excluded", "comparison"] == "flagged raters left out (false-discovery flags)"
     ok = imp["rank_raw"].notna()
     for col in ("rank_adjusted", "rank_excluded", "rank_fair"):
         d = (imp.loc[ok, col] - imp.loc[ok, "rank_raw"]).abs()

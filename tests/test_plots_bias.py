@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import matplotlib.pyplot as plt
@@ -134,36 +135,89 @@ def _page_40_code() -> list[str]:
     ]
 
 
+def _call_name(node: ast.AST) -> str:
+    """The dotted name of a call's function (``plots.keep``, ``display``), or "" for anything else."""
+    if not isinstance(node, ast.Call):
+        return ""
+    f, parts = node.func, []
+    while isinstance(f, ast.Attribute):
+        parts.append(f.attr)
+        f = f.value
+    if isinstance(f, ast.Name):
+        parts.append(f.id)
+    return ".".join(reversed(parts))
+
+
+def _stem(arg: ast.AST) -> str | None:
+    """A figure stem given as a string or an f-string (its literal start, e.g. ``40_rank_shifts_``)."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    if isinstance(arg, ast.JoinedStr):
+        return "".join(v.value for v in arg.values if isinstance(v, ast.Constant)) + "{}"
+    return None
+
+
+def _keeps_and_figures(body: list[ast.stmt]):
+    """Statements in order (descending into loops and ifs) as ("fig", None) for ``fig = …(...)`` and
+    ("keep", stmt) for ``saved = plots.keep(...)``."""
+    for stmt in body:
+        if isinstance(stmt, ast.For | ast.While | ast.If | ast.With):
+            yield from _keeps_and_figures(stmt.body)
+            continue
+        if isinstance(stmt, ast.Assign) and [getattr(t, "id", None) for t in stmt.targets] == ["fig"]:
+            if isinstance(stmt.value, ast.Call):
+                yield "fig", stmt
+        elif isinstance(stmt, ast.Assign | ast.Expr) and _call_name(stmt.value) == "plots.keep":
+            yield "keep", stmt
+
+
 def test_every_figure_of_page_40_is_kept_as_png_and_svg_and_one_is_the_key():
     """Each figure drawn is saved right after it with plots.keep (PNG and SVG under OUT/figures) under a stem
     starting with 40_, stems unique; exactly one is the key figure; the list keep returns is assigned, so no
-    stray [PosixPath(...)] output."""
+    stray [PosixPath(...)] output. Read from the code's syntax tree, so however a formatter breaks the lines."""
     stems, keys = [], 0
     for src in _page_40_code():
-        lines = src.splitlines()
-        for i, line in enumerate(lines):
-            if re.match(r"\s*fig = \w+\.\w+\(", line):
-                following = "\n".join(lines[i + 1 :])
-                kept = re.search(r"^saved = plots\.keep\(fig, output, '(40_\w+)'(, key=True)?\)$", following, re.M)
-                assert kept, src
-                assert not re.search(r"^\s*fig = ", following[: kept.start()], re.M), src  # kept before the next figure
-                stems.append(kept[1])
-                keys += bool(kept[2])
-        assert not re.search(r"^plots\.keep\(", src, re.M), src  # never the cell's last value
-    assert keys == 1 and len(stems) == len(set(stems)) >= 6, stems
+        tree = ast.parse(src)
+        events = list(_keeps_and_figures(tree.body))
+        for (kind, stmt), nxt in zip(events, events[1:] + [(None, None)]):
+            if kind == "fig":
+                assert nxt[0] == "keep", src  # kept before the next figure is drawn
+            if kind == "keep":
+                assert isinstance(stmt, ast.Assign) and [t.id for t in stmt.targets] == ["saved"], src
+                call = stmt.value
+                assert [getattr(a, "id", None) for a in call.args[:2]] == ["fig", "output"], src
+                stem = _stem(call.args[2])
+                assert stem and stem.startswith("40_"), src
+                stems.append(stem)
+                keys += any(k.arg == "key" and getattr(k.value, "value", False) is True for k in call.keywords)
+    assert keys == 1 and len(stems) == len(set(stems)) >= 5, stems
+
+
+def test_the_figure_check_reads_calls_over_several_lines():
+    src = 'fig = f(\n    x,\n)\nsaved = plots.keep(\n    fig,\n    output,\n    "40_a",\n    key=True,\n)\n'
+    assert [k for k, _ in _keeps_and_figures(ast.parse(src).body)] == ["fig", "keep"]
+    assert [k for k, _ in _keeps_and_figures(ast.parse("fig = f()\nfig = g()\n").body)] == ["fig", "fig"]
+
+
+def _table_calls(src: str) -> list[ast.Call]:
+    """Every ``display(table_view(...))`` or ``display(rel_plots.…(...))`` call of a cell."""
+    found = []
+    for node in ast.walk(ast.parse(src)):
+        if _call_name(node) == "display" and node.args:
+            inner = _call_name(node.args[0])
+            if inner == "table_view" or inner.startswith("rel_plots."):
+                found.append(node.args[0])
+    return found
 
 
 def test_every_table_of_page_40_has_a_caption_and_nothing_is_printed():
-    joined = "\n".join(_page_40_code())
-    calls = list(re.finditer(r"display\((table_view|rel_plots\.\w+)\(", joined))
+    code = _page_40_code()
+    calls = [c for src in code for c in _table_calls(src)]
     assert len(calls) >= 14
     for call in calls:
-        depth, i = 2, call.end()  # the display(...) call's full text
-        while depth:
-            depth += {"(": 1, ")": -1}.get(joined[i], 0)
-            i += 1
-        assert "caption=" in joined[call.start() : i], joined[call.start() : i]
-    assert "print(" not in joined and "plots.t(" not in joined  # table words do not follow the figure language
+        assert any(k.arg == "caption" for k in call.keywords), ast.unparse(call)
+    names = {_call_name(n) for src in code for n in ast.walk(ast.parse(src))}
+    assert "print" not in names and "plots.t" not in names  # table words do not follow the figure language
 
 
 @pytest.fixture
@@ -227,7 +281,7 @@ def test_table_headers_are_english_words_when_the_figures_are_chinese(chinese_la
     assert {"On-site", "Final", "District governments", "All units"} <= set(cells) and "<caption>Precision" in html
     iccs = pd.DataFrame(
         [
-            {"Type": f, "kind": k, "k": 3.0, "ICC": 0.5, "CI95_low": 0.4, "CI95_high": 0.6}
+            {"Type": f, "kind": k, "k": 3.0, "ICC": 0.5, "ci95_low": 0.4, "ci95_high": 0.6}
             for f in rel_plots._FORMS
             for k in ("department", "district", "all")
         ]

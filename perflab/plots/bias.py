@@ -58,7 +58,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "bloc_id": ("团体", "Bloc"),
     "infit": ("Infit", "Infit"),
     "outfit": ("Outfit", "Outfit"),
-    "p_rater": ("评委 p 值", "Rater p-value"),
+    "p_value": ("p 值", "p-value"),
+    "severity_p_value": ("严格度 p 值", "Severity p-value"),
+    "halo_p_value": ("晕轮 p 值", "Halo p-value"),
+    "central_p_value": ("趋中 p 值", "Central tendency p-value"),
+    "favour_p_value": ("偏袒 p 值", "Favouritism p-value"),
+    "misfit_p_value": ("不拟合 p 值", "Misfit p-value"),
     "q_value": ("q 值（FDR）", "q-value (FDR)"),
     "flag_fdr": ("FDR 标记", "Flagged (FDR)"),
     "raters": ("评委数", "Raters"),
@@ -74,7 +79,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "term": ("项", "Term"),
     "estimate": ("估计（分）", "Estimate (points)"),
     "se": ("标准误", "SE"),
-    "p_value": ("p 值", "p-value"),
     "ci95_low": ("95% 下限", "95% CI low"),
     "ci95_high": ("95% 上限", "95% CI high"),
     "session": ("场次", "Session"),
@@ -85,6 +89,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "name_zh": ("单位", "Unit"),
     "name_en": ("单位", "Unit"),
     "kind": ("类型", "Kind"),
+    "rank_group": ("排名组", "Ranking group"),
     "rank_raw": ("原始排名", "Rank, raw"),
     "rank_adjusted": ("校正评委宽严后排名", "Rank, rater-adjusted"),
     "rank_excluded": ("剔除被标记评委后排名", "Rank, flagged raters out"),
@@ -172,7 +177,7 @@ def table_view(
         places = decimals.get(c, 2) if isinstance(decimals, dict) else decimals
         if "reliability" in c and not isinstance(decimals, dict):
             places = max(places, 3)  # 0.998 is not 1.00: a reliability never shows as perfect by rounding
-        if c in ("p_value", "p_rater", "q_value", "severity_p", "halo_p", "central_p", "favour_p", "misfit_p"):
+        if c in ("p_value", "q_value") or c.endswith("_p_value"):
             fmt[c] = _fmt_p
         elif pd.api.types.is_bool_dtype(s):
             fmt[c] = lambda v: "yes" if v else ""
@@ -213,9 +218,12 @@ def _group_names(scheme) -> dict[str, str]:
     return {g.id: (g.name_zh if t("zh", "en") == "zh" else g.name_en) for g in scheme.groups}
 
 
-def severity_by_group(flags: pd.DataFrame, scheme) -> plt.Figure:
-    """Each rater's severity (points; right = harsher) by evaluator group, flagged raters marked."""
-    df = flags.copy()
+def severity_by_group(flags, scheme) -> plt.Figure:
+    """Each rater's severity (points; right = harsher) by evaluator group, flagged raters marked.
+
+    ``flags``: a :class:`perflab.bias.RaterFlags` or its ``table``.
+    """
+    df = (flags.table if hasattr(flags, "table") else flags).copy()
     df["group_label"] = df["group"].map(_group_names(scheme)).fillna(df["group"])
     order = [_group_names(scheme).get(g, g) for g in scheme.group_ids if g in set(df["group"])]
     effect = np.where(
@@ -315,9 +323,16 @@ def panel_size_curves(curves: pd.DataFrame, scheme, target: float = 0.8) -> plt.
     return fig
 
 
-def rank_shifts(imp: pd.DataFrame, kind: str) -> plt.Figure:
-    """Raw on-site rank against the rank with rater severities removed and without flagged raters, for one kind."""
-    sub = imp[(imp["kind"] == kind) & imp["rank_raw"].notna()].sort_values("rank_raw")
+def rank_shifts(imp, rank_group: str) -> plt.Figure:
+    """Raw on-site rank against the rank with rater severities removed and without flagged raters, for one
+    ranking group.
+
+    ``imp``: a :class:`perflab.bias.RankImpact` or its ``table`` (grouped by its ``rank_group`` column, or by
+    ``kind`` in a table without one); ``rank_group``: ``district``, ``department`` or ``all``.
+    """
+    table = imp.table if hasattr(imp, "table") else imp
+    groups = table["rank_group"] if "rank_group" in table.columns else table["kind"]
+    sub = table[(groups == rank_group) & table["rank_raw"].notna()].sort_values("rank_raw")
     names = sub[name_column()].astype(str).map(short_name).to_numpy()  # every unit named
     y = np.arange(len(sub))
     longest = max((sum(2 if "\u3400" <= ch <= "\u9fff" else 1 for ch in n) for n in names), default=10)
@@ -359,7 +374,8 @@ def rank_shifts(imp: pd.DataFrame, kind: str) -> plt.Figure:
             "市级部门：校正评委偏差后排名的变化", "Municipal departments: ranks after correcting for rater effects"
         ),
     }
-    ax.set_title(title.get(kind, kind))
+    title["all"] = t("所有单位：校正评委偏差后排名的变化", "All units: ranks after correcting for rater effects")
+    ax.set_title(title.get(rank_group, rank_group))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
