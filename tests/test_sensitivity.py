@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from perflab import scoring
 from perflab import sensitivity as sv
 from perflab.io import dataset_from_tables, load_dataset
+from perflab.ranking import factorize_groups, ranks_by_group
 
 PROP = settings(max_examples=30, deadline=None)
 
@@ -136,7 +137,7 @@ def test_onsite_scale_is_the_scoring_modules_indicator_table(scheme, demo):
 @given(st.lists(st.lists(st.integers(0, 6), min_size=5, max_size=5), min_size=1, max_size=20))
 def test_packed_sort_ranks_equal_rankdata_min_with_ties(rows):
     X = np.array(rows, float) / 3.0  # many exact and float-noisy ties
-    R = sv._ranks(X, np.zeros(5, int), 1)
+    R = ranks_by_group(X, np.zeros(5, int), 1)
     expected = np.array([scoring.rank_desc(pd.Series(x)).astype(int).to_numpy() for x in X])
     assert (R == expected).all()
 
@@ -146,12 +147,12 @@ def test_kendall_tau_b_agrees_with_scipy_with_and_without_ties():
     for n in (3, 16, 60, 140):
         X = rng.normal(size=(40, n))
         X[:10, 1] = X[:10, 0]  # ties in some draws
-        R = sv._ranks(X, np.zeros(n, int), 1)
+        R = ranks_by_group(X, np.zeros(n, int), 1)
         for nominal in (
-            sv._ranks(rng.normal(size=(1, n)), np.zeros(n, int), 1)[0],
-            sv._ranks(np.round(rng.normal(size=(1, n))), np.zeros(n, int), 1)[0],
+            ranks_by_group(rng.normal(size=(1, n)), np.zeros(n, int), 1)[0],
+            ranks_by_group(np.round(rng.normal(size=(1, n))), np.zeros(n, int), 1)[0],
         ):
-            tau = sv._kendall_tau_b(R, nominal)
+            tau = sv.kendall_tau_b(R, nominal)
             ref = np.array([scipy.stats.kendalltau(r, nominal).statistic for r in R])
             np.testing.assert_allclose(tau, ref, atol=1e-12)
 
@@ -163,7 +164,7 @@ def test_kendall_tau_b_agrees_with_scipy_with_and_without_ties():
 
 def test_one_at_a_time_moves_one_weight_and_rescales_the_others(scheme, demo):
     _, S, _, kind = demo
-    oat = sv.one_at_a_time(S, scheme.weights, step=0.2, ranks_within=kind)
+    oat = sv.one_at_a_time(S, scheme.weights, step=0.2, rank_group=kind)
     assert set(oat["change"]) == {-0.2, 0.2} and len(oat) == 7 * 2 * 76
     row = oat[(oat["indicator"] == "key_tasks") & (oat["change"] == 0.2)].set_index("unit")
     j = list(S.columns).index("key_tasks")
@@ -176,7 +177,7 @@ def test_one_at_a_time_moves_one_weight_and_rescales_the_others(scheme, demo):
 def test_one_at_a_time_steps_are_the_same_relative_change_of_every_weight(scheme, demo):
     """Issue 10: ±x % of each weight, not ±5 points (which is ±20 % of a 25-point weight but ±50 % of a 10-point one)."""
     _, S, _, kind = demo
-    oat = sv.one_at_a_time(S, scheme.weights, step=0.2, ranks_within=kind)
+    oat = sv.one_at_a_time(S, scheme.weights, step=0.2, rank_group=kind)
     moved = oat.drop_duplicates(["indicator", "change"])
     np.testing.assert_allclose(moved["weight"] / moved["nominal_weight"] - 1, moved["change"])
     assert set(moved.loc[moved["indicator"] == "rectification", "weight"]) == {8.0, 12.0}
@@ -196,7 +197,7 @@ def test_one_at_a_time_steps_are_the_same_relative_change_of_every_weight(scheme
 @given(score_tables(groups=True), st.sampled_from(["uniform", "dirichlet"]))
 def test_zero_spread_gives_the_nominal_ranks_with_zero_width_intervals(table, method):
     scores, w, kinds = table
-    mc = sv.monte_carlo(scores, w, n=300, method=method, spread=0.0, seed=1, ranks_within=kinds, k=2)
+    mc = sv.monte_carlo(scores, w, n=300, method=method, spread=0.0, seed=1, rank_group=kinds, k=2)
     u = mc.units.set_index("unit")
     nominal = scoring.rank_desc(
         pd.Series(scores.to_numpy() @ (w / w.sum()).to_numpy(), index=scores.index), kinds
@@ -213,16 +214,16 @@ def test_zero_spread_gives_the_nominal_ranks_with_zero_width_intervals(table, me
 @given(score_tables(groups=True), st.floats(0.01, 1000.0))
 def test_ranks_do_not_change_when_all_weights_are_multiplied(table, c):
     scores, w, kinds = table
-    a = sv.monte_carlo(scores, w, n=500, spread=0.3, seed=3, ranks_within=kinds)
-    b = sv.monte_carlo(scores, w * c, n=500, spread=0.3, seed=3, ranks_within=kinds)
+    a = sv.monte_carlo(scores, w, n=500, spread=0.3, seed=3, rank_group=kinds)
+    b = sv.monte_carlo(scores, w * c, n=500, spread=0.3, seed=3, rank_group=kinds)
     assert a.frequencies.equals(b.frequencies)
     assert (a.units["nominal_rank"] == b.units["nominal_rank"]).all()
-    sa = sv.stability_intervals(scores, w, k=2, ranks_within=kinds)
-    sb = sv.stability_intervals(scores, w * c, k=2, ranks_within=kinds)
+    sa = sv.stability_intervals(scores, w, k=2, rank_group=kinds)
+    sb = sv.stability_intervals(scores, w * c, k=2, rank_group=kinds)
     assert (sa.units["rank"] == sb.units["rank"]).all()
     np.testing.assert_allclose(
-        sb.units[["rank_lo", "rank_hi"]].to_numpy(),
-        c * sa.units[["rank_lo", "rank_hi"]].to_numpy(),
+        sb.units[["weight_low", "weight_high"]].to_numpy(),
+        c * sa.units[["weight_low", "weight_high"]].to_numpy(),
         rtol=1e-9,
         atol=1e-9,
     )
@@ -230,7 +231,7 @@ def test_ranks_do_not_change_when_all_weights_are_multiplied(table, c):
 
 def test_same_seed_same_result_whatever_the_threads(demo, scheme):
     _, S, _, kind = demo
-    kw = dict(n=5000, method="dirichlet", spread=0.3, ranks_within=kind)
+    kw = dict(n=5000, method="dirichlet", spread=0.3, rank_group=kind)
     a = sv.monte_carlo(S, scheme.weights, seed=11, workers=1, **kw)
     b = sv.monte_carlo(S, scheme.weights, seed=11, workers=2, **kw)
     c = sv.monte_carlo(S, scheme.weights, seed=12, **kw)
@@ -242,14 +243,12 @@ def test_frequency_table_and_statistics_match_a_per_draw_pandas_loop(scheme, dem
     """The same weight draws ranked one draw at a time with pandas give the same counts and statistics."""
     _, S, _, kind = demo
     n, spread = 3000, 0.5
-    mc = sv.monte_carlo(S, scheme.weights, n=n, spread=spread, seed=5, ranks_within=kind, k=3)
+    mc = sv.monte_carlo(S, scheme.weights, n=n, spread=spread, seed=5, rank_group=kind, k=3)
     base = (scheme.weights / scheme.weights.sum()).to_numpy()
-    seeds = sv._rng_seed(5).spawn(int(np.ceil(n / sv.CHUNK)))
+    seeds = sv.draw_streams(5, n)
     W = np.vstack(
         [
-            sv._draw_weights(
-                np.random.default_rng(ss), base, min(sv.CHUNK, n - i * sv.CHUNK), "uniform", spread, None, None
-            )
+            sv.draw_weights(base, min(sv.CHUNK, n - i * sv.CHUNK), "uniform", spread, seed=ss)
             for i, ss in enumerate(seeds)
         ]
     )
@@ -280,10 +279,10 @@ def test_frequency_table_and_statistics_match_a_per_draw_pandas_loop(scheme, dem
 def test_dirichlet_draws_are_centred_on_the_base_weights():
     base = np.array([0.1, 0.25, 0.25, 0.1, 0.1, 0.1, 0.1])
     rng = np.random.default_rng(0)
-    W = sv._draw_weights(rng, base, 40000, "dirichlet", 0.2, sv._concentration(base, 0.2), None)
+    W = sv.draw_weights(base, 40000, "dirichlet", 0.2, sv.dirichlet_concentration(base, 0.2), seed=rng)
     np.testing.assert_allclose(W.mean(axis=0), base, atol=0.002)
     # the concentration gives an average-weight indicator (share 1/7) a coefficient of variation of 0.2
-    c = sv._concentration(base, 0.2)
+    c = sv.dirichlet_concentration(base, 0.2)
     p = 1 / 7
     assert np.sqrt(p * (1 - p) / (c + 1)) / p == pytest.approx(0.2)
 
@@ -295,11 +294,11 @@ def test_dirichlet_draws_are_centred_on_the_base_weights():
 
 def test_unit_counts_reproduce_the_scheme_group_scores(scheme, demo):
     ds = demo[0]
-    c = sv._cube(ds, scheme, "onsite")
-    vals, rix, raters, _ = sv._bootstrap_design(ds, scheme, list(c.units))
+    c = sv.cube_arrays(ds, scheme, "onsite")
+    vals, rix, raters, _ = sv.rater_cells(ds, scheme, list(c.units))
     ones = np.ones((1, len(raters) + 1), dtype=np.int32)
     ones[:, -1] = 0  # the padding rater is never drawn
-    got = sv._group_means(ones, vals, rix, scheme.aggregation.trim)[0].reshape(c.values.shape)
+    got = sv.resampled_group_means(ones, vals, rix, scheme.aggregation.trim)[0].reshape(c.values.shape)
     gs = scoring.group_scores(ds, scheme)
     ui, ii, gi = (
         pd.Index(x).get_indexer(gs[col])
@@ -314,7 +313,7 @@ def test_resampled_trimmed_mean_equals_trimming_the_repeated_sample():
     rix = np.arange(9)[None, :]
     for trim in (0, 1, 2, 4):
         counts = np.c_[rng.integers(0, 3, size=(200, 9)), np.zeros((200, 1), int)]
-        got = sv._group_means(counts, vals, rix, trim)[:, 0]
+        got = sv.resampled_group_means(counts, vals, rix, trim)[:, 0]
         for b in range(200):
             x = np.repeat(vals[0], counts[b, :9])
             if x.size == 0:
@@ -365,8 +364,8 @@ def test_monte_carlo_with_rater_resampling_widens_the_intervals(scheme, demo):
     ds, S, _, kind = demo
     draws = sv.rater_bootstrap(ds, scheme, n=40, seed=3)
     assert draws.values.shape == (40, 76, 7)
-    only_raters = sv.monte_carlo(S, scheme.weights, n=4000, spread=0.0, seed=1, ranks_within=kind, score_draws=draws)
-    fixed = sv.monte_carlo(S, scheme.weights, n=4000, spread=0.0, seed=1, ranks_within=kind)
+    only_raters = sv.monte_carlo(S, scheme.weights, n=4000, spread=0.0, seed=1, rank_group=kind, score_draws=draws)
+    fixed = sv.monte_carlo(S, scheme.weights, n=4000, spread=0.0, seed=1, rank_group=kind)
     width = lambda mc: (mc.units["rank_p95"] - mc.units["rank_p05"]).sum()  # noqa: E731
     assert width(fixed) == 0 and width(only_raters) > 0
     # written-report units take the mean of their kind: they move only because others move
@@ -381,8 +380,8 @@ def test_written_report_units_are_flagged_and_reported_apart(scheme, demo):
     assert written.sum() == 17 and (written == ~units["presented"].reindex(written.index)).all()
     draws = sv.rater_bootstrap(ds, scheme, n=20, seed=3)
     assert (draws.written_report == written.reindex(S.index).to_numpy()).all()
-    with_raters = sv.monte_carlo(S, scheme.weights, n=3000, seed=1, ranks_within=kind, score_draws=draws)
-    mc = sv.monte_carlo(S, scheme.weights, n=3000, seed=1, ranks_within=kind, written_report=written)
+    with_raters = sv.monte_carlo(S, scheme.weights, n=3000, seed=1, rank_group=kind, score_draws=draws)
+    mc = sv.monte_carlo(S, scheme.weights, n=3000, seed=1, rank_group=kind, written_report=written)
     for res in (with_raters, mc):
         assert (res.units.set_index("unit")["written_report"] == written.reindex(S.index)).all()
         widths = res.interval_widths()
@@ -397,7 +396,7 @@ def test_written_report_units_are_flagged_and_reported_apart(scheme, demo):
     assert w[("department", True)] < w[("department", False)]
     # ids work as well as a boolean Series; an unknown one is refused
     by_ids = sv.monte_carlo(
-        S, scheme.weights, n=100, seed=1, ranks_within=kind, written_report=list(written.index[written])
+        S, scheme.weights, n=100, seed=1, rank_group=kind, written_report=list(written.index[written])
     )
     assert by_ids.units["written_report"].sum() == 17
     with pytest.raises(ValueError, match="written_report: unknown unit 'X99'"):
@@ -407,14 +406,16 @@ def test_written_report_units_are_flagged_and_reported_apart(scheme, demo):
 def test_replicate_error_repeats_the_run_on_each_half_of_the_replicates(scheme, demo):
     ds, S, _, kind = demo
     draws = sv.rater_bootstrap(ds, scheme, n=40, seed=3)
-    err = sv.replicate_error(S, scheme.weights, draws, n=2000, seed=1, ranks_within=kind)
-    assert err.attrs["replicates_per_half"] == 20 and len(err) == 76 and err["written_report"].sum() == 17
+    err = sv.replicate_error(S, scheme.weights, draws, n=2000, seed=1, rank_group=kind)
+    assert err.replicates_per_half == 20 and len(err.units) == 76 and err.units["written_report"].sum() == 17
+    assert err.summary()["replicates_per_half"].iloc[0] == 20
+    err = err.units
     first, _ = draws.halves()
-    a = sv.monte_carlo(S, scheme.weights, n=2000, seed=1, ranks_within=kind, score_draws=first).units
+    a = sv.monte_carlo(S, scheme.weights, n=2000, seed=1, rank_group=kind, score_draws=first).units
     assert (err["p95_first"].to_numpy() == a["rank_p95"].to_numpy()).all()
     assert (err["end_difference"] >= 0).all() and err["end_difference"].max() > 0
     same = sv.ScoreDraws(draws.units, draws.indicators, np.repeat(draws.values[:1], 10, axis=0))
-    assert sv.replicate_error(S, scheme.weights, same, n=500, seed=1)["end_difference"].max() == 0
+    assert sv.replicate_error(S, scheme.weights, same, n=500, seed=1).units["end_difference"].max() == 0
 
 
 # ---------------------------------------------------------------------------
@@ -437,9 +438,9 @@ def _salib_outputs(S, weights, kind, n, spread, seed):
     base = (weights / weights.sum()).to_numpy()
     W = base * (1 - spread + 2 * spread * X)
     W /= W.sum(axis=1, keepdims=True)
-    codes, labels = sv._groups(kind, S.index)
-    R = sv._ranks(sv._scores(W, S.to_numpy()), codes, len(labels))
-    nominal = sv._ranks(sv._scores(base[None, :], S.to_numpy()), codes, len(labels))[0]
+    codes, labels = factorize_groups(kind, S.index)
+    R = ranks_by_group(sv.composite_scores(W, S.to_numpy()), codes, len(labels))
+    nominal = ranks_by_group(sv.composite_scores(base[None, :], S.to_numpy()), codes, len(labels))[0]
     shift = {lab: np.abs(R - nominal)[:, codes == g].mean(axis=1) for g, lab in enumerate(labels)}
     return R, shift
 
@@ -449,7 +450,7 @@ def test_sobol_estimates_and_intervals_agree_with_salib_on_the_rank_model(scheme
     from SALib.analyze import sobol as salib
 
     _, S, _, kind = demo
-    res = sv.sobol_indices(S, scheme.weights, n=256, spread=0.5, seed=4, ranks_within=kind, num_resamples=50)
+    res = sv.sobol_indices(S, scheme.weights, n=256, spread=0.5, seed=4, rank_group=kind, num_resamples=50)
     R, shift = _salib_outputs(S, scheme.weights, kind, 256, 0.5, 4)
     D = 7
     problem = {"num_vars": D, "names": list(S.columns), "bounds": [[0, 1]] * D}
@@ -478,7 +479,7 @@ def test_sobol_tables_carry_intervals_and_the_interaction_share(scheme, demo):
         scheme.weights,
         n=512,
         seed=3,
-        ranks_within=kind,
+        rank_group=kind,
         cube=sv.score_cube(ds, scheme),
         shares=scheme.shares,
         group="grassroots",
@@ -496,7 +497,7 @@ def test_sobol_tables_carry_intervals_and_the_interaction_share(scheme, demo):
         scheme.weights,
         n=2048,
         seed=3,
-        ranks_within=kind,
+        rank_group=kind,
         cube=sv.score_cube(ds, scheme),
         shares=scheme.shares,
         group="grassroots",
@@ -509,14 +510,14 @@ def test_sobol_tables_carry_intervals_and_the_interaction_share(scheme, demo):
 def test_one_rank_shift_output_per_ranking_group_never_pooled(scheme, demo):
     """Issue 10: the mean absolute rank shift is one output per ranking group (districts, departments)."""
     _, S, _, kind = demo
-    res = sv.sobol_indices(S, scheme.weights, n=64, seed=1, ranks_within=kind)
+    res = sv.sobol_indices(S, scheme.weights, n=64, seed=1, rank_group=kind)
     shift = res.indices[res.indices["output"] == sv.SHIFT]
     assert sorted(shift["rank_group"].unique()) == ["department", "district"]
     assert len(shift) == 2 * 7 and list(pd.unique(res.summary()["rank_group"])) == ["district", "department"]
     # per-unit outputs carry their own group
     units = res.indices[res.indices["output"] != sv.SHIFT].drop_duplicates("output").set_index("output")
     assert (units["rank_group"] == kind.reindex(units.index)).all()
-    one = sv.sobol_indices(S, scheme.weights, n=64, seed=1, ranks_within=None)
+    one = sv.sobol_indices(S, scheme.weights, n=64, seed=1, rank_group=None)
     assert set(one.indices.loc[one.indices["output"] == sv.SHIFT, "rank_group"]) == {"all"}
 
 
@@ -530,7 +531,7 @@ def test_every_input_has_the_same_relative_range_by_default_the_share_included(s
         n=64,
         spread=0.2,
         seed=1,
-        ranks_within=kind,
+        rank_group=kind,
         cube=cube,
         shares=scheme.shares,
         group="grassroots",
@@ -546,7 +547,7 @@ def test_every_input_has_the_same_relative_range_by_default_the_share_included(s
         n=64,
         spread=0.2,
         seed=1,
-        ranks_within=kind,
+        rank_group=kind,
         cube=cube,
         shares=scheme.shares,
         group="grassroots",
@@ -563,7 +564,7 @@ def test_effective_weight_ranges_are_the_extremes_of_the_renormalised_weights(sc
     """The stated range of each normalised weight (closed form) bounds every draw and is reached at the corners."""
     w = scheme.weights.to_numpy(float)
     p = w / w.sum()
-    lo, hi = sv._effective_extremes(p, 0.2)
+    lo, hi = sv.effective_weight_range(p, 0.2)
     rng_ = np.random.default_rng(0)
     M = rng_.uniform(0.8, 1.2, size=(200_000, w.size))
     P = p * M / (p * M).sum(axis=1, keepdims=True)
@@ -616,7 +617,7 @@ def test_a_weight_that_cannot_move_any_rank_has_zero_total_index(scheme, demo):
         n=128,
         spread=0.5,
         seed=2,
-        ranks_within=kind,
+        rank_group=kind,
         cube=cube,
         shares=scheme.shares,
         group="grassroots",
@@ -641,7 +642,7 @@ def _changes_at(f, e, lo_t, hi_t, nominal, delta):
 @given(score_tables(groups=True), st.integers(1, 3))
 def test_stability_interval_endpoints_are_where_a_brute_force_scan_sees_the_change(table, k):
     scores, w, kinds = table
-    res = sv.stability_intervals(scores, w, k=k, ranks_within=kinds)
+    res = sv.stability_intervals(scores, w, k=k, rank_group=kinds)
     total = w.sum()
     grid = np.linspace(0, total, 401)
     delta = 1e-7 * total
@@ -651,7 +652,7 @@ def test_stability_interval_endpoints_are_where_a_brute_force_scan_sees_the_chan
         assert (u["rank"].to_numpy() == nominal).all()
         scan = scan_ranks(weights_at(w, j, grid) @ scores.to_numpy(float).T, kinds)
         for n_u in range(len(scores)):
-            lo, hi = u["rank_lo"].iloc[n_u], u["rank_hi"].iloc[n_u]
+            lo, hi = u["weight_low"].iloc[n_u], u["weight_high"].iloc[n_u]
             assert lo <= w.iloc[j] <= hi
             inside = (grid > lo + 1e-9 * total) & (grid < hi - 1e-9 * total)
             assert (scan[inside, n_u] == nominal[n_u]).all()  # nothing changes strictly inside
@@ -665,9 +666,9 @@ def test_stability_interval_endpoints_are_where_a_brute_force_scan_sees_the_chan
             members = (kinds == row["rank_group"]).to_numpy() if kinds is not None else np.ones(len(scores), bool)
             f = lambda t: ranks_at_weight(scores, w, j, t, kinds)[members] <= k  # noqa: E731
             nominal_set = f(w.iloc[j])
-            inside = (grid > row["lo"] + 1e-9 * total) & (grid < row["hi"] - 1e-9 * total)
+            inside = (grid > row["weight_low"] + 1e-9 * total) & (grid < row["weight_high"] - 1e-9 * total)
             assert all(np.array_equal(s[members] <= k, nominal_set) for s in scan[inside])
-            for e in (row["lo"], row["hi"]):
+            for e in (row["weight_low"], row["weight_high"]):
                 if 0 < e < total:
                     assert _changes_at(f, e, 0, total, nominal_set, delta)
 
@@ -684,7 +685,7 @@ def test_grade_band_intervals_are_exact(scheme, table):
         nominal = grade_at_weight(scores, w, j, w.iloc[j], scheme)
         assert (u["grade"].to_numpy() == nominal).all()
         for n_u in range(len(scores)):
-            lo, hi = u["band_lo"].iloc[n_u], u["band_hi"].iloc[n_u]
+            lo, hi = u["grade_weight_low"].iloc[n_u], u["grade_weight_high"].iloc[n_u]
             inside = grid[(grid > lo + 1e-9 * total) & (grid < hi - 1e-9 * total)]
             assert all(grade_at_weight(scores, w, j, t, scheme)[n_u] == nominal[n_u] for t in inside)
             f = lambda t: grade_at_weight(scores, w, j, t, scheme)[n_u]  # noqa: E731
@@ -695,7 +696,7 @@ def test_grade_band_intervals_are_exact(scheme, table):
 
 def test_adjacent_pairs_swap_exactly_where_their_scores_cross(scheme, demo):
     _, S, _, kind = demo
-    res = sv.stability_intervals(S, scheme.weights, k=3, ranks_within=kind, indicators=["key_tasks"])
+    res = sv.stability_intervals(S, scheme.weights, k=3, rank_group=kind, indicators=["key_tasks"])
     sw = res.swaps.dropna(subset=["weight_at_swap"])
     assert len(sw) > 0
     w = scheme.weights.to_numpy(float)
@@ -729,7 +730,7 @@ def test_share_breakpoints_are_exactly_where_the_ranks_change(table, rng_):
     G, shares, kinds = table
     group = G.columns[0]
     assume(shares.drop(group).sum() > 0)
-    res = sv.share_breakpoints(G, shares, group, k=2, share_range=rng_, ranks_within=kinds)
+    res = sv.share_breakpoints(G, shares, group, k=2, share_range=rng_, rank_group=kinds)
     lo, hi = rng_
     delta = 1e-7
     for b in res.breakpoints["share"]:
@@ -762,14 +763,14 @@ def test_share_breakpoints_are_exactly_where_the_ranks_change(table, rng_):
 def test_grassroots_share_breakpoints_on_the_demo_data(scheme, demo):
     ds, _, _, kind = demo
     G = sv.unit_group_scores(ds, scheme)
-    res = sv.share_breakpoints(G, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), ranks_within=kind)
+    res = sv.share_breakpoints(G, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), rank_group=kind)
     assert len(res.swaps) > 0 and res.swaps["share"].between(0, 0.6).all()
     nominal = scoring.score_units(ds, scheme).set_index("unit")["rank"].astype(int)
     at = res.ranks_at(0.25 + 1e-6)  # the scheme's share (if no breakpoint sits right there)
     if not np.isclose(res.breakpoints["share"], 0.25, atol=1e-5).any():
         assert (at.reindex(nominal.index) == nominal).all()
     # the grid path agrees with the exact segments
-    path = sv.share_path(G, scheme.shares, "grassroots", [0.1, 0.5], ranks_within=kind)
+    path = sv.share_path(G, scheme.shares, "grassroots", [0.1, 0.5], rank_group=kind)
     assert (
         path[path["share"] == 0.5].set_index("unit")["rank"] == res.ranks_at(0.5).reindex(G.index)
     ).all() or np.isclose(res.breakpoints["share"], 0.5, atol=1e-9).any()
@@ -812,10 +813,10 @@ def test_best_case_rank_is_never_beaten_by_a_grid_search_and_is_attained(table, 
 def test_smaa_first_rank_acceptability_only_for_units_that_can_be_first(scheme, demo):
     _, S, _, kind = demo
     bounds = sv.bounds_around(scheme.weights, 0.5)
-    smaa = sv.rank_acceptability(S, n=4000, seed=1, bounds=bounds, ranks_within=kind)
+    smaa = sv.rank_acceptability(S, n=4000, seed=1, bounds=bounds, rank_group=kind)
     acc = smaa.acceptability()
     np.testing.assert_allclose(acc.sum(axis=1), 1.0)
-    best = sv.best_case_ranks(S, bounds=bounds, ranks_within=kind).set_index("unit")
+    best = sv.best_case_ranks(S, bounds=bounds, rank_group=kind).set_index("unit")
     p_first = smaa.central_weights["p_first"]
     assert best.loc[p_first[p_first > 0].index, "can_be_first"].all()
     # every draw respected the bounds: central weights of units that came first lie inside them
@@ -841,7 +842,7 @@ def test_bad_input_gets_one_clear_error(scheme, demo):
         (lambda: sv.monte_carlo(S, w, spread=1.5), "spread must be a number in \\[0, 1\\]"),
         (lambda: sv.monte_carlo(S, w, method="latin"), "method must be one of"),
         (lambda: sv.monte_carlo(S.assign(service=np.nan), w), "has no finite score for 'service'"),
-        (lambda: sv.monte_carlo(S, w, ranks_within=kind.iloc[:10]), "rank_group has no group for unit"),
+        (lambda: sv.monte_carlo(S, w, rank_group=kind.iloc[:10]), "rank_group has no group for unit"),
         (lambda: sv.share_breakpoints(G, scheme.shares, "mayors"), "unknown evaluator group 'mayors'"),
         (
             lambda: sv.share_breakpoints(G, scheme.shares.replace(0.25, 1.5), "grassroots"),
@@ -938,7 +939,7 @@ def test_bounded_simplex_draws_are_uniform_on_the_bounded_part_like_brute_force_
     rejected on all bounds (brute force), and its acceptance is the brute-force share rescaled."""
     b = np.array([[0.1, 0.2, 0.05], [0.5, 0.6, 0.4]])
     rng = np.random.default_rng(3)
-    got = sv._draw_bounded_simplex(rng, 3, 20000, b)
+    got = sv.draw_weights(np.full(3, 1 / 3), 20000, "simplex", bounds=b, seed=rng)
     assert got.shape == (20000, 3) and np.allclose(got.sum(axis=1), 1)
     assert ((got >= b[0] - 1e-12) & (got <= b[1] + 1e-12)).all()
     g = rng.standard_exponential((400000, 3))
@@ -953,16 +954,10 @@ def test_bounded_simplex_draws_are_uniform_on_the_bounded_part_like_brute_force_
 def test_smaa_within_tight_bounds_works_and_respects_them(scheme, demo, rel):
     _, S, _, kind = demo
     bounds = sv.bounds_around(scheme.weights, rel)
-    smaa = sv.rank_acceptability(S, n=3000, seed=1, bounds=bounds, ranks_within=kind)
+    smaa = sv.rank_acceptability(S, n=3000, seed=1, bounds=bounds, rank_group=kind)
     np.testing.assert_allclose(smaa.acceptability().sum(axis=1), 1.0)
-    W = sv._draw_weights(
-        np.random.default_rng(0),
-        np.full(7, 1 / 7),
-        3000,
-        "simplex",
-        0.0,
-        None,
-        bounds.reindex(S.columns)[["lower", "upper"]].to_numpy().T,
+    W = sv.draw_weights(
+        np.full(7, 1 / 7), 3000, "simplex", 0.0, bounds=bounds.reindex(S.columns)[["lower", "upper"]].to_numpy().T
     )
     assert ((W >= bounds["lower"].to_numpy() - 1e-12) & (W <= bounds["upper"].to_numpy() + 1e-12)).all()
 
@@ -973,22 +968,22 @@ def test_smaa_within_tight_bounds_works_and_respects_them(scheme, demo, rel):
 
 
 @pytest.mark.parametrize("within", ["kind", "all"])
-def test_ranking_groups_give_the_ranks_of_score_units(scheme_dict, within):
+def test_rank_groups_give_the_ranks_of_score_units(scheme_dict, within):
     scheme_dict["ranking"] = {"within": within, "zone": True}
     s = make_scheme(scheme_dict)
     ds = load_dataset(DEMO_DIR, s)
     units = scoring.score_units(ds, s).set_index("unit")
-    groups = sv.ranking_groups(units, s)
+    groups = sv.rank_groups(units, s)
     assert (groups is None) == (within == "all")
     S = sv.unit_indicator_scores(ds, s)
     expected = units["rank"].reindex(S.index).astype(int).to_numpy()
-    mc = sv.monte_carlo(S, s.weights, n=10, spread=0.0, ranks_within=groups)
+    mc = sv.monte_carlo(S, s.weights, n=10, spread=0.0, rank_group=groups)
     assert (mc.units["nominal_rank"].to_numpy() == expected).all()
     assert mc.units["rank_group"].nunique() == (1 if within == "all" else 2)
-    stab = sv.stability_intervals(S, s.weights, indicators=["key_tasks"], ranks_within=groups)
+    stab = sv.stability_intervals(S, s.weights, indicators=["key_tasks"], rank_group=groups)
     assert (stab.units["rank"].to_numpy() == expected).all()
     G = sv.unit_group_scores(ds, s)
-    path = sv.share_path(G, s.shares, "grassroots", [float(s.shares["grassroots"])], ranks_within=groups)
+    path = sv.share_path(G, s.shares, "grassroots", [float(s.shares["grassroots"])], rank_group=groups)
     assert (path["rank"].to_numpy() == units["rank"].reindex(G.index).astype(int).to_numpy()).all()
 
 
@@ -1017,16 +1012,18 @@ def test_bootstrap_replicates_equal_perflab_scoring_on_the_resampled_panel(schem
     scheme_dict["aggregation"] = {"method": "trimmed_mean", "trim": 1} if trim else {"method": "mean"}
     s = make_scheme(scheme_dict)
     ds = load_dataset(DEMO_DIR, s)
-    c = sv._cube(ds, s, "final")
+    c = sv.cube_arrays(ds, s, "final")
     pres = list(c.units[c.presented])
-    vals, rix, raters, rater_group = sv._bootstrap_design(ds, s, pres)
+    vals, rix, raters, rater_group = sv.rater_cells(ds, s, pres)
     rng = np.random.default_rng(5)
     counts = np.zeros((2, len(raters) + 1), dtype=np.int32)
     for g in range(len(c.groups)):
         m = np.flatnonzero(rater_group == g)
         counts[:, m] = rng.multinomial(m.size, np.full(m.size, 1 / m.size), size=2)
-    got = sv._replicate_scores(counts, c, vals, rix, s)
-    gm = sv._group_means(counts, vals, rix, s.aggregation.trim).reshape(2, len(pres), len(c.indicators), len(c.groups))
+    got = sv.replicate_scores(counts, c, vals, rix, s)
+    gm = sv.resampled_group_means(counts, vals, rix, s.aggregation.trim).reshape(
+        2, len(pres), len(c.indicators), len(c.groups)
+    )
     w = (s.weights / s.weights.sum()).reindex(c.indicators).to_numpy()
     for b in range(2):
         rds = _resampled_dataset(ds, counts[b], raters)
@@ -1057,9 +1054,9 @@ def test_crossings_a_hundred_millionth_apart_are_two_breakpoints():
     S = G.rename(columns={"g1": "a", "g2": "b"})
     st_ = sv.stability_intervals(S, pd.Series({"a": 0.2, "b": 0.8}), k=1)
     a = st_.units.set_index(["indicator", "unit"]).loc[("a", "A")]
-    assert a["rank_hi"] == pytest.approx(0.3, abs=1e-12)
+    assert a["weight_high"] == pytest.approx(0.3, abs=1e-12)
     b = st_.units.set_index(["indicator", "unit"]).loc[("a", "B")]
-    assert b["rank_hi"] == pytest.approx(0.3, abs=1e-12)
+    assert b["weight_high"] == pytest.approx(0.3, abs=1e-12)
 
 
 def test_lines_crossing_within_the_tie_resolution_are_no_swap():
@@ -1088,7 +1085,7 @@ def test_lines_crossing_within_the_tie_resolution_are_no_swap():
 @given(score_tables(groups=True), st.sampled_from(["uniform", "dirichlet", "simplex"]), st.integers(0, 2**32))
 def test_the_same_seed_gives_identical_results(table, method, seed):
     scores, w, kinds = table
-    kw = dict(n=2500, method=method, spread=0.0 if method == "simplex" else 0.3, ranks_within=kinds, k=2)
+    kw = dict(n=2500, method=method, spread=0.0 if method == "simplex" else 0.3, rank_group=kinds, k=2)
     a = sv.monte_carlo(scores, w, seed=seed, workers=1, **kw)
     b = sv.monte_carlo(scores, w, seed=seed, workers=2, **kw)
     for x, y in (
@@ -1098,8 +1095,8 @@ def test_the_same_seed_gives_identical_results(table, method, seed):
         (a.central_weights, b.central_weights),
     ):
         pd.testing.assert_frame_equal(x, y)
-    s1 = sv.sobol_indices(scores, w, n=16, spread=0.3, seed=seed % 2**31, ranks_within=kinds)
-    s2 = sv.sobol_indices(scores, w, n=16, spread=0.3, seed=seed % 2**31, ranks_within=kinds)
+    s1 = sv.sobol_indices(scores, w, n=16, spread=0.3, seed=seed % 2**31, rank_group=kinds)
+    s2 = sv.sobol_indices(scores, w, n=16, spread=0.3, seed=seed % 2**31, rank_group=kinds)
     pd.testing.assert_frame_equal(s1.indices, s2.indices)
 
 
@@ -1114,11 +1111,11 @@ def test_p_first_counts_every_unit_tied_for_first_like_the_frequencies():
 
 def test_a_generator_seed_is_recorded_and_reproduces_the_run(demo, scheme):
     _, S, _, kind = demo
-    mc = sv.monte_carlo(S, scheme.weights, n=3000, seed=np.random.default_rng(9), ranks_within=kind)
+    mc = sv.monte_carlo(S, scheme.weights, n=3000, seed=np.random.default_rng(9), rank_group=kind)
     assert isinstance(mc.settings["seed"], int)
-    again = sv.monte_carlo(S, scheme.weights, n=3000, seed=mc.settings["seed"], ranks_within=kind)
+    again = sv.monte_carlo(S, scheme.weights, n=3000, seed=mc.settings["seed"], rank_group=kind)
     assert mc.frequencies.equals(again.frequencies)
-    all_tau = sv.monte_carlo(S, scheme.weights, n=3000, seed=mc.settings["seed"], ranks_within=kind, tau_draws=None)
+    all_tau = sv.monte_carlo(S, scheme.weights, n=3000, seed=mc.settings["seed"], rank_group=kind, tau_draws=None)
     assert len(all_tau.tau) == 3000 * 2 and all_tau.tau["tau"].between(-1, 1).all()
 
 
@@ -1222,7 +1219,7 @@ def test_page_tables_have_word_headers_no_index_and_no_exponents(scheme, demo):
         scheme.weights,
         n=64,
         seed=1,
-        ranks_within=kind,
+        rank_group=kind,
         cube=sv.score_cube(ds, scheme),
         shares=scheme.shares,
         group="grassroots",
@@ -1249,7 +1246,7 @@ def test_page_tables_have_word_headers_no_index_and_no_exponents(scheme, demo):
         scheme.weights,
         n=64,
         seed=1,
-        ranks_within=kind,
+        rank_group=kind,
         cube=sv.score_cube(ds, scheme),
         shares=scheme.shares,
         group="grassroots",
@@ -1266,9 +1263,9 @@ def test_top_k_kept_counts_the_draws_whose_top_k_set_is_the_nominal_one_with_tie
     """The count behind 'the top k stays the same in x % of draws', against ranking every draw (ties included)."""
     scores, w, kinds = table
     n, spread = 300, 0.5
-    mc = sv.monte_carlo(scores, w, n=n, spread=spread, seed=3, ranks_within=kinds, k=k)
+    mc = sv.monte_carlo(scores, w, n=n, spread=spread, seed=3, rank_group=kinds, k=k)
     base = (w / w.sum()).to_numpy()
-    W = sv._draw_weights(np.random.default_rng(sv._rng_seed(3).spawn(1)[0]), base, n, "uniform", spread, None, None)
+    W = sv.draw_weights(base, n, "uniform", spread, seed=sv.draw_streams(3, n)[0])
     R = scan_ranks(W @ scores.to_numpy().T, kinds)
     nominal = scan_ranks((base @ scores.to_numpy().T)[None, :], kinds)[0]
     labels = np.zeros(len(scores)) if kinds is None else kinds.to_numpy()
@@ -1321,10 +1318,17 @@ def test_share_grade_changes_are_exact_and_bound_the_stable_range():
         assert row.grade_below != row.grade_above
     sb = sv.share_breakpoints(G, shares, "grassroots", k=3, share_range=(0.0, 0.9))
     stable = sv.stable_share_range(sb, changes).iloc[0]
-    assert stable.grades_lo <= 0.25 <= stable.grades_hi and stable.top_k_lo <= 0.25 <= stable.top_k_hi
-    inside = (changes["share"] > stable.grades_lo + 1e-12) & (changes["share"] < stable.grades_hi - 1e-12)
+    assert (
+        stable.grades_share_low <= 0.25 <= stable.grades_share_high
+        and stable.top_k_share_low <= 0.25 <= stable.top_k_share_high
+    )
+    inside = (changes["share"] > stable.grades_share_low + 1e-12) & (
+        changes["share"] < stable.grades_share_high - 1e-12
+    )
     assert not inside.any()  # no grade changes strictly inside the stable range
-    assert stable.grades_lo in set(changes["share"]) | {0.0} and stable.grades_hi in set(changes["share"]) | {0.9}
+    assert stable.grades_share_low in set(changes["share"]) | {0.0} and stable.grades_share_high in set(
+        changes["share"]
+    ) | {0.9}
 
 
 # ---------------------------------------------------------------------------
@@ -1346,11 +1350,11 @@ def test_every_figure_of_the_pages_is_kept_as_png_and_svg_and_one_is_the_key(nam
     keys = 0
     for src in code:
         drawn = re.findall(r"^(\s*)fig = splots\.(\w+)\(", src, re.M)
-        kept = re.findall(r"^(\s*)plots\.keep\(fig, output, f?'(\w+?)(?:_\{g\})?'(.*)\)", src, re.M)
+        kept = re.findall(r"^(\s*)plots\.keep\(fig, output, f?[\"'](\w+?)(?:_\{g\})?[\"'](.*)\)", src, re.M)
         assert len(drawn) == len(kept), src  # one keep per figure, at the same depth (inside the loop if drawn in one)
         for (indent, func), (keep_indent, stem, rest) in zip(drawn, kept):
             assert func in FIGURES and indent == keep_indent and stem.startswith(page + "_"), src
-            assert src.index(f"splots.{func}(") < src.index(f"'{stem}")
+            assert src.index(f"splots.{func}(") < src.index(stem)
             keys += "key=" in rest
     assert keys == 1
     assert sum(len(re.findall(r"^\s*fig = splots\.", s, re.M)) for s in code) >= 2
@@ -1374,23 +1378,23 @@ def page_figures(scheme, demo):
         n=200,
         spread=0.2,
         seed=1,
-        ranks_within=kind,
+        rank_group=kind,
         k=3,
         written_report=sv.written_report_units(ds, scheme).reindex(S.index),
     )
-    stab = sv.stability_intervals(S, scheme.weights, k=3, bands=scheme.bands, ranks_within=kind)
+    stab = sv.stability_intervals(S, scheme.weights, k=3, bands=scheme.bands, rank_group=kind)
     sob = sv.sobol_indices(
         None,
         scheme.weights,
         n=64,
         seed=1,
-        ranks_within=kind,
+        rank_group=kind,
         cube=sv.score_cube(ds, scheme),
         shares=scheme.shares,
         group="grassroots",
     )
     G = sv.unit_group_scores(ds, scheme)
-    sb = sv.share_breakpoints(G, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), ranks_within=kind)
+    sb = sv.share_breakpoints(G, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), rank_group=kind)
     return mc, stab, sob, sb, units
 
 

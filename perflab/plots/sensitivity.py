@@ -341,8 +341,8 @@ def weight_ranges(
     y = np.arange(len(sub))
     ax.hlines(
         y,
-        sub["lo"],
-        sub["hi"],
+        sub["weight_low"],
+        sub["weight_high"],
         color="tab:green",
         lw=8,
         alpha=0.6,
@@ -390,10 +390,10 @@ def share_bump_chart(
     fig, ax = plt.subplots(figsize=(10, 0.2 * n + 2.6))
     ever_top = set(seg.loc[seg["rank"] <= k, "unit"])
     palette = dict(zip(sorted(ever_top), sns.color_palette("tab10", max(1, len(ever_top)))))
-    lo, hi = seg["share_lo"].min(), seg["share_hi"].max()
+    lo, hi = seg["share_low"].min(), seg["share_high"].max()
     for unit, g in seg.groupby("unit", sort=False):
-        g = g.sort_values("share_lo")
-        x = np.r_[g["share_lo"].to_numpy(), g["share_hi"].to_numpy()[-1]]
+        g = g.sort_values("share_low")
+        x = np.r_[g["share_low"].to_numpy(), g["share_high"].to_numpy()[-1]]
         yv = np.r_[g["rank"].to_numpy(), g["rank"].to_numpy()[-1]]
         top = unit in ever_top
         ax.step(x, yv, where="post", color=palette.get(unit, "0.7"), lw=2.2 if top else 0.9, zorder=3 if top else 2)
