@@ -40,7 +40,31 @@ def _name(row, name: str) -> str:
 
 
 def written_report_caveat(scores: pd.DataFrame, scheme: Scheme, name: str = "name_en") -> str:
-    """How the units without an on-site score were scored, and where that puts them (from ``score_units``)."""
+    """How the units without an on-site score were scored, and where that puts them.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        :func:`perflab.scoring.score_units`'s table.
+    scheme : Scheme
+        Its ``missing_components`` rule is named and explained.
+    name : str
+        The name column to cite units by.
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> scores = pd.DataFrame({"unit": ["D01", "D02", "D03"], "kind": "district", "presented": True,
+    ...     "name_en": ["Dongcheng", "Xicheng", "Chaoyang"], "final": [91.5, 88.25, 80.0], "rank": [1, 2, 3]})
+    >>> written_report_caveat(scores, scheme)
+    'Every unit presented in person: no on-site score is imputed.'
+    """
     written = scores[~scores["presented"].astype(bool)]
     if written.empty:
         return "Every unit presented in person: no on-site score is imputed."
@@ -77,7 +101,34 @@ def written_report_caveat(scores: pd.DataFrame, scheme: Scheme, name: str = "nam
 
 
 def effective_weights_summary(ew: pd.DataFrame, dataset: Dataset | None = None, scheme: Scheme | None = None) -> str:
-    """Nominal against effective weight of each component, per ranking group (from ``effective_weights``)."""
+    """Nominal against effective weight of each component, per rank group, and the component that decides least.
+
+    Parameters
+    ----------
+    ew : pandas.DataFrame
+        :func:`perflab.effective.effective_weights`'s table.
+    dataset, scheme : optional
+        With both, a routine score that decides little is explained by its share of capped attainment scores.
+
+    Returns
+    -------
+    str
+        Markdown: one bullet per rank group.
+
+    Examples
+    --------
+    >>> ew = pd.DataFrame({"rank_group": "district", "level": "component", "item": ["onsite", "routine"],
+    ...     "name_en": ["On-site evaluation", "Routine assessment"], "units": 16, "nominal": [0.6, 0.4],
+    ...     "variance_share": [0.9, 0.1], "correlation_ratio": [0.8, 0.05], "sd_points": [3.0, 0.5],
+    ...     "ratio": [1.5, 0.25]})
+    >>> print(effective_weights_summary(ew))
+    - **Districts** (16 units): on-site evaluation 60 % nominal against 90.0 % of the variance (correlation ratio
+    0.80; spread 3.00 points); routine assessment 40 % nominal against 10.0 % of the variance (correlation ratio
+    0.05; spread 0.50 points).
+    <BLANKLINE>
+    For districts, routine assessment decides far less than its nominal 40 %: it accounts for 10.0 % of the
+    differences in the final score.
+    """
     comp = ew[ew["level"] == "component"]
     if comp.empty:
         return "Too few ranked units for effective weights."
@@ -115,7 +166,32 @@ def effective_weights_summary(ew: pd.DataFrame, dataset: Dataset | None = None, 
 
 
 def effective_weights_view(ew: pd.DataFrame, level: str, lang: str = "en", caption: str | None = None):
-    """The effective-weights table of one level for a page: headers in words, percentages, no row numbers."""
+    """The effective-weights table of one level for a page: headers in words, percentages, no row numbers.
+
+    Parameters
+    ----------
+    ew : pandas.DataFrame
+        :func:`perflab.effective.effective_weights`'s table.
+    level : str
+        ``component`` or ``indicator``.
+    lang : str
+        ``zh`` or ``en``: the language of the item names.
+    caption : str, optional
+        The table's caption; None: one naming the level.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+
+    Examples
+    --------
+    >>> ew = pd.DataFrame({"rank_group": "district", "level": "component", "item": ["onsite", "routine"],
+    ...     "name_en": ["On-site evaluation", "Routine assessment"], "units": 16, "nominal": [0.6, 0.4],
+    ...     "variance_share": [0.9, 0.1], "correlation_ratio": [0.8, 0.05], "sd_points": [3.0, 0.5],
+    ...     "ratio": [1.5, 0.25]})
+    >>> type(effective_weights_view(ew, "component")).__name__
+    'Styler'
+    """
     t = ew[ew["level"] == level]
     view = pd.DataFrame(
         {
@@ -153,7 +229,24 @@ def effective_weights_view(ew: pd.DataFrame, level: str, lang: str = "en", capti
 
 
 def items_in_words(text: str, labels: dict[str, str]) -> str:
-    """A text naming items by id (``"budget_execution -1.92; approval_days +1.52"``) with each id in words."""
+    """A text naming items by id (``"budget_execution -1.92; approval_days +1.52"``) with each id in words.
+
+    Parameters
+    ----------
+    text : str
+        The text; anything else is returned as it is.
+    labels : dict
+        Item id → its words.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> items_in_words("key_tasks -1.92; pm25 +1.52", {"key_tasks": "Key tasks", "pm25": "PM2.5"})
+    'Key tasks -1.92; PM2.5 +1.52'
+    """
     import re
 
     if not isinstance(text, str) or not labels:
@@ -163,7 +256,32 @@ def items_in_words(text: str, labels: dict[str, str]) -> str:
 
 
 def ranking_summary(scores: pd.DataFrame, scheme: Scheme, name: str = "name_en") -> str:
-    """The top and bottom of each ranking group with their margins (from ``score_units``)."""
+    """The top and bottom of each rank group with their margins.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        :func:`perflab.scoring.score_units`'s table.
+    scheme : Scheme
+        Its ``ranking.within`` says what the rank groups are.
+    name : str
+        The name column to cite units by.
+
+    Returns
+    -------
+    str
+        Markdown: one bullet per rank group, and a caveat.
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> scores = pd.DataFrame({"unit": ["D01", "D02", "D03"], "kind": "district", "presented": True,
+    ...     "name_en": ["Dongcheng", "Xicheng", "Chaoyang"], "final": [91.5, 88.25, 80.0], "rank": [1, 2, 3]})
+    >>> print(ranking_summary(scores, scheme).splitlines()[0])
+    - **Districts** (3): first Dongcheng (D01) with 91.50, 3.25 points ahead of Xicheng (D02); last Chaoyang (D03)
+    with 80.00; the whole range is 11.50 points.
+    """
     by = scores.groupby("kind", sort=False) if scheme.ranking.within == "kind" else [("all", scores)]
     lines = []
     for kind, s in by:
@@ -183,7 +301,42 @@ def ranking_summary(scores: pd.DataFrame, scheme: Scheme, name: str = "name_en")
 
 
 def small_zones_note(ev, scheme: Scheme, units: pd.DataFrame) -> str:
-    """Which zones borrow their kind's spread for the T-scores (from ``differentiated.evaluate``)."""
+    """Which zones borrow their kind's spread for the T-scores.
+
+    Parameters
+    ----------
+    ev : Evaluation
+        :func:`perflab.differentiated.evaluate`'s result.
+    scheme : Scheme
+        Gives ``differentiated.min_zone_size`` and the zones' names.
+    units : pandas.DataFrame
+        The units table (kind and zone of each unit).
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> from perflab.differentiated import Evaluation
+    >>> ev = Evaluation(
+    ...     scores=pd.DataFrame({"unit": ["D01", "D02", "D03"], "kind": "district",
+    ...         "zone": ["core", "core", "ecological"], "rank_uniform": [1, 2, 3], "rank_differentiated": [2, 1, 3],
+    ...         "rank_change": [-1, 1, 0], "spread_pooled": [False, False, True]}),
+    ...     contributions=pd.DataFrame({"unit": ["D01", "D01", "D02", "D02", "D03", "D03"],
+    ...         "item": ["key_tasks", "gdp_growth"] * 3, "part": ["indicator", "measure"] * 3,
+    ...         "uniform": [50.0, 40.0, 49.0, 40.5, 48.0, 40.0], "differentiated": [50.0, 38.0, 49.0, 41.0, 48.0, 40.0]}),
+    ...     objective=pd.DataFrame({"vetted": ["reject", ""], "attainment": [100.0, 90.0],
+    ...         "attainment_vetted": [85.0, 90.0]}),
+    ...     baseline=None, attainment=None, vetting=pd.DataFrame({"year": [2016], "flag": ["repeats_result"]}),
+    ...     method="mean", years=3, too_few_years="zone")
+    >>> units = ev.scores[["unit", "kind", "zone"]]
+    >>> print(small_zones_note(ev, scheme, units).split(". ")[-1])
+    That applies to Capital core (2 districts) and Ecological conservation (1 district).
+    """
     d = scheme.differentiated
     size = units.groupby(["kind", "zone"], sort=False).size()
     small = [(k, z, n) for (k, z), n in size.items() if n < d.min_zone_size]
@@ -210,7 +363,42 @@ def small_zones_note(ev, scheme: Scheme, units: pd.DataFrame) -> str:
 
 
 def differentiated_moves(ev, scheme: Scheme) -> str:
-    """What actually moves each kind under the differentiated evaluation (from ``Evaluation.spread``)."""
+    """What actually moves each kind under the differentiated evaluation (from ``Evaluation.spread``).
+
+    Parameters
+    ----------
+    ev : Evaluation
+        :func:`perflab.differentiated.evaluate`'s result.
+    scheme : Scheme
+        Gives the zones' weight overrides.
+
+    Returns
+    -------
+    str
+        Markdown: one bullet per kind.
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> from perflab.differentiated import Evaluation
+    >>> ev = Evaluation(
+    ...     scores=pd.DataFrame({"unit": ["D01", "D02", "D03"], "kind": "district",
+    ...         "zone": ["core", "core", "ecological"], "rank_uniform": [1, 2, 3], "rank_differentiated": [2, 1, 3],
+    ...         "rank_change": [-1, 1, 0], "spread_pooled": [False, False, True]}),
+    ...     contributions=pd.DataFrame({"unit": ["D01", "D01", "D02", "D02", "D03", "D03"],
+    ...         "item": ["key_tasks", "gdp_growth"] * 3, "part": ["indicator", "measure"] * 3,
+    ...         "uniform": [50.0, 40.0, 49.0, 40.5, 48.0, 40.0], "differentiated": [50.0, 38.0, 49.0, 41.0, 48.0, 40.0]}),
+    ...     objective=pd.DataFrame({"vetted": ["reject", ""], "attainment": [100.0, 90.0],
+    ...         "attainment_vetted": [85.0, 90.0]}),
+    ...     baseline=None, attainment=None, vetting=pd.DataFrame({"year": [2016], "flag": ["repeats_result"]}),
+    ...     method="mean", years=3, too_few_years="zone")
+    >>> print(differentiated_moves(ev, scheme))
+    - **Districts**: 2 of 3 change rank (mean move 0.67 places, Spearman ρ 0.50). 3 zone(s) override weights. The
+    routine part spreads the units by 0.24 points under the uniform evaluation and 1.25 under the differentiated one
+    (5.3×), against 0.82 from on-site: judged against targets capped at 100 the figures barely separate the units;
+    as T-scores among peers they do.
+    """
     sp = ev.spread()
     zone_kind = {z.id: z.kind for z in scheme.zones}
     lines = []
@@ -246,7 +434,41 @@ def differentiated_moves(ev, scheme: Scheme) -> str:
 
 
 def vetting_summary(ev, scheme: Scheme) -> str:
-    """How many targets were vetted this year, and what the scheme's rule did to their scores."""
+    """How many targets were vetted this year, and what the scheme's rule did to their scores.
+
+    Parameters
+    ----------
+    ev : Evaluation
+        :func:`perflab.differentiated.evaluate`'s result (its ``objective`` and ``vetting`` tables).
+    scheme : Scheme
+        Gives the year and the vetting rule (``differentiated.vetting``).
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> from perflab.differentiated import Evaluation
+    >>> ev = Evaluation(
+    ...     scores=pd.DataFrame({"unit": ["D01", "D02", "D03"], "kind": "district",
+    ...         "zone": ["core", "core", "ecological"], "rank_uniform": [1, 2, 3], "rank_differentiated": [2, 1, 3],
+    ...         "rank_change": [-1, 1, 0], "spread_pooled": [False, False, True]}),
+    ...     contributions=pd.DataFrame({"unit": ["D01", "D01", "D02", "D02", "D03", "D03"],
+    ...         "item": ["key_tasks", "gdp_growth"] * 3, "part": ["indicator", "measure"] * 3,
+    ...         "uniform": [50.0, 40.0, 49.0, 40.5, 48.0, 40.0], "differentiated": [50.0, 38.0, 49.0, 41.0, 48.0, 40.0]}),
+    ...     objective=pd.DataFrame({"vetted": ["reject", ""], "attainment": [100.0, 90.0],
+    ...         "attainment_vetted": [85.0, 90.0]}),
+    ...     baseline=None, attainment=None, vetting=pd.DataFrame({"year": [2016], "flag": ["repeats_result"]}),
+    ...     method="mean", years=3, too_few_years="zone")
+    >>> print(vetting_summary(ev, scheme))
+    1 of the 2 targets for 2016 were vetted (1 repeat a result already achieved, 0 ask less than last year's
+    result); 1 of them score 100 against their own target. The scheme's rule is `vetting: reject`: measured against
+    the unit's own baseline instead, 0 still score 100 (their result beats their own baseline too).
+    """
     d = scheme.differentiated
     o = ev.objective
     v = o[o["vetted"].fillna("") != ""]
@@ -294,8 +516,37 @@ def satisfaction_sentence(
     zone_names: dict | None = None,
     list_at_most: int = 8,
 ) -> str:
-    """The survey against the published means, per kind (from ``survey.satisfaction_summary`` and
-    ``survey.satisfaction_units``); ``names`` maps unit, ``zone_names`` zone id, to the name the page uses."""
+    """The survey against the published means, per kind, and the units below their kind's average.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`perflab.survey.satisfaction_summary`'s table.
+    units : pandas.DataFrame
+        :func:`perflab.survey.satisfaction_units`'s table.
+    names : Series or dict
+        Unit → the name the page uses.
+    zone_names : dict, optional
+        Zone id → the name the page uses.
+    list_at_most : int
+        Name every unit below the average up to this many; beyond, the three lowest.
+
+    Returns
+    -------
+    str
+        Markdown: one bullet per kind, and the range of the zones' gaps.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"level": ["kind"], "kind": ["district"], "zone": [None], "units": [3],
+    ...     "respondents": [1500], "mean": [80.0], "weighted_mean": [80.5], "published": [82.66],
+    ...     "difference": [-2.66]})
+    >>> units = pd.DataFrame({"unit": ["D01", "D02", "D03"], "kind": "district", "satisfaction": [84.0, 81.0, 75.0],
+    ...     "below_mean": [False, False, True]})
+    >>> print(satisfaction_sentence(summary, units, {"D03": "Chaoyang"}))
+    - **District satisfaction** averages 80.00 over 3 districts (1,500 respondents; 80.50 weighted by respondents)
+    against the published 82.66 (difference -2.66); the one district below the average is Chaoyang (75.0).
+    """
     names, zone_names = dict(names), dict(zone_names or {})
     who = {"district": "District satisfaction", "department": "Satisfaction of the departments' service users"}
     lines = []
@@ -319,7 +570,8 @@ def satisfaction_sentence(
             text += f"; no {_kinds(kind, 1)} lies below the average."
         elif n <= list_at_most:
             listed = [f"{names.get(u, u)} ({v:.1f})" for u, v in zip(below["unit"], below["satisfaction"])]
-            text += f"; the {count} {_kinds(kind, n)} below the average are {_listing(listed)}."
+            verb = "is" if n == 1 else "are"
+            text += f"; the {count} {_kinds(kind, n)} below the average {verb} {_listing(listed)}."
         else:
             low = [f"{names.get(u, u)} ({v:.1f})" for u, v in zip(below["unit"][:3], below["satisfaction"][:3])]
             text += f"; {n} {_kinds(kind, n)} lie below the average, the lowest {_listing(low)}."
