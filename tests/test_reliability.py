@@ -412,6 +412,33 @@ def test_sem_is_brennans_conditional_sem_for_one_group_and_a_plain_mean(scheme_d
     assert p.se_difference("D01", "D02") == pytest.approx(diff.std(ddof=1) / np.sqrt(len(diff)))
 
 
+def test_sem_follows_a_geometric_composite(scheme_dict):
+    """One group, plain mean, geometric composite G = Π x_i^w̃_i: the first-order SEM is Brennan's conditional SEM of
+    the raters' linearised scores Σ_i (∂G/∂x_i) x_ri, with ∂G/∂x_i = w̃_i G / x̄_i at the indicator means."""
+    settings = {"aggregation": {"method": "mean", "trim": 0}, "components": _ONSITE_ONLY}
+    s = _scheme_with(scheme_dict, missing_components="renormalise", composite="geometric", **settings)
+    rng = np.random.default_rng(9)
+    raters = pd.DataFrame({"rater": [f"R{i}" for i in range(6)], "group": "experts"})
+    rows = [
+        (r, u, i, float(rng.integers(40, 100)))
+        for r in raters["rater"]
+        for u in ("D01", "D02")
+        for i in s.indicator_ids
+    ]
+    ratings = pd.DataFrame(rows, columns=["rater", "unit", "indicator", "score"])
+    p = R.score_precision(_dataset_of(s, ratings, raters), s).units.set_index("unit")
+    w = (s.weights / s.weights.sum()).reindex(s.indicator_ids)
+    for unit in ("D01", "D02"):
+        x = ratings[ratings["unit"] == unit].pivot(index="rater", columns="indicator", values="score")[w.index]
+        mean = x.mean()
+        G = float(np.exp((w * np.log(mean)).sum()))
+        assert p.loc[unit, "score"] == pytest.approx(G)
+        lin = x @ (w * G / mean)
+        assert p.loc[unit, "sem"] == pytest.approx(np.sqrt(lin.var(ddof=1) / len(lin)), rel=1e-10)
+    arithmetic = R.score_precision(_dataset_of(s, ratings, raters), _scheme_with(scheme_dict, **settings))
+    assert not np.allclose(arithmetic.units["sem"], p["sem"])
+
+
 def test_sem_weights_groups_by_their_shares(scheme_dict):
     """Two groups, plain mean: SEM² = Σ_g s_g² S_g² / n_g, s_g the shares of the groups present."""
     for g in scheme_dict["groups"]:
@@ -441,34 +468,20 @@ def test_sem_weights_groups_by_their_shares(scheme_dict):
 
 def test_sem_and_se_of_differences_match_a_rater_bootstrap_of_the_schemes_own_scoring(scheme):
     """Simulated data, the scheme's trimmed mean and shares: resampling raters (within group and session) and rescoring
-    with perflab.scoring gives the SEMs and SEs of differences that score_precision derives in closed form."""
+    with perflab.scoring (rater_bootstrap) gives the SEMs and SEs of differences that score_precision derives in
+    closed form."""
     import dataclasses
 
     from perflab.io import dataset_from_tables
-    from perflab.scoring import onsite_scores
     from perflab.simulate import simulate
 
     ds = dataset_from_tables(simulate(scheme, 11).tables, scheme)
     scored = ds.ratings.drop_duplicates("unit")
     keep = list(scored.groupby("session")["unit"].head(3))  # three units from each session: grassroots raters differ
-    ratings = ds.ratings[ds.ratings["unit"].isin(keep)][["rater", "unit", "indicator", "score"]].reset_index(drop=True)
+    ratings = ds.ratings[ds.ratings["unit"].isin(keep)].reset_index(drop=True)
     small = dataclasses.replace(ds, ratings=ratings, units=ds.units[ds.units["unit"].isin(keep)])
     p = R.score_precision(small, scheme)
-
-    rng = np.random.default_rng(0)
-    sets = ratings.groupby("rater")["unit"].agg(lambda u: ",".join(sorted(set(u))))
-    group = ds.raters.set_index("rater")["group"].reindex(sets.index)
-    strata = [m.index.to_numpy() for _, m in sets.groupby(group + "|" + sets)]
-    rows_of = ratings.groupby("rater").indices
-    reps = []
-    for _ in range(100):
-        draw = np.concatenate([rng.choice(ids, len(ids)) for ids in strata])
-        idx = [rows_of[r] for r in draw]
-        new = np.repeat([f"b{i}" for i in range(len(draw))], [len(i) for i in idx])
-        rb = ratings.iloc[np.concatenate(idx)].assign(rater=new)
-        rr = pd.DataFrame({"rater": [f"b{i}" for i in range(len(draw))], "group": group.reindex(draw).to_numpy()})
-        reps.append(onsite_scores(dataclasses.replace(small, ratings=rb, raters=rr), scheme))
-    boot = pd.DataFrame(reps)
+    boot = R.rater_bootstrap(small, scheme, n_boot=100, seed=0)
     sem = p.units.set_index("unit")["sem"].reindex(boot.columns)
     ratio = boot.std() / sem
     assert 0.85 < ratio.median() < 1.2 and ratio.between(0.7, 1.4).all()

@@ -24,12 +24,11 @@ analysis with several results returns a frozen result object with
 For rankings (issue 10): a reliability near 1 does not make adjacent ranks safe.
 """
 
-from perflab.reliability._checks import _need_columns  # noqa: F401  (used by perflab.bias)
 from perflab.reliability.agreement import LEVELS, Alpha, krippendorff_alpha, krippendorff_alpha_ci
 from perflab.reliability.composite_gstudy import CompositeGStudy, composite_g_study, onsite_g_study, rater_scores
 from perflab.reliability.gtheory import GStudy, PanelSizes, g_study, panel_sizes
 from perflab.reliability.icc import ICC, PINGOUIN_NAMES, ICCByGroup, icc, icc_by
-from perflab.reliability.precision import ScorePrecision, effective_raters, score_precision
+from perflab.reliability.precision import ScorePrecision, effective_raters, rater_bootstrap, score_precision
 
 __all__ = [
     "ICC",
@@ -50,6 +49,7 @@ __all__ = [
     "krippendorff_alpha_ci",
     "onsite_g_study",
     "panel_sizes",
+    "rater_bootstrap",
     "rater_scores",
     "score_precision",
 ]

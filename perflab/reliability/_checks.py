@@ -1,4 +1,4 @@
-"""Input checks shared by the reliability modules (and :mod:`perflab.bias`): named columns, raters with their groups."""
+"""Input checks shared by the reliability modules: named columns, raters with their groups."""
 
 from __future__ import annotations
 

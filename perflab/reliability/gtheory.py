@@ -142,11 +142,11 @@ def g_study(
     >>> gs = g_study(d, "score", "unit", ["rater"])
     >>> gs.components[["effect", "variance"]].round(3)
             effect  variance
-    0         unit     8.917
-    1        rater     0.750
-    2  unit×rater,e     0.250
+    0          unit     9.000
+    1         rater     0.833
+    2  unit×rater,e     0.167
     >>> gs.d_study({"rater": 4})[["g", "phi"]].round(3).tolist()
-    [0.993, 0.973]
+    [0.995, 0.973]
     """
     facets = list(facets)
     nested = dict(nested or {})
@@ -160,7 +160,19 @@ def g_study(
         if parent == unit:
             raise ValueError("g_study: facets nested in the object of measurement are not supported")
     Y, sizes = _balanced_array(data, score, factors, nested)
-    effects = _effects(factors, nested)
+    comp, index = _components(Y, sizes, factors, _effects(factors, nested))
+    return GStudy(
+        components=comp,
+        unit=unit,
+        facets=tuple(facets),
+        nested=nested,
+        sizes={f: sizes[f] for f in facets},
+        index=index,
+    )
+
+
+def _components(Y: np.ndarray, sizes: dict, factors: list, effects: list) -> tuple[pd.DataFrame, dict]:
+    """ANOVA sums of squares of each effect and the variance components from the expected mean squares."""
     axes = {f: i for i, f in enumerate(factors)}
     means = {}
 
@@ -201,14 +213,7 @@ def g_study(
             "index": [" ".join(sorted(r["idx"], key=factors.index)) for r in rows],
         }
     )
-    return GStudy(
-        components=comp,
-        unit=unit,
-        facets=tuple(facets),
-        nested=nested,
-        sizes={f: sizes[f] for f in facets},
-        index={n: r["idx"] for n, r in zip(names, rows)},
-    )
+    return comp, {n: r["idx"] for n, r in zip(names, rows)}
 
 
 def _balanced_array(data, score, factors, nested) -> tuple[np.ndarray, dict]:

@@ -58,7 +58,7 @@ def effective_raters(ratings: pd.DataFrame, raters: pd.DataFrame, scheme) -> pd.
     >>> ratings = pd.DataFrame({"rater": raters["rater"], "unit": "D01", "indicator": "service", "score": 80.0})
     >>> effective_raters(ratings, raters, scheme).round(2)
       unit  n_raters  n_kept  k_effective  k_effective_all
-    0  D01         7     3.0         1.96             5.63
+    0  D01         7     3.0         2.67             5.47
     """
     r = _with_groups(ratings, raters, "effective_raters")
     shares = scheme.shares
@@ -120,6 +120,20 @@ class ScorePrecision:
             rank_group, units, raters_per_unit, k_effective, median_sem,
             max_sem, median_gap, median_se_difference, pairs,
             share_within_noise (gaps within ``z`` SE; ``z`` is an attribute of this object).
+
+        Examples
+        --------
+        >>> units = pd.DataFrame({"unit": ["D01", "D02", "D03"], "kind": "district", "rank_group": "district",
+        ...                       "score": [82.0, 78.0, 77.5], "rank": [1, 2, 3], "sem": [1.2, 0.9, 1.0],
+        ...                       "n_raters": 4, "k_effective": 4.0})
+        >>> adjacent = pd.DataFrame({"rank_group": "district", "rank": [1, 2], "unit_above": ["D01", "D02"],
+        ...                          "unit_below": ["D02", "D03"], "gap": [4.0, 0.5], "se_difference": [1.5, 1.3],
+        ...                          "within_noise": [False, True]})
+        >>> p = ScorePrecision(units, adjacent, influence=pd.DataFrame(), z=2.0)
+        >>> p.summary()[["rank_group", "units", "median_sem", "pairs", "share_within_noise"]]
+          rank_group  units  median_sem  pairs  share_within_noise
+        0   district      3         1.0      2                 0.5
+        1        all      3         1.0      2                 0.5
         """
         rows = []
         groups = list(pd.unique(self.units["rank_group"].dropna()))
@@ -284,6 +298,19 @@ def _adjacent(values, Psi, units, codes, groups, rank, z) -> pd.DataFrame:
     )
 
 
+def _unit_table(units, kind, rank_group, values, rank, Psi) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unit": units,
+            "kind": kind,
+            "rank_group": rank_group,
+            "score": values,
+            "rank": pd.array(np.where(np.isnan(rank), pd.NA, rank), dtype="Int64"),
+            "sem": np.where(~np.isnan(values), np.sqrt((Psi**2).sum(axis=0)), np.nan),
+        }
+    )
+
+
 def score_precision(dataset, scheme, score: str = "onsite", z: float = 2.0) -> ScorePrecision:
     """Standard error of each unit's score from the sampling of raters, and how many adjacent ranks it can tell apart.
 
@@ -297,16 +324,13 @@ def score_precision(dataset, scheme, score: str = "onsite", z: float = 2.0) -> S
     its own SE of the difference. ``score="final"``: the same for the final
     score, where the on-site score enters with its effective weight and an
     imputed on-site score (``impute_mean``) carries the error of the kind's
-    mean. Pairs are formed within the scheme's ranking groups (kinds, unless
-    ``ranking.within: all``). The routine score has no rater error here.
-    :func:`rater_bootstrap` checks these first-order errors by brute force.
+    mean. Pairs are formed within the scheme's ranking groups. The routine
+    score has no rater error here. :func:`rater_bootstrap` checks it by brute force.
 
     Parameters
     ----------
-    dataset : Dataset
-        Units, raters and ratings (and what the final score needs).
-    scheme : Scheme
-        The scoring rules the error follows.
+    dataset, scheme : Dataset, Scheme
+        The data (and what the final score needs) and the scoring rules the error follows.
     score : str
         ``onsite`` or ``final``.
     z : float
@@ -320,15 +344,30 @@ def score_precision(dataset, scheme, score: str = "onsite", z: float = 2.0) -> S
 
     Examples
     --------
-    >>> from perflab.io import load_dataset
-    >>> from perflab.scheme import load_scheme
-    >>> scheme = load_scheme("params/beijing_2016.yaml")
-    >>> p = score_precision(load_dataset("data/raw/demo", scheme), scheme)
-    >>> p.summary()[["rank_group", "units", "pairs"]]
-         rank_group  units  pairs
-    0      district     16     15
-    1    department     43     42
-    2           all     59     57
+    >>> import yaml
+    >>> from perflab.io import dataset_from_tables
+    >>> from perflab.scheme import scheme_from_dict
+    >>> raw = yaml.safe_load(open("params/beijing_2016.yaml", encoding="utf-8"))  # trimmed mean, trim 1
+    >>> scheme = scheme_from_dict({**raw, "components": {"onsite": 1.0, "routine": 0.0, "satisfaction": 0.0}})
+    >>> units = pd.DataFrame({"unit": ["D01", "D02", "D03"], "kind": "district", "zone": "core",
+    ...                       "name_zh": ["东城区", "西城区", "朝阳区"], "name_en": ["Dongcheng", "Xicheng", "Chaoyang"],
+    ...                       "presented": True})
+    >>> raters = pd.DataFrame({"rater": ["e1", "e2", "e3", "e4"], "group": "experts", "home_unit": ""})
+    >>> scores = {"D01": [80, 84, 78, 90], "D02": [75, 79, 77, 85], "D03": [70, 66, 72, 74]}  # by rater, all indicators
+    >>> ratings = pd.DataFrame([(r, u, i, float(x), 1, n + 1) for n, (u, xs) in enumerate(scores.items())
+    ...                         for r, x in zip(raters["rater"], xs) for i in scheme.indicator_ids],
+    ...                        columns=["rater", "unit", "indicator", "score", "session", "order"])
+    >>> dataset = dataset_from_tables({"units": units, "raters": raters, "ratings": ratings}, scheme)
+    >>> p = score_precision(dataset, scheme)
+    >>> p.units[["unit", "score", "rank", "sem"]].round(2)
+      unit  score  rank   sem
+    0  D01   82.0     1  2.31
+    1  D02   78.0     2  1.15
+    2  D03   71.0     3  1.15
+    >>> p.adjacent[["rank", "unit_above", "unit_below", "gap", "se_difference", "within_noise"]].round(2)
+       rank unit_above unit_below  gap  se_difference  within_noise
+    0     1        D01        D02  4.0           1.15         False
+    1     2        D02        D03  7.0           1.63         False
     """
     from perflab.scoring import Scorer, rank_codes
 
@@ -339,32 +378,78 @@ def score_precision(dataset, scheme, score: str = "onsite", z: float = 2.0) -> S
     a = Scorer(dataset).arrays(scheme)
     units = a.units
     infl, n_raters = _influence(dataset, scheme, units)
-    Psi = infl.to_numpy()
     kind = dataset.units.set_index("unit")["kind"].reindex(units).astype(object).to_numpy()
-    if score == "onsite":
-        values = a.onsite
-    else:
-        values = a.final
-        Psi = _final_influence(Psi, a, scheme, kind)
-    ok = ~np.isnan(values)
-    sem = np.where(ok, np.sqrt((Psi**2).sum(axis=0)), np.nan)
+    values = a.onsite if score == "onsite" else a.final
+    Psi = infl.to_numpy() if score == "onsite" else _final_influence(infl.to_numpy(), a, scheme, kind)
     groups = np.asarray(a.rank_groups, dtype=object)
     codes = np.asarray(a.rank_codes)
     rank = rank_codes(values, codes)
     eff = effective_raters(dataset.ratings, dataset.raters, scheme).set_index("unit")["k_effective"].reindex(units)
-    table = pd.DataFrame(
-        {
-            "unit": units,
-            "kind": kind,
-            "rank_group": np.where(codes >= 0, groups[np.clip(codes, 0, None)], None),
-            "score": values,
-            "rank": pd.array(np.where(np.isnan(rank), pd.NA, rank), dtype="Int64"),
-            "sem": sem,
-            "n_raters": n_raters.astype(int),
-            "k_effective": np.where(n_raters > 0, eff.to_numpy(), np.nan),
-        }
-    )
+    table = _unit_table(units, kind, np.where(codes >= 0, groups[np.clip(codes, 0, None)], None), values, rank, Psi)
+    table = table.assign(n_raters=n_raters.astype(int), k_effective=np.where(n_raters > 0, eff.to_numpy(), np.nan))
     adjacent = _adjacent(values, Psi, units, codes, groups, rank, z)
-    keep = ok | (np.abs(Psi).sum(axis=0) > 0)
+    keep = ~np.isnan(values) | (np.abs(Psi).sum(axis=0) > 0)
     influence = pd.DataFrame(Psi[:, keep], index=infl.index, columns=units[keep])
     return ScorePrecision(units=table, adjacent=adjacent, influence=influence, score=score, z=float(z))
+
+
+def _strata(ratings: pd.DataFrame, raters: pd.DataFrame) -> list[np.ndarray]:
+    """Raters who can stand in for one another: the same group and the same set of units scored."""
+    sets = ratings.groupby("rater")["unit"].agg(lambda u: "\x1f".join(sorted(map(str, set(u)))))
+    group = raters.set_index("rater")["group"].reindex(sets.index).astype(str)
+    return [m.index.to_numpy() for _, m in sets.groupby(group + "|" + sets, sort=True)]
+
+
+def rater_bootstrap(dataset, scheme, n_boot: int = 200, seed: int | np.random.Generator | None = None, score="onsite"):
+    """Each unit's score rescored by the scheme's own scoring with the raters resampled: one row per draw.
+
+    Raters are drawn with replacement within strata of raters who can stand
+    in for one another (the same evaluator group and the same units scored,
+    e.g. the grassroots representatives of one session), and every draw is
+    scored by :class:`perflab.scoring.Scorer` — the scheme's aggregation,
+    shares, weights and composite. The spread of a column is the unit's SEM
+    by brute force, the spread of a difference of columns the SE of that
+    difference: the check on :func:`score_precision`'s first-order formulas.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Units, raters and ratings.
+    scheme : Scheme
+        The scoring rules.
+    n_boot : int
+        Draws.
+    seed : int or numpy Generator, optional
+        The random state (None means 0).
+    score : str
+        ``onsite`` or ``final``.
+
+    Returns
+    -------
+    DataFrame
+        One row per draw, one column per unit.
+    """
+    import dataclasses
+
+    from perflab.scoring import Scorer
+
+    if score not in ("onsite", "final"):
+        raise ValueError(f"score must be 'onsite' or 'final', got {score!r}")
+    if not int(n_boot) >= 1:
+        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
+    rng = np.random.default_rng(0 if seed is None else seed)
+    _with_groups(dataset.ratings, dataset.raters, "rater_bootstrap")  # every rater known and in a group
+    ratings = dataset.ratings.loc[dataset.ratings["score"].notna()].reset_index(drop=True)
+    strata = _strata(ratings, dataset.raters)
+    group = dataset.raters.set_index("rater")["group"]
+    rows_of = ratings.groupby("rater").indices
+    draws = []
+    for _ in range(int(n_boot)):
+        draw = np.concatenate([rng.choice(ids, len(ids)) for ids in strata])
+        idx = [rows_of[r] for r in draw]
+        names = np.array([f"b{i}" for i in range(len(draw))], dtype=object)
+        rb = ratings.iloc[np.concatenate(idx)].assign(rater=np.repeat(names, [len(i) for i in idx]))
+        rr = dataset.raters.iloc[:0].reindex(range(len(draw))).assign(rater=names, group=group.reindex(draw).to_numpy())
+        a = Scorer(dataclasses.replace(dataset, ratings=rb.reset_index(drop=True), raters=rr)).arrays(scheme)
+        draws.append(pd.Series(a.onsite if score == "onsite" else a.final, index=a.units))
+    return pd.DataFrame(draws).reset_index(drop=True)
