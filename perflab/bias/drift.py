@@ -41,7 +41,13 @@ class DriftResult:
     covariate_r2: float = float("nan")
 
     def summary(self) -> pd.DataFrame:
-        """The tests table: one row per term."""
+        """The tests table.
+
+        Returns
+        -------
+        DataFrame
+            ``tests``: one row per term.
+        """
         return self.tests
 
 

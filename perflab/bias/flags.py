@@ -184,7 +184,20 @@ class RaterFlags:
     bloc_threshold_z: float
 
     def summary(self) -> pd.DataFrame:
-        """Per flag (and ``any_flag``, ``flag_fdr``): the raters who carry it, out of those tested."""
+        """Per flag (and ``any_flag``, ``flag_fdr``): the raters who carry it, out of those tested.
+
+        Returns
+        -------
+        DataFrame
+            ``flag``, ``raters``, ``tested``.
+
+        Examples
+        --------
+        >>> from perflab.bias.inputs import small_panel
+        >>> flags = flag_raters(*small_panel(), n_perm=9)
+        >>> flags.summary().set_index("flag").loc[["severe", "any_flag"], "raters"].tolist()
+        [1, 1]
+        """
         names = [*FLAGS, "any_flag", "flag_fdr"]
         return pd.DataFrame(
             {"flag": names, "raters": [int(self.table[n].sum()) for n in names], "tested": self.n_tested}

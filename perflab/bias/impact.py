@@ -37,7 +37,13 @@ class RaterSeverity:
     shrink: bool
 
     def summary(self) -> pd.DataFrame:
-        """One row: raters, the true SD of severity (points), the mean shrinkage and the largest adjustment."""
+        """One row: raters, the true SD of severity (points), the mean shrinkage and the largest adjustment.
+
+        Returns
+        -------
+        DataFrame
+            ``raters``, ``true_sd_points``, ``mean_shrinkage``, ``max_abs_adjustment``.
+        """
         t = self.table
         return pd.DataFrame(
             [
@@ -188,7 +194,13 @@ class RankImpact:
     severity: RaterSeverity
 
     def summary(self) -> pd.DataFrame:
-        """How far each correction moves the on-site ranks (:func:`rank_moves`)."""
+        """How far each correction moves the on-site ranks.
+
+        Returns
+        -------
+        DataFrame
+            :func:`rank_moves` of this result.
+        """
         return rank_moves(self)
 
 

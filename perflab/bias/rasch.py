@@ -404,7 +404,7 @@ def mfrm(  # long: a docstring with parameters and an example; the body is a doz
     --------
     >>> from perflab.bias.inputs import small_panel
     >>> ratings, _ = small_panel()
-    >>> fit = mfrm(ratings.assign(score=ratings["score"] // 5), score="score")
+    >>> fit = mfrm(ratings, categories=list("EDCBA"))  # the grades, worst first
     >>> fit.converged, fit.raters["measure"].idxmax()  # R0, the harsh rater, has the highest measure
     (True, 'R0')
     """

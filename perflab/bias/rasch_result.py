@@ -54,7 +54,21 @@ class MFRMResult:
     residuals: pd.DataFrame = dataclasses.field(repr=False)
 
     def summary(self) -> pd.DataFrame:
-        """Per facet: number of elements, mean and SD of measures, mean infit/outfit, separation and reliability."""
+        """Per facet: number of elements, mean and SD of measures, mean infit/outfit, separation and reliability.
+
+        Returns
+        -------
+        DataFrame
+            One row per facet (``units``, ``raters``, ``items``) with the columns of ``separation`` too.
+
+        Examples
+        --------
+        >>> from perflab.bias import mfrm
+        >>> from perflab.bias.inputs import small_panel
+        >>> fit = mfrm(small_panel()[0], categories=list("EDCBA"))
+        >>> fit.summary()[["facet", "elements"]].values.tolist()
+        [['units', 8], ['raters', 8], ['items', 3]]
+        """
         rows = []
         for name, tab in (("units", self.units), ("raters", self.raters), ("items", self.items)):
             rows.append(
@@ -74,6 +88,18 @@ class MFRMResult:
 
         The dependence the cluster-robust standard errors allow for: with m
         ratings per rater × unit the design effect is about 1 + (m − 1) × this.
+
+        Returns
+        -------
+        float
+            NaN when no rater × unit pair has more than one rating.
+
+        Examples
+        --------
+        >>> from perflab.bias import mfrm
+        >>> from perflab.bias.inputs import small_panel
+        >>> -1 < mfrm(small_panel()[0], categories=list("EDCBA")).pair_correlation() < 1
+        True
         """
         res = self.residuals
         cols = [c for c in res.columns if c not in ("category", "expected", "variance", "residual", "z")]

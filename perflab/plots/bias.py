@@ -166,8 +166,31 @@ def table_view(
     q-values three places or "< 0.001", integers and nullable integers as
     whole numbers, booleans as yes/no and missing values as "–"; kinds,
     ranking groups, facets and flags are shown in words (:data:`WORDS`).
-    ``index``: a column to show as the row labels instead of hiding the index.
     ``df`` is not modified.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table.
+    columns : list of str, optional
+        The columns to show, in order (default all).
+    decimals : int or dict
+        Places of the floats, or per column.
+    index : str, optional
+        A column to show as the row labels instead of hiding the index.
+    caption : str, optional
+        The table's caption.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"kind": ["district"], "p_value": [0.0004], "rank_raw": [1]})
+    >>> html = table_view(df, caption="Ranks").to_html()
+    >>> "Rank, raw" in html and "< 0.001" in html and "<caption>Ranks</caption>" in html
+    True
     """
     d = df.reset_index(drop=True) if columns is None else df[list(columns)].reset_index(drop=True)
     d = d.assign(**{c: d[c].map(lambda v, c=c: in_words(c, v)) for c in d.columns if c in WORDS or c == "term"})
@@ -221,7 +244,27 @@ def _group_names(scheme) -> dict[str, str]:
 def severity_by_group(flags, scheme) -> plt.Figure:
     """Each rater's severity (points; right = harsher) by evaluator group, flagged raters marked.
 
-    ``flags``: a :class:`perflab.bias.RaterFlags` or its ``table``.
+    Parameters
+    ----------
+    flags : RaterFlags or DataFrame
+        :func:`perflab.bias.flag_raters` (or its ``table``): ``group``, ``severity_points``, ``lenient``,
+        ``severe``, ``any_flag``.
+    scheme : Scheme
+        Names and orders the evaluator groups.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> flags = pd.DataFrame({"group": scheme.group_ids[0], "severity_points": [-3.0, 0.5, 4.0],
+    ...                       "lenient": [True, False, False], "severe": False, "any_flag": [True, False, False]})
+    >>> severity_by_group(flags, scheme).axes[0].get_xlabel().startswith(t("评委", "Rater severity"))
+    True
+    >>> plt.close("all")
     """
     df = (flags.table if hasattr(flags, "table") else flags).copy()
     df["group_label"] = df["group"].map(_group_names(scheme)).fillna(df["group"])
@@ -270,7 +313,25 @@ def severity_by_group(flags, scheme) -> plt.Figure:
 
 
 def drift_by_order(drift_units: pd.DataFrame) -> plt.Figure:
-    """Rater-adjusted unit scores against presentation order, one colour per session (marker per kind if known)."""
+    """Rater-adjusted unit scores against presentation order, one colour per session (marker per kind if known).
+
+    Parameters
+    ----------
+    drift_units : DataFrame
+        :attr:`perflab.bias.DriftResult.units`: ``session``, ``order``, ``adjusted`` (and ``kind``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"session": [1, 1, 1, 2, 2, 2], "order": [1, 2, 3, 1, 2, 3],
+    ...                       "adjusted": [80.0, 82.0, 81.0, 77.0, 76.0, 78.0]})
+    >>> len(drift_by_order(units).axes[0].collections)  # one scatter per session
+    2
+    >>> plt.close("all")
+    """
     df = drift_units.copy()
     df["session_label"] = t("第", "Session ") + df["session"].astype(str) + t("场", "")
     markers = {"district": "o", "department": "s"}
@@ -327,8 +388,26 @@ def rank_shifts(imp, rank_group: str) -> plt.Figure:
     """Raw on-site rank against the rank with rater severities removed and without flagged raters, for one
     ranking group.
 
-    ``imp``: a :class:`perflab.bias.RankImpact` or its ``table`` (grouped by its ``rank_group`` column, or by
-    ``kind`` in a table without one); ``rank_group``: ``district``, ``department`` or ``all``.
+    Parameters
+    ----------
+    imp : RankImpact or DataFrame
+        :func:`perflab.bias.impact` (or its ``table``), grouped by its ``rank_group`` column (or by ``kind`` in a
+        table without one).
+    rank_group : str
+        ``district``, ``department`` or ``all``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> imp = pd.DataFrame({"rank_group": "district", "name_zh": ["东城区", "西城区"],
+    ...                     "name_en": ["Dongcheng", "Xicheng"], "rank_raw": [1, 2], "rank_adjusted": [2, 1],
+    ...                     "rank_excluded": [1, 2]})
+    >>> len(rank_shifts(imp, "district").axes[0].get_yticklabels())
+    2
+    >>> plt.close("all")
     """
     table = imp.table if hasattr(imp, "table") else imp
     groups = table["rank_group"] if "rank_group" in table.columns else table["kind"]
