@@ -23,9 +23,7 @@ from perflab.io import load_dataset
 from perflab.scheme import load_scheme
 from perflab.scoring import contribution_items, contributions, rank_desc, score_units
 from perflab.sensitivity import ranking_groups, share_breakpoints, unit_group_scores
-from perflab.sweep import build_scenarios, compare, load_sweep, run_sweep, scheme_yaml
-from perflab.sweep.compare import average_ranks
-from perflab.sweep.spec import Scorers
+from perflab.sweep import Scorers, average_ranks, build_scenarios, compare, load_sweep, run_sweep, scheme_yaml
 from perflab.weights import ahp, data_weights, read_pairwise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,6 +203,33 @@ def test_an_inconsistent_ahp_matrix_stops_the_sweep(tmp_path, capsys):
     assert err.count("\n") == 1 and "scenario 'expert', key weights:" in err and "allow_inconsistent" in err
     path = write_sweep(tmp_path, {"scenarios": {"expert": {"weights": {"ahp": "bad.csv", "allow_inconsistent": True}}}})
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet", "--no-figures"]) == 0
+
+
+def test_a_sweep_can_vary_the_composite_in_scenarios_and_grids(tmp_path):
+    spec = load_sweep(
+        write_sweep(
+            tmp_path,
+            {"grid": {"composite": ["arithmetic", "geometric"]}, "scenarios": {"geo": {"composite": "geometric"}}},
+        )
+    )
+    built = {b.name: b.scheme for b in build_scenarios(spec, None)}
+    assert built["base"].composite == "arithmetic"
+    assert built["composite=arithmetic"].composite == "arithmetic"
+    assert built["composite=geometric"].composite == "geometric" and built["geo"].composite == "geometric"
+
+
+@pytest.mark.parametrize("body, scenario", [
+    ({"scenarios": {"h": {"composite": "harmonic"}}}, "h"),
+    ({"grid": {"composite": ["arithmetic", "harmonic"]}}, "composite=harmonic"),
+])  # fmt: skip
+def test_an_unknown_composite_is_one_line_naming_the_path(tmp_path, capsys, body, scenario):
+    path = write_sweep(tmp_path, body)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"perflab: error: {path}, scenario {scenario!r}, key composite: "
+        "must be one of arithmetic, geometric, got 'harmonic'\n"
+    )
 
 
 def test_the_shipped_sweeps_are_valid(scorers):

@@ -27,16 +27,9 @@ from typing import Any
 
 from perflab import __version__
 from perflab.errors import PerflabError
+from perflab.sweep.build import Scorers, build_scenarios, directory_name, scheme_yaml
 from perflab.sweep.compare import Comparison, compare
-from perflab.sweep.spec import (
-    BuiltScenario,
-    Scorers,
-    SweepSpec,
-    build_scenarios,
-    directory_name,
-    load_sweep,
-    scheme_yaml,
-)
+from perflab.sweep.spec import BuiltScenario, SweepSpec, load_sweep
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = PROJECT / "data" / "raw" / "demo"

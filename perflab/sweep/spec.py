@@ -13,17 +13,18 @@ A sweep file (``params/sweeps/NAME.yaml``; the README's "Scenario sweeps" sectio
 
 Override paths address the scheme by ids (:data:`PATHS`). Everything is checked when the
 file is read (:func:`load_sweep`) and when each scenario's scheme is built
-(:func:`build_scenarios`), before anything runs; every problem is one
+(:func:`perflab.sweep.build.build_scenarios`), before anything runs; every problem is one
 :class:`~perflab.errors.SweepError` naming the sweep file, the scenario and the key.
+
+This module reads the file; :mod:`perflab.sweep.overrides` checks and applies
+override paths; :mod:`perflab.sweep.build` turns scenarios into schemes.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,21 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import yaml
 
-from perflab.errors import PerflabError, SchemeError, SweepError
-from perflab.scheme import (
-    AGGREGATIONS,
-    BASELINE_METHODS,
-    COMPONENTS,
-    DIRECTIONS,
-    MISSING_POLICIES,
-    TOO_FEW_YEARS,
-    VETTING_ACTIONS,
-    Scheme,
-    read_yaml,
-    scheme_from_dict,
+from perflab.errors import SchemeError, SweepError
+from perflab.scheme import Scheme, read_yaml, scheme_from_dict
+from perflab.sweep.overrides import (
+    PATHS,
+    _close,
+    _Fail,
+    _is_number,
+    _weight_label,
+    check_override,
+    format_value,
+    grid_name,
 )
 
 BASE = "base"
@@ -56,42 +54,6 @@ WEIGHT_SETS = ("scheme", "equal", "entropy", "critic", "std", "pca")
 AHP_KEYS = ("ahp", "method", "allow_inconsistent")
 ELLIPSIS = "..."
 _FLOAT = re.compile(r"(?<![\w.\"])-?\d+\.\d+(?:[eE][-+]?\d+)?(?![\w\"])")  # a float in JSON text (not inside a string)
-
-#: The override paths a scenario may set, with what they take (ids in angle brackets).
-PATHS = {
-    "groups.<group>.share": "a share in [0, 1]; the other groups are rescaled proportionally so the shares sum to 1",
-    "indicators.<indicator>.weight": "a weight >= 0 (weights are used relative to their sum)",
-    "components.<onsite|routine|satisfaction>": "a component weight >= 0",
-    "aggregation.method": "mean | trimmed_mean",
-    "aggregation.trim": "a whole number >= 0 (with aggregation.method trimmed_mean)",
-    "missing_components": "impute_mean | renormalise | error",
-    "ranking.within": "kind | all",
-    "ranking.zone": "true | false",
-    "bands.<grade>.lower|upper|score": "a number in [0, 100]",
-    "routine.year|attainment_cap|satisfaction_share|verification_penalty": "a number",
-    "measures.<measure>.weight": "a weight >= 0",
-    "measures.<measure>.direction": "higher | lower",
-    "differentiated.year|attainment_share|min_zone_size": "a year; a share in [0, 1]; a whole number >= 1",
-    "differentiated.vetting.action|penalty": "flag | reject | penalty; points in [0, 100] (sets action: penalty)",
-    "differentiated.baseline.method|years|too_few_years": "mean | trend | zscore; a whole number; error | missing | zone",
-    "differentiated.zones.<zone>.indicators|measures.<id>": "a zone's weight >= 0",
-    "weights": "a weight set: scheme | equal | entropy | critic | std | pca | {ahp: FILE.csv} | {indicator: weight, ...}",
-    "parameters": "notebook parameters for this scenario: {name: value}",
-}
-_HEADS = (
-    "groups",
-    "indicators",
-    "components",
-    "aggregation",
-    "missing_components",
-    "ranking",
-    "bands",
-    "routine",
-    "measures",
-    "differentiated",
-    "weights",
-    "parameters",
-)
 
 
 @dataclass(frozen=True)
@@ -162,38 +124,8 @@ class BuiltScenario:
 
 
 # ---------------------------------------------------------------------------
-# values and names
+# grid axes
 # ---------------------------------------------------------------------------
-
-
-def format_value(v) -> str:
-    """How a value appears in a scenario name: 0.4, 2, true, trimmed_mean."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return "0" if v == 0 else format(v, ".12g")
-    if isinstance(v, Mapping):
-        return _weight_label(v)
-    return str(v)
-
-
-def _weight_label(ws) -> str:
-    if isinstance(ws, Mapping):
-        if "ahp" in ws:
-            return f"ahp:{Path(str(ws['ahp'])).name}"
-        return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in ws.items()) + "}"
-    return str(ws)
-
-
-def grid_name(assignment: tuple[tuple[str, Any], ...]) -> str:
-    """A grid scenario's name: its overrides as ``path=value`` joined by ``,``."""
-    return ",".join(f"{p}={format_value(v)}" for p, v in assignment)
-
-
-def _is_number(v) -> bool:
-    return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
 
 
 def _expand(values, fail: Callable[[str], None]) -> list:
@@ -241,223 +173,6 @@ def _progression(head: list, end, fail) -> list:
                 f"the values before '...' are not evenly spaced ({format_value(h)} where {format_value(vals[k])} was expected)"
             )
     return vals
-
-
-# ---------------------------------------------------------------------------
-# override paths
-# ---------------------------------------------------------------------------
-
-
-class _Fail(Exception):
-    """Carries one problem with a key up to where the sweep file and scenario are known."""
-
-    def __init__(self, message: str, key: str | None = None):
-        super().__init__(message)
-        self.key = key
-
-
-def _close(word: str, known) -> str:
-    known = [str(k) for k in known]
-    close = difflib.get_close_matches(str(word), known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(known) or 'none'}"
-
-
-def _number(v, lo=None, hi=None) -> float:
-    if not _is_number(v):
-        raise _Fail(f"expected a number, got {v!r}")
-    if lo is not None and v < lo:
-        raise _Fail(f"must be >= {format_value(lo)}, got {format_value(v)}")
-    if hi is not None and v > hi:
-        raise _Fail(f"must be <= {format_value(hi)}, got {format_value(v)}")
-    return v
-
-
-def _whole(v, lo=None, hi=None) -> int:
-    _number(v, lo, hi)
-    if v != int(v):
-        raise _Fail(f"expected a whole number, got {v!r}")
-    return int(v)
-
-
-def _choice(v, choices) -> str:
-    if v not in choices:
-        raise _Fail(f"must be one of {', '.join(choices)}, got {v!r}")
-    return v
-
-
-def _bool(v) -> bool:
-    if not isinstance(v, bool):
-        raise _Fail(f"expected true or false, got {v!r}")
-    return v
-
-
-def _item(items, key_name: str, ident: str, what: str) -> dict:
-    for it in items or []:
-        if isinstance(it, dict) and str(it.get(key_name)) == ident:
-            return it
-    raise _Fail(
-        f"unknown {what} {ident!r}" + _close(ident, [it.get(key_name) for it in items or [] if isinstance(it, dict)])
-    )
-
-
-def _need(raw: dict, block: str) -> dict:
-    if not isinstance(raw.get(block), dict):
-        raise _Fail(f"the base scheme has no {block!r} block to override")
-    return raw[block]
-
-
-def check_override(raw: dict, path: str, value) -> Callable[[dict], None]:
-    """Check one override against the base scheme (as a dict); returns the function that applies it to a copy.
-
-    Group shares are not applied here (:func:`apply_overrides` sets them together, rescaling the others).
-    """
-    segs = path.split(".")
-    head, n = segs[0], len(segs)
-
-    def shape(ok: bool, form: str):
-        if not ok:
-            raise _Fail(f"unknown path {path!r}; expected {form}")
-
-    if head == "groups":
-        shape(n == 3 and segs[2] == "share", "groups.<group>.share")
-        _item(raw.get("groups"), "id", segs[1], "evaluator group")
-        _number(value, 0.0, 1.0)
-        return lambda r: None
-    if head == "indicators":
-        shape(n == 3 and segs[2] == "weight", "indicators.<indicator>.weight")
-        _item(raw.get("indicators"), "id", segs[1], "indicator")
-        v = _number(value, 0.0)
-        return lambda r: _item(r["indicators"], "id", segs[1], "indicator").__setitem__("weight", v)
-    if head == "components":
-        shape(n == 2, "components.<onsite|routine|satisfaction>")
-        if segs[1] not in COMPONENTS:
-            raise _Fail(f"unknown component {segs[1]!r}" + _close(segs[1], COMPONENTS))
-        v = _number(value, 0.0)
-        return lambda r: r["components"].__setitem__(segs[1], v)
-    if head == "aggregation":
-        shape(n == 2 and segs[1] in ("method", "trim"), "aggregation.method or aggregation.trim")
-        v = _choice(value, AGGREGATIONS) if segs[1] == "method" else _whole(value, 0)
-        return lambda r: r["aggregation"].__setitem__(segs[1], v)
-    if head == "missing_components":
-        shape(n == 1, "missing_components")
-        v = _choice(value, MISSING_POLICIES)
-        return lambda r: r.__setitem__("missing_components", v)
-    if head == "ranking":
-        shape(n == 2 and segs[1] in ("within", "zone"), "ranking.within or ranking.zone")
-        v = _choice(value, ("kind", "all")) if segs[1] == "within" else _bool(value)
-        return lambda r: r.setdefault("ranking", {}).__setitem__(segs[1], v)
-    if head == "bands":
-        shape(n == 3 and segs[2] in ("lower", "upper", "score"), "bands.<grade>.lower, .upper or .score")
-        _item(raw.get("bands"), "grade", segs[1], "grade")
-        v = _number(value, 0.0, 100.0)
-        return lambda r: _item(r["bands"], "grade", segs[1], "grade").__setitem__(segs[2], v)
-    if head == "routine":
-        keys = ("year", "attainment_cap", "satisfaction_share", "verification_penalty")
-        shape(n == 2 and segs[1] in keys, "routine." + "|".join(keys))
-        _need(raw, "routine")
-        v = (
-            _whole(value, 1900, 2200)
-            if segs[1] == "year"
-            else _number(value, 0.0, 1.0 if segs[1] == "satisfaction_share" else None)
-        )
-        return lambda r: r["routine"].__setitem__(segs[1], v)
-    if head == "measures":
-        shape(n == 3 and segs[2] in ("weight", "direction"), "measures.<measure>.weight or .direction")
-        _item(raw.get("measures"), "id", segs[1], "measure")
-        v = _number(value, 0.0) if segs[2] == "weight" else _choice(value, DIRECTIONS)
-        return lambda r: _item(r["measures"], "id", segs[1], "measure").__setitem__(segs[2], v)
-    if head == "differentiated":
-        _need(raw, "differentiated")
-        if n == 2 and segs[1] in ("year", "attainment_share", "min_zone_size"):
-            v = {
-                "year": lambda: _whole(value, 1900, 2200),
-                "attainment_share": lambda: _number(value, 0.0, 1.0),
-                "min_zone_size": lambda: _whole(value, 1, 1000),
-            }[segs[1]]()
-            return lambda r: r["differentiated"].__setitem__(segs[1], v)
-        if n == 3 and segs[1] == "vetting" and segs[2] in ("action", "penalty"):
-            v = _choice(value, VETTING_ACTIONS) if segs[2] == "action" else _number(value, 0.0, 100.0)
-
-            def vet(r):
-                rule = dict(r["differentiated"].get("vetting") or {"action": "reject"})
-                rule[segs[2]] = v
-                if segs[2] == "penalty":
-                    rule["action"] = "penalty"  # a penalty only means something with action: penalty
-                r["differentiated"]["vetting"] = rule
-
-            return vet
-        if n == 3 and segs[1] == "baseline" and segs[2] in ("method", "years", "too_few_years"):
-            v = {
-                "method": lambda: _choice(value, BASELINE_METHODS),
-                "years": lambda: _whole(value, 1, 50),
-                "too_few_years": lambda: _choice(value, TOO_FEW_YEARS),
-            }[segs[2]]()
-            return lambda r: r["differentiated"]["baseline"].__setitem__(segs[2], v)
-        if n == 5 and segs[1] == "zones" and segs[3] in ("indicators", "measures"):
-            zone, part, ident = segs[2], segs[3], segs[4]
-            _item(raw.get("zones"), "id", zone, "zone")
-            _item(raw.get(part), "id", ident, part[:-1])
-            v = _number(value, 0.0)
-
-            def apply(r):
-                zones = r["differentiated"].get("zones") or {}
-                r["differentiated"]["zones"] = zones
-                spec = zones.get(zone) or {}
-                zones[zone] = spec
-                spec[part] = dict(spec.get(part) or {})
-                spec[part][ident] = v
-
-            return apply
-        shape(
-            False,
-            "differentiated.year|attainment_share|min_zone_size, differentiated.vetting.action|penalty, "
-            "differentiated.baseline.method|years|too_few_years "
-            "or differentiated.zones.<zone>.indicators|measures.<id>",
-        )
-    raise _Fail(
-        f"unknown path {path!r}: it must start with one of {', '.join(_HEADS)}"
-        + (_close(head, _HEADS) if difflib.get_close_matches(head, _HEADS, n=1) else "")
-    )
-
-
-def _copy(x):
-    """A deep copy of plain YAML data (dicts, lists, scalars), several times faster than copy.deepcopy."""
-    if isinstance(x, dict):
-        return {k: _copy(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_copy(v) for v in x]
-    return x
-
-
-def apply_overrides(raw: dict, overrides, appliers) -> dict:
-    """A copy of the base scheme dict with the overrides applied (group shares set together, the others rescaled).
-
-    Only the blocks an override touches are copied (the base dict is never modified; the copy shares
-    the untouched blocks with it, which nothing downstream modifies).
-    """
-    out = dict(raw)
-    for head in {p.split(".")[0] for p, _ in overrides}:
-        if head in out:
-            out[head] = _copy(out[head])
-    for f in appliers:
-        f(out)
-    shares = {p.split(".")[1]: float(v) for p, v in overrides if p.startswith("groups.")}
-    if shares:
-        key = next(p for p, _ in overrides if p.startswith("groups."))
-        fixed = sum(shares.values())
-        if fixed > 1.0 + 1e-9:
-            raise _Fail(f"the shares set sum to {fixed:.6g}, more than 1", key)
-        others = [g for g in out["groups"] if str(g.get("id")) not in shares]
-        rest = sum(float(g["share"]) for g in others)
-        if others and rest <= 0 and fixed < 1.0 - 1e-9:
-            raise _Fail("cannot rescale: every other evaluator group has share 0", key)
-        for g in out["groups"]:
-            gid = str(g.get("id"))
-            if gid in shares:
-                g["share"] = shares[gid]
-            elif rest > 0:
-                g["share"] = float(g["share"]) * (1.0 - fixed) / rest
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -573,9 +288,33 @@ def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> Swe
     if parameters and not notebooks:
         fail("parameters", "notebook parameters are given but no notebooks run (notebooks: [])")
     indicators = [str(i.get("id")) for i in base_raw["indicators"]]
+    spec_context = (base_raw, file, indicators, notebooks, parameters)
 
-    # the grid: every combination of the axes' values
-    grid_raw = raw.get("grid") or {}
+    axes = _grid_axes(raw.get("grid") or {}, base_raw, file, indicators, fail)
+    scenarios = [Scenario(BASE, "base", (), None, parameters)]
+    for combo in itertools.product(*[[(p, v) for v in vals] for p, vals in axes]) if axes else ():
+        over = tuple((p, v) for p, v in combo if p != "weights")
+        ws = next((v for p, v in combo if p == "weights"), None)
+        scenarios.append(Scenario(grid_name(combo), "grid", over, ws, parameters))
+    scenarios += _named_scenarios(raw.get("scenarios") or {}, {s.name for s in scenarios}, spec_context, fail)
+
+    return SweepSpec(
+        file=file,
+        name=file.stem,
+        title=raw.get("title") or file.stem,
+        description=raw.get("description") or "",
+        base=base,
+        base_raw=base_raw,
+        data=data,
+        notebooks=notebooks,
+        parameters=parameters,
+        grid=tuple(axes),
+        scenarios=tuple(scenarios),
+    )
+
+
+def _grid_axes(grid_raw, base_raw: dict, file: Path, indicators: list[str], fail) -> list[tuple[str, tuple]]:
+    """The grid's axes (path, values), each value checked as an override (or a weight set's name)."""
     if not isinstance(grid_raw, dict):
         fail("grid", "expected a mapping of override path to a list of values")
     axes = []
@@ -596,16 +335,15 @@ def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> Swe
                 except _Fail as exc:
                     fail(str(p), str(exc), grid_name(((str(p), v),)))
         axes.append((str(p), tuple(vals)))
-    scenarios = [Scenario(BASE, "base", (), None, parameters)]
-    for combo in itertools.product(*[[(p, v) for v in vals] for p, vals in axes]) if axes else ():
-        over = tuple((p, v) for p, v in combo if p != "weights")
-        ws = next((v for p, v in combo if p == "weights"), None)
-        scenarios.append(Scenario(grid_name(combo), "grid", over, ws, parameters))
+    return axes
 
-    named = raw.get("scenarios") or {}
+
+def _named_scenarios(named, taken: set[str], context, fail) -> list[Scenario]:
+    """The named scenarios: overrides, a weight set and notebook parameters, each checked."""
+    base_raw, file, indicators, notebooks, parameters = context
     if not isinstance(named, dict):
         fail("scenarios", "expected a mapping of scenario name to its overrides")
-    taken = {s.name for s in scenarios}
+    out = []
     for name, spec in named.items():
         if not isinstance(name, str) or not name.strip() or "/" in name or "\\" in name:
             fail("scenarios", f"a scenario name must be non-empty text without '/' or '\\', got {name!r}")
@@ -632,168 +370,7 @@ def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> Swe
                 except _Fail as exc:
                     fail(p, str(exc), name)
                 over.append((p, v))
-        scenarios.append(Scenario(name, "named", tuple(over), ws, params))
-
-    return SweepSpec(
-        file=file,
-        name=file.stem,
-        title=raw.get("title") or file.stem,
-        description=raw.get("description") or "",
-        base=base,
-        base_raw=base_raw,
-        data=data,
-        notebooks=notebooks,
-        parameters=parameters,
-        grid=tuple(axes),
-        scenarios=tuple(scenarios),
-    )
-
-
-# ---------------------------------------------------------------------------
-# building each scenario's scheme
-# ---------------------------------------------------------------------------
-
-
-def data_key(scheme: Scheme) -> tuple:
-    """What of a scheme the data are validated against beyond the ids a sweep cannot change: the grade bands
-    (a rating's grade must match its score; a grade alone gets its band's score) and which tables the
-    components need."""
-    needs_survey = scheme.components["satisfaction"] > 0 or (
-        scheme.routine is not None and scheme.routine.satisfaction_share > 0 and scheme.components["routine"] > 0
-    )
-    return scheme.bands, scheme.components["routine"] > 0, needs_survey
-
-
-class Scorers:
-    """One :class:`~perflab.scoring.Scorer` per way the data must be read: the data are validated against each
-    scenario's scheme exactly as ``perflab score`` would, but only once per distinct :func:`data_key`."""
-
-    def __init__(self, data_dir, base_scheme: Scheme, dataset=None):
-        from perflab.io import load_dataset
-        from perflab.scoring import Scorer
-
-        self.data_dir = data_dir
-        self._scorers = {
-            data_key(base_scheme): Scorer(dataset if dataset is not None else load_dataset(data_dir, base_scheme))
-        }
-        self.base = next(iter(self._scorers.values()))
-
-    def for_scheme(self, scheme: Scheme):
-        from perflab.io import load_dataset
-        from perflab.scoring import Scorer
-
-        key = data_key(scheme)
-        if key not in self._scorers:
-            self._scorers[key] = Scorer(load_dataset(self.data_dir, scheme))
-        return self._scorers[key]
-
-
-def _data_weights(scorer, scheme: Scheme, method: str) -> pd.Series:
-    """A data-driven weight set from the unit × indicator on-site scores of every unit scored on site (both kinds)."""
-    from perflab.weights import data_weights
-
-    a = scorer.arrays(scheme)
-    table = pd.DataFrame(a.indicators, index=a.units, columns=scheme.indicator_ids)
-    return data_weights(table.dropna(), method)
-
-
-def scenario_weights(ws, scheme: Scheme, scorer) -> dict[str, float] | None:
-    """The indicator weights a weight set gives, on the scheme's scale (the same total as its weights)."""
-    if ws is None or ws == "scheme":
-        return None
-    total = float(scheme.weights.sum())
-    if isinstance(ws, Mapping) and "ahp" in ws:
-        from perflab.weights import ahp, read_pairwise
-
-        matrix = read_pairwise(ws["ahp"], scheme.indicator_ids)
-        w = ahp(
-            matrix, method=ws.get("method", "eigenvector"), allow_inconsistent=ws.get("allow_inconsistent", False)
-        ).weights
-    elif isinstance(ws, Mapping):
-        return {k: float(v) for k, v in ws.items()}
-    elif scorer is None:
-        raise ValueError(f"the {ws} weight set is computed from the data: build the scenarios with their Scorers")
-    else:
-        w = _data_weights(scorer, scheme, ws)
-    return {i: float(w[i]) * total for i in scheme.indicator_ids}
-
-
-def build_scenario(spec: SweepSpec, scenario: Scenario, scorers: Scorers | None) -> BuiltScenario:
-    """The scenario's scheme: overrides applied to the base, its weight set computed, the whole validated
-    (the data too, when the scenario changes what they are validated against)."""
-
-    def fail(key, message):
-        raise SweepError(message, file=spec.file, scenario=scenario.name, key=key)
-
-    keys = ", ".join(p for p, _ in scenario.overrides) or None
-    try:
-        appliers = [check_override(spec.base_raw, p, v) for p, v in scenario.overrides]
-        raw = apply_overrides(spec.base_raw, scenario.overrides, appliers)
-        _check_trim(raw, scenario)
-    except _Fail as exc:
-        fail(exc.key or keys, str(exc))
-    try:
-        scheme = scheme_from_dict(raw, source=str(spec.base))
-    except SchemeError as exc:
-        fail(keys, f"the scheme it gives is invalid: {exc.key or ''}{': ' if exc.key else ''}{exc.message}")
-    scorer = None
-    if scorers is not None:
-        try:
-            scorer = scorers.for_scheme(scheme)
-        except PerflabError as exc:
-            fail(keys, f"the data do not fit the scheme it gives (as perflab score would refuse it): {exc}")
-    if scenario.weight_set is not None:
-        try:
-            new = scenario_weights(scenario.weight_set, scheme, scorer)
-        except (PerflabError, ValueError) as exc:
-            fail("weights", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        if new is not None:
-            raw["indicators"] = _copy(raw["indicators"])  # the base's own list may be shared (see apply_overrides)
-            for it in raw["indicators"]:
-                if it["id"] in new:
-                    it["weight"] = new[it["id"]]
-            try:
-                scheme = scheme_from_dict(raw, source=str(spec.base))
-            except SchemeError as exc:
-                fail("weights", f"the weights it gives are invalid: {exc.message}")
-    return BuiltScenario(scenario, raw, scheme)
-
-
-def _check_trim(raw: dict, scenario: Scenario) -> None:
-    agg = raw.get("aggregation") or {}
-    set_trim = any(p == "aggregation.trim" for p, _ in scenario.overrides)
-    if set_trim and agg.get("method") == "mean" and agg.get("trim", 0):
-        raise _Fail(
-            "aggregation.trim has no effect with aggregation.method mean; set aggregation.method: trimmed_mean too",
-            "aggregation.trim",
-        )
-
-
-def build_scenarios(spec: SweepSpec, scorers: Scorers | None, progress: Callable | None = None) -> list[BuiltScenario]:
-    """Every scenario's scheme, built and validated before anything runs (``scorers`` None: schemes only)."""
-    it = spec.scenarios if progress is None else progress(spec.scenarios)
-    return [build_scenario(spec, s, scorers) for s in it]
-
-
-def scheme_yaml(built: BuiltScenario) -> str:
-    """The scenario's scheme as a YAML document that ``perflab score --scheme`` reads back to the same scheme."""
-    head = (
-        f"# Scenario {built.name!r}: {built.scenario.describe()}\n"
-        f"# Written by perflab sweep from the base scheme; edit the sweep file, not this copy.\n"
-    )
-    return head + yaml.safe_dump(built.raw, allow_unicode=True, sort_keys=False, width=120)
-
-
-def directory_name(name: str, taken: set[str]) -> str:
-    """A folder name for a scenario: its name when that is safe as a file name, otherwise a readable slug."""
-    if re.fullmatch(r"[A-Za-z0-9_.=,+-]{1,120}", name) and name not in (".", ".."):
-        slug = name
-    else:
-        slug = re.sub(r"[^A-Za-z0-9_.=,+-]+", "_", name).strip("._")[:100] or "scenario"
-    out, n = slug, 2
-    while out.lower() in taken:
-        out, n = f"{slug}~{n}", n + 1
-    taken.add(out.lower())
+        out.append(Scenario(name, "named", tuple(over), ws, params))
     return out
 
 
@@ -803,16 +380,7 @@ __all__ = [
     "Scenario",
     "SweepSpec",
     "BuiltScenario",
-    "Scorers",
-    "data_key",
     "load_sweep",
-    "build_scenario",
-    "build_scenarios",
-    "check_override",
-    "apply_overrides",
-    "scenario_weights",
-    "scheme_yaml",
-    "directory_name",
     "format_value",
     "grid_name",
 ]
