@@ -495,7 +495,7 @@ display(
 # %% [markdown]
 # ## How much do the rater effects move the ranks?
 #
-# Each unit's on-site rank within its kind, always as the scheme scores it (its aggregation and trimming, group shares and indicator weights): from the raw scores; with each evaluator's estimated severity put back into that evaluator's scores and nothing else changed (with no evaluator effects these ranks are the raw ones); and with the evaluators flagged after the false-discovery correction left out. The final rank (with the routine score) is shown both ways. Units that only submitted a written report have no on-site rank.
+# Each unit's on-site rank within its ranking group (its kind, unless the scheme ranks all units together), always as the scheme scores it (its aggregation and trimming, group shares, indicator weights and composite, arithmetic or geometric): from the raw scores; with each evaluator's estimated severity put back into that evaluator's scores and nothing else changed (with no evaluator effects these ranks are the raw ones); and with the evaluators flagged after the false-discovery correction left out. The final rank (with the routine score) is shown both ways. Units that only submitted a written report have no on-site rank.
 
 # %%
 impact = bias.impact(dataset, the_scheme, flags=flags, fit=fit, exclude="flag_fdr")
@@ -513,7 +513,7 @@ m = moves.set_index("column")
 sev = impact.severity.table
 page.say(
     f"Putting back each evaluator's severity (empirical-Bayes shrunk: on average {sev['shrinkage'].mean():.0%} of the "
-    f"estimate) and scoring with the scheme's own aggregation, shares and weights moves units "
+    f"estimate) and scoring with the scheme's own aggregation, shares, weights and {the_scheme.composite} composite moves units "
     f"{m.loc['rank_adjusted', 'moves']:.2f} places on average ({m.loc['rank_adjusted', 'units_moved']} units, at most "
     f"{m.loc['rank_adjusted', 'max_shift']}). Leaving out the {len(impact.excluded_raters)} evaluators flagged after the "
     f"false-discovery correction moves them {m.loc['rank_excluded', 'moves']:.2f} places on average. For reference, the MFRM "
