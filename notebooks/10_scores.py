@@ -30,11 +30,11 @@ seed = 2016
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from perflab import plots
 from perflab.effective import effective_weights
-from perflab.io import describe_dataset, load_dataset
+from perflab.io import describe_dataset
 from perflab.narrative import (
     COMPONENT_WORDS,
     effective_weights_summary,
@@ -43,26 +43,26 @@ from perflab.narrative import (
     satisfaction_sentence,
     written_report_caveat,
 )
+from perflab.notebook import KIND_WORDS, setup
 from perflab.plots.tables import table
 from perflab.report import save_table
-from perflab.scheme import load_scheme
 from perflab.scoring import score_units
 from perflab.survey import satisfaction_summary, satisfaction_units, survey_year
 
-output = Path(output)
-lang = plots.theme()
+page = setup(scheme, data, output)
 # %config InlineBackend.print_figure_kwargs = {'bbox_inches': None}  # the figures lay themselves out: drawn once, not twice
-the_scheme = load_scheme(scheme)
-dataset = load_dataset(data, the_scheme)
-name = plots.name_column()  # unit, zone and indicator names in the label language
-zone_words = plots.zone_names(the_scheme)
-kind_words = {"district": "District", "department": "Department", "all": "All units"}
-group_words = {g.id: getattr(g, name) for g in the_scheme.groups}
-display(
-    Markdown(
-        f"Scheme: **{the_scheme.title_en}** (`{the_scheme.name}`); figure labels in "
-        f"{ {'zh': 'Chinese', 'en': 'English'}[lang] }."
-    )
+the_scheme, dataset, output, lang = page.scheme, page.dataset, page.output, page.lang
+name = page.name  # unit, zone and indicator names in the label language
+zone_words = page.zone_labels()
+kind_words = KIND_WORDS
+group_words = page.group_labels()
+composite_words = {
+    "arithmetic": "the weighted arithmetic mean (a strong indicator makes up for a weak one)",
+    "geometric": "the weighted geometric mean (a weak indicator is not bought back by a strong one)",
+}
+page.say(
+    f"Scheme: **{the_scheme.title_en}** (`{the_scheme.name}`); figure labels in "
+    f"{ {'zh': 'Chinese', 'en': 'English'}[lang] }."
 )
 
 # %% [markdown]
@@ -71,11 +71,11 @@ display(
 # The indicators with their weights (used relative to their sum), the grade bands on the 0–100 scale, the evaluator groups with their shares in the on-site score, and the weights of the final score's components. Numbers the source article does not give are assumptions, marked as such in the params file.
 
 # %%
-display(
-    Markdown(
-        f"{len(the_scheme.indicators)} indicators, {len(the_scheme.bands)} grade bands, "
-        f"{len(the_scheme.groups)} evaluator groups."
-    )
+page.say(
+    f"{len(the_scheme.indicators)} indicators, {len(the_scheme.bands)} grade bands, "
+    f"{len(the_scheme.groups)} evaluator groups. The indicator scores combine into the on-site score by "
+    f"{composite_words.get(the_scheme.composite, the_scheme.composite)} (`composite: {the_scheme.composite}`); "
+    "evaluator groups into an indicator score, and components into the final score, by weighted arithmetic means."
 )
 ind = the_scheme.indicator_table()
 ind["share"] = 100 * ind["weight"] / ind["weight"].sum()
@@ -84,7 +84,7 @@ display(
         ind,
         {name: "Indicator", "weight": "Weight", "share": "Share of the on-site score (%)"},
         digits={"weight": 0, "share": 1},
-        caption="Indicators of the on-site score",
+        caption=f"Indicators of the on-site score (combined by the weighted {the_scheme.composite} mean)",
     )
 )
 display(
@@ -211,7 +211,7 @@ saved = plots.keep(fig, output, "10_ranking_departments")
 written = shown.loc[~shown["presented"]].assign(
     kind=lambda w: w["kind"].map(kind_words), imputed=lambda w: w["imputed"].map(lambda c: COMPONENT_WORDS.get(c, c))
 )
-display(Markdown(written_report_caveat(scores, the_scheme)))
+page.say(written_report_caveat(scores, the_scheme))
 display(
     table(
         written,
@@ -263,7 +263,7 @@ display(
 sat = satisfaction_summary(dataset, the_scheme)
 sat_units = satisfaction_units(dataset, the_scheme)
 save_table(sat, output, "satisfaction")
-display(Markdown(satisfaction_sentence(sat, sat_units, dataset.units.set_index("unit")[name], zone_words)))
+page.say(satisfaction_sentence(sat, sat_units, page.unit_names(), zone_words))
 sat_view = sat.assign(
     kind=sat["kind"].map(kind_words), zone=sat["zone"].map(zone_words).where(sat["level"] == "zone", "All")
 )
@@ -304,7 +304,7 @@ saved = plots.keep(fig, output, "10_satisfaction")
 # %%
 ew = effective_weights(dataset, the_scheme)
 save_table(ew, output, "effective_weights")
-display(Markdown(effective_weights_summary(ew, dataset, the_scheme)))
+page.say(effective_weights_summary(ew, dataset, the_scheme))
 display(effective_weights_view(ew, "component", lang))
 
 # %%
@@ -334,4 +334,4 @@ display(
 # The final score mixes on-site scoring by the evaluators with the routine score from the special-evaluation departments' figures. How fragile these ranks are under other weights or another grassroots share, and which evaluators move them, are the questions of the later notebooks.
 
 # %%
-display(Markdown(ranking_summary(scores, the_scheme)))
+page.say(ranking_summary(scores, the_scheme))

@@ -30,37 +30,29 @@ baseline_years = 0  # previous years in the own baseline; 0: as the scheme says
 unit = ""  # the unit whose history to show; empty: the district that moves most
 
 # %%
-from pathlib import Path
-
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from perflab import plots
 from perflab.differentiated import evaluate
-from perflab.io import load_dataset
 from perflab.narrative import differentiated_moves, items_in_words, small_zones_note, vetting_summary
+from perflab.notebook import KIND_WORDS, setup
 from perflab.plots import differentiated as dplots
 from perflab.plots.tables import table
 from perflab.report import save_table
-from perflab.scheme import load_scheme
 
-output = Path(output)
-lang = plots.theme()
-the_scheme = load_scheme(scheme)
-dataset = load_dataset(data, the_scheme)
+page = setup(scheme, data, output)
+the_scheme, dataset, output = page.scheme, page.dataset, page.output
 ev = evaluate(dataset, the_scheme, method=baseline_method or None, years=baseline_years or None)
-name = plots.name_column()  # unit, zone and item names in the label language
-zone_words = plots.zone_names(the_scheme)
-kind_words = {"district": "District", "department": "Department"}
-item_words = {i.id: getattr(i, name) for i in the_scheme.indicators} | {
-    m.id: getattr(m, name) for m in the_scheme.measures
-}
-unit_names = dataset.units.set_index("unit")[name]
-display(
-    Markdown(
-        f"Baseline: the **{ev.method}** of the {ev.years} previous years; a unit with too few own years: "
-        f"`{ev.too_few_years}`."
-    )
+name = page.name  # unit, zone and item names in the label language
+zone_words = page.zone_labels()
+kind_words = KIND_WORDS
+item_words = page.indicator_labels() | {m.id: getattr(m, name) for m in the_scheme.measures}
+unit_names = page.unit_names()
+page.say(
+    f"Baseline: the **{ev.method}** of the {ev.years} previous years; a unit with too few own years: "
+    f"`{ev.too_few_years}`. Indicator scores combine into the on-site score by the weighted "
+    f"{the_scheme.composite} mean (`composite: {the_scheme.composite}`), under both evaluations."
 )
 
 # %% [markdown]
@@ -102,7 +94,7 @@ display(
 # Both objective parts (attainment of the unit's own targets, improvement on its own baseline) become T-scores among the units of its zone: 50 is the zone's average, 10 points one spread.
 
 # %%
-display(Markdown(small_zones_note(ev, the_scheme, dataset.units)))
+page.say(small_zones_note(ev, the_scheme, dataset.units))
 
 # %% [markdown]
 # ## One unit against its own baseline
@@ -147,7 +139,7 @@ display(
 # Left, the rank under the uniform evaluation; right, under the differentiated one; within each kind. Lines that cross are units that the change of method reorders; every unit is named on both sides with its rank.
 
 # %%
-display(Markdown(differentiated_moves(ev, the_scheme)))
+page.say(differentiated_moves(ev, the_scheme))
 summ = ev.summary().assign(kind=lambda s: s["kind"].map(kind_words))
 display(
     table(
@@ -225,7 +217,7 @@ saved = plots.keep(fig, output, "20_move_reasons")
 # Targets that merely repeat a result already achieved (the article's polluting firms "closed" years ago), targets less ambitious than last year's result, and claims that on-site verification did not confirm.
 
 # %%
-display(Markdown(vetting_summary(ev, the_scheme)))
+page.say(vetting_summary(ev, the_scheme))
 save_table(ev.vetting, output, "target_vetting")
 flag_words = {
     "repeats_result": "Repeats a result already achieved",
