@@ -17,7 +17,7 @@
 # # How fragile is the ranking under other indicator weights?
 #
 # **What this answers:** which units' ranks survive plausible alternative indicator weights (and a different panel of raters), and how far each weight can move before a rank, the top of the ranking or a grade band changes.
-# Sampled answers (Monte Carlo, Sobol) sit beside exact ones: scores are linear in each weight, so every stability range below is computed in closed form, not estimated.
+# Sampled answers (Monte Carlo, Sobol) sit beside exact ones: under the arithmetic composite scores are linear in each weight, so every stability range below is computed in closed form, not estimated (under a geometric composite the exact sections are skipped and say why).
 
 # %% tags=["parameters"]
 # parameters: papermill overrides these; the defaults run on the bundled demo data
@@ -40,54 +40,56 @@ sobol_share_range = None  # None: the group's share moves ±spread of its value,
 bound_rel = 0.5  # "defensible" weights: each within ±50 % of the scheme's
 
 # %%
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
-from perflab import plots
+from perflab import plots, ranking
 from perflab import sensitivity as sv
-from perflab.io import load_dataset
+from perflab.composite import LINEAR
+from perflab.notebook import setup
 from perflab.plots import sensitivity as splots
 from perflab.plots.sensitivity import pct, pm
 from perflab.report import save_table
-from perflab.scheme import load_scheme
 from perflab.scoring import score_units
 
-output = Path(output)
-lang = plots.theme()
-the_scheme = load_scheme(scheme)
-dataset = load_dataset(data, the_scheme)
+page = setup(scheme, data, output)
+the_scheme, dataset, output, lang, say = page.scheme, page.dataset, page.output, page.lang, page.say
 units = score_units(dataset, the_scheme).set_index("unit")
-ranks_within = sv.ranking_groups(units, the_scheme)  # ranks_within as the scheme ranks: by kind, or None (all together)
-rank_groups = ["all"] if ranks_within is None else [k for k in ("district", "department") if (ranks_within == k).any()]
-group_size = pd.Series({"all": len(units)}) if ranks_within is None else ranks_within.value_counts()
+rank_group = ranking.rank_groups(units, the_scheme)  # each unit's rank group: its kind, or None (all together)
+rank_groups = ["all"] if rank_group is None else [k for k in ("district", "department") if (rank_group == k).any()]
+group_size = pd.Series({"all": len(units)}) if rank_group is None else rank_group.value_counts()
 written = sv.written_report_units(dataset, the_scheme).reindex(units.index)  # no on-site ratings: on-site score imputed
-names = splots.mark_written(units[plots.name_column()], written)  # written-report units marked †
-ind_label = {i.id: (i.name_zh if lang == "zh" else i.name_en) for i in the_scheme.indicators}
-group_label = {g.id: (g.name_zh if lang == "zh" else g.name_en) for g in the_scheme.groups}
+names = splots.mark_written(units[page.name], written)  # written-report units marked †
+ind_label, group_label = page.indicator_labels(), page.group_labels()
 weights = the_scheme.weights
 kind_words = splots.group_words  # the pages' prose and tables are English; figures follow the language
+composite = the_scheme.composite
+linear = composite in LINEAR  # the exact sections need scores linear in each weight: the arithmetic composite
+scale = "final" if linear else "profile"  # non-linear: on-site profiles, each composite mapped to the final score
+to_final = None if linear else sv.final_map(dataset, the_scheme)
 
 
-def say(text):
-    """A sentence of the page, built from the numbers it cites."""
-    display(Markdown(text))
+def skipped(what: str) -> str:
+    """The one sentence an exact section shows instead under a non-linear composite."""
+    return (
+        f"**{what} skipped under the {composite} composite:** they rest on every score being linear in a weight, "
+        "which only the arithmetic composite gives; the Monte Carlo and Sobol sections answer by sampling."
+    )
 
 
-scores = sv.unit_indicator_scores(dataset, the_scheme)  # final-score scale: the weighted mean is the final score
+scores = sv.unit_indicator_scores(dataset, the_scheme, scale)  # "final": the weighted mean is the final score
 written = written.reindex(scores.index)
-rng = np.random.default_rng(seed)
+stream = np.random.default_rng(seed)  # one random stream through the Monte Carlo runs and the rater bootstrap
 n_written = int(written.sum())
-kinds = "" if ranks_within is None else " (" + ", ".join(f"{group_size[g]} {kind_words(g)}" for g in rank_groups) + ")"
+kinds = "" if rank_group is None else " (" + ", ".join(f"{group_size[g]} {kind_words(g)}" for g in rank_groups) + ")"
 written_kinds = ", ".join(
     f"{n} {kind_words(k)}" for k, n in units.loc[written[written].index, "kind"].value_counts().items()
 )
 say(
     f"**Data:** {len(scores)} units{kinds} scored on {scores.shape[1]} indicators with the weights "
     + ", ".join(f"{ind_label[i]} {w:g}" for i, w in weights.items())
-    + f" (total {weights.sum():g}). "
+    + f" (total {weights.sum():g}, combined by the {composite} mean). "
     + (
         f"{n_written} units ({written_kinds}) submitted a written report only: with no on-site ratings, the scheme "
         "imputes their on-site score (the mean of their kind), so their sensitivity results describe that average "
@@ -121,7 +123,7 @@ display(
 # Each indicator weight is moved down and up by the same share of its own value (`spread`), the others rescaled to keep the total. The table gives, per indicator and ranking group, how many units change rank and the largest change.
 
 # %%
-oat = sv.one_at_a_time(scores, weights, step=spread, ranks_within=ranks_within)
+oat = sv.one_at_a_time(scores, weights, step=spread, rank_group=rank_group, composite=composite, final_map=to_final)
 save_table(oat, output, "sensitivity_one_at_a_time")
 save_table(
     pd.DataFrame(
@@ -171,22 +173,26 @@ mc = sv.monte_carlo(
     n=n_draws,
     method=method,
     spread=spread,
-    seed=rng,
-    ranks_within=ranks_within,
+    seed=stream,
+    rank_group=rank_group,
     k=top_k,
     written_report=written,
+    composite=composite,
+    final_map=to_final,
 )
-replicates = sv.rater_bootstrap(dataset, the_scheme, n=n_rater_replicates, seed=rng)
+replicates = sv.rater_bootstrap(dataset, the_scheme, n=n_rater_replicates, seed=stream, scale=scale)
 mc_raters = sv.monte_carlo(
     scores,
     weights,
     n=n_draws,
     method=method,
     spread=spread,
-    seed=rng,
-    ranks_within=ranks_within,
+    seed=stream,
+    rank_group=rank_group,
     k=top_k,
     score_draws=replicates,
+    composite=composite,
+    final_map=to_final,
 )
 intervals = mc.summary().merge(
     mc_raters.units.drop(columns=["rank_group", "nominal_rank", "written_report"]),
@@ -227,14 +233,28 @@ for g in rank_groups:
         )
 
 # %%
-err = sv.replicate_error(
-    scores, weights, replicates, n=n_draws, method=method, spread=spread, seed=seed, ranks_within=ranks_within, k=top_k
+err = (
+    sv.replicate_error(
+        scores,
+        weights,
+        replicates,
+        n=n_draws,
+        method=method,
+        spread=spread,
+        seed=seed,
+        rank_group=rank_group,
+        k=top_k,
+        composite=composite,
+        final_map=to_final,
+    )
+    .summary()
+    .iloc[0]
 )
 say(
     f"**Monte Carlo error of the rater replicates.** The same {n_draws:,} weight draws paired with each half "
-    f"of the {n_rater_replicates} replicates ({err.attrs['replicates_per_half']} each) give the same 5–95 % interval "
-    f"for {int((err['end_difference'] == 0).sum())} of {len(err)} units; the largest difference of an interval end "
-    f"is {int(err['end_difference'].max())} rank{'' if err['end_difference'].max() == 1 else 's'}"
+    f"of the {n_rater_replicates} replicates ({err['replicates_per_half']} each) give the same 5–95 % interval "
+    f"for {err['same_interval']} of {err['units']} units; the largest difference of an interval end "
+    f"is {int(err['largest_end_difference'])} rank{'' if err['largest_end_difference'] == 1 else 's'}"
     + (
         f" (with fewer than {sv.MIN_REPLICATES} replicates, read the intervals with raters with that error in mind)."
         if n_rater_replicates < sv.MIN_REPLICATES
@@ -263,73 +283,80 @@ for g in rank_groups:
 # Setting one weight to *t* and rescaling the others keeps every score linear in *t*, so two units swap only where their score lines cross; all crossings are computed exactly. A full ranking of many units is stable only over a tiny range, so the table leads with what matters: the range over which the **top `top_k`** of each ranking group (kind, unless the scheme ranks all units together) stays the same, and how many units keep their exact rank while the weight moves by ±`spread` of its value.
 
 # %%
-stab = sv.stability_intervals(scores, weights, k=top_k, bands=the_scheme.bands, ranks_within=ranks_within)
-save_table(stab.units, output, "sensitivity_stability_units")
-save_table(stab.top_k, output, "sensitivity_stability_top_k")
-save_table(stab.swaps, output, "sensitivity_adjacent_swaps")
-summ = stab.summary(rel=spread)
-summ["room"] = np.minimum(summ["weight"] - summ["lo"], summ["hi"] - summ["weight"]) / summ["weight"]
-summ["as_pct"] = [
-    f"{pct(lo / w - 1, sign=True)} to {pct(hi / w - 1, sign=True)}"
-    for lo, w, hi in summ[["lo", "weight", "hi"]].to_numpy()
-]
-display(
-    splots.table(
-        summ.assign(indicator=summ["indicator"].map(ind_label), rank_group=summ["rank_group"].map(kind_words)),
-        {
-            "indicator": "Indicator",
-            "rank_group": "Ranking group",
-            "weight": "Weight",
-            "lo": f"Top {top_k} unchanged from",
-            "hi": "to",
-            "as_pct": "As % of the weight",
-            "keeps_rank": f"Units keeping their exact rank over {pm(spread)}",
-            "units": "Units",
-        },
-        digits=1,
-        caption=f"How far each weight can move, the others rescaled, before the top {top_k} changes",
+if linear:
+    stab = sv.stability_intervals(scores, weights, k=top_k, bands=the_scheme.bands, rank_group=rank_group)
+    save_table(stab.units, output, "sensitivity_stability_units")
+    save_table(stab.top_k, output, "sensitivity_stability_top_k")
+    save_table(stab.swaps, output, "sensitivity_adjacent_swaps")
+    summ = stab.summary(rel=spread)
+    summ["room"] = (
+        np.minimum(summ["weight"] - summ["weight_low"], summ["weight_high"] - summ["weight"]) / summ["weight"]
     )
-)
-tight = summ.sort_values("room").iloc[0]
-survive = int((summ["room"] >= spread).sum())
-say(
-    f"The top {top_k} of a ranking group survives one weight moved anywhere within {pm(spread)} of its value in "
-    f"{survive} of {len(summ)} indicator × group cases. The tightest is {ind_label[tight.indicator]} for the "
-    f"{kind_words(tight.rank_group)}: their top {top_k} holds only for a weight between {tight.lo:.1f} and {tight.hi:.1f} "
-    f"({tight.as_pct} of its {tight.weight:g})."
-)
-bands = stab.units
-fragile = bands[
-    (bands["band_lo"] > bands["weight"] * (1 - spread)) | (bands["band_hi"] < bands["weight"] * (1 + spread))
-]
-n_fragile = fragile["unit"].nunique()
-say(
-    f"{n_fragile or 'No'} unit{'' if n_fragile == 1 else 's'} can change grade band when one weight moves within "
-    f"{pm(spread)} of its value (exact: the band edges are crossing points too)."
-)
-if len(fragile):
+    summ["as_pct"] = [
+        f"{pct(lo / w - 1, sign=True)} to {pct(hi / w - 1, sign=True)}"
+        for lo, w, hi in summ[["weight_low", "weight", "weight_high"]].to_numpy()
+    ]
     display(
         splots.table(
-            fragile.assign(
-                name=names.reindex(fragile["unit"]).to_numpy(), indicator=fragile["indicator"].map(ind_label)
-            ),
+            summ.assign(indicator=summ["indicator"].map(ind_label), rank_group=summ["rank_group"].map(kind_words)),
             {
                 "indicator": "Indicator",
-                "name": "Unit",
-                "grade": "Grade",
+                "rank_group": "Ranking group",
                 "weight": "Weight",
-                "band_lo": "Grade kept from",
-                "band_hi": "to",
+                "weight_low": f"Top {top_k} unchanged from",
+                "weight_high": "to",
+                "as_pct": "As % of the weight",
+                "keeps_rank": f"Units keeping their exact rank over {pm(spread)}",
+                "units": "Units",
             },
             digits=1,
-            caption=f"Units whose grade band changes with one weight moved within {pm(spread)}",
+            caption=f"How far each weight can move, the others rescaled, before the top {top_k} changes",
         )
     )
+    tight = summ.sort_values("room").iloc[0]
+    survive = int((summ["room"] >= spread).sum())
+    say(
+        f"The top {top_k} of a ranking group survives one weight moved anywhere within {pm(spread)} of its value in "
+        f"{survive} of {len(summ)} indicator × group cases. The tightest is {ind_label[tight.indicator]} for the "
+        f"{kind_words(tight.rank_group)}: their top {top_k} holds only for a weight between {tight.weight_low:.1f} and {tight.weight_high:.1f} "
+        f"({tight.as_pct} of its {tight.weight:g})."
+    )
+    bands = stab.units
+    fragile = bands[
+        (bands["grade_weight_low"] > bands["weight"] * (1 - spread))
+        | (bands["grade_weight_high"] < bands["weight"] * (1 + spread))
+    ]
+    n_fragile = fragile["unit"].nunique()
+    say(
+        f"{n_fragile or 'No'} unit{'' if n_fragile == 1 else 's'} can change grade band when one weight moves within "
+        f"{pm(spread)} of its value (exact: the band edges are crossing points too)."
+    )
+    if len(fragile):
+        display(
+            splots.table(
+                fragile.assign(
+                    name=names.reindex(fragile["unit"]).to_numpy(), indicator=fragile["indicator"].map(ind_label)
+                ),
+                {
+                    "indicator": "Indicator",
+                    "name": "Unit",
+                    "grade": "Grade",
+                    "weight": "Weight",
+                    "grade_weight_low": "Grade kept from",
+                    "grade_weight_high": "to",
+                },
+                digits=1,
+                caption=f"Units whose grade band changes with one weight moved within {pm(spread)}",
+            )
+        )
+else:
+    say(skipped("Exact stability ranges"))
 
 # %%
-for g in rank_groups:
-    fig = splots.weight_ranges(stab.top_k, g, ind_label, total=weights.sum())
-    plots.keep(fig, output, f"30_weight_ranges_{g}")
+if linear:
+    for g in rank_groups:
+        fig = splots.weight_ranges(stab.top_k, g, ind_label, total=weights.sum())
+        plots.keep(fig, output, f"30_weight_ranges_{g}")
 
 # %% [markdown]
 # ## Which input matters most? Sobol indices
@@ -343,11 +370,13 @@ sob = sv.sobol_indices(
     n=n_sobol,
     spread=spread,
     seed=seed,
-    ranks_within=ranks_within,
-    cube=sv.score_cube(dataset, the_scheme),
+    rank_group=rank_group,
+    cube=sv.score_cube(dataset, the_scheme, scale),
     shares=the_scheme.shares,
     group=group,
     share_range=sobol_share_range,
+    composite=composite,
+    final_map=to_final,
 )
 save_table(sob.indices, output, "sensitivity_sobol")
 sobol_labels = {**ind_label, f"share:{group}": splots.share_words(group_label[group])}  # prose and tables
@@ -374,9 +403,16 @@ plots.keep(fig, output, "30_sobol_indices")
 
 # %%
 bounds = sv.bounds_around(weights, bound_rel)
-best = sv.best_case_ranks(scores, bounds=bounds, ranks_within=ranks_within)
-smaa = sv.rank_acceptability(scores, n=n_draws, seed=seed, bounds=bounds, ranks_within=ranks_within)
-best = best.merge(smaa.central_weights[["p_first"]], left_on="unit", right_index=True)
+smaa = sv.rank_acceptability(
+    scores, n=n_draws, seed=seed, bounds=bounds, rank_group=rank_group, composite=composite, final_map=to_final
+)
+if linear:
+    best = sv.best_case_ranks(scores, bounds=bounds, rank_group=rank_group)
+    best = best.merge(smaa.central_weights[["p_first"]], left_on="unit", right_index=True)
+else:  # the SMAA draws alone: a unit "can be first" when some draw puts it first
+    say(skipped("Best-case weights (a linear programme)"))
+    best = mc.units[["unit", "rank_group"]].merge(smaa.central_weights[["p_first"]], left_on="unit", right_index=True)
+    best["can_be_first"] = best["p_first"] > 0
 best = best.merge(mc.units[["unit", "nominal_rank"]], on="unit")
 best.insert(1, "name", names.reindex(best["unit"]).to_numpy())
 save_table(best, output, "sensitivity_best_case")
@@ -389,6 +425,8 @@ say(
     )
     + ". The table lists the best placed units of each group."
 )
+if not linear:
+    best["best_rank"] = best["nominal_rank"].where(~best["can_be_first"], 1)  # what the draws show, not a bound
 view = (
     best.assign(order=best["rank_group"].map(rank_groups.index))
     .sort_values(["order", "best_rank", "nominal_rank"])
