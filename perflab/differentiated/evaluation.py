@@ -27,7 +27,26 @@ from perflab.scoring import (
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Uniform against differentiated evaluation, with the reasons for every move."""
+    """Uniform against differentiated evaluation, with the reasons for every move (:func:`evaluate` makes it).
+
+    Examples
+    --------
+    A hand-made one, three districts:
+
+    >>> ev = Evaluation(
+    ...     scores=pd.DataFrame({"unit": ["D01", "D02", "D03"], "kind": "district", "zone": "core",
+    ...         "name_zh": "", "name_en": "", "rank_uniform": [1, 2, 3], "rank_differentiated": [2, 1, 3],
+    ...         "rank_change": [-1, 1, 0], "uniform": [90.0, 89.5, 80.0], "differentiated": [88.0, 90.5, 80.0]}),
+    ...     contributions=pd.DataFrame({"unit": ["D01", "D01", "D02", "D02", "D03", "D03"],
+    ...         "item": ["key_tasks", "gdp_growth"] * 3, "part": ["indicator", "measure"] * 3,
+    ...         "uniform": [50.0, 40.0, 49.0, 40.5, 48.0, 32.0], "differentiated": [50.0, 38.0, 49.0, 41.5, 48.0, 32.0],
+    ...         "relative_delta": [0.0, -1.5, 0.0, 1.5, 0.0, 0.0]}),
+    ...     objective=None, baseline=None, attainment=None, vetting=None, method="mean", years=3, too_few_years="zone")
+    >>> ev.summary()[["kind", "units", "moved", "mean_abs_move"]].values.tolist()
+    [['district', 3, 2, 0.6666666666666666]]
+    >>> ev.movers(1)[["unit", "rank_change", "why"]].values.tolist()
+    [['D01', -1, 'gdp_growth -1.50; key_tasks +0.00']]
+    """
 
     scores: pd.DataFrame  # one row per unit: uniform and differentiated scores and ranks
     contributions: pd.DataFrame  # unit × item: contribution to each score, delta, delta against the kind's mean delta
@@ -40,7 +59,19 @@ class Evaluation:
     too_few_years: str
 
     def movers(self, n: int = 10) -> pd.DataFrame:
-        """The units whose rank moves most, each with the two items that moved it most against its kind."""
+        """The units whose rank moves most, each with the two items that moved it most against its kind.
+
+        Parameters
+        ----------
+        n : int
+            How many units.
+
+        Returns
+        -------
+        pandas.DataFrame
+            unit, kind, zone, names, both ranks and scores, rank_change (> 0: moved up) and ``why``: the two
+            items with their points against the kind's mean change, e.g. ``"gdp_growth -1.50; key_tasks +0.00"``.
+        """
         s = self.scores.assign(abs_move=self.scores["rank_change"].abs()).sort_values(
             ["abs_move", "unit"], ascending=[False, True], kind="mergesort"
         )
@@ -64,7 +95,18 @@ class Evaluation:
         return top[cols].assign(why=top["unit"].map(reasons)).reset_index(drop=True)
 
     def why(self, unit: str) -> pd.DataFrame:
-        """One unit's contributions, the item that moved it most against its kind first."""
+        """One unit's contributions, the item that moved it most against its kind first.
+
+        Parameters
+        ----------
+        unit : str
+            The unit id.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The unit's rows of ``contributions``.
+        """
         c = self.contributions[self.contributions["unit"] == unit]
         return c.reindex(c["relative_delta"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
@@ -74,6 +116,11 @@ class Evaluation:
         The standard deviation over the units of each part's contribution (on-site: the indicators and an imputed
         on-site score; routine: the measures, satisfaction and verification) under both evaluations. A part whose
         spread grows moves the ranking more, whatever its nominal weight.
+
+        Returns
+        -------
+        pandas.DataFrame
+            kind, component (``on-site`` or ``routine``), uniform_sd, differentiated_sd and their ratio.
         """
         c = self.contributions
         part = np.where(
@@ -91,7 +138,13 @@ class Evaluation:
         return out
 
     def summary(self) -> pd.DataFrame:
-        """Per kind: units, how many change rank, the mean absolute move and the rank correlation."""
+        """Per kind: units, how many change rank, the mean absolute move and the rank correlation.
+
+        Returns
+        -------
+        pandas.DataFrame
+            kind, units, moved, mean_abs_move, spearman_rho (of the two rankings) and the baseline used.
+        """
         rows = []
         for kind, s in self.scores.groupby("kind", sort=False):
             rho = s["rank_uniform"].astype(float).corr(s["rank_differentiated"].astype(float), method="spearman")
