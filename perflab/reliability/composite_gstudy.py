@@ -395,7 +395,19 @@ def rater_scores(dataset, scheme, units=None) -> pd.DataFrame:
 
     The scheme's weights and its composite (``arithmetic`` or ``geometric``,
     :func:`perflab.composite.aggregate`), rescaled over the indicators the
-    rater scored. Columns: unit, rater, group, score.
+    rater scored.
+
+    Parameters
+    ----------
+    dataset, scheme : Dataset, Scheme
+        Ratings and raters (with their groups); the weights and composite.
+    units : list, optional
+        Restrict to these units.
+
+    Returns
+    -------
+    DataFrame
+        unit, rater, group, score.
     """
     from perflab.composite import aggregate
 

@@ -299,7 +299,7 @@ def _effect_name(idx, primary, factors):
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PanelSizes:
     """Per evaluator group the G-study and the raters needed (``groups``), and g and phi against the panel (``curves``:
     group, rater, g, phi for 1..max_raters raters)."""

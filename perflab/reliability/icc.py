@@ -32,9 +32,10 @@ _ICC_DESCRIPTION = {
 #: our column -> pingouin's (``pingouin.intraclass_corr``); the other columns have the same names.
 #: pingouin gives the interval as one column ``CI95`` of [low, high] pairs, rounded to 2 decimals.
 PINGOUIN_NAMES = {"p_value": "pval", "ci95_low": "CI95", "ci95_high": "CI95"}
+_ALPHA = 0.05  # the intervals are 95% intervals: the ci95_* columns
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ICC:
     """The six intraclass correlations of one set of ratings (``table``) and the design and components behind them.
 
@@ -86,8 +87,8 @@ def _cells(data: pd.DataFrame, targets: str, raters: str, ratings: str) -> pd.Da
     return d.groupby([targets, raters], observed=True, sort=True)[ratings].mean().reset_index()
 
 
-def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: float = 0.05) -> ICC:
-    """The six Shrout–Fleiss intraclass correlations with F test, p-value and (1 − alpha) interval.
+def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str) -> ICC:
+    """The six Shrout–Fleiss intraclass correlations with F test, p-value and 95% interval.
 
     Several ratings of one target by one rater (e.g. one per indicator) are
     averaged first. Balanced data: the classical two-way ANOVA (as
@@ -113,8 +114,6 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: floa
         Long table, one row per rating.
     targets, raters, ratings : str
         Columns of the rated targets (units), the raters and the numeric ratings.
-    alpha : float
-        The intervals cover 1 − alpha (0.05: the ``ci95_*`` columns).
 
     Returns
     -------
@@ -140,8 +139,6 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: floa
     ('anova', 4)
     """
     _need_columns(data, [targets, raters, ratings], "icc")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     cells = _cells(data, targets, raters, ratings)
     t_codes, t_levels = pd.factorize(cells[targets], sort=True)
     r_codes, r_levels = pd.factorize(cells[raters], sort=True)
@@ -149,7 +146,7 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: floa
     unrated = sorted(set(map(str, pd.unique(data[targets].dropna()))) - set(map(str, t_levels)))
     _check_design(t_codes, n, r_levels)
     s = _mean_squares(cells[ratings].to_numpy(float), t_codes, r_codes, n, k_all)
-    table = _coefficients(s, n, alpha)
+    table = _coefficients(s, n)
     return ICC(
         table=table,
         method="anova" if N == n * k_all else "henderson3",
@@ -232,7 +229,7 @@ def _mean_squares(y, t_codes, r_codes, n, k_all) -> dict:
     }
 
 
-def _coefficients(s: dict, n: int, alpha: float) -> pd.DataFrame:
+def _coefficients(s: dict, n: int) -> pd.DataFrame:
     """The six forms, their F tests and intervals from the mean squares."""
     msb1, msw, n0, df_b, df_w = s["msb1"], s["msw"], s["n0"], s["df_b"], s["df_w"]
     msb, mse, msj_n, k, df_t, df_e = s["msb"], s["mse"], s["msj_n"], s["k"], s["df_t"], s["df_e"]
@@ -251,7 +248,7 @@ def _coefficients(s: dict, n: int, alpha: float) -> pd.DataFrame:
         f2 = np.float64(msb) / np.float64(mse)
         p2 = stats.f.sf(f2, df_t, df_e)
 
-        q = 1 - alpha / 2
+        q = 1 - _ALPHA / 2
         f1l = f1 / stats.f.ppf(q, df_b, df_w)
         f1u = f1 * stats.f.ppf(q, df_w, df_b)
         l1, u1 = (f1l - 1) / (f1l + (n0 - 1)), (f1u - 1) / (f1u + (n0 - 1))
@@ -308,7 +305,7 @@ def _two_way_fit(y, t, r, n_t, n_r):
     return a[t] + b[r], n_t + n_r - n_comp
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ICCByGroup:
     """:func:`icc` pooled and for each group: ``table`` stacks the coefficient tables, ``levels`` holds each
     level's :class:`ICC` (design, variance components) by its name."""
@@ -330,7 +327,6 @@ def icc_by(
     raters: str,
     ratings: str,
     by: str,
-    alpha: float = 0.05,
     overall: str = "all",
 ) -> ICCByGroup:
     """:func:`icc` pooled over all targets (level ``overall``) and then for each level of column ``by``.
@@ -347,8 +343,6 @@ def icc_by(
         As in :func:`icc`.
     by : str
         Column of the group each target is ranked within (e.g. ``kind``).
-    alpha : float
-        The intervals cover 1 − alpha.
     overall : str
         Name of the pooled level.
 
@@ -381,7 +375,7 @@ def icc_by(
     parts, results = [], {}
     levels = [(overall, data)] + [(str(k), sub) for k, sub in data.groupby(by, sort=True, observed=True)]
     for level, sub in levels:
-        res = icc(sub, targets, raters, ratings, alpha=alpha)
+        res = icc(sub, targets, raters, ratings)
         results[level] = res
         parts.append(res.table.assign(**{by: level})[[by, *res.table.columns]])
     return ICCByGroup(table=pd.concat(parts, ignore_index=True), levels=results, by=by)
