@@ -175,7 +175,7 @@ fig = dplots.rank_slopes(ev.scores, the_scheme, "district")
 saved = plots.keep(fig, output, "20_rank_slopes_districts", key=True)
 
 # %%
-fig = dplots.rank_slopes(ev.scores, the_scheme, "department", label_top=10)
+fig = dplots.rank_slopes(ev.scores, the_scheme, "department", min_move=10)
 saved = plots.keep(fig, output, "20_rank_slopes_departments")
 
 # %% [markdown]

@@ -21,7 +21,26 @@ def _measure_label(scheme, mid: str) -> str:
 
 
 def history_vs_baseline(baseline: pd.DataFrame, history: pd.DataFrame, unit: str, scheme, title: str) -> plt.Figure:
-    """Each measure of one unit: its values, its own baseline for each year, and its targets."""
+    """Each measure of one unit: its values, its own baseline for each year, and its targets.
+
+    Parameters
+    ----------
+    baseline : pandas.DataFrame
+        :func:`perflab.differentiated.own_baseline`'s table (``Evaluation.baseline``).
+    history : pandas.DataFrame
+        The history table (values and targets).
+    unit : str
+        The unit to show.
+    scheme : Scheme
+        Gives the measures' names, units and directions.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per measure.
+    """
     b = baseline[baseline["unit"] == unit]
     h = history[history["unit"] == unit]
     measures = list(dict.fromkeys(b["measure"]))
@@ -49,48 +68,8 @@ def history_vs_baseline(baseline: pd.DataFrame, history: pd.DataFrame, unit: str
     return fig
 
 
-def rank_slopes(scores: pd.DataFrame, scheme, kind: str, label_top: int | None = None) -> plt.Figure:
-    """Slope chart: each unit's uniform rank (left) joined to its differentiated rank (right), coloured by zone.
-
-    Every unit is named on both sides with its rank. With ``label_top``, the units that move at least that many
-    places are highlighted (bold lines and names) and the others drawn light, so the big moves stand out."""
-    s = scores[scores["kind"] == kind].dropna(subset=["rank_uniform", "rank_differentiated"]).copy()
-    zones = zone_names(scheme)
-    s["zone_label"] = s["zone"].map(zones).fillna(s["zone"])
-    order = [z for z in dict.fromkeys(list(zones.values()) + list(s["zone_label"])) if z in set(s["zone_label"])]
-    palette = dict(zip(order, sns.color_palette("deep", len(order))))
-    names = s[name_column()].map(short_name).astype(str)
-    wide = max(sum(2 if ord(c) > 0x2E80 else 1 for c in n) for n in names) + 4  # label width in half-width characters
-    label_in = 0.062 * wide  # inches at 7.5 pt, bold
-    height = max(4.5, 0.2 * len(s) + 2.2)
-    width = 3.6 + 2 * label_in
-    fig, ax = plt.subplots(figsize=(width, height))
-    big = (s["rank_change"].abs() >= label_top) if label_top else pd.Series(True, index=s.index)
-    n = max(s["rank_uniform"].max(), s["rank_differentiated"].max())
-    gap = n * 0.125 / (height - 2.2) if height > 2.2 else 0.6  # one label's height in rank units
-    left = spread_positions(s["rank_uniform"].to_numpy(float), gap)
-    right = spread_positions(s["rank_differentiated"].to_numpy(float), gap)
-    for i, ((_, r), name) in enumerate(zip(s.iterrows(), names)):
-        color, strong = palette[r["zone_label"]], bool(big.loc[r.name])
-        ax.plot(
-            [0, 1],
-            [r["rank_uniform"], r["rank_differentiated"]],
-            color=color,
-            marker="o",
-            markersize=4 if strong else 3,
-            linewidth=2.2 if strong else 1,
-            alpha=1.0 if strong else 0.35,
-            zorder=3 if strong else 2,
-        )
-        style = {
-            "fontsize": 7.5,
-            "va": "center",
-            "color": "0.1" if strong else "0.45",
-            "fontweight": "bold" if strong and label_top else "normal",
-            "clip_on": False,
-        }
-        ax.text(-0.03, left[i], f"{name}  {int(r['rank_uniform'])}", ha="right", **style)
-        ax.text(1.03, right[i], f"{int(r['rank_differentiated'])}  {name}", ha="left", **style)
+def _dress_slopes(ax, n: float, palette: dict, kind: str, min_move: int | None) -> list:
+    """The slope chart's axes, zone legend and title; returns the legend's handles."""
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(n + 0.7, 0.3)
     ax.set_xticks([0, 1], [t("统一评价排名", "Uniform rank"), t("差异化评价排名", "Differentiated rank")])
@@ -113,9 +92,76 @@ def rank_slopes(scores: pd.DataFrame, scheme, kind: str, label_top: int | None =
         kind
     ]
     title = t(f"{kind_name}：统一评价与差异化评价的排名", f"{kind_name}: uniform against differentiated rank")
-    if label_top:
-        title += t(f"\n（粗线：名次变化 ≥ {label_top}）", f"\n(bold: moves of {label_top} places or more)")
+    if min_move:
+        title += t(f"\n（粗线：名次变化 ≥ {min_move}）", f"\n(bold: moves of {min_move} places or more)")
     ax.set_title(title, pad=22)
+    return handles
+
+
+def rank_slopes(
+    scores: pd.DataFrame, scheme, kind: str, min_move: int | None = None, *, label_top: int | None = None
+) -> plt.Figure:
+    """Slope chart: each unit's uniform rank (left) joined to its differentiated rank (right), coloured by zone.
+
+    Every unit is named on both sides with its rank. With ``min_move``, the units that move at least that many
+    places are highlighted (bold lines and names) and the others drawn light, so the big moves stand out.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        ``Evaluation.scores`` (:func:`perflab.differentiated.evaluate`).
+    scheme : Scheme
+        Gives the zones' names.
+    kind : str
+        ``district`` or ``department``.
+    min_move : int, optional
+        Highlight the units whose rank changes by at least this many places; None: every unit alike.
+    label_top : int, optional
+        The former name of ``min_move`` (kept so that old calls still work).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    min_move = min_move if min_move is not None else label_top
+    s = scores[scores["kind"] == kind].dropna(subset=["rank_uniform", "rank_differentiated"]).copy()
+    zones = zone_names(scheme)
+    s["zone_label"] = s["zone"].map(zones).fillna(s["zone"])
+    order = [z for z in dict.fromkeys(list(zones.values()) + list(s["zone_label"])) if z in set(s["zone_label"])]
+    palette = dict(zip(order, sns.color_palette("deep", len(order))))
+    names = s[name_column()].map(short_name).astype(str)
+    wide = max(sum(2 if ord(c) > 0x2E80 else 1 for c in n) for n in names) + 4  # label width in half-width characters
+    label_in = 0.062 * wide  # inches at 7.5 pt, bold
+    height = max(4.5, 0.2 * len(s) + 2.2)
+    width = 3.6 + 2 * label_in
+    fig, ax = plt.subplots(figsize=(width, height))
+    big = (s["rank_change"].abs() >= min_move) if min_move else pd.Series(True, index=s.index)
+    n = max(s["rank_uniform"].max(), s["rank_differentiated"].max())
+    gap = n * 0.125 / (height - 2.2) if height > 2.2 else 0.6  # one label's height in rank units
+    left = spread_positions(s["rank_uniform"].to_numpy(float), gap)
+    right = spread_positions(s["rank_differentiated"].to_numpy(float), gap)
+    for i, ((_, r), name) in enumerate(zip(s.iterrows(), names)):
+        color, strong = palette[r["zone_label"]], bool(big.loc[r.name])
+        ax.plot(
+            [0, 1],
+            [r["rank_uniform"], r["rank_differentiated"]],
+            color=color,
+            marker="o",
+            markersize=4 if strong else 3,
+            linewidth=2.2 if strong else 1,
+            alpha=1.0 if strong else 0.35,
+            zorder=3 if strong else 2,
+        )
+        style = {
+            "fontsize": 7.5,
+            "va": "center",
+            "color": "0.1" if strong else "0.45",
+            "fontweight": "bold" if strong and min_move else "normal",
+            "clip_on": False,
+        }
+        ax.text(-0.03, left[i], f"{name}  {int(r['rank_uniform'])}", ha="right", **style)
+        ax.text(1.03, right[i], f"{int(r['rank_differentiated'])}  {name}", ha="left", **style)
+    handles = _dress_slopes(ax, n, palette, kind, min_move)
     left_in, right_in = label_in + 0.3, label_in + 0.3
     fig.subplots_adjust(
         left=left_in / width,
@@ -127,7 +173,23 @@ def rank_slopes(scores: pd.DataFrame, scheme, kind: str, label_top: int | None =
 
 
 def move_reasons(contributions: pd.DataFrame, movers: pd.DataFrame, scheme, n_items: int = 4) -> plt.Figure:
-    """For each big mover, the items that moved it most: the change in their contribution against the kind's mean change."""
+    """For each big mover, the items that moved it most: the change in their contribution against the kind's mean change.
+
+    Parameters
+    ----------
+    contributions : pandas.DataFrame
+        ``Evaluation.contributions``.
+    movers : pandas.DataFrame
+        ``Evaluation.movers()``: the units to show.
+    scheme : Scheme
+        Gives the items' names.
+    n_items : int
+        How many items per unit.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     labels = {i.id: (i.name_zh if t("zh", "en") == "zh" else i.name_en) for i in scheme.indicators}
     labels |= {m.id: (m.name_zh if t("zh", "en") == "zh" else m.name_en) for m in scheme.measures}
     rows = []
