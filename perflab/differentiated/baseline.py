@@ -152,6 +152,34 @@ def own_baseline(
     method needs (1, 2, 3) follows ``too_few_years``: ``error``, ``missing``
     (NaN), or ``zone`` (the zone's mean series gives the baseline; needs
     ``units``). The ``source`` column says which baseline each row used.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        The panel: unit, measure, year, value.
+    method : str
+        ``mean``, ``trend`` or ``zscore``.
+    years : int
+        How many previous years form the baseline (a calendar window: a gap year shortens it).
+    directions : Scheme or mapping
+        Measure id → ``higher`` or ``lower`` (which way is better).
+    too_few_years : str
+        ``error``, ``missing`` or ``zone``.
+    units : pandas.DataFrame, optional
+        The units table; needed with ``too_few_years="zone"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per observed unit × measure × year: value, baseline, n_years, source (``own``, ``zone`` or
+        ``none``), change, improvement, method, too_few_years.
+
+    Examples
+    --------
+    >>> history = pd.DataFrame({"unit": "A", "measure": "x", "year": [2014, 2015, 2016], "value": [10.0, 12.0, 15.0]})
+    >>> b = own_baseline(history, "mean", 2, directions={"x": "higher"})
+    >>> b[["year", "baseline", "improvement", "source"]].values.tolist()
+    [[2014, nan, nan, 'none'], [2015, 10.0, 2.0, 'own'], [2016, 11.0, 4.0, 'own']]
     """
     h, dirs = _check_baseline_input(history, method, years, directions, too_few_years, units)
     wide = h.pivot_table(index=["unit", "measure"], columns="year", values="value", aggfunc="first", observed=True)

@@ -19,6 +19,26 @@ def target_attainment(history: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     The rule is the routine score's (:func:`perflab.scoring.attainment`): ratio
     achieved/target (target/achieved when lower is better), capped at the
     scheme's ``attainment_cap`` and scaled so the cap scores 100.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        The panel with a ``target`` column.
+    scheme : Scheme
+        Gives the directions and the cap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        unit, measure, year, value, target, ratio, score for every row with a target.
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> history = pd.DataFrame({"unit": "D01", "measure": ["gdp_growth", "pm25"], "year": 2016,
+    ...     "value": [106.5, 80.0], "target": [107.0, 60.0]})  # growth as an index: 106.5 is +6.5 %
+    >>> target_attainment(history, load_scheme("params/beijing_2016.yaml"))["score"].round(2).tolist()
+    [99.53, 75.0]
     """
     h, _ = _check_panel(history, scheme)
     if "target" not in h.columns:
@@ -116,6 +136,27 @@ def vet_targets(
     (the article's polluting firms "closed" years ago); ``not_ambitious`` — the
     target is below last year's result (above, when lower is better);
     ``failed_verification`` — a claim the on-site check did not confirm.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        The panel: unit, measure, year, value and target.
+    verification : pandas.DataFrame or None
+        The on-site verification table (unit, year, claim, verified).
+    directions : Scheme or mapping
+        Measure id → ``higher`` or ``lower``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per flag: unit, measure, year, flag, target, reference (the result it is checked against), reason.
+
+    Examples
+    --------
+    >>> history = pd.DataFrame({"unit": "A", "measure": "x", "year": [2015, 2016], "value": [10.0, 10.0],
+    ...     "target": [9.0, 10.0]})
+    >>> vet_targets(history, None, {"x": "higher"})[["year", "flag", "reference"]].values.tolist()
+    [[2016, 'repeats_result', 10.0]]
     """
     h, dirs = _check_panel(history, directions)
     cols = ["unit", "measure", "year", "flag", "target", "reference", "reason"]
@@ -135,8 +176,24 @@ def vetted_attainment(
     A target is vetted when :func:`vet_targets` flags it ``repeats_result`` or ``not_ambitious``. ``flag``
     leaves its score; ``reject`` measures the result against the unit's own baseline instead of the target (as
     :func:`perflab.scoring.attainment`, missing when there is no baseline); ``penalty`` takes the scheme's
-    points off. Returns unit, measure, attainment (as reported), attainment_vetted (what is scored) and vetted
-    (the action applied, empty when none).
+    points off.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        :func:`target_attainment` rows of the year.
+    vetting : pandas.DataFrame
+        :func:`vet_targets` flags.
+    baseline : pandas.DataFrame
+        :func:`perflab.differentiated.own_baseline` rows of the year (for ``reject``).
+    scheme : Scheme
+        Gives the rule (``differentiated.vetting``) and the cap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        unit, measure, year, attainment (as reported), attainment_vetted (what is scored) and vetted (the
+        action applied, ``flagged`` under ``flag``, empty when none).
     """
     d = scheme.differentiated
     action = d.vetting if d is not None else "flag"

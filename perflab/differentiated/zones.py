@@ -20,6 +20,31 @@ def zone_relative(
     percentile = 100 · (mid-rank − 1) / (n − 1) within the zone, 50 for a zone of one. Only peers are compared,
     so adding a constant to every unit of a zone changes nothing. Columns added: zone, zone_n, zone_sd (the
     spread used), spread_from ('zone' or 'kind'), zone_z, zone_pct.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per unit (and ``by`` group), with a ``unit`` column and the ``value`` column.
+    units : pandas.DataFrame
+        The units table (each unit's zone and kind).
+    value : str
+        The column to standardise.
+    by : list of str, optional
+        Further columns to compare within (e.g. ``["measure"]``).
+    min_zone_size : int
+        The fewest units with a value for a zone to use its own spread.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with the columns above added.
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"unit": list("ABCD"), "kind": "district", "zone": ["z1", "z1", "z1", "z2"]})
+    >>> r = zone_relative(pd.DataFrame({"unit": list("ABCD"), "v": [1.0, 2.0, 3.0, 7.0]}), units, "v")
+    >>> r["zone_z"].round(3).tolist(), r["zone_pct"].tolist()
+    ([-1.225, 0.0, 1.225, 0.0], [0.0, 50.0, 100.0, 50.0])
     """
     if value not in table.columns:
         raise DataError(f"no column {value!r} in the table", column=value)
