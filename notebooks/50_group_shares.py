@@ -67,7 +67,7 @@ def skipped(what: str) -> str:
     """The one sentence an exact section shows instead under a non-linear composite."""
     return (
         f"**{what} skipped under the {composite} composite:** the shares combine the groups arithmetically, but "
-        "the exact breakpoints need the whole score linear in the share, which only the arithmetic composite of "
+        "these exact answers need the whole score linear in the share, which only the arithmetic composite of "
         "the indicators gives; the Sobol comparison below moves the share by sampling."
     )
 

@@ -59,7 +59,13 @@ def group_codes(by, index) -> np.ndarray | None:
 
 
 def rank_desc(scores: pd.Series, by: pd.Series | list | None = None) -> pd.Series:
-    """Rank 1 = highest score within each group of ``by``; ties take the lowest rank; NaN stays unranked."""
+    """Rank 1 = highest score within each group of ``by``; ties take the lowest rank; NaN stays unranked.
+
+    Examples
+    --------
+    >>> rank_desc(pd.Series([80.0, 90.0, 80.0, None], index=list("abcd"))).tolist()
+    [2, 1, 2, <NA>]
+    """
     r = rank_codes(scores.to_numpy(float), group_codes(by, scores.index))
     return pd.Series(r, index=scores.index, name=scores.name).astype("Int64")
 
@@ -68,7 +74,24 @@ def rank_groups(units: pd.DataFrame, scheme: Scheme) -> pd.Series | None:
     """The groups the scheme ranks units within, as ``rank_group``: each unit's kind, or None under
     ``ranking.within: all`` (every unit ranked against every other), so ranks agree with ``score_units``.
 
-    ``units``: a table with a ``kind`` column and the unit ids as index or in a ``unit`` column.
+    Parameters
+    ----------
+    units
+        A table with a ``kind`` column and the unit ids as index or in a ``unit`` column.
+    scheme
+        The scheme (its ``ranking.within``: ``kind`` or ``all``).
+
+    Returns
+    -------
+    pandas.Series or None
+        Each unit's rank group (named ``rank_group``, indexed by unit), or None: every unit in one group.
+
+    Examples
+    --------
+    >>> from perflab.scheme import load_scheme
+    >>> units = pd.DataFrame({"unit": ["D01", "M01"], "kind": ["district", "department"]})
+    >>> rank_groups(units, load_scheme("params/beijing_2016.yaml")).to_dict()
+    {'D01': 'district', 'M01': 'department'}
     """
     if scheme.ranking.within == "all":
         return None
@@ -79,7 +102,14 @@ def rank_groups(units: pd.DataFrame, scheme: Scheme) -> pd.Series | None:
 
 
 def factorize_groups(rank_group, units: pd.Index) -> tuple[np.ndarray, list]:
-    """Integer group code per unit (all 0 when ``rank_group`` is None) and the group labels."""
+    """Integer group code per unit (all 0 when ``rank_group`` is None) and the group labels.
+
+    Examples
+    --------
+    >>> codes, labels = factorize_groups(pd.Series({"a": "x", "b": "y", "c": "x"}), pd.Index(["a", "b", "c"]))
+    >>> codes.tolist(), labels
+    ([0, 1, 0], ['x', 'y'])
+    """
     if rank_group is None:
         return np.zeros(len(units), dtype=int), ["all"]
     if isinstance(rank_group, pd.Series):
@@ -146,7 +176,13 @@ def rank_rows(Q: np.ndarray, want: str = "ranks", negated: bool = False):
 
 
 def ranks_by_group(X: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Ranks within groups of every row of scores X (rows × units)."""
+    """Ranks within groups of every row of scores X (rows × units).
+
+    Examples
+    --------
+    >>> ranks_by_group(np.array([[70.0, 90.0, 80.0, 60.0]]), np.array([0, 0, 1, 1]), 2).tolist()
+    [[2, 1, 1, 2]]
+    """
     Q = quantise(X)
     R = np.empty(X.shape, dtype=np.int32)
     for g in range(n_groups):
@@ -156,7 +192,13 @@ def ranks_by_group(X: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarra
 
 
 def rank_vector(scores: pd.Series, rank_group=None) -> pd.Series:
-    """Ranks of one score vector (1 = best, ties min, within groups): the kernel the Monte Carlo uses."""
+    """Ranks of one score vector (1 = best, ties min, within groups): the kernel the Monte Carlo uses.
+
+    Examples
+    --------
+    >>> rank_vector(pd.Series({"a": 70.0, "b": 90.0, "c": 90.0})).tolist()
+    [3, 1, 1]
+    """
     codes, labels = factorize_groups(rank_group, scores.index)
     r = ranks_by_group(scores.to_numpy(float)[None, :], codes, len(labels))[0]
     return pd.Series(r, index=scores.index, name="rank")
