@@ -297,10 +297,10 @@ def test_icc_by_kind_equals_icc_on_each_kind_and_differs_from_pooled():
             for j in range(10):
                 rows.append((f"{kind[:3]}{i}", f"r{j}", kind, 80 + t[i] + rng.normal(0, 2.0)))
     d = pd.DataFrame(rows, columns=["unit", "rater", "kind", "score"])
-    res = R.icc_by(d, "unit", "rater", "score", by="kind")
+    res = R.icc_by(d, "unit", "rater", "score", rank_group="kind")
     out = res.table
-    assert list(pd.unique(out["kind"])) == ["all", "department", "district"]
-    icc1 = out[out["Type"] == "ICC1"].set_index("kind")["ICC"]
+    assert list(pd.unique(out["rank_group"])) == ["all", "department", "district"]
+    icc1 = out[out["Type"] == "ICC1"].set_index("rank_group")["ICC"]
     for kind in ("district", "department"):
         alone = R.icc(d[d["kind"] == kind], "unit", "rater", "score").table.set_index("Type")["ICC"]
         assert icc1[kind] == pytest.approx(alone["ICC1"])
@@ -312,7 +312,7 @@ def test_icc_by_kind_equals_icc_on_each_kind_and_differs_from_pooled():
             "unit",
             "rater",
             "score",
-            by="kind",
+            rank_group="kind",
         )
 
 
@@ -325,7 +325,7 @@ def test_per_kind_icc_on_the_demo_data(scheme):
     ds = load_dataset(DEMO_DIR, scheme)
     pair = ds.ratings.groupby(["unit", "rater"], as_index=False)["score"].mean()
     pair = pair.merge(ds.units[["unit", "kind"]], on="unit")
-    out = R.icc_by(pair, "unit", "rater", "score", by="kind").table.set_index(["kind", "Type"])
+    out = R.icc_by(pair, "unit", "rater", "score", rank_group="kind").table.set_index(["rank_group", "Type"])
     assert out.loc[("all", "ICC1"), "ICC"] == pytest.approx(0.70, abs=0.01)
     assert out.loc[("district", "ICC1"), "ICC"] == pytest.approx(0.56, abs=0.01)
     assert 147 < out.loc[("all", "ICC3k"), "k"] < 149
@@ -802,6 +802,6 @@ def test_reliability_figures_and_tables_draw_in_words(scheme, caplog):
         "unit",
         "rater",
         "score",
-        by="kind",
+        rank_group="kind",
     )
     assert "[" in rel_plots.icc_table(iccs).to_html()

@@ -142,15 +142,16 @@ def in_words(kind: str) -> str:
     return KIND_LABEL.get(kind, (kind, kind))[1]
 
 
-def icc_table(iccs, by: str = "kind", caption: str | None = None):
+def icc_table(iccs, caption: str | None = None):
     """:func:`perflab.reliability.icc_by` as one row per form: its k and, per ranking group, "ICC [low, high]";
     headers and forms in English words, a ``caption``.
 
-    ``iccs``: the :class:`perflab.reliability.ICCByGroup` (its ``by`` column is used) or its ``table``.
-    Kinds in the scheme's order (districts, departments), the pooled level last.
+    ``iccs``: the :class:`perflab.reliability.ICCByGroup` or its ``table`` (columns rank_group, Type, ICC, k,
+    ci95_low, ci95_high). Kinds in the scheme's order (districts, departments), the pooled level last.
     """
     if hasattr(iccs, "table"):
-        iccs, by = iccs.table, iccs.by
+        iccs = iccs.table
+    by = "rank_group"
     found = list(pd.unique(iccs[by]))
     levels = (
         [k for k in KINDS if k in found]

@@ -307,18 +307,17 @@ def _two_way_fit(y, t, r, n_t, n_r):
 
 @dataclass(frozen=True, eq=False)
 class ICCByGroup:
-    """:func:`icc` pooled and for each group: ``table`` stacks the coefficient tables, ``levels`` holds each
-    level's :class:`ICC` (design, variance components) by its name."""
+    """:func:`icc` pooled and for each ranking group: ``table`` stacks the coefficient tables (column
+    ``rank_group`` first), ``levels`` holds each level's :class:`ICC` (design, variance components) by its name."""
 
     table: pd.DataFrame
     levels: dict
-    by: str
 
     def summary(self) -> pd.DataFrame:
         """Per level: design and variance components (one row each)."""
-        return pd.concat(
-            [res.summary().assign(**{self.by: name}) for name, res in self.levels.items()], ignore_index=True
-        )[[self.by, "method", "n_targets", "n_raters", "n_cells", "k", "n0", "var_target", "var_rater", "var_residual"]]
+        cols = ["method", "n_targets", "n_raters", "n_cells", "k", "n0", "var_target", "var_rater", "var_residual"]
+        rows = [res.summary().assign(rank_group=name) for name, res in self.levels.items()]
+        return pd.concat(rows, ignore_index=True)[["rank_group", *cols]]
 
 
 def icc_by(
@@ -326,10 +325,10 @@ def icc_by(
     targets: str,
     raters: str,
     ratings: str,
-    by: str,
+    rank_group: str,
     overall: str = "all",
 ) -> ICCByGroup:
-    """:func:`icc` pooled over all targets (level ``overall``) and then for each level of column ``by``.
+    """:func:`icc` pooled over all targets (level ``overall``) and then within each ranking group.
 
     Units of different kinds are ranked separately, so the reliability that
     matters for a ranking is the one within its ranking group: a pooled ICC
@@ -338,34 +337,35 @@ def icc_by(
     Parameters
     ----------
     data : DataFrame
-        Long table, one row per rating, with a column ``by``; each target in one level of ``by``.
+        Long table, one row per rating, with the column ``rank_group``.
     targets, raters, ratings : str
         As in :func:`icc`.
-    by : str
-        Column of the group each target is ranked within (e.g. ``kind``).
+    rank_group : str
+        Column of the group each target is ranked within (e.g. ``kind``); each target in one group.
     overall : str
         Name of the pooled level.
 
     Returns
     -------
     ICCByGroup
-        ``.table``: one row per level and ICC form, the column ``by`` first
-        (then as :func:`icc`); ``.levels``: each level's :class:`ICC`.
+        ``.table``: one row per level and ICC form, the column ``rank_group``
+        first (then as :func:`icc`); ``.levels``: each level's :class:`ICC`.
 
     Examples
     --------
     >>> d = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6], "rater": ["a", "b"] * 6,
     ...                   "kind": ["district"] * 6 + ["department"] * 6,
     ...                   "score": [7.0, 8, 5, 5, 9, 8, 3, 4, 6, 6, 2, 3]})
-    >>> res = icc_by(d, "unit", "rater", "score", by="kind")
-    >>> res.table.query("Type == 'ICC1'")[["kind", "ICC", "k"]].round(3)
-              kind    ICC    k
+    >>> res = icc_by(d, "unit", "rater", "score", rank_group="kind")
+    >>> res.table.query("Type == 'ICC1'")[["rank_group", "ICC", "k"]].round(3)
+        rank_group    ICC    k
     0          all  0.939  1.0
     6   department  0.902  1.0
     12    district  0.902  1.0
     >>> res.levels["district"].n_targets
     3
     """
+    by = rank_group
     _need_columns(data, [targets, raters, ratings, by], "icc_by")
     if data[by].isna().any():
         raise DataError(f"icc_by: target {data.loc[data[by].isna(), targets].iloc[0]!r} has no {by}")
@@ -377,5 +377,5 @@ def icc_by(
     for level, sub in levels:
         res = icc(sub, targets, raters, ratings)
         results[level] = res
-        parts.append(res.table.assign(**{by: level})[[by, *res.table.columns]])
-    return ICCByGroup(table=pd.concat(parts, ignore_index=True), levels=results, by=by)
+        parts.append(res.table.assign(rank_group=level)[["rank_group", *res.table.columns]])
+    return ICCByGroup(table=pd.concat(parts, ignore_index=True), levels=results)
