@@ -196,7 +196,13 @@ def effective_weights(dataset: Dataset, scheme: Scheme, frac: float = 2 / 3) -> 
             nominal = np.concatenate([on_w * ind_w.to_numpy(), comp_w[others].to_numpy()])
             block += _rows("indicator", items, terms, xs, a.final[on], nominal, frac)
         rows += [{"rank_group": group, **r} for r in block]
-    out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("name_zh", "name_en", "ratio")])
+    return _named_table(
+        pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("name_zh", "name_en", "ratio")]), scheme
+    )
+
+
+def _named_table(out: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """The items' names in both languages and the ratio of effective to nominal weight, columns as COLUMNS."""
     ind = scheme.indicator_table().set_index("indicator")
     zh = {**{c: v[0] for c, v in COMPONENT_NAMES.items()}, **ind["name_zh"].to_dict()}
     en = {**{c: v[1] for c, v in COMPONENT_NAMES.items()}, **ind["name_en"].to_dict()}

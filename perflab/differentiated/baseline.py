@@ -133,6 +133,42 @@ def _zone_fallback(wide, units, all_years, method, years, enough, base, scale, s
     return np.where(use, zb_rows, base), np.where(use, zs[pos], scale), np.where(use, "zone", source)
 
 
+def _refuse_short(wide: pd.DataFrame, all_years: np.ndarray, lacking: np.ndarray, n, method: str, years: int):
+    """Under ``too_few_years: error``, refuse the first observation without enough own years.
+
+    A shortage counts when the panel itself reaches far enough back: the panel's first years never can.
+    """
+    need = MIN_YEARS[method]
+    panel_n = np.array([((all_years < y) & (all_years >= y - years)).sum() for y in all_years])
+    short = lacking & (panel_n >= need)[None, :]
+    if short.any():
+        r, c = np.argwhere(short)[0]
+        unit, measure = wide.index[r]
+        raise DataError(
+            f"unit {unit}, measure {measure}, year {all_years[c]}: {n[r, c]} previous year(s) of its own, "
+            f"the {method} baseline needs {need} (set too_few_years to missing or zone)",
+            column="year",
+        )
+
+
+def _observed_rows(wide, all_years, observed, table: dict, dirs: dict) -> pd.DataFrame:
+    """One row per observed unit × measure × year of the (unit, measure) × year arrays in ``table``."""
+    rows, cols = np.nonzero(observed)
+    idx = wide.index[rows]
+    out = pd.DataFrame(
+        {
+            "unit": idx.get_level_values("unit"),
+            "measure": idx.get_level_values("measure"),
+            "year": all_years[cols],
+            **{k: v[rows, cols] for k, v in table.items()},
+        }
+    )
+    out["source"] = out["source"].astype("string")
+    sign = out["measure"].map({m: 1.0 if d == "higher" else -1.0 for m, d in dirs.items()}).astype(float)
+    out["improvement"] = out["change"] * sign
+    return out.sort_values(["unit", "measure", "year"], kind="mergesort").reset_index(drop=True)
+
+
 def own_baseline(
     history: pd.DataFrame,
     method: str = "mean",
@@ -196,37 +232,10 @@ def own_baseline(
         base, scale, source = _zone_fallback(wide, units, all_years, method, years, enough, base, scale, source)
     observed = ~np.isnan(V)
     if too_few_years == "error":
-        # a shortage counts when the panel itself reaches far enough back: the panel's first years never can
-        panel_n = np.array([((all_years < y) & (all_years >= y - years)).sum() for y in all_years])
-        short = observed & ~enough & (panel_n >= need)[None, :]
-        if short.any():
-            r, c = np.argwhere(short)[0]
-            unit, measure = wide.index[r]
-            raise DataError(
-                f"unit {unit}, measure {measure}, year {all_years[c]}: {n[r, c]} previous year(s) of its own, "
-                f"the {method} baseline needs {need} (set too_few_years to missing or zone)",
-                column="year",
-            )
+        _refuse_short(wide, all_years, observed & ~enough, n, method, years)
     with np.errstate(invalid="ignore"):
         change = (V - base) / scale
     change = np.where(source == "none", np.nan, change)
     base = np.where(source == "none", np.nan, base)
-    rows, cols = np.nonzero(observed)
-    idx = wide.index[rows]
-    out = pd.DataFrame(
-        {
-            "unit": idx.get_level_values("unit"),
-            "measure": idx.get_level_values("measure"),
-            "year": all_years[cols],
-            "value": V[rows, cols],
-            "baseline": base[rows, cols],
-            "n_years": n[rows, cols],
-            "source": pd.Series(source[rows, cols], dtype="string"),
-            "change": change[rows, cols],
-        }
-    )
-    sign = out["measure"].map({m: 1.0 if d == "higher" else -1.0 for m, d in dirs.items()}).astype(float)
-    out["improvement"] = out["change"] * sign
-    out["method"] = method
-    out["too_few_years"] = too_few_years
-    return out.sort_values(["unit", "measure", "year"], kind="mergesort").reset_index(drop=True)
+    table = {"value": V, "baseline": base, "n_years": n, "source": source, "change": change}
+    return _observed_rows(wide, all_years, observed, table, dirs).assign(method=method, too_few_years=too_few_years)
