@@ -369,7 +369,8 @@ def score_precision(dataset, scheme, score: str = "onsite", z: float = 2.0) -> S
     0     1        D01        D02  4.0           1.15         False
     1     2        D02        D03  7.0           1.63         False
     """
-    from perflab.scoring import Scorer, rank_codes
+    from perflab.ranking import rank_codes
+    from perflab.scoring import Scorer
 
     if score not in ("onsite", "final"):
         raise ValueError(f"score must be 'onsite' or 'final', got {score!r}")
