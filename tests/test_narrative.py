@@ -113,7 +113,7 @@ def test_every_table_on_pages_10_and_20_reads_as_a_document():
         code = "\n".join(
             c.source for c in nbformat.read(ROOT / "notebooks" / f"{page}.ipynb", 4).cells if c.cell_type == "code"
         )
-        shown = re.findall(r"display\((\w+(?:\.\w+)*)\(", code)
+        shown = re.findall(r"display\(\s*(\w+(?:\.\w+)*)\(", code)  # sentences go through page.say
         assert shown and set(shown) <= {"table", "Markdown", "effective_weights_view"}, (page, set(shown))
         assert "print(" not in code
         assert len(re.findall(r"\btable\(", code)) == code.count("caption=")  # every table captioned
