@@ -279,7 +279,7 @@ class ScoreArrays:
     grade: np.ndarray  # object: grade letters, None where unscored
     rank: np.ndarray  # float, NaN where unranked
     zone_rank: np.ndarray
-    rank_codes: np.ndarray  # the ranking group of each unit (an index into ``rank_groups``)
+    rank_codes: np.ndarray  # the rank group of each unit (an index into ``rank_groups``)
     rank_groups: tuple[str, ...]
 
 

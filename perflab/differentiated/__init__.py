@@ -10,7 +10,8 @@ beside the differentiated ones and decomposes the difference by indicator and
 measure, so a reader sees why a unit moved.
 
 The differentiated score keeps the uniform score's structure: the on-site
-score uses the zone's indicator weights; inside the routine score, the
+score uses the zone's indicator weights (combined by the scheme's
+``composite``, arithmetic or geometric); inside the routine score, the
 uniform mean target attainment is replaced by the objective score — per
 measure ``a · attainment score + (1 − a) · improvement score``, each the
 T-score ``50 + 10 · z`` (clipped to 0–100) of the unit's target attainment,
@@ -20,6 +21,13 @@ zone's average) — combined with the zone's measure weights.
 Satisfaction, verification penalty and component weights are as in the
 uniform score, so the two are on one 0–100 scale and their difference adds
 up item by item.
+
+One question per module: :mod:`~perflab.differentiated.baseline` (against its
+own history), :mod:`~perflab.differentiated.vetting` (against its own
+targets, and which targets ask for nothing new),
+:mod:`~perflab.differentiated.zones` (against its zone's peers) and
+:mod:`~perflab.differentiated.evaluation` (the two evaluations side by side).
+Every public name is importable from ``perflab.differentiated``.
 """
 
 from perflab.differentiated.baseline import MIN_YEARS, own_baseline
