@@ -6,6 +6,10 @@ composite only. ``"profile"``: every unit's on-site indicator profile (written-r
 scheme imputes to them); the composite of a profile, mapped by :func:`final_map` (final = factor · on-site +
 offset), is the unit's final score under any composite. ``"onsite"``: the on-site scores of the units that
 presented. :func:`written_report_units` marks the units whose on-site score is imputed.
+
+Under a non-linear composite one approximation remains: a written-report unit's profile is its kind's mean
+profile, whose composite is close to, not exactly, the mean of its kind's on-site scores (what the scheme imputes);
+these units are reported apart anyway (their results describe their kind's average profile).
 """
 
 from __future__ import annotations
