@@ -233,16 +233,17 @@ pair_means = (
     .mean()
     .merge(dataset.units[["unit", "kind"]], on="unit")
 )
-iccs = reliability.icc_by(pair_means, "unit", "rater", "score", by="kind")
+icc_res = reliability.icc_by(pair_means, "unit", "rater", "score", rank_group="kind")
+iccs = icc_res.table
 save_table(iccs, output, "icc")
 eff = reliability.effective_raters(dataset.ratings, dataset.raters, the_scheme)
 save_table(eff, output, "effective_raters")
 display(
     rel_plots.icc_table(iccs, caption="Intraclass correlations by ranking group: ICC [95% interval], each with its k")
 )
-icc1 = iccs[iccs["Type"] == "ICC1"].set_index("kind")["ICC"]
-icc3k = iccs[iccs["Type"] == "ICC3k"].set_index("kind")
-k_all, trim = iccs.attrs["by"]["all"]["k"], the_scheme.aggregation.trim
+icc1 = iccs[iccs["Type"] == "ICC1"].set_index("rank_group")["ICC"]
+icc3k = iccs[iccs["Type"] == "ICC3k"].set_index("rank_group")
+k_all, trim = icc_res.levels["all"].k, the_scheme.aggregation.trim
 per_kind = ", ".join(f"{icc1[k]:.2f} for the {rel_plots.in_words(k)}" for k in ("district", "department") if k in icc1)
 trimming = (
     f", and with the trimmed mean dropping the {trim} highest and {trim} lowest score(s) of each group" if trim else ""
@@ -272,15 +273,18 @@ band = {g: k for k, g in enumerate(the_scheme.grades[::-1])}
 grades = dataset.ratings.assign(
     item=dataset.ratings["unit"] + "/" + dataset.ratings["indicator"], band=dataset.ratings["grade"].map(band)
 )
-alpha_ord, ci_units = reliability.krippendorff_alpha(
-    grades, "item", "rater", "band", level="ordinal", n_boot=alpha_boot, rng=rng, cluster="unit"
+alpha_units = reliability.krippendorff_alpha_ci(
+    grades, "item", "rater", "band", level="ordinal", n_boot=alpha_boot, seed=rng, cluster="unit"
 )
-_, ci_cells = reliability.krippendorff_alpha(
-    grades, "item", "rater", "band", level="ordinal", n_boot=alpha_boot, rng=rng
+alpha_cells = reliability.krippendorff_alpha_ci(
+    grades, "item", "rater", "band", level="ordinal", n_boot=alpha_boot, seed=rng
 )
+alpha_ord = alpha_units.alpha
+ci_units = (alpha_units.ci95_low, alpha_units.ci95_high)
+ci_cells = (alpha_cells.ci95_low, alpha_cells.ci95_high)
 alpha_item = reliability.krippendorff_alpha(grades, "item", "rater", "score", level="interval")
 alpha_mean = reliability.krippendorff_alpha(pair_means, "unit", "rater", "score", level="interval")
-pooled = iccs[iccs["kind"] == "all"].set_index("Type")
+pooled = iccs[iccs["rank_group"] == "all"].set_index("Type")
 k1 = pooled.loc["ICC1k", "k"]
 spearman_brown = k1 * alpha_mean / (1 + (k1 - 1) * alpha_mean)
 one_grade, one_score = "grade (A–E) of one indicator of one unit", "score of one indicator of one unit"
@@ -295,7 +299,7 @@ agreement = pd.DataFrame(
             mean_score,
             1,
             pooled.loc["ICC1", "ICC"],
-            f"[{pooled.loc['ICC1', 'CI95_low']:.3f}, {pooled.loc['ICC1', 'CI95_high']:.3f}]",
+            f"[{pooled.loc['ICC1', 'ci95_low']:.3f}, {pooled.loc['ICC1', 'ci95_high']:.3f}]",
         ],
         ["α of mean scores, Spearman–Brown to k", mean_k, round(k1), spearman_brown, ""],
         [
@@ -303,7 +307,7 @@ agreement = pd.DataFrame(
             mean_k,
             round(k1),
             pooled.loc["ICC1k", "ICC"],
-            f"[{pooled.loc['ICC1k', 'CI95_low']:.3f}, {pooled.loc['ICC1k', 'CI95_high']:.3f}]",
+            f"[{pooled.loc['ICC1k', 'ci95_low']:.3f}, {pooled.loc['ICC1k', 'ci95_high']:.3f}]",
         ],
     ],
     columns=["measure", "rated", "k", "value", "interval"],
@@ -415,7 +419,7 @@ for g, cg in studies.items():
             "raters_needed_optimal": best["total"],
         }
     )
-    c = cg.d_study(scale=np.geomspace(0.2, 8, 60))
+    c = cg.d_study_grid(scale=np.geomspace(0.2, 8, 60))
     curves.append(c.assign(rank_group=g))
     now.append(pd.DataFrame([{"rank_group": g, "raters": d_now["raters"], "se_difference": d_now["se_difference"]}]))
 dstudy = pd.DataFrame(rows)
@@ -477,7 +481,7 @@ parts["group"] = parts["group"].map(
 display(
     rel_plots.table(
         parts,
-        ["group", "weight", "raters", "values_averaged", "var_object", "var_rater", "var_residual", "rel_error_share"],
+        ["group", "weight", "raters", "values_averaged", "var_unit", "var_rater", "var_residual", "rel_error_share"],
         decimals={"raters": 0, "values_averaged": 0},
         caption="Each evaluator group's part in the composite's relative error (all units pooled)",
     )

@@ -265,7 +265,7 @@ def _number_format(s: pd.Series, column: str) -> str | None:
         return "0"
     if column in ("nominal", "variance_share") or column.endswith(("_share", "_pct_of")):
         return "0.0%"
-    if column.startswith(("p_", "q_")) or column in ("p_value", "q_value"):
+    if column.startswith(("p_", "q_")) or column.endswith(("p_value", "q_value")):
         return "0.000"
     return "0.00"
 

@@ -142,12 +142,28 @@ class MemoPage:
             if agg.method == "trimmed_mean"
             else say("平均", "the mean")
         )
+        return (
+            say(
+                f"每类评价者的分数取{trim}，再按上表权重合成现场得分；只提交书面报告的单位按 `{scheme.missing_components}` 处理；"
+                f"排名在{'同类单位内' if scheme.ranking.within == 'kind' else '全部单位间'}进行。",
+                f"Each evaluator group's scores are combined as {trim}, then weighted by the shares above into the on-site score; "
+                f"units that only submitted a written report follow `missing_components: {scheme.missing_components}`; units are "
+                f"ranked {'within their kind' if scheme.ranking.within == 'kind' else 'all together'}.",
+            )
+            + self.composite_note()
+        )
+
+    def composite_note(self) -> str:
+        """How the indicators combine into the on-site score, said only when it is not the usual weighted sum."""
+        say, scheme = self.say, self.inputs.scheme
+        if getattr(scheme, "composite", "arithmetic") == "arithmetic":
+            return ""
         return say(
-            f"每类评价者的分数取{trim}，再按上表权重合成现场得分；只提交书面报告的单位按 `{scheme.missing_components}` 处理；"
-            f"排名在{'同类单位内' if scheme.ranking.within == 'kind' else '全部单位间'}进行。",
-            f"Each evaluator group's scores are combined as {trim}, then weighted by the shares above into the on-site score; "
-            f"units that only submitted a written report follow `missing_components: {scheme.missing_components}`; units are "
-            f"ranked {'within their kind' if scheme.ranking.within == 'kind' else 'all together'}.",
+            f"指标按加权{'几何' if scheme.composite == 'geometric' else scheme.composite}平均合成（`composite: {scheme.composite}`）："
+            "某一指标的低分不能被其他指标的高分完全弥补；依赖线性的精确稳定区间因此未计算。",
+            f" Indicators combine by the weighted {scheme.composite} mean (`composite: {scheme.composite}`): a low "
+            "indicator is not fully bought back by high ones, and the exact stability intervals, which rest on "
+            "linearity, are not computed.",
         )
 
     # -- the ranking with intervals -----------------------------------------
