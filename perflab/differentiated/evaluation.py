@@ -15,13 +15,13 @@ from perflab.errors import DataError, SchemeError
 from perflab.io import Dataset
 from perflab.scheme import Scheme
 from perflab.scoring import (
+    Scorer,
     final_scores,
     impute_components,
     indicator_scores,
     rank_desc,
     routine_formula,
     routine_parts,
-    score_units,
 )
 
 
@@ -310,10 +310,10 @@ def _contribution_table(cu: pd.DataFrame, cd: pd.DataFrame, scheme: Scheme, kind
     return contrib[["unit", "item", "part", "uniform", "differentiated", "delta", "relative_delta"]]
 
 
-def _onsite(dataset: Dataset, scheme: Scheme, units: pd.DataFrame):
+def _onsite(dataset: Dataset, scheme: Scheme, units: pd.DataFrame, groups: pd.DataFrame):
     """Indicator scores, and the on-site score with its indicators' parts under the base and the zones' weights."""
     idx = units.index
-    ind = indicator_scores(dataset, scheme).reindex(idx)
+    ind = indicator_scores(dataset, scheme, groups).reindex(idx)
     ind_w_u = pd.DataFrame([scheme.weights.reindex(ind.columns).to_numpy()] * len(idx), index=idx, columns=ind.columns)
     ind_w_d = _per_unit_weights(idx, units["zone"].astype(str), scheme.zone_indicator_weights, ind.columns)
     return ind, _weighted(ind, ind_w_u, scheme.composite), _weighted(ind, ind_w_d, scheme.composite)
@@ -386,9 +386,10 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
         raise DataError("differentiated evaluation needs the history table (history.csv)")
     method = method or d.baseline.method
     years = int(years or d.baseline.years)
-    uniform = score_units(dataset, scheme).set_index("unit")
+    scorer = Scorer(dataset)  # the raters' group scores are read once, for both evaluations
+    uniform = scorer.score(scheme).set_index("unit")
     units = dataset.units.set_index("unit")
-    ind, (onsite_u, on_u), (onsite_d, on_d) = _onsite(dataset, scheme, units)
+    ind, (onsite_u, on_u), (onsite_d, on_d) = _onsite(dataset, scheme, units, scorer.group_scores(scheme))
 
     # objective: own targets and improvement on the own baseline, relative to the zone, by the zone's weights
     ob = _objective(dataset, scheme, method, years)
