@@ -78,19 +78,19 @@ def cmd_score(args) -> int:
 
 def cmd_run(args) -> int:
     from perflab.io import default_processed_dir, provenance, write_processed
-    from perflab.report import NOTEBOOK_DIR, discover_notebooks, run_report
+    from perflab.report import discover_notebooks, notebook_dir, run_report
 
-    scheme, ds = _load(args.data, args.scheme)
-    out = Path(args.out) if args.out else Path("reports") / scheme.name
-    ensure_outside(args.data, out)
-    processed = default_processed_dir(args.data)
-    write_processed(ds, scheme, processed, seed=args.seed)
-    books = discover_notebooks(args.notebooks or NOTEBOOK_DIR)
+    books = discover_notebooks(notebook_dir(args.notebooks))  # first: a missing notebook folder costs nothing
     if args.only:
         wanted = set(args.only)
         books = [b for b in books if b.stem in wanted or b.stem.split("_", 1)[0] in wanted]
         if not books:
             raise PerflabError(f"no notebook matches {', '.join(args.only)}")
+    scheme, ds = _load(args.data, args.scheme)
+    out = Path(args.out) if args.out else Path("reports") / scheme.name
+    ensure_outside(args.data, out)
+    processed = default_processed_dir(args.data)
+    write_processed(ds, scheme, processed, seed=args.seed)
     result = run_report(
         args.scheme,
         args.data,
@@ -235,6 +235,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"perflab {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_simulate(sub)
+    _add_validate(sub)
+    _add_run(sub)
+    _add_sweep(sub)
+    _add_memo(sub)
+    _add_sheets(sub)
+    return p
+
+
+def _add_simulate(sub) -> None:
+    """Simulate: demo data with planted effects."""
     s = sub.add_parser("simulate", help="write demo data shaped like Beijing 2016, with planted effects and truth")
     s.add_argument("--out", required=True, help="directory to write the CSV tables into (truth goes to OUT/truth/)")
     s.add_argument(
@@ -249,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="allow writing into a non-empty directory")
     s.set_defaults(func=cmd_simulate)
 
+
+def _add_validate(sub) -> None:
+    """Validate and score: check a data directory, score its units."""
     v = sub.add_parser("validate", help="check a data directory against a scheme; write typed parquet and provenance")
     v.add_argument("data", metavar="DIR", help="directory of raw tables (CSV, CSV.GZ or XLSX)")
     v.add_argument("--scheme", required=True, help="scheme YAML file (e.g. params/beijing_2016.yaml)")
@@ -262,12 +276,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, metavar="FILE.csv", help="CSV file to write")
     c.set_defaults(func=cmd_score)
 
+
+def _add_run(sub) -> None:
+    """Run: the notebooks by papermill."""
     r = sub.add_parser("run", help="execute the notebooks with papermill: executed notebooks, HTML, tables")
     r.add_argument("--scheme", required=True, help="scheme YAML file")
     r.add_argument("--data", default="data/raw/demo", help="directory of raw tables (default data/raw/demo)")
     r.add_argument("--out", help="output directory (default reports/<scheme name>)")
     r.add_argument("--seed", type=_seed, default=2016, help="random seed passed to the notebooks (default 2016)")
-    r.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
+    r.add_argument(
+        "--notebooks",
+        help="directory of notebooks (default: the checkout's notebooks/, else the installed copy)",
+    )
     r.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 10 or 10_scores)")
     r.add_argument(
         "--param",
@@ -279,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(func=cmd_run)
 
+
+def _add_sweep(sub) -> None:
+    """Sweep: many scenarios, one comparison."""
     w = sub.add_parser("sweep", help="run many scenarios (a grid and named schemes) and compare their rankings")
     w.add_argument("file", metavar="FILE", help="sweep file, e.g. params/sweeps/grassroots_share.yaml")
     w.add_argument("--out", help="output directory (default reports/sweeps/<name of FILE>)")
@@ -293,17 +316,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="rerun every scenario's notebooks, even those unchanged since the last run"
     )
     w.add_argument("--seed", type=_seed, default=2016, help="random seed passed to the notebooks (default 2016)")
-    w.add_argument("--notebooks", help="directory of notebooks (default the package's notebooks/)")
+    w.add_argument(
+        "--notebooks",
+        help="directory of notebooks (default: the checkout's notebooks/, else the installed copy)",
+    )
     w.add_argument("--no-figures", action="store_true", help="comparison tables only: no heat maps or bump charts")
     w.add_argument("--quiet", action="store_true", help="no progress bars")
     w.set_defaults(func=cmd_sweep)
 
+
+def _add_memo(sub) -> None:
+    """Memo: the advisory memo of a run or sweep."""
     m = sub.add_parser("memo", help="the advisory memo of a run or sweep directory: memo.html, memo.xlsx, figures/")
     m.add_argument("directory", metavar="DIR", help="output directory of perflab run or perflab sweep")
     m.add_argument("--lang", choices=("zh", "en"), help="language (default: zh when a CJK font is installed, else en)")
     m.add_argument("--pdf", action="store_true", help="also print memo.pdf (A4) with headless Chromium")
     m.set_defaults(func=cmd_memo)
 
+
+def _add_sheets(sub) -> None:
+    """Sheets: scoring sheets made and read back."""
     sh = sub.add_parser("sheets", help="scoring sheets (one unit, one table): make them, read them back filled")
     shs = sh.add_subparsers(dest="sheets_command", required=True, metavar="ACTION")
     mk = shs.add_parser(
@@ -330,7 +362,6 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the units listed in each workbook made by perflab; CSV exports need --data)",
     )
     rd.set_defaults(func=cmd_sheets_read)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

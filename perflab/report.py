@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import html
 import json
+import os
 import sys
+import sysconfig
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,7 +25,8 @@ import pandas as pd
 from perflab.errors import PerflabError
 from perflab.io import is_simulated
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"  # the checkout's (an editable install)
+INSTALLED_NOTEBOOKS = Path("share") / "perflab" / "notebooks"  # under the install prefix (pyproject's data-files)
 PARAMETERS = ("scheme", "data", "output", "seed")
 
 # nbformat imports jsonschema, which imports its optional IRI checker rfc3987_syntax when installed (JupyterLab's
@@ -92,10 +95,51 @@ class RunResult:
     tables: tuple[Path, ...]
 
 
-def discover_notebooks(directory: str | Path = NOTEBOOK_DIR) -> list[Path]:
+def notebook_candidates() -> list[Path]:
+    """Where the notebooks may be, in the order they are looked for: the checkout's ``notebooks/`` next to the
+    package (an editable install or a run from the source tree), then the copy a plain ``pip install`` puts
+    under the install prefix (``<prefix>/share/perflab/notebooks``; a ``--user`` install's prefix too)."""
+    prefixes = [sysconfig.get_path("data"), sys.prefix]
+    try:
+        prefixes.append(sysconfig.get_path("data", f"{os.name}_user"))
+    except KeyError:  # no user scheme on this platform
+        pass
+    out = [NOTEBOOK_DIR]
+    for prefix in prefixes:
+        if prefix and (Path(prefix) / INSTALLED_NOTEBOOKS) not in out:
+            out.append(Path(prefix) / INSTALLED_NOTEBOOKS)
+    return out
+
+
+def notebook_dir(directory: str | Path | None = None, candidates: list[Path] | None = None) -> Path:
+    """The directory of the notebooks to run: ``directory`` (``--notebooks DIR``) when given, otherwise the first
+    of ``candidates`` (default :func:`notebook_candidates`) that holds notebooks; one clear error if none does.
+
+    Examples
+    --------
+    >>> notebook_dir().name
+    'notebooks'
+    """
+    if directory is not None:
+        d = Path(directory)
+        if not any(d.glob("[0-9][0-9]_*.ipynb")):
+            raise PerflabError(f"{d}: no notebooks (NN_name.ipynb) in this directory (--notebooks)")
+        return d
+    tried = notebook_candidates() if candidates is None else list(candidates)
+    for d in tried:
+        if any(Path(d).glob("[0-9][0-9]_*.ipynb")):
+            return Path(d)
+    raise PerflabError(
+        "no notebooks found (looked in " + ", ".join(map(str, tried)) + "); pass --notebooks DIR, "
+        "e.g. the notebooks/ folder of a perflab checkout"
+    )
+
+
+def discover_notebooks(directory: str | Path | None = None) -> list[Path]:
     """The numbered analysis notebooks (``NN_name.ipynb``) in reading order; ``9N`` notebooks (the memo) are not
-    part of a run: they read a finished run's tables (``perflab memo``)."""
-    return sorted(p for p in Path(directory).glob("[0-8][0-9]_*.ipynb") if p.is_file())
+    part of a run: they read a finished run's tables (``perflab memo``). ``directory`` None: :func:`notebook_dir`."""
+    d = Path(directory) if directory is not None else notebook_dir()
+    return sorted(p for p in d.glob("[0-8][0-9]_*.ipynb") if p.is_file())
 
 
 def save_table(df: pd.DataFrame, output: str | Path, name: str, index: bool = False) -> Path:
@@ -308,7 +352,7 @@ def run_report(
         )  # the run's scheme travels with its tables (the memo reads it)
     books = notebooks if notebooks is not None else discover_notebooks()
     if not books:
-        raise NotebookError(str(NOTEBOOK_DIR), None, "no notebooks found")
+        raise NotebookError(str(notebook_dir()), None, "no notebooks found")
     declared = {nb: set(_declared(nb)) for nb in books}
     extra = dict(extra or {})
     unused = sorted(set(extra) - set().union(*declared.values()) - set(params))

@@ -145,11 +145,40 @@ def _fill_sheet(
     ws, scheme: Scheme, unit: pd.Series, evidence: pd.DataFrame | None, slot, rater: str | None, st: _Styles
 ) -> None:
     from openpyxl.styles import Font
-    from openpyxl.worksheet.datavalidation import DataValidation
 
-    lay = layout(scheme)
     ws["A1"] = f"{scheme.title_zh} 评分表 / Scoring sheet: {scheme.title_en}"
     ws["A1"].font = Font(bold=True, size=13)
+    _fill_head(ws, scheme, unit, slot, rater, st)
+    lay = layout(scheme)
+    ev = evidence.set_index("indicator") if evidence is not None and len(evidence) else None
+    grade_dv, score_dv = _validations(ws, scheme)
+    for k, ind in enumerate(scheme.indicators):
+        r = FIRST_ROW + k
+        e = _evidence(ev, ind.id)
+        values = [
+            k + 1,
+            ind.id,
+            ind.name_zh,
+            ind.name_en,
+            ind.weight,
+            None if e is None or pd.isna(e["summary"]) else str(e["summary"]),
+            None if e is None else f"{e['department']}：{'' if pd.isna(e['opinion']) else e['opinion']}",
+            None if e is None or pd.isna(e["band"]) else str(e["band"]),
+        ]
+        for col, v in enumerate(values, start=1):
+            st.apply(ws.cell(r, col, v), "body")
+        for col in lay["bands"].values():
+            st.apply(ws.cell(r, col), "box")
+        for col, dv in ((lay["grade"], grade_dv), (lay["score"], score_dv)):
+            cell = ws.cell(r, col)
+            st.apply(cell, "entry")
+            dv.add(cell)
+        ws.row_dimensions[r].height = 42
+    _finish_sheet(ws, FIRST_ROW + len(scheme.indicators))
+
+
+def _fill_head(ws, scheme: Scheme, unit: pd.Series, slot, rater: str | None, st: _Styles) -> None:
+    """The unit, the evaluator and the session slot above the table, and the table's header row."""
     st.apply(ws.cell(UNIT_ROW, 1, LABELS[UNIT_ROW]), "label")
     ws.cell(UNIT_ROW, 2, str(unit["unit"]))
     ws.cell(UNIT_ROW, 3, str(unit["name_zh"]))
@@ -170,7 +199,11 @@ def _fill_sheet(
         ws.column_dimensions[_addr(1, col)[:-1]].width = w
     ws.row_dimensions[HEADER_ROW].height = 32
 
-    ev = evidence.set_index("indicator") if evidence is not None and len(evidence) else None
+
+def _validations(ws, scheme: Scheme):
+    """The grade (a list of the scheme's grades) and score (0–100) validations of the entry cells."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     score_dv = DataValidation(
         type="decimal",
         operator="between",
@@ -191,38 +224,26 @@ def _fill_sheet(
     )
     ws.add_data_validation(score_dv)
     ws.add_data_validation(grade_dv)
-    for k, ind in enumerate(scheme.indicators):
-        r = FIRST_ROW + k
-        e = ev.loc[ind.id] if ev is not None and ind.id in ev.index else None
-        if isinstance(e, pd.DataFrame):  # several departments assess this indicator
-            e = pd.Series(
-                {
-                    "department": "；".join(e["department"].astype(str)),
-                    "summary": "；".join(e["summary"].dropna().astype(str)),
-                    "opinion": "；".join(f"{d}：{o}" for d, o in zip(e["department"], e["opinion"].fillna(""))),
-                    "band": "/".join(e["band"].dropna().astype(str)),
-                }
-            )
-        values = [
-            k + 1,
-            ind.id,
-            ind.name_zh,
-            ind.name_en,
-            ind.weight,
-            None if e is None or pd.isna(e["summary"]) else str(e["summary"]),
-            None if e is None else f"{e['department']}：{'' if pd.isna(e['opinion']) else e['opinion']}",
-            None if e is None or pd.isna(e["band"]) else str(e["band"]),
-        ]
-        for col, v in enumerate(values, start=1):
-            st.apply(ws.cell(r, col, v), "body")
-        for col in lay["bands"].values():
-            st.apply(ws.cell(r, col), "box")
-        for col, dv in ((lay["grade"], grade_dv), (lay["score"], score_dv)):
-            cell = ws.cell(r, col)
-            st.apply(cell, "entry")
-            dv.add(cell)
-        ws.row_dimensions[r].height = 42
-    last = FIRST_ROW + len(scheme.indicators)
+    return grade_dv, score_dv
+
+
+def _evidence(ev: pd.DataFrame | None, indicator: str) -> pd.Series | None:
+    """The special-evaluation departments' evidence on one indicator, several departments joined into one."""
+    e = ev.loc[indicator] if ev is not None and indicator in ev.index else None
+    if isinstance(e, pd.DataFrame):  # several departments assess this indicator
+        e = pd.Series(
+            {
+                "department": "；".join(e["department"].astype(str)),
+                "summary": "；".join(e["summary"].dropna().astype(str)),
+                "opinion": "；".join(f"{d}：{o}" for d, o in zip(e["department"], e["opinion"].fillna(""))),
+                "band": "/".join(e["band"].dropna().astype(str)),
+            }
+        )
+    return e
+
+
+def _finish_sheet(ws, last: int) -> None:
+    """The instruction under the table, protection and A4 landscape printing."""
     ws.cell(
         last + 1,
         1,

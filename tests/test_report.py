@@ -12,7 +12,8 @@ from conftest import DEMO_DIR, SCHEME_FILE
 from nbformat.v4 import new_code_cell, new_notebook
 
 from perflab.cli import main
-from perflab.report import discover_notebooks
+from perflab.errors import PerflabError
+from perflab.report import discover_notebooks, notebook_candidates, notebook_dir
 
 
 def test_run_writes_executed_notebooks_html_and_tables(full_run):
@@ -208,3 +209,26 @@ def test_param_goes_to_the_notebooks_that_declare_it(tmp_path, capsys):
         ]
     )
     assert code == 2 and "no notebook has the parameter(s) drawz; they have: draws, method" in capsys.readouterr().err
+
+
+def test_the_notebooks_are_found_in_the_checkout_then_in_the_installed_copy(tmp_path):
+    installed = tmp_path / "prefix" / "share" / "perflab" / "notebooks"
+    installed.mkdir(parents=True)
+    _notebook(installed / "10_page.ipynb", "print('a page')")
+    assert notebook_dir(candidates=[tmp_path / "no_checkout", installed]) == installed
+    assert discover_notebooks(notebook_dir(candidates=[tmp_path / "no_checkout", installed])) == [
+        installed / "10_page.ipynb"
+    ]
+    assert notebook_candidates()[0].name == "notebooks" and notebook_dir() == notebook_candidates()[0]
+    with pytest.raises(PerflabError, match=r"^no notebooks found \(looked in .*no_checkout\); pass --notebooks DIR"):
+        notebook_dir(candidates=[tmp_path / "no_checkout"])
+
+
+def test_run_with_a_notebooks_directory_without_notebooks_is_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    args = ["run", "--scheme", str(SCHEME_FILE), "--out", str(tmp_path / "o"), "--notebooks", str(tmp_path / "empty")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == f"perflab: error: {tmp_path / 'empty'}: no notebooks (NN_name.ipynb) in this directory (--notebooks)\n"
+    )

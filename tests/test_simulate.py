@@ -453,3 +453,11 @@ def test_assessments_cover_every_unit_and_indicator_and_follow_true_quality(t, s
     centre = {b.grade: b.score for b in scheme.bands}
     # the departments' suggested band tracks the true quality (they see it with some noise)
     assert np.corrcoef(q["quality"], q["band"].map(centre))[0, 1] > 0.7
+
+
+def test_a_generator_as_seed_continues_its_stream_and_records_no_seed(scheme):
+    a = simulate(scheme, seed=np.random.default_rng(5))
+    b = simulate(scheme, seed=np.random.default_rng(5))
+    for name, table in a.tables.items():
+        pd.testing.assert_frame_equal(table, b.tables[name])
+    assert a.truth["planted"]["seed"] is None

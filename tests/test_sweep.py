@@ -20,9 +20,10 @@ from scipy import stats
 from perflab.cli import main
 from perflab.errors import SweepError
 from perflab.io import load_dataset
+from perflab.ranking import rank_groups
 from perflab.scheme import load_scheme
 from perflab.scoring import contribution_items, contributions, rank_desc, score_units
-from perflab.sensitivity import ranking_groups, share_breakpoints, unit_group_scores
+from perflab.sensitivity import share_breakpoints, unit_group_scores
 from perflab.sweep import Scorers, average_ranks, build_scenarios, compare, load_sweep, run_sweep, scheme_yaml
 from perflab.weights import ahp, data_weights, read_pairwise
 
@@ -391,7 +392,7 @@ def test_the_shipped_ahp_weights_and_an_explicit_weight_set(tmp_path, scorer, sc
 def test_a_grid_across_a_breakpoint_swaps_exactly_the_units_share_breakpoints_predicts(tmp_path, demo, scheme, scorer):
     gs = unit_group_scores(demo, scheme)
     bp = share_breakpoints(
-        gs, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), ranks_within=ranking_groups(demo.units, scheme)
+        gs, scheme.shares, "grassroots", k=3, share_range=(0.0, 0.6), rank_group=rank_groups(demo.units, scheme)
     )
     points = bp.breakpoints["share"].to_numpy()
     gaps = np.diff(np.r_[0.0, points, 0.6])
@@ -698,7 +699,7 @@ def test_the_readme_worked_example_holds(scorers, demo, scheme):
         assert s.loc[(share + v, "district"), "top3"] == "D09 D02 D06"
     gs = unit_group_scores(demo, scheme)
     bp = share_breakpoints(
-        gs, scheme.shares, "grassroots", share_range=(0.0, 0.6), ranks_within=ranking_groups(demo.units, scheme)
+        gs, scheme.shares, "grassroots", share_range=(0.0, 0.6), rank_group=rank_groups(demo.units, scheme)
     )
     top = bp.swaps[(bp.swaps["rank_group"] == "district") & bp.swaps["top_k_changes"]]
     assert len(top) == 1 and round(float(top["share"].iloc[0]), 3) == 0.242

@@ -42,7 +42,7 @@ class Simulated:
     truth: dict[str, Any]
 
 
-def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
+def simulate(scheme: Scheme, seed: int | np.random.Generator = 2016) -> Simulated:
     """Beijing-2016-shaped demo data with planted rater effects; deterministic from ``seed``.
 
     Parameters
@@ -50,8 +50,9 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
     scheme : Scheme
         The scheme whose indicators, bands, groups, zones and measures the data follow
         (it must hold the Beijing zones and the groups ``unit_heads`` and ``grassroots``).
-    seed : int
-        Everything is drawn from ``np.random.default_rng(seed)``.
+    seed : int or numpy.random.Generator
+        Everything is drawn from ``np.random.default_rng(seed)`` (a Generator is used as it is, and the
+        truth then records no seed).
 
     Returns
     -------
@@ -76,10 +77,7 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
 
     # -- survey and the grassroots perception term --------------------------
     survey, sat_year = _survey(rng, units, quality, ind_ids, year)
-    grass_term = np.zeros(len(units))
-    for k in ("district", "department"):
-        m = kind == k
-        grass_term[m] = GRASSROOTS_COEF * (sat_year[m] - sat_year[m].mean())
+    grass_term = _grassroots_term(kind, sat_year)
 
     # -- sessions, raters, ratings ------------------------------------------
     session, order = _sessions(rng, units, quality.mean(axis=1))
@@ -112,7 +110,8 @@ def simulate(scheme: Scheme, seed: int = 2016) -> Simulated:
     )
     truth = {"unit_quality": unit_quality, "rater_effects": effects, "planted": planted}
     # a separate stream: adding the evidence tables leaves every other table as it was for the seed
-    assessments = _assessments(np.random.default_rng([seed, 6]), scheme, units, quality)
+    evidence = rng.spawn(1)[0] if isinstance(seed, np.random.Generator) else np.random.default_rng([seed, 6])
+    assessments = _assessments(evidence, scheme, units, quality)
     tables = {
         "units": units,
         "raters": raters,
@@ -138,6 +137,15 @@ def _quality(rng, units: pd.DataFrame, ind_ids: list[str]) -> tuple[np.ndarray, 
     zone_eff = np.array([[ZONE_EFFECTS.get(z, {}).get(i, 0.0) for i in ind_ids] for z in zone])
     quality = np.clip(QUALITY_MEAN + general[:, None] + specific + zone_eff, 40.0, 99.0)
     return np.round(quality, 2), general / UNIT_SD
+
+
+def _grassroots_term(kind: np.ndarray, satisfaction: np.ndarray) -> np.ndarray:
+    """Grassroots representatives see a unit through its public's satisfaction (centred within each kind)."""
+    term = np.zeros(len(kind))
+    for k in ("district", "department"):
+        m = kind == k
+        term[m] = GRASSROOTS_COEF * (satisfaction[m] - satisfaction[m].mean())
+    return term
 
 
 def _drift(session: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -224,7 +232,7 @@ def _planted(seed, year, units, raters, effects, session, drift, r_session, favo
 
     heads = raters["home_unit"].notna().to_numpy()
     return {
-        "seed": int(seed),
+        "seed": None if isinstance(seed, np.random.Generator) else int(seed),
         "year": year,
         "quality": {
             "mean": QUALITY_MEAN,

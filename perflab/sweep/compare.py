@@ -171,12 +171,8 @@ def compare(
     if not built or built[0].name != BASE:
         raise ValueError("the first scenario must be the base scheme")
     arrays = dict(arrays) if arrays is not None else {b.name: scorer.arrays(b.scheme) for b in built}
-    base_b = built[0]
     base = arrays[BASE]
-    units = scorer.units.to_numpy().astype(object)
-    ustr = units.astype(str)
     unit_table = scorer._units.reset_index()[UNIT_COLUMNS]
-    cols = {c: unit_table[c].to_numpy(dtype=object) for c in UNIT_COLUMNS}
     order = _unit_order(scorer, base)
     names = [b.name for b in built]
 
@@ -184,84 +180,112 @@ def compare(
     scores = _wide(unit_table, names, np.round(np.vstack([arrays[n].final for n in names]), 6), order, "score")
     grades = _wide(unit_table, names, np.vstack([arrays[n].grade for n in names]), order, "grade")
 
-    items = contribution_items(base_b.scheme)
-    base_contrib = contributions(base, base_b.scheme)
-    summary_parts, picks = [], []  # picks: (scenario, group, members, chosen units) for the movers table
+    ustr = scorer.units.to_numpy().astype(object).astype(str)
+    summary_parts, picks = [], []  # picks: (scenario, group, label, members, chosen units) for the movers table
     for idx in _patterns(built, arrays).values():
-        a0 = arrays[names[idx[0]]]
-        base_rank = (
-            base.rank if np.array_equal(a0.rank_codes, base.rank_codes) else rank_codes(base.final, a0.rank_codes)
-        )
-        R = np.vstack([arrays[names[i]].rank for i in idx])
-        dF = np.vstack([arrays[names[i]].final for i in idx]) - base.final
-        G = np.vstack([arrays[names[i]].grade for i in idx])
-        for g, label in enumerate(a0.rank_groups):
-            m = (a0.rank_codes == g) & ~np.isnan(a0.rank) & ~np.isnan(base_rank)
-            if not m.any():
-                continue
-            x, Y, u = base_rank[m], R[:, m], ustr[m]
-            A, D = np.abs(x - Y), np.abs(dF[:, m])
-            moved = A > 0
-            n_moved = moved.sum(axis=1)
-            # within each scenario: the largest move first, then the largest change of score, then the unit id
-            srt = np.lexsort((np.broadcast_to(np.argsort(np.argsort(u)), A.shape), -D, -A), axis=-1)
-            rows = np.arange(len(idx))
-            first = srt[:, 0]
-            if m.sum() < 2:
-                tau = rho = np.full(len(idx), np.nan)
-            else:
-                tau, rho = kendall_tau_b(Y, x), _spearman(Y, x)
-                const = (Y == Y[:, [0]]).all(axis=1) | bool((x == x[0]).all())
-                tau[const], rho[const] = np.nan, np.nan
-            top_base = _top(u, x)
-            in_base = x <= TOP_K
-            changed = ((Y <= TOP_K) != in_base).any(axis=1)
-            same = ~changed & (Y[:, in_base] == x[in_base]).all(axis=1)  # the same units at the same places
-            top = [" ".join(top_base) if k else " ".join(_top(u, y)) for k, y in zip(same, Y)]
-            summary_parts.append(
-                pd.DataFrame(
-                    {
-                        "_s": idx,
-                        "_g": g,
-                        "scenario": [names[i] for i in idx],
-                        "rank_group": label,
-                        "n_units": int(m.sum()),
-                        "kendall_tau": tau,
-                        "spearman_rho": rho,
-                        "units_moved": n_moved,
-                        "mean_abs_move": A.mean(axis=1),
-                        "largest_move": np.where(n_moved > 0, A[rows, first], 0).astype(int),
-                        "largest_mover": np.where(n_moved > 0, u[first], ""),
-                        "largest_mover_rank_base": pd.array(
-                            np.where(n_moved > 0, x[first], np.nan), dtype="Float64"
-                        ).astype("Int64"),
-                        "largest_mover_rank": pd.array(
-                            np.where(n_moved > 0, Y[rows, first], np.nan), dtype="Float64"
-                        ).astype("Int64"),
-                        "top3_changed": changed,  # the same set exactly when every unit is in it under both or neither
-                        "top3": top,
-                        "top3_base": " ".join(top_base),
-                        "grade_changes": (G[:, m] != base.grade[m]).sum(axis=1).astype(int),
-                    }
-                )
-            )
-            members = np.flatnonzero(m)
-            for r in np.flatnonzero(n_moved > 0):
-                if names[idx[r]] != BASE:
-                    picks.append((idx[r], g, label, members, members[srt[r, : min(movers, n_moved[r])]]))
-
+        part, chosen = _pattern_summary(idx, names, arrays, ustr, movers)
+        summary_parts += part
+        picks += chosen
     summary = pd.concat(summary_parts, ignore_index=True).sort_values(["_s", "_g"], kind="mergesort")
     summary = summary.drop(columns=["_s", "_g"]).reset_index(drop=True)[SUMMARY_COLUMNS]
+    movers_df = _movers(built, arrays, picks, unit_table)
 
-    # the movers, with the change of each part's contribution (and that change against the group's mean change)
+    scen = pd.DataFrame(
+        {
+            "scenario": names,
+            "origin": [b.scenario.origin for b in built],
+            "overrides": ["; ".join(f"{p}={format_value(v)}" for p, v in b.scenario.overrides) for b in built],
+            "weight_set": [
+                "scheme" if b.scenario.weight_set is None else format_value(b.scenario.weight_set) for b in built
+            ],
+        }
+    )
+    weights = pd.DataFrame(np.vstack([b.weights() for b in built]), columns=built[0].scheme.indicator_ids)
+    weights.insert(0, "scenario", names)
+    return Comparison(scen, ranks, scores, grades, summary, movers_df, weights)
+
+
+def _base_rank(a: ScoreArrays, base: ScoreArrays) -> np.ndarray:
+    """The base scores ranked within the scenario's rank groups (the base's own ranks when the groups agree)."""
+    return base.rank if np.array_equal(a.rank_codes, base.rank_codes) else rank_codes(base.final, a.rank_codes)
+
+
+def _pattern_summary(idx, names, arrays, ustr, movers: int) -> tuple[list[pd.DataFrame], list[tuple]]:
+    """Summary rows of the scenarios ``idx`` (which rank the same groups) per rank group, and their movers."""
+    base = arrays[BASE]
+    a0 = arrays[names[idx[0]]]
+    base_rank = _base_rank(a0, base)
+    R = np.vstack([arrays[names[i]].rank for i in idx])
+    dF = np.vstack([arrays[names[i]].final for i in idx]) - base.final
+    G = np.vstack([arrays[names[i]].grade for i in idx])
+    parts, picks = [], []
+    for g, label in enumerate(a0.rank_groups):
+        m = (a0.rank_codes == g) & ~np.isnan(a0.rank) & ~np.isnan(base_rank)
+        if not m.any():
+            continue
+        x, Y, u = base_rank[m], R[:, m], ustr[m]
+        A, D = np.abs(x - Y), np.abs(dF[:, m])
+        n_moved = (A > 0).sum(axis=1)
+        # within each scenario: the largest move first, then the largest change of score, then the unit id
+        srt = np.lexsort((np.broadcast_to(np.argsort(np.argsort(u)), A.shape), -D, -A), axis=-1)
+        rows = np.arange(len(idx))
+        first = srt[:, 0]
+        if m.sum() < 2:
+            tau = rho = np.full(len(idx), np.nan)
+        else:
+            tau, rho = kendall_tau_b(Y, x), _spearman(Y, x)
+            const = (Y == Y[:, [0]]).all(axis=1) | bool((x == x[0]).all())
+            tau[const], rho[const] = np.nan, np.nan
+        top_base = _top(u, x)
+        in_base = x <= TOP_K
+        changed = ((Y <= TOP_K) != in_base).any(axis=1)
+        same = ~changed & (Y[:, in_base] == x[in_base]).all(axis=1)  # the same units at the same places
+        top = [" ".join(top_base) if k else " ".join(_top(u, y)) for k, y in zip(same, Y)]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_s": idx,
+                    "_g": g,
+                    "scenario": [names[i] for i in idx],
+                    "rank_group": label,
+                    "n_units": int(m.sum()),
+                    "kendall_tau": tau,
+                    "spearman_rho": rho,
+                    "units_moved": n_moved,
+                    "mean_abs_move": A.mean(axis=1),
+                    "largest_move": np.where(n_moved > 0, A[rows, first], 0).astype(int),
+                    "largest_mover": np.where(n_moved > 0, u[first], ""),
+                    "largest_mover_rank_base": pd.array(
+                        np.where(n_moved > 0, x[first], np.nan), dtype="Float64"
+                    ).astype("Int64"),
+                    "largest_mover_rank": pd.array(
+                        np.where(n_moved > 0, Y[rows, first], np.nan), dtype="Float64"
+                    ).astype("Int64"),
+                    "top3_changed": changed,  # the same set exactly when every unit is in it under both or neither
+                    "top3": top,
+                    "top3_base": " ".join(top_base),
+                    "grade_changes": (G[:, m] != base.grade[m]).sum(axis=1).astype(int),
+                }
+            )
+        )
+        members = np.flatnonzero(m)
+        for r in np.flatnonzero(n_moved > 0):
+            if names[idx[r]] != BASE:
+                picks.append((idx[r], g, label, members, members[srt[r, : min(movers, n_moved[r])]]))
+    return parts, picks
+
+
+def _movers(built, arrays, picks, unit_table: pd.DataFrame) -> pd.DataFrame:
+    """The movers, with the change of each part's contribution (and that change against the group's mean change)."""
+    base_b, base = built[0], arrays[BASE]
+    items = contribution_items(base_b.scheme)
+    base_contrib = contributions(base, base_b.scheme)
+    units = unit_table["unit"].to_numpy(dtype=object)
+    cols = {c: unit_table[c].to_numpy(dtype=object) for c in UNIT_COLUMNS}
     mover_cols = [
         "scenario",
         "rank_group",
-        "unit",
-        "kind",
-        "zone",
-        "name_zh",
-        "name_en",
+        *UNIT_COLUMNS,
         "rank_base",
         "rank",
         "move",
@@ -280,17 +304,14 @@ def compare(
             contrib[s_i] = contributions(a, b.scheme) - base_contrib
         c = contrib[s_i]
         relative = c[chosen] - c[members].mean(axis=0)  # against the group: what all gained alike drops out
-        base_rank = base.rank if np.array_equal(a.rank_codes, base.rank_codes) else rank_codes(base.final, a.rank_codes)
+        base_rank = _base_rank(a, base)
         dfin = a.final - base.final
         k = len(chosen)
         for col, values in (
             ("scenario", [b.name] * k),
             ("rank_group", [label] * k),
             ("unit", units[chosen]),
-            ("kind", cols["kind"][chosen]),
-            ("zone", cols["zone"][chosen]),
-            ("name_zh", cols["name_zh"][chosen]),
-            ("name_en", cols["name_en"][chosen]),
+            *((c_, cols[c_][chosen]) for c_ in UNIT_COLUMNS[1:]),
             ("rank_base", base_rank[chosen].astype(int)),
             ("rank", a.rank[chosen].astype(int)),
             ("move", (base_rank[chosen] - a.rank[chosen]).astype(int)),
@@ -306,17 +327,4 @@ def compare(
     movers_df = pd.DataFrame(table, columns=mover_cols)
     for col in ("rank_base", "rank", "move"):
         movers_df[col] = movers_df[col].astype(int)
-
-    scen = pd.DataFrame(
-        {
-            "scenario": names,
-            "origin": [b.scenario.origin for b in built],
-            "overrides": ["; ".join(f"{p}={format_value(v)}" for p, v in b.scenario.overrides) for b in built],
-            "weight_set": [
-                "scheme" if b.scenario.weight_set is None else format_value(b.scenario.weight_set) for b in built
-            ],
-        }
-    )
-    weights = pd.DataFrame(np.vstack([b.weights() for b in built]), columns=base_b.scheme.indicator_ids)
-    weights.insert(0, "scenario", names)
-    return Comparison(scen, ranks, scores, grades, summary, movers_df, weights)
+    return movers_df

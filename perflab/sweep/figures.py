@@ -161,7 +161,8 @@ def render(job: FigureJob, directory: str | Path) -> list[Path]:
     tops: dict[str, list[float]] = {}
     label = a["path"]
     if a["share"]:
-        from perflab.sensitivity import ranking_groups, share_breakpoints, unit_group_scores
+        from perflab.ranking import rank_groups
+        from perflab.sensitivity import share_breakpoints, unit_group_scores
 
         sh = a["share"]
         scheme, gid = sh["scheme"], sh["group"]
@@ -171,8 +172,8 @@ def render(job: FigureJob, directory: str | Path) -> list[Path]:
             f"Share of the {gname} in the on-site score (other groups rescaled)",
         )
         gs = unit_group_scores(sh["dataset"], scheme)
-        within = ranking_groups(sh["dataset"].units.set_index("unit").reindex(gs.index).reset_index(), scheme)
-        bp = share_breakpoints(gs, scheme.shares, gid, k=a["k"], share_range=sh["range"], ranks_within=within)
+        within = rank_groups(sh["dataset"].units.set_index("unit").reindex(gs.index).reset_index(), scheme)
+        bp = share_breakpoints(gs, scheme.shares, gid, k=a["k"], share_range=sh["range"], rank_group=within)
         for rg, sw in bp.swaps.groupby("rank_group"):
             breaks[str(rg)] = sorted(set(sw["share"]))
             tops[str(rg)] = sorted(set(sw.loc[sw["top_k_changes"], "share"]))

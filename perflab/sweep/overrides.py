@@ -159,9 +159,13 @@ def check_override(raw: dict, path: str, value) -> Callable[[dict], None]:
 
     Examples
     --------
-    >>> from perflab.scheme import read_yaml
-    >>> raw = read_yaml("params/beijing_2016.yaml", ValueError)
+    >>> import yaml
+    >>> raw = yaml.safe_load(open("params/beijing_2016.yaml", encoding="utf-8"))
     >>> apply = check_override(raw, "composite", "geometric")
+    >>> changed = dict(raw)
+    >>> apply(changed)
+    >>> changed["composite"], raw["composite"]
+    ('geometric', 'arithmetic')
     >>> check_override(raw, "composite", "harmonic")
     Traceback (most recent call last):
     ...

@@ -170,39 +170,7 @@ def write_index(
             + "; ".join(f"{_e(r.scenario)}: {_e(r.error)}" for r in failed)
             + "</p>"
         )
-    view, note = summary_view(comparison)
-    parts.append("<h2>How far each scenario moves the ranking</h2>")
-    if note:
-        parts.append(f'<p class="note">{_e(note)}</p>')
-    parts.append(
-        "<p class=\"note\">Kendall's τ and Spearman's ρ compare each scenario's ranks with base's within the "
-        "ranking group (1 = the same order). A move is counted in places; the unit that moves most is shown "
-        "with its rank under base and under the scenario.</p>"
-    )
-    parts.append(
-        _table(
-            view,
-            numeric=[
-                "Units",
-                "Kendall's τ against base",
-                "Spearman's ρ against base",
-                "Units whose rank changes",
-                "Largest move (places)",
-                "Units changing grade",
-            ],
-        )
-    )
-    mv = movers_view(comparison)
-    if not mv.empty:
-        parts.append("<h2>The biggest movers, and why</h2>")
-        parts.append(
-            "<p class=\"note\">Each unit's final score is a sum of contributions (each indicator's part of the "
-            "on-site score, the routine score, satisfaction); the change of each contribution against base "
-            "adds up to the change of the final score. The largest changes are named. A unit can also move "
-            f"because others moved past it. The {min(len(comparison.movers), MAX_MOVERS)} largest moves are "
-            "listed; comparison/movers.csv has every scenario's five biggest movers per ranking group.</p>"
-        )
-        parts.append(_table(mv, numeric=["Rank under base", "Rank", "Places moved (+ up)", "Final score change"]))
+    parts += _summary_section(comparison) + _movers_section(comparison)
     if figures:
         parts.append("<h2>Figures</h2>")
         for p in figures:
@@ -232,3 +200,49 @@ def write_index(
     path = out_dir / "index.html"
     path.write_text(doc, encoding="utf-8")
     return path
+
+
+def _summary_section(comparison: Comparison) -> list[str]:
+    """How far each scenario moves the ranking: the summary table with its notes."""
+    parts = []
+    view, note = summary_view(comparison)
+    parts.append("<h2>How far each scenario moves the ranking</h2>")
+    if note:
+        parts.append(f'<p class="note">{_e(note)}</p>')
+    parts.append(
+        "<p class=\"note\">Kendall's τ and Spearman's ρ compare each scenario's ranks with base's within the "
+        "ranking group (1 = the same order). A move is counted in places; the unit that moves most is shown "
+        "with its rank under base and under the scenario.</p>"
+    )
+    parts.append(
+        _table(
+            view,
+            numeric=[
+                "Units",
+                "Kendall's τ against base",
+                "Spearman's ρ against base",
+                "Units whose rank changes",
+                "Largest move (places)",
+                "Units changing grade",
+            ],
+        )
+    )
+    return parts
+
+
+def _movers_section(comparison: Comparison) -> list[str]:
+    """The biggest movers and why (nothing when no unit moves)."""
+    parts = []
+    mv = movers_view(comparison)
+    if mv.empty:
+        return parts
+    parts.append("<h2>The biggest movers, and why</h2>")
+    parts.append(
+        "<p class=\"note\">Each unit's final score is a sum of contributions (each indicator's part of the "
+        "on-site score, the routine score, satisfaction); the change of each contribution against base "
+        "adds up to the change of the final score. The largest changes are named. A unit can also move "
+        f"because others moved past it. The {min(len(comparison.movers), MAX_MOVERS)} largest moves are "
+        "listed; comparison/movers.csv has every scenario's five biggest movers per ranking group.</p>"
+    )
+    parts.append(_table(mv, numeric=["Rank under base", "Rank", "Places moved (+ up)", "Final score change"]))
+    return parts

@@ -253,7 +253,7 @@ def _weight_set(obj, file: Path, indicators: list[str], fail) -> Any:
 
 def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> SweepSpec:
     """Read and check a sweep file (structure, paths, value types, notebooks); schemes are built by :func:`build_scenarios`."""
-    from perflab.report import NOTEBOOK_DIR
+    from perflab.report import notebook_dir
 
     file = Path(path)
 
@@ -283,7 +283,8 @@ def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> Swe
     for k in ("title", "description"):
         if raw.get(k) is not None and not isinstance(raw[k], str):
             fail(k, f"expected text, got {raw[k]!r}")
-    notebooks = _notebooks(raw.get("notebooks"), Path(notebooks_dir or NOTEBOOK_DIR), fail)
+    books = raw.get("notebooks")
+    notebooks = _notebooks(books, notebook_dir(notebooks_dir) if books else Path(notebooks_dir or "."), fail)
     parameters = _parameters(raw.get("parameters"), fail, "parameters")
     if parameters and not notebooks:
         fail("parameters", "notebook parameters are given but no notebooks run (notebooks: [])")
