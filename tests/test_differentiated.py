@@ -157,7 +157,7 @@ def test_zone_relative_by_hand():
 
 
 def test_a_two_unit_zone_with_a_tiny_gap_is_not_standardised_to_plus_minus_one():
-    """Below min_zone the zone's own sd would make any gap z = ±1: the kind's pooled spread is used instead."""
+    """Below min_zone_size the zone's own sd would make any gap z = ±1: the kind's pooled spread is used instead."""
     units = pd.DataFrame({"unit": list("ABCDEFG"), "zone": ["core"] * 2 + ["wide"] * 5, "kind": "district"})
     t = pd.DataFrame({"unit": list("ABCDEFG"), "v": [1.0, 1.01, 1.0, 2.0, 3.0, 4.0, 5.0]})
     own = zone_relative(t, units, "v").set_index("unit")
@@ -197,9 +197,9 @@ def test_pooling_stays_within_the_kind_and_the_by_groups():
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True])
-def test_min_zone_must_be_a_whole_number(bad):
+def test_min_zone_size_must_be_a_whole_number(bad):
     units = pd.DataFrame({"unit": ["A"], "zone": ["z"]})
-    with pytest.raises(ValueError, match="min_zone"):
+    with pytest.raises(ValueError, match="min_zone_size"):
         zone_relative(pd.DataFrame({"unit": ["A"], "v": [1.0]}), units, "v", min_zone_size=bad)
 
 
