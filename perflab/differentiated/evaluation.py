@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from perflab.composite import effective_weights, parts
+from perflab.composite import aggregate, effective_weights, parts
 from perflab.differentiated.baseline import own_baseline
 from perflab.differentiated.vetting import target_attainment, vet_targets, vetted_attainment
 from perflab.differentiated.zones import zone_relative
@@ -266,7 +266,8 @@ def _objective(dataset: Dataset, scheme: Scheme, method: str, years: int) -> _Ob
     )
     obj = grid.merge(obj, on=["unit", "measure"], how="left")
     a = d.attainment_share
-    obj["objective"] = a * obj["attainment_score"].fillna(50.0) + (1.0 - a) * obj["improvement_score"].fillna(50.0)
+    both = np.column_stack([obj["attainment_score"].fillna(50.0), obj["improvement_score"].fillna(50.0)])
+    obj["objective"] = aggregate(both, [a, 1.0 - a])  # per measure: attainment and improvement, shares a and 1 − a
     meas_ids = [m.id for m in scheme.measures]
     obj_wide = obj.pivot_table(index="unit", columns="measure", values="objective", observed=True).reindex(
         index=idx, columns=[m for m in meas_ids if m in set(obj["measure"])]
