@@ -87,6 +87,7 @@ def test_the_frac_of_the_smoother_is_checked(demo):
         effective_weights(ds, s, frac=0)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # LOWESS on four units
 def test_a_geometric_scheme_gets_effective_weights_whose_variance_shares_add_up(scheme_dict):
     from conftest import make_scheme, tiny_tables
 
