@@ -66,8 +66,8 @@ def _room(st: pd.DataFrame, total: float) -> pd.Series:
     """How far (relative to its own value) each weight can move before the unit's rank changes: the nearer end of
     its exact stability interval; infinite when the rank holds over the whole range [0, total]."""
     w = st["weight"]
-    down = np.where(st["rank_lo"] > 1e-9, (w - st["rank_lo"]) / w, np.inf)
-    up = np.where(st["rank_hi"].notna() & (st["rank_hi"] < total - 1e-9), (st["rank_hi"] - w) / w, np.inf)
+    down = np.where(st["weight_low"] > 1e-9, (w - st["weight_low"]) / w, np.inf)
+    up = np.where(st["weight_high"].notna() & (st["weight_high"] < total - 1e-9), (st["weight_high"] - w) / w, np.inf)
     return pd.Series(np.minimum(down, up), index=st.index)
 
 
@@ -207,13 +207,13 @@ def share_range(inp: MemoInputs, say: _Say) -> Finding | None:
     bits = []
     for r in t.itertuples():
         text = say(
-            f"{say.kind(r.rank_group)}前 {int(r.k)} 名在 {r.top_k_lo:.3f}–{r.top_k_hi:.3f} 之间不变",
-            f"the top {int(r.k)} {say.kind(r.rank_group)} hold for shares {r.top_k_lo:.3f}–{r.top_k_hi:.3f}",
+            f"{say.kind(r.rank_group)}前 {int(r.k)} 名在 {r.top_k_share_low:.3f}–{r.top_k_share_high:.3f} 之间不变",
+            f"the top {int(r.k)} {say.kind(r.rank_group)} hold for shares {r.top_k_share_low:.3f}–{r.top_k_share_high:.3f}",
         )
-        if "grades_lo" in t.columns and pd.notna(r.grades_lo):
+        if "grades_share_low" in t.columns and pd.notna(r.grades_share_low):
             text += say(
-                f"，等次在 {r.grades_lo:.3f}–{r.grades_hi:.3f} 之间不变",
-                f", every grade for {r.grades_lo:.3f}–{r.grades_hi:.3f}",
+                f"，等次在 {r.grades_share_low:.3f}–{r.grades_share_high:.3f} 之间不变",
+                f", every grade for {r.grades_share_low:.3f}–{r.grades_share_high:.3f}",
             )
         bits.append(text)
     s0 = float(t["nominal_share"].iloc[0])
@@ -222,7 +222,7 @@ def share_range(inp: MemoInputs, say: _Say) -> Finding | None:
         + say("；", "; ").join(bits)
         + say("。", "."),
         "tables/group_share_stable_range.csv",
-        float(t["top_k_hi"].iloc[0]),
+        float(t["top_k_share_high"].iloc[0]),
         "share",
     )
 

@@ -65,7 +65,7 @@ def test_the_headline_numbers_are_the_tables_numbers(memo_run):
     assert f.value == int((~scores["presented"]).sum()) and f"{f.value} units only submitted a written report" in f.text
     f = _value(inp, "share")
     stable = inp.table("group_share_stable_range")
-    assert f.value == pytest.approx(stable["top_k_hi"].iloc[0]) and f"{f.value:.3f}" in f.text
+    assert f.value == pytest.approx(stable["top_k_share_high"].iloc[0]) and f"{f.value:.3f}" in f.text
     page = (memo_run / "memo.html").read_text(encoding="utf-8")
     for f in findings(inp, "en"):
         assert f.table and (memo_run / f.table).is_file(), f.table  # every finding links a table that is there
