@@ -182,7 +182,31 @@ def routine_formula(attain: pd.Series, satisfaction: pd.Series, failed: pd.Serie
 
 
 def routine_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
-    """Per unit: mean attainment, satisfaction, failed verifications and the routine score (0–100)."""
+    """Per unit: mean attainment, satisfaction, failed verifications and the routine score (0–100).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The validated data (history, survey and verification tables).
+    scheme : Scheme
+        Its ``routine`` block (year, attainment cap, satisfaction share, verification penalty); without one,
+        every column is missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by unit: attainment (the mean attainment score of the year's targets), satisfaction,
+        failed_verifications and routine (:func:`routine_formula`).
+
+    Examples
+    --------
+    >>> from perflab.io import load_dataset
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> rt = routine_scores(load_dataset("data/raw/demo", scheme), scheme)
+    >>> list(rt.columns), bool(rt["routine"].between(0, 100).all())
+    (['attainment', 'satisfaction', 'failed_verifications', 'routine'], True)
+    """
     units = dataset.units["unit"]
     if scheme.routine is None:
         out = pd.DataFrame(index=pd.Index(units, name="unit"))
