@@ -190,7 +190,7 @@ def drift_tests(fit: _OLS, names: list[str], sessions: list, kind_names, kind_ba
     return pd.DataFrame(rows)
 
 
-def session_drift(  # long: a docstring that says what the test can and cannot tell apart; the body is named steps
+def session_drift(
     ratings: pd.DataFrame,
     covariates: pd.DataFrame | None = None,
     units: pd.DataFrame | None = None,

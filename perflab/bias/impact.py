@@ -204,7 +204,7 @@ class RankImpact:
         return rank_moves(self)
 
 
-def impact(  # long: a docstring that defines every rank column; the body is three scorings and their ranks
+def impact(
     dataset,
     scheme,
     flags: RaterFlags | pd.DataFrame | None = None,

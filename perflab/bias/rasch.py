@@ -353,7 +353,7 @@ def residual_table(design: RatingDesign, E: np.ndarray, V: np.ndarray) -> pd.Dat
     )
 
 
-def mfrm(  # long: a docstring with parameters and an example; the body is a dozen named steps
+def mfrm(
     data: pd.DataFrame,
     unit: str = "unit",
     rater: str = "rater",

@@ -143,7 +143,7 @@ def _path_for_weight(S: np.ndarray, w: np.ndarray, j: int, codes, n_groups) -> L
     return LinearPath(a, b, 0.0, total, 0.0, total, codes, n_groups)
 
 
-def stability_intervals(  # long: a numpydoc docstring of 40 lines; the body is under 80
+def stability_intervals(
     scores: pd.DataFrame,
     weights,
     k: int = 3,

@@ -252,7 +252,7 @@ def _score_draws(scores, score_draws, written_report):
     return draws, written
 
 
-def monte_carlo(  # long: a numpydoc docstring of 60 lines; the body is under 80
+def monte_carlo(  # long: draws, scores and ranks in bounded chunks, with the rater draws interleaved; one loop read top to bottom
     scores: pd.DataFrame,
     weights,
     n: int = 10_000,

@@ -73,7 +73,7 @@ def _share_line(group_scores, shares, group, composite, what):
     return group_scores, s, own, other
 
 
-def share_breakpoints(  # long: a numpydoc docstring of 40 lines; the body is under 50
+def share_breakpoints(
     group_scores: pd.DataFrame,
     shares: pd.Series,
     group: str,

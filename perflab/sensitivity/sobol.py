@@ -245,7 +245,7 @@ def _share_input(scores, cube, shares, group, spread, share_range):
     return own, rest, s0, lo, hi
 
 
-def sobol_indices(  # long: a numpydoc docstring of 55 lines; the body is under 80
+def sobol_indices(
     scores: pd.DataFrame | None,
     weights,
     n: int = SOBOL_N,

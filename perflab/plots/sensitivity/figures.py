@@ -13,7 +13,7 @@ from perflab.plots.sensitivity.words import WRITTEN_MARK, _lower_first
 _kind = kind_label
 
 
-def rank_intervals(  # long: a numpydoc docstring of 30 lines; one figure drawn step by step
+def rank_intervals(
     units: pd.DataFrame,
     names: pd.Series,
     kind: str,
@@ -256,7 +256,7 @@ def weight_ranges(
     return fit_width(fig, 6.0)
 
 
-def share_bump_chart(  # long: a numpydoc docstring of 30 lines; one figure drawn step by step
+def share_bump_chart(
     segments: pd.DataFrame,
     swaps: pd.DataFrame,
     names: pd.Series,
