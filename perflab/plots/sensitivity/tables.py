@@ -169,7 +169,7 @@ def sobol_inputs_table(result, labels: dict[str, str] | None = None) -> pd.DataF
     1     b     0.5 – 1.5
     """
     i = result.inputs
-    lab = i["input"].map(labels or {}).fillna(i["input"])
+    lab = i["input"].map(lambda x: (labels or {}).get(x, x))
     return pd.DataFrame(
         {
             "Input": lab,
