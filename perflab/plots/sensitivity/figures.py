@@ -225,7 +225,7 @@ def weight_ranges(
     2
     """
     sub = top_k[top_k["rank_group"] == kind].copy()
-    sub["label"] = sub["indicator"].map(labels or {}).fillna(sub["indicator"])
+    sub["label"] = sub["indicator"].map(lambda x: (labels or {}).get(x, x))
     k = int(sub["k"].iloc[0])
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(sub) + 1.8))
     y = np.arange(len(sub))

@@ -41,7 +41,7 @@ def oat_table(oat: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.Dat
     rows = g[["indicator", "change", "nominal_weight", "weight"]].drop_duplicates().reset_index(drop=True)
     out = pd.DataFrame(
         {
-            "Indicator": rows["indicator"].map(labels or {}).fillna(rows["indicator"]),
+            "Indicator": rows["indicator"].map(lambda x: (labels or {}).get(x, x)),
             "Change": [pct(c, sign=True) for c in rows["change"]],
             "Weight": [f"{a:g}\u00a0→\u00a0{b:g}" for a, b in zip(rows["nominal_weight"], rows["weight"])],
         }
