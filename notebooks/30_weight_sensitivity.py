@@ -26,13 +26,9 @@ data = "../data/raw/demo"
 output = "../reports/notebooks"
 seed = 2016
 n_draws = 20000  # Monte Carlo weight draws (and SMAA draws)
-spread = (
-    0.2  # every input moves by up to ±spread of its own value: each weight, the one-at-a-time step, the group's share
-)
+spread = 0.2  # every input moves by up to ±spread of its value: each weight, the one-at-a-time step, the share
 method = "uniform"  # uniform (COINr convention) or dirichlet
-n_rater_replicates = (
-    500  # rater bootstrap replicates paired with the weight draws (the page shows their Monte Carlo error)
-)
+n_rater_replicates = 500  # rater bootstrap replicates paired with the weight draws (the page shows their error)
 top_k = 3  # the "top k" whose stability we track
 group = "grassroots"  # evaluator group whose share enters the Sobol analysis
 n_sobol = 4096  # Sobol base points, the same default on both sensitivity pages; model runs: n_sobol x (inputs + 2)
