@@ -328,10 +328,15 @@ def default_lang() -> str:
 
 
 def run_memo(
-    directory: str | Path, lang: str | None = None, pdf: bool = False, notebook: Path = MEMO_NOTEBOOK
+    directory: str | Path, lang: str | None = None, pdf: bool = False, notebook: Path | None = None
 ) -> MemoResult:
-    """Execute the memo notebook on DIR's tables; write memo.html, memo.xlsx and figures/ into DIR."""
-    from perflab.report import execute, export_html
+    """Execute the memo notebook on DIR's tables; write memo.html, memo.xlsx and figures/ into DIR.
+
+    ``notebook``: the memo notebook; by default ``90_memo.ipynb`` of the checkout's or the installed notebooks.
+    """
+    from perflab.report import execute, export_html, notebook_dir
+
+    notebook = Path(notebook) if notebook is not None else notebook_dir() / MEMO_NOTEBOOK.name
 
     lang = lang or default_lang()
     if lang not in LANGS:

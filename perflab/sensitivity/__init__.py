@@ -96,7 +96,6 @@ from perflab.sensitivity.weighting import (
     moved_weights,
 )
 
-ranking_groups = rank_groups  # the old name, kept while perflab.sweep.figures and tests/test_sweep.py import it
 
 __all__ = [
     "CHUNK",
@@ -137,7 +136,6 @@ __all__ = [
     "rank_vector",
     "rater_bootstrap",
     "rater_cells",
-    "ranking_groups",
     "replicate_error",
     "replicate_scores",
     "resampled_group_means",

@@ -81,7 +81,6 @@ def share_breakpoints(
     share_range: tuple[float, float] = (0.0, 1.0),
     rank_group=None,
     composite: str = "arithmetic",
-    ranks_within=None,
 ) -> ShareBreakpoints:
     """Every value of one group's share at which a rank or the top-k set changes, and which units swap there.
 
@@ -104,8 +103,6 @@ def share_breakpoints(
         Each unit's rank group, or None (all units together).
     composite
         The scheme's composite: a non-linear one is refused (:class:`perflab.composite.NonLinearComposite`).
-    ranks_within
-        The old name of ``rank_group``, accepted until ``perflab.sweep.figures`` moves to the new one.
 
     Returns
     -------
@@ -124,7 +121,6 @@ def share_breakpoints(
     2  0.500       Z         X          False
     """
     group_scores, s, own, other = _share_line(group_scores, shares, group, composite, "exact share breakpoints")
-    rank_group = ranks_within if rank_group is None else rank_group
     k = check_k(k)
     lo, hi = check_range(share_range)
     codes, labels = factorize_groups(rank_group, group_scores.index)
