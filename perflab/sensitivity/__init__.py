@@ -96,7 +96,6 @@ from perflab.sensitivity.weighting import (
     moved_weights,
 )
 
-
 __all__ = [
     "CHUNK",
     "CONF_LEVEL",
