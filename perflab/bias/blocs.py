@@ -43,8 +43,9 @@ def pair_z(A, M):
     return z
 
 
-def permutation_maxima(A, M, n_perm: int, rng: np.random.Generator) -> np.ndarray:
+def permutation_maxima(A, M, n_perm: int, seed=None) -> np.ndarray:
     """The largest pair z of each of ``n_perm`` panels with each rater's residuals shuffled over its units."""
+    rng = np.random.default_rng(seed)  # an int, or a Generator whose stream continues
     maxima = np.empty(n_perm)
     big = np.where(M > 0, 0.0, np.inf)
     dest = np.argsort(np.where(M > 0, 0, 1), axis=1, kind="stable")
@@ -57,7 +58,7 @@ def permutation_maxima(A, M, n_perm: int, rng: np.random.Generator) -> np.ndarra
     return maxima
 
 
-def find_blocs(pr, pu, pres, nr, nu, n_perm: int, min_bloc_size: int, rng: np.random.Generator):
+def find_blocs(pr, pu, pres, nr, nu, n_perm: int, min_bloc_size: int, seed=None):
     """Clusters of raters whose residual profiles agree far beyond a permutation baseline.
 
     ``pr``, ``pu``, ``pres``: rater code, unit code and residual of each rater × unit pair. Returns
@@ -68,7 +69,7 @@ def find_blocs(pr, pu, pres, nr, nu, n_perm: int, min_bloc_size: int, rng: np.ra
 
     A, M = residual_matrix(pr, pu, pres, nr, nu)
     Z = pair_z(A, M)
-    z_star = float(permutation_maxima(A, M, n_perm, rng).max())
+    z_star = float(permutation_maxima(A, M, n_perm, seed).max())
     bloc_id = np.full(nr, -1, dtype=np.int64)
     bloc_z = np.full(nr, np.nan)
     if nr < min_bloc_size or Z.max() <= z_star:
