@@ -81,3 +81,21 @@ def test_a_notebook_with_outputs_is_caught(tmp_path):
     code.execution_count = 1
     nbformat.write(nb, tmp_path / "x.ipynb")
     assert outputs(tmp_path / "x.ipynb")
+
+
+def test_saving_in_jupyterlab_updates_the_pair(tmp_path):
+    """JupyterLab saves through jupytext's contents manager (enabled by the jupytext server extension): a cell
+    edited and saved there lands in both files of the pair."""
+    from jupytext import TextFileContentsManager
+
+    src = NOTEBOOKS[0]
+    for path in (src, src.with_suffix(".py")):
+        shutil.copy(path, tmp_path / path.name)
+    cm = TextFileContentsManager(root_dir=str(tmp_path))
+    model = cm.get(src.name)
+    nb = model["content"]
+    code = next(c for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []))
+    code.source += "\nedited_in_lab = True"
+    cm.save({"type": "notebook", "content": nb}, src.name)
+    assert "edited_in_lab = True" in (tmp_path / src.with_suffix(".py").name).read_text(encoding="utf-8")
+    assert out_of_sync(tmp_path / src.name) == []
