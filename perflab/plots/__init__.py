@@ -104,7 +104,36 @@ FIGURE_DPI = 100
 def keep(fig: plt.Figure, output: str | Path, stem: str, key: bool = False) -> list[Path]:
     """Save a page's figure as ``output/figures/STEM.png`` and ``.svg`` (deterministic bytes) and leave it open
     for the page. Stems start with the notebook's number (``10_scores_by_zone``); ``key=True`` makes it the
-    page's thumbnail on the run's index (recorded in ``figures/keys.json``)."""
+    page's thumbnail on the run's index (recorded in ``figures/keys.json``).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure; its layout is computed once here and then frozen, so the files and the page agree.
+    output : str or pathlib.Path
+        The run's output directory; the files go to its ``figures/`` (created if need be).
+    stem : str
+        The file name without extension, starting with the notebook's number.
+    key : bool
+        Record the PNG as the page's thumbnail in ``figures/keys.json`` (keyed by the stem's first two characters).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and the SVG written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> out = tempfile.mkdtemp()
+    >>> fig, ax = plt.subplots()
+    >>> [p.name for p in keep(fig, out, "10_example", key=True)]
+    ['10_example.png', '10_example.svg']
+    >>> sorted(p.name for p in (Path(out) / "figures").iterdir())
+    ['10_example.png', '10_example.svg', 'keys.json']
+    >>> plt.close(fig)
+    """
     import json
 
     directory = Path(output) / "figures"
@@ -149,7 +178,31 @@ def find_cjk_font() -> str | None:
 
 
 def theme(lang: str | None = None) -> str:
-    """Apply seaborn's theme and the fonts; returns the label language, ``"zh"`` or ``"en"``."""
+    """Apply seaborn's theme and the fonts; returns the label language, ``"zh"`` or ``"en"``.
+
+    Chinese labels need a CJK font: without one the labels are English, so no glyph is ever missing.
+
+    Parameters
+    ----------
+    lang : str, optional
+        ``"zh"``, ``"en"`` or ``"auto"``; None: the ``PERFLAB_LANG`` environment variable, else ``"auto"``
+        (Chinese when a CJK font is installed).
+
+    Returns
+    -------
+    str
+        The language of the labels from now on (also :func:`lang`).
+
+    Examples
+    --------
+    >>> theme("en")
+    'en'
+    >>> plt.rcParams["axes.grid"], plt.rcParams["font.sans-serif"]
+    (True, ['DejaVu Sans'])
+    >>> theme("zh") in ("zh", "en")  # "en" if no CJK font is installed
+    True
+    >>> _ = theme("en")
+    """
     global _lang
     plt.rcParams.update(SEABORN_THEME)
     plt.rcParams["axes.prop_cycle"] = cycler(color=DEEP)
@@ -169,12 +222,41 @@ def theme(lang: str | None = None) -> str:
 
 
 def lang() -> str:
-    """The language chosen by the last :func:`theme` call (English before any)."""
+    """The language chosen by the last :func:`theme` call (English before any).
+
+    Returns
+    -------
+    str
+        ``"zh"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> _ = theme("en")
+    >>> lang()
+    'en'
+    """
     return _lang or "en"
 
 
 def t(zh: str, en: str) -> str:
-    """Pick a label in the current language."""
+    """Pick a label in the current language (:func:`lang`), so one call serves both.
+
+    Parameters
+    ----------
+    zh, en : str
+        The label in Chinese and in English.
+
+    Returns
+    -------
+    str
+        ``zh`` if the labels are Chinese, else ``en``.
+
+    Examples
+    --------
+    >>> _ = theme("en")
+    >>> t("综合得分", "Final score")
+    'Final score'
+    """
     return zh if lang() == "zh" else en
 
 
@@ -192,7 +274,19 @@ def kind_label(kind: str) -> str:
 
 
 def name_column() -> str:
-    """``name_zh`` or ``name_en``: the unit/zone name column matching the language."""
+    """``name_zh`` or ``name_en``: the unit/zone name column matching the language.
+
+    Returns
+    -------
+    str
+        The column of the units table (and of the scores) to label units with.
+
+    Examples
+    --------
+    >>> _ = theme("en")
+    >>> name_column()
+    'name_en'
+    """
     return "name_zh" if lang() == "zh" else "name_en"
 
 

@@ -15,7 +15,48 @@ from perflab.plots import DEEP, _wrap, name_column, short_name, spread_positions
 
 def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
     """Final scores of every unit by zone, one panel per kind (points over boxes); each zone's best and last unit
-    named (every unit is named in the ranking charts)."""
+    named (every unit is named in the ranking charts).
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        The scores table (:func:`perflab.scoring.score_units`): one row per unit with kind, zone, final and the name
+        columns (``name_zh``, ``name_en``).
+    scheme : Scheme
+        Gives the zones' names and order.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per kind present (districts, then departments), sharing the score axis.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from perflab import plots
+    >>> from perflab.scheme import load_scheme
+    >>> _ = plots.theme("en")
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> scores = pd.DataFrame(
+    ...     {
+    ...         "kind": ["district", "district", "district", "department", "department"],
+    ...         "zone": ["core", "core", "extension", "economy", "social"],
+    ...         "name_en": ["Dongcheng District", "Xicheng District", "Chaoyang District", "Finance", "Education"],
+    ...         "name_zh": ["东城区", "西城区", "朝阳区", "市财政局", "市教委"],
+    ...         "onsite": [90.0, 85.0, 88.0, 80.0, 84.0],
+    ...         "routine": [92.0, 80.0, 86.0, 83.0, 79.0],
+    ...         "final": [91.0, 84.0, 87.5, 81.0, 82.5],
+    ...         "rank": [1, 3, 2, 2, 1],
+    ...     }
+    ... )
+    >>> fig = scores_by_zone(scores, scheme)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['District governments', 'Municipal departments']
+    >>> len(fig.axes[0].get_xticklabels()), fig.axes[0].get_xlabel()  # the districts' two zones
+    (2, 'Zone (peer group)')
+    >>> plt.close(fig)
+    """
     df = scores.assign(zone_label=scores["zone"].map(zone_names(scheme)).fillna(scores["zone"]))
     kinds = [k for k in ("district", "department") if k in set(df["kind"])]
     widths = [max(2, df.loc[df["kind"] == k, "zone"].nunique()) for k in kinds]
@@ -81,7 +122,52 @@ def scores_by_zone(scores: pd.DataFrame, scheme) -> plt.Figure:
 
 
 def ranking_bars(scores: pd.DataFrame, scheme, kind: str, top: int | None = None) -> plt.Figure:
-    """Horizontal bars of the final score, best first, coloured by zone; units with an imputed component marked."""
+    """Horizontal bars of the final score, best first, coloured by zone; units with an imputed component marked.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        The scores table: kind, zone, rank, final, the name columns and, if any unit has one, ``imputed`` (the
+        imputed component's name, empty otherwise).
+    scheme : Scheme
+        Gives the zones' names and order (the legend's).
+    kind : str
+        ``district`` or ``department``: the ranking to draw.
+    top : int, optional
+        Only the best ``top`` units; None: all of them.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One bar per unit, labelled "rank. name", the zones in a legend beside the bars.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from perflab import plots
+    >>> from perflab.scheme import load_scheme
+    >>> _ = plots.theme("en")
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> scores = pd.DataFrame(
+    ...     {
+    ...         "kind": ["district", "district", "district", "department", "department"],
+    ...         "zone": ["core", "core", "extension", "economy", "social"],
+    ...         "name_en": ["Dongcheng District", "Xicheng District", "Chaoyang District", "Finance", "Education"],
+    ...         "name_zh": ["东城区", "西城区", "朝阳区", "市财政局", "市教委"],
+    ...         "onsite": [90.0, 85.0, 88.0, 80.0, 84.0],
+    ...         "routine": [92.0, 80.0, 86.0, 83.0, 79.0],
+    ...         "final": [91.0, 84.0, 87.5, 81.0, 82.5],
+    ...         "rank": [1, 3, 2, 2, 1],
+    ...     }
+    ... )
+    >>> fig = ranking_bars(scores, scheme, "district")
+    >>> len(fig.axes[0].patches), fig.axes[0].get_title()
+    (3, 'Ranking of district governments')
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['1. Dongcheng District', '2. Chaoyang District', '3. Xicheng District']
+    >>> plt.close(fig)
+    """
     sub = scores[scores["kind"] == kind].sort_values("rank")
     if top:
         sub = sub.head(top)
@@ -130,7 +216,47 @@ def ranking_bars(scores: pd.DataFrame, scheme, kind: str, top: int | None = None
 def components_scatter(scores: pd.DataFrame, highlight: int = 5) -> plt.Figure:
     """On-site score against routine score, one panel per kind, one point per unit: do the evaluators and the
     figures agree? The ``highlight`` units of each kind furthest from agreement (largest gap between their on-site
-    and routine ranks) are named; every point's scores are in the scores table."""
+    and routine ranks) are named; every point's scores are in the scores table.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        The scores table: kind, onsite, routine and the name columns; units missing either score are left out.
+    highlight : int
+        How many units of each kind to name.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per kind present, routine score across, on-site score up.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from perflab import plots
+    >>> from perflab.scheme import load_scheme
+    >>> _ = plots.theme("en")
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> scores = pd.DataFrame(
+    ...     {
+    ...         "kind": ["district", "district", "district", "department", "department"],
+    ...         "zone": ["core", "core", "extension", "economy", "social"],
+    ...         "name_en": ["Dongcheng District", "Xicheng District", "Chaoyang District", "Finance", "Education"],
+    ...         "name_zh": ["东城区", "西城区", "朝阳区", "市财政局", "市教委"],
+    ...         "onsite": [90.0, 85.0, 88.0, 80.0, 84.0],
+    ...         "routine": [92.0, 80.0, 86.0, 83.0, 79.0],
+    ...         "final": [91.0, 84.0, 87.5, 81.0, 82.5],
+    ...         "rank": [1, 3, 2, 2, 1],
+    ...     }
+    ... )
+    >>> fig = components_scatter(scores, highlight=1)
+    >>> len(fig.axes), fig.axes[0].get_ylabel()
+    (2, 'On-site score (evaluators)')
+    >>> [len(ax.texts) for ax in fig.axes]  # one unit named per kind
+    [1, 1]
+    >>> plt.close(fig)
+    """
     df = scores.dropna(subset=["onsite", "routine"]).copy()
     kinds = [k for k in ("district", "department") if k in set(df["kind"])]
     kind_label = {"district": t("区政府", "District governments"), "department": t("市级部门", "Municipal departments")}
@@ -176,7 +302,45 @@ def components_scatter(scores: pd.DataFrame, highlight: int = 5) -> plt.Figure:
 
 def satisfaction_by_zone(summary: pd.DataFrame, scheme) -> plt.Figure:
     """Mean satisfaction of each kind and zone, unweighted and weighted by respondents, against the published
-    mean of the kind (from ``survey.satisfaction_summary``); each row says how many units and respondents it has."""
+    mean of the kind (from ``survey.satisfaction_summary``); each row says how many units and respondents it has.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`perflab.survey.satisfaction_summary`: kind, level (``kind`` or ``zone``), zone, mean,
+        weighted_mean, published, units, respondents; each kind's own row first.
+    scheme : Scheme
+        Gives the zones' names.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per kind present, one row per kind and zone.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from perflab import plots
+    >>> from perflab.scheme import load_scheme
+    >>> _ = plots.theme("en")
+    >>> summary = pd.DataFrame(
+    ...     {
+    ...         "kind": ["district"] * 3,
+    ...         "level": ["kind", "zone", "zone"],
+    ...         "zone": [None, "core", "extension"],
+    ...         "mean": [80.0, 82.0, 78.0],
+    ...         "weighted_mean": [79.5, 81.0, 78.5],
+    ...         "published": [80.5] * 3,
+    ...         "units": [3, 2, 1],
+    ...         "respondents": [3000, 2000, 1000],
+    ...     }
+    ... )
+    >>> fig = satisfaction_by_zone(summary, load_scheme("params/beijing_2016.yaml"))
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['All districts', 'Capital core', 'Urban function extension']
+    >>> plt.close(fig)
+    """
     kinds = [k for k in ("district", "department") if k in set(summary["kind"])]
     zn = zone_names(scheme)
     heights = [1 + (summary["kind"] == k).sum() for k in kinds]
