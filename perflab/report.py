@@ -143,7 +143,37 @@ def discover_notebooks(directory: str | Path | None = None) -> list[Path]:
 
 
 def save_table(df: pd.DataFrame, output: str | Path, name: str, index: bool = False) -> Path:
-    """Write a result table to ``output/tables/name.csv`` (UTF-8 with BOM so spreadsheet software reads the Chinese)."""
+    """Write a result table to ``output/tables/name.csv`` (UTF-8 with BOM so spreadsheet software reads the Chinese).
+
+    Numbers keep six significant digits and lines end in ``\\n`` on every system, so a rerun writes the same bytes.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    output : str or pathlib.Path
+        The run's output directory; the file goes to its ``tables/`` (created if need be).
+    name : str
+        The file name without ``.csv``.
+    index : bool
+        Write the row index as the first column too.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> out = tempfile.mkdtemp()
+    >>> path = save_table(pd.DataFrame({"unit": ["D01"], "final": [91.23456789]}), out, "scores")
+    >>> path.relative_to(out).as_posix(), path.is_file()
+    ('tables/scores.csv', True)
+    >>> path.read_bytes()
+    b'\\xef\\xbb\\xbfunit,final\\nD01,91.2346\\n'
+    """
     path = Path(output) / "tables" / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=index, encoding="utf-8-sig", float_format="%.6g", lineterminator="\n")

@@ -15,7 +15,41 @@ def table(
 ):
     """A table for the page: ``headers`` (column → words) selects, orders and renames the columns; numbers get
     fixed decimals (``digits``, one for all or per column; never 1e+00), thousands separators, True/False in
-    words, an en dash for missing values, and no row index."""
+    words, an en dash for missing values, and no row index.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; it is not modified.
+    headers : dict, optional
+        Column → its header in words, in the order to show; the columns not named are left out. None: every
+        column under its own name.
+    digits : int or dict
+        Decimal places of the numbers: one for every column, or column → places (the others get 2).
+    caption : str, optional
+        The table's caption.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The styled table, with a stable id (the same table gives the same HTML).
+
+    Raises
+    ------
+    ValueError
+        Two columns would get the same header.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unit": ["D01", "M01"], "final": [91.234, 1234.5], "written": [False, True]})
+    >>> sty = table(df, {"unit": "Unit", "final": "Final score", "written": "Written report"}, digits=1)
+    >>> sty.data.columns.tolist(), sty.data["Written report"].tolist()
+    (['Unit', 'Final score', 'Written report'], ['no', 'yes'])
+    >>> html = sty.to_html()
+    >>> "91.2" in html, "1,234.5" in html, "91.234" in html
+    (True, True, False)
+    """
     out = (df if headers is None else df[list(headers)].rename(columns=headers)).copy()
     if out.columns.has_duplicates:
         raise ValueError(f"two columns of the table have the header {out.columns[out.columns.duplicated()][0]!r}")
