@@ -192,6 +192,13 @@ def final_map(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     with :func:`unit_indicator_scores` on the ``"profile"`` scale, ``final_map=`` of :func:`monte_carlo`
     and :func:`sobol_indices` turns each draw's composite into the final score, under any composite.
 
+    Parameters
+    ----------
+    dataset : Dataset
+        The validated data (:func:`perflab.io.load_dataset`).
+    scheme : Scheme
+        Gives the components' weights and how a missing component is imputed.
+
     Returns
     -------
     pandas.DataFrame
@@ -248,6 +255,13 @@ def written_report_units(dataset: Dataset, scheme: Scheme) -> pd.Series:
 
     Sensitivity results of these units describe the imputed average profile of their kind
     (``scoring.impute_components``), not the unit: report them apart.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The validated data (:func:`perflab.io.load_dataset`): its units and on-site ratings.
+    scheme : Scheme
+        The scheme the on-site scores are computed under.
 
     Returns
     -------

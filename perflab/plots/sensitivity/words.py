@@ -10,6 +10,7 @@ from perflab.plots import KIND_LABEL, t
 def group_words(group: str) -> str:
     """A ranking group in English words (the pages' prose and tables are English; figures follow the language):
     "district governments", "municipal departments", or "units" when the scheme ranks all units together.
+
     Examples
     --------
     >>> group_words("district"), group_words("all")
@@ -23,6 +24,21 @@ WRITTEN_MARK = " †"  # after the name of a unit with no on-site ratings (writt
 
 def pct(x: float, digits: int = 0, sign: bool = False) -> str:
     """A fraction as a percentage in words: 0.2 → "20 %"; negative values "−27 %"; ``sign``: "+20 %".
+
+    Parameters
+    ----------
+    x : float
+        The fraction (0.2 for 20 %).
+    digits : int
+        Decimal places of the percentage.
+    sign : bool
+        Write "+" before a positive value (a change); a negative one always gets a minus sign (−, not -).
+
+    Returns
+    -------
+    str
+        The percentage, a space before "%".
+
     Examples
     --------
     >>> pct(0.2), pct(-0.273), pct(0.2, sign=True), pct(0.1234, digits=1)
@@ -36,7 +52,20 @@ def pct(x: float, digits: int = 0, sign: bool = False) -> str:
 
 
 def pm(x: float, digits: int = 0) -> str:
-    """A relative change as "±20 %".
+    """A relative change as "±20 %": how far a weight is varied either way.
+
+    Parameters
+    ----------
+    x : float
+        The relative change (0.2 for ±20 %).
+    digits : int
+        Decimal places of the percentage.
+
+    Returns
+    -------
+    str
+        "±" and the percentage (:func:`pct`).
+
     Examples
     --------
     >>> pm(0.2)
@@ -47,6 +76,20 @@ def pm(x: float, digits: int = 0) -> str:
 
 def mark_written(names: pd.Series, written: pd.Series) -> pd.Series:
     """Unit names with † after those of written-report units (no on-site ratings: on-site score imputed).
+
+    Parameters
+    ----------
+    names : pandas.Series
+        Unit → name.
+    written : pandas.Series of bool
+        Unit → True for a written-report unit (:func:`perflab.sensitivity.written_report_units`); units it lacks
+        are not marked.
+
+    Returns
+    -------
+    pandas.Series
+        The names as text, :data:`WRITTEN_MARK` after the written-report units', in the order of ``names``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -60,16 +103,41 @@ def mark_written(names: pd.Series, written: pd.Series) -> pd.Series:
 def share_words(group_name: str) -> str:
     """The Sobol input "share of a group" in the pages' English prose and tables: "share of the grassroots
     representatives" (a Chinese name stays as it is, like the indicators' names).
+
+    Parameters
+    ----------
+    group_name : str
+        The evaluator group's name; its first letter is lowered inside the sentence unless the name starts with an
+        acronym ("NPC deputies").
+
+    Returns
+    -------
+    str
+        "share of the ..." in English.
+
     Examples
     --------
     >>> share_words("Grassroots representatives")
     'share of the grassroots representatives'
+    >>> share_words("NPC deputies")
+    'share of the NPC deputies'
     """
     return f"share of the {_lower_first(group_name)}"
 
 
 def share_label(group_name: str) -> str:
     """The Sobol input "share of a group" for a figure, all in the figure's language (pass the name in it).
+
+    Parameters
+    ----------
+    group_name : str
+        The evaluator group's name in the figure's language (:func:`perflab.plots.lang`).
+
+    Returns
+    -------
+    str
+        "XX的权重" with Chinese labels, else :func:`share_words`.
+
     Examples
     --------
     >>> from perflab import plots
