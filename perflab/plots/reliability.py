@@ -100,7 +100,38 @@ def table(
     df: pd.DataFrame, columns: list[str] | None = None, decimals: int | dict[str, int] = 2, caption: str | None = None
 ):
     """A Styler of ``df`` for a page: headers in English words, ranking groups and scores in words, no row numbers,
-    fixed decimals (3 for g and Φ), "–" for missing, a ``caption``. ``df`` is not modified."""
+    fixed decimals (3 for g and Φ), "–" for missing, a ``caption``. ``df`` is not modified.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A reliability table (columns named as in :data:`LABELS`; others keep their names as headers).
+    columns : list of str, optional
+        The columns to show, in this order; None: all.
+    decimals : int or dict
+        Decimal places of the floats: one for all (at least 3 for g, Φ and ICC), or column → places (the others
+        get 2). Shares (``share_within_noise``, ``rel_error_share``) are whole percentages, integers have none.
+    caption : str, optional
+        The table's caption.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The styled table, with a stable id (the same table gives the same HTML).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"rank_group": ["district", "department"], "g": [0.91234, 0.8], "share_within_noise": [0.25, 0.5]})
+    >>> sty = table(df, caption="Reliability by ranking group")
+    >>> sty.data.columns.tolist()
+    ['Ranking group', 'Generalizability g', 'Share of gaps within z SE']
+    >>> sty.data["Ranking group"].tolist()
+    ['District governments', 'Municipal departments']
+    >>> html = sty.to_html()
+    >>> "0.912" in html, "0.800" in html, "25%" in html
+    (True, True, True)
+    """
     d = (df if columns is None else df[list(columns)]).reset_index(drop=True)
     d = d.assign(
         **{c: d[c].map(lambda v, c=c: WORDS[c].get(v, v) if isinstance(v, str) else v) for c in d.columns if c in WORDS}
@@ -138,7 +169,23 @@ _FORMS = {
 
 
 def in_words(kind: str) -> str:
-    """A ranking group in English words for the prose of a page (the prose is English in either language)."""
+    """A ranking group in English words for the prose of a page (the prose is English in either language).
+
+    Parameters
+    ----------
+    kind : str
+        The ranking group: ``district``, ``department`` or ``all``.
+
+    Returns
+    -------
+    str
+        Plural words, lower case; an unknown group as it is.
+
+    Examples
+    --------
+    >>> in_words("district"), in_words("department"), in_words("all")
+    ('district governments', 'municipal departments', 'all units')
+    """
     return KIND_LABEL.get(kind, (kind, kind))[1]
 
 
@@ -146,8 +193,40 @@ def icc_table(iccs, caption: str | None = None):
     """:func:`perflab.reliability.icc_by` as one row per form: its k and, per ranking group, "ICC [low, high]";
     headers and forms in English words, a ``caption``.
 
-    ``iccs``: the :class:`perflab.reliability.ICCByGroup` or its ``table`` (columns rank_group, Type, ICC, k,
-    ci95_low, ci95_high). Kinds in the scheme's order (districts, departments), the pooled level last.
+    Kinds in the scheme's order (districts, departments), the pooled level last. Single-rater forms have two
+    decimals, the forms of the mean of k raters three.
+
+    Parameters
+    ----------
+    iccs : ICCByGroup or pandas.DataFrame
+        The :class:`perflab.reliability.ICCByGroup` or its ``table`` (columns rank_group, Type, ICC, k,
+        ci95_low, ci95_high): the six forms ICC1 … ICC3k for every ranking group.
+    caption : str, optional
+        The table's caption.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Six rows (the forms); columns Form, Raters k (a range if the groups differ) and one per ranking group.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> forms = ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]
+    >>> iccs = pd.DataFrame(
+    ...     [
+    ...         {"rank_group": g, "Type": f, "ICC": 0.9 if f.endswith("k") else 0.5, "k": k,
+    ...          "ci95_low": 0.85 if f.endswith("k") else 0.4, "ci95_high": 0.95 if f.endswith("k") else 0.6}
+    ...         for g, k in (("department", 40), ("district", 30))
+    ...         for f in forms
+    ...     ]
+    ... )
+    >>> d = icc_table(iccs).data
+    >>> d.columns.tolist()
+    ['Form', 'Raters k', 'District governments', 'Municipal departments']
+    >>> d.iloc[[0, 3]].values.tolist()
+    [['One rater, one-way', '30–40', '0.50 [0.40, 0.60]', '0.50 [0.40, 0.60]'],
+     ['Mean of k raters, one-way', '30–40', '0.900 [0.850, 0.950]', '0.900 [0.850, 0.950]']]
     """
     if hasattr(iccs, "table"):
         iccs = iccs.table
@@ -175,7 +254,45 @@ def icc_table(iccs, caption: str | None = None):
 
 
 def adjacent_gaps(adjacent: pd.DataFrame, z: float = 2.0) -> plt.Figure:
-    """Per ranking group: the gap from each unit to the next one down, against z standard errors of that difference."""
+    """Per ranking group: the gap from each unit to the next one down, against z standard errors of that difference.
+
+    A gap within noise (smaller than z SE: the two units' order is not to be trusted) is drawn orange.
+
+    Parameters
+    ----------
+    adjacent : pandas.DataFrame
+        ``ScorePrecision.adjacent`` (:func:`perflab.reliability.score_precision`): rank_group, rank, gap,
+        se_difference, within_noise, one row per pair of units ranked next to each other.
+    z : float
+        How many standard errors a gap must exceed; the one ``within_noise`` was computed with.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per ranking group, one bar per rank.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from perflab import plots
+    >>> _ = plots.theme("en")
+    >>> adjacent = pd.DataFrame(
+    ...     {
+    ...         "rank_group": ["district"] * 3,
+    ...         "rank": [1, 2, 3],
+    ...         "gap": [3.0, 0.5, 1.5],
+    ...         "se_difference": [0.8, 0.8, 0.9],
+    ...         "within_noise": [False, True, True],
+    ...     }
+    ... )
+    >>> fig = adjacent_gaps(adjacent)
+    >>> len(fig.axes), len(fig.axes[0].patches)
+    (1, 3)
+    >>> fig.axes[0].get_title()
+    'District governments: 67% of adjacent gaps are within 2 SE'
+    >>> plt.close(fig)
+    """
     groups = list(pd.unique(adjacent["rank_group"]))
     fig, axes = plt.subplots(len(groups), 1, figsize=(9.5, 2.9 * len(groups) + 0.6), squeeze=False)
     for ax, g in zip(axes[:, 0], groups):
@@ -215,8 +332,40 @@ def adjacent_gaps(adjacent: pd.DataFrame, z: float = 2.0) -> plt.Figure:
 def d_study_curves(curves: pd.DataFrame, now: pd.DataFrame, targets: pd.Series) -> plt.Figure:
     """SE of the difference of two units' on-site scores against the panel size, one line per ranking group.
 
-    ``curves``: rank_group, raters, se_difference; ``now``: rank_group, raters, se_difference of the current panel;
-    ``targets``: per ranking group the SE of a difference wanted (dotted line).
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        rank_group, raters, se_difference: the D-study, panels of every size allocated as now.
+    now : pandas.DataFrame
+        rank_group, raters, se_difference of the current panel (a dot on each line).
+    targets : pandas.Series
+        Per ranking group, the SE of a difference wanted (a dotted line).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel; the panel size on a log scale.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from perflab import plots
+    >>> _ = plots.theme("en")
+    >>> curves = pd.DataFrame(
+    ...     {
+    ...         "rank_group": ["district"] * 3 + ["department"] * 3,
+    ...         "raters": [20, 50, 100] * 2,
+    ...         "se_difference": [2.0, 1.3, 0.9, 3.0, 1.9, 1.3],
+    ...     }
+    ... )
+    >>> now = pd.DataFrame({"rank_group": ["district", "department"], "raters": [50, 50], "se_difference": [1.3, 1.9]})
+    >>> fig = d_study_curves(curves, now, pd.Series({"district": 1.0, "department": 1.5}))
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['district governments', 'municipal departments', 'current panel', 'target: median adjacent gap / z']
+    >>> fig.axes[0].get_xscale()
+    'log'
+    >>> plt.close(fig)
     """
     fig, ax = plt.subplots(figsize=(9.5, 4.6))
     for k, (g, c) in enumerate(curves.groupby("rank_group", sort=False)):
