@@ -40,6 +40,34 @@ def history_vs_baseline(baseline: pd.DataFrame, history: pd.DataFrame, unit: str
     -------
     matplotlib.figure.Figure
         One panel per measure.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from perflab import plots
+    >>> from perflab.scheme import load_scheme
+    >>> _ = plots.theme("en")
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> years = [2014, 2015, 2016] * 2
+    >>> measures = ["pm25"] * 3 + ["gdp_growth"] * 3
+    >>> baseline = pd.DataFrame(
+    ...     {
+    ...         "unit": "D01",
+    ...         "measure": measures,
+    ...         "year": years,
+    ...         "value": [85.0, 80.0, 72.0, 7.0, 6.8, 6.9],
+    ...         "baseline": [88.0, 84.0, 79.0, 7.2, 7.0, 6.9],
+    ...         "method": "trend",
+    ...     }
+    ... )
+    >>> history = pd.DataFrame(
+    ...     {"unit": "D01", "measure": measures, "year": years, "target": [None, 82.0, 75.0, None, 7.0, 7.0]}
+    ... )
+    >>> fig = history_vs_baseline(baseline, history, "D01", scheme, "Dongcheng District")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['PM2.5 annual mean (µg/m³, lower is better)', 'GDP growth (%, higher is better)']
+    >>> plt.close(fig)
     """
     b = baseline[baseline["unit"] == unit]
     h = history[history["unit"] == unit]
@@ -122,6 +150,32 @@ def rank_slopes(
     Returns
     -------
     matplotlib.figure.Figure
+        One line per unit ranked both ways; the units of the other kind and those missing a rank are left out.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from perflab import plots
+    >>> from perflab.scheme import load_scheme
+    >>> _ = plots.theme("en")
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> scores = pd.DataFrame(
+    ...     {
+    ...         "kind": "district",
+    ...         "zone": ["core", "core", "extension", "extension"],
+    ...         "name_en": ["Dongcheng District", "Xicheng District", "Chaoyang District", "Haidian District"],
+    ...         "rank_uniform": [1, 2, 3, 4],
+    ...         "rank_differentiated": [3, 1, 2, 4],
+    ...         "rank_change": [-2, 1, 1, 0],
+    ...     }
+    ... )
+    >>> fig = rank_slopes(scores, scheme, "district", min_move=2)
+    >>> len(fig.axes[0].lines)  # one per unit
+    4
+    >>> [t.get_text() for t in fig.axes[0].texts if t.get_fontweight() == "bold"]  # the unit that moved 2 places
+    ['Dongcheng  1', '3  Dongcheng']
+    >>> plt.close(fig)
     """
     min_move = min_move if min_move is not None else label_top
     s = scores[scores["kind"] == kind].dropna(subset=["rank_uniform", "rank_differentiated"]).copy()
@@ -189,6 +243,32 @@ def move_reasons(contributions: pd.DataFrame, movers: pd.DataFrame, scheme, n_it
     Returns
     -------
     matplotlib.figure.Figure
+        One group of bars per mover, labelled with its change in rank, one bar per item.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from perflab import plots
+    >>> from perflab.scheme import load_scheme
+    >>> _ = plots.theme("en")
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> contributions = pd.DataFrame(
+    ...     {
+    ...         "unit": ["D01"] * 3 + ["D02"] * 3,
+    ...         "item": ["rectification", "main_indicators", "key_tasks"] * 2,
+    ...         "relative_delta": [-1.5, 0.3, -0.2, 1.0, 0.8, -0.1],
+    ...     }
+    ... )
+    >>> movers = pd.DataFrame(
+    ...     {"unit": ["D01", "D02"], "name_en": ["Dongcheng District", "Xicheng District"], "rank_change": [-2, 1]}
+    ... )
+    >>> fig = move_reasons(contributions, movers, scheme, n_items=2)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['Dongcheng District (-2)', 'Xicheng District (+1)']
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]  # each unit's two biggest items
+    ['Performance rectification', 'Main indicators']
+    >>> plt.close(fig)
     """
     labels = {i.id: (i.name_zh if t("zh", "en") == "zh" else i.name_en) for i in scheme.indicators}
     labels |= {m.id: (m.name_zh if t("zh", "en") == "zh" else m.name_en) for m in scheme.measures}
