@@ -123,7 +123,52 @@ def memo_kind(directory: str | Path) -> str:
 
 
 def load_inputs(directory: str | Path) -> MemoInputs:
-    """Read every table a memo needs; one :class:`MemoError` naming all that is missing."""
+    """Read every table a memo needs; one :class:`MemoError` naming all that is missing.
+
+    A run's tables are read from ``DIR/tables``, a sweep's from ``DIR/comparison``, each checked for the columns
+    the memo reads; ``provenance.json``, if there, says what the run was run on.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        The output directory of ``perflab run`` or ``perflab sweep``.
+
+    Returns
+    -------
+    MemoInputs
+        The directory, its kind (``run`` or ``sweep``), its tables (name without .csv → DataFrame) and provenance.
+
+    Raises
+    ------
+    MemoError
+        Not a run or sweep directory, a table the memo needs missing or lacking columns, or a file unreadable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> run = Path(tempfile.mkdtemp())
+    >>> (run / "tables").mkdir()
+    >>> load_inputs(run)
+    Traceback (most recent call last):
+    ...
+    perflab.memo.MemoError: ...: the memo needs tables/scores.csv, missing here (run notebook 10_scores at least: perflab run)
+    >>> pd.DataFrame(
+    ...     {
+    ...         "unit": ["D01", "D02"],
+    ...         "kind": "district",
+    ...         "name_zh": ["东城区", "西城区"],
+    ...         "name_en": ["Dongcheng", "Xicheng"],
+    ...         "presented": True,
+    ...         "final": [91.0, 88.5],
+    ...         "grade": "excellent",
+    ...         "rank": [1, 2],
+    ...     }
+    ... ).to_csv(run / "tables" / "scores.csv", index=False)
+    >>> inputs = load_inputs(run)
+    >>> inputs.kind, sorted(inputs.tables), inputs.missing_sections()[:2]
+    ('run', ['scores'], ['10_scores', '20_differentiated'])
+    """
     d = Path(directory)
     kind = memo_kind(d)
     need = SWEEP_TABLES if kind == "sweep" else RUN_TABLES

@@ -29,7 +29,41 @@ def _styler(df: pd.DataFrame, formats: dict | None = None, caption: str | None =
 
 
 class MemoPage:
-    """One memo: ``inputs`` (the directory's tables) in ``lang`` ("zh" or "en")."""
+    """One memo: ``inputs`` (the directory's tables) in ``lang`` ("zh" or "en").
+
+    Each method gives one section (Markdown, HTML or a Styler) for ``notebooks/90_memo.ipynb`` to display;
+    the figures go to ``DIR/figures``.
+
+    Parameters
+    ----------
+    inputs : MemoInputs
+        What the memo is written from (:func:`perflab.memo.load_inputs`).
+    lang : str
+        The memo's language, ``"zh"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> scores = pd.DataFrame(
+    ...     {
+    ...         "unit": ["D01", "D02"],
+    ...         "kind": "district",
+    ...         "name_zh": ["东城区", "西城区"],
+    ...         "name_en": ["Dongcheng", "Xicheng"],
+    ...         "presented": True,
+    ...         "final": [91.0, 88.5],
+    ...         "rank": [1, 2],
+    ...     }
+    ... )
+    >>> page = MemoPage(MemoInputs(Path(tempfile.mkdtemp()), "run", {"scores": scores}), "en")
+    >>> page.heading("要点", "Summary")
+    '## Summary'
+    >>> print("\\n".join(page.summary().splitlines()[:2]))
+    ## Summary
+    1. Districts: first is Dongcheng (D01) (91.00); last is Xicheng (D02) (88.50). [table: `tables/scores.csv`](tables/scores.csv)
+    >>> MemoPage(page.inputs, "zh").heading("要点", "Summary")
+    '## 要点'
+    """
 
     def __init__(self, inputs: MemoInputs, lang: str):
         self.inputs, self.lang = inputs, lang
