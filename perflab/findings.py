@@ -419,6 +419,17 @@ def caveats(inp: MemoInputs, say: _Say) -> Finding:
                 f"applies vetting: {rule}) and {n_v} claims failed on-site verification",
             )
         )
+    composite = getattr(inp.scheme, "composite", "arithmetic") if inp.scheme is not None else "arithmetic"
+    if composite != "arithmetic":
+        bits.append(
+            say(
+                f"指标按加权{'几何' if composite == 'geometric' else composite}平均合成，依赖线性的精确稳定区间与断点未计算",
+                f"indicators combine by the weighted {composite} mean, so the exact stability intervals and breakpoints, "
+                "which rest on linearity, are not computed",
+            )
+        )
+    if not bits:
+        bits.append(say("无需特别说明的数据问题", "none: every unit was scored on site and no target was vetted"))
     text = say("数据说明：", "Data caveats: ") + say("；", "; ").join(bits) + say("。", ".")
     return Finding(text, "tables/scores.csv", int(len(written)), "caveats")
 

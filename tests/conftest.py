@@ -173,6 +173,11 @@ def full_run(tmp_path_factory) -> Path:
     data = root / "data" / "raw" / "demo"
     shutil.copytree(DEMO_DIR, data)
     out = root / "report"
-    code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(out)])
+    # the pages' sampling sizes cut (nbval runs every notebook with its defaults): the report is whole, and cheaper
+    small = ["n_draws=2000", "n_rater_replicates=50", "n_sobol=256", "alpha_boot=200"]
+    code = main(
+        ["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(out)]
+        + [x for p in small for x in ("--param", p)]
+    )
     assert code == 0, "perflab run failed on the demo"
     return out

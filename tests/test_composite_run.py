@@ -58,7 +58,7 @@ def test_onsite_scores_are_the_weighted_geometric_means(geometric_run):
     presented = scores.index[scores["presented"]]
     geo = pd.Series(weighted_geometric_mean(ind.to_numpy(float), scheme.weights.to_numpy()), index=ind.index)
     arith = pd.Series(weighted_mean(ind.to_numpy(float), scheme.weights.to_numpy()), index=ind.index)
-    np.testing.assert_allclose(scores.loc[presented, "onsite"], geo.reindex(presented), rtol=1e-9)
+    np.testing.assert_allclose(scores.loc[presented, "onsite"], geo.reindex(presented), atol=5e-5)  # saved to 4 decimals
     assert (geo.reindex(presented) < arith.reindex(presented)).all()  # unequal indicator scores: AM-GM is strict
 
 
@@ -67,7 +67,7 @@ def test_the_exact_sections_say_why_they_are_skipped(geometric_run):
     for page in ("30_weight_sensitivity.html", "50_group_shares.html"):
         html = (out / page).read_text(encoding="utf-8")
         assert "skipped under the geometric composite" in html, page
-        assert "Traceback" not in html and "Error" not in html.replace("error", "")
+        assert "Traceback" not in html and "NonLinearComposite" not in html
     tables = {p.name for p in (out / "tables").glob("*.csv")}
     assert "sensitivity_rank_intervals.csv" in tables and "sensitivity_sobol.csv" in tables  # sampled: computed
     assert "sensitivity_stability_units.csv" not in tables  # exact: not computed, not a stale file
