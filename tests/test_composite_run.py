@@ -71,3 +71,12 @@ def test_the_exact_sections_say_why_they_are_skipped(geometric_run):
     tables = {p.name for p in (out / "tables").glob("*.csv")}
     assert "sensitivity_rank_intervals.csv" in tables and "sensitivity_sobol.csv" in tables  # sampled: computed
     assert "sensitivity_stability_units.csv" not in tables  # exact: not computed, not a stale file
+
+
+def test_the_memo_of_a_geometric_run_names_the_composite(geometric_run):
+    from perflab.cli import main
+
+    _, _, out = geometric_run
+    assert main(["memo", str(out), "--lang", "en"]) == 0
+    page = (out / "memo.html").read_text(encoding="utf-8")
+    assert "weighted geometric mean" in page and "Traceback" not in page
