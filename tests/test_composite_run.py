@@ -58,7 +58,9 @@ def test_onsite_scores_are_the_weighted_geometric_means(geometric_run):
     presented = scores.index[scores["presented"]]
     geo = pd.Series(weighted_geometric_mean(ind.to_numpy(float), scheme.weights.to_numpy()), index=ind.index)
     arith = pd.Series(weighted_mean(ind.to_numpy(float), scheme.weights.to_numpy()), index=ind.index)
-    np.testing.assert_allclose(scores.loc[presented, "onsite"], geo.reindex(presented), atol=5e-5)  # saved to 4 decimals
+    np.testing.assert_allclose(
+        scores.loc[presented, "onsite"], geo.reindex(presented), atol=5e-5
+    )  # saved to 4 decimals
     assert (geo.reindex(presented) < arith.reindex(presented)).all()  # unequal indicator scores: AM-GM is strict
 
 
