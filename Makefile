@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## make report: run every notebook on the bundled demo data; prints the HTML report's path
+## make report: run every notebook on the bundled demo data (JOBS=2 kernels at a time); prints the HTML report's path
 report: $(STAMP)
-	$(BIN)/perflab run --scheme $(SCHEME) --data $(DATA) --out $(OUT)
+	$(BIN)/perflab run --scheme $(SCHEME) --data $(DATA) --out $(OUT) --jobs $(JOBS)
 
 ## make memo: the advisory memo of the last `make report` (DIR=reports/<scheme name> by default)
 memo: $(STAMP)

@@ -80,6 +80,8 @@ def cmd_run(args) -> int:
     from perflab.io import default_processed_dir, provenance, write_processed
     from perflab.report import discover_notebooks, notebook_dir, run_report
 
+    if args.jobs < 1:
+        raise PerflabError(f"--jobs must be at least 1, got {args.jobs}")
     books = discover_notebooks(notebook_dir(args.notebooks))  # first: a missing notebook folder costs nothing
     if args.only:
         wanted = set(args.only)
@@ -101,6 +103,7 @@ def cmd_run(args) -> int:
         title=f"perflab report: {scheme.title_en}",
         progress=lambda msg: print(msg, file=sys.stderr, flush=True),
         extra=dict(args.param or []),
+        jobs=args.jobs,
     )
     print(f"processed tables -> {processed}/")
     for h in result.html:
@@ -289,6 +292,7 @@ def _add_run(sub) -> None:
         help="directory of notebooks (default: the checkout's notebooks/, else the installed copy)",
     )
     r.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 10 or 10_scores)")
+    r.add_argument("--jobs", type=int, default=1, metavar="N", help="notebook kernels at a time (default 1)")
     r.add_argument(
         "--param",
         action="append",

@@ -81,9 +81,12 @@ class NotebookError(PerflabError):
     """A notebook failed: names the notebook and the failing cell (counted from 1, as shown in JupyterLab)."""
 
     def __init__(self, notebook: str, cell: str | None, message: str):
-        self.notebook, self.cell = notebook, cell
+        self.notebook, self.cell, self.message = notebook, cell, message
         where = f"notebook {notebook}" + (f", cell {cell}" if cell is not None else "")
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):  # crosses process boundaries intact (perflab run --jobs)
+        return (type(self), (self.notebook, self.cell, self.message))
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,9 @@ def save_table(df: pd.DataFrame, output: str | Path, name: str, index: bool = Fa
     """
     path = Path(output) / "tables" / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=index, encoding="utf-8-sig", float_format="%.6g", lineterminator="\n")
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")  # written whole, then moved: two pages saving the
+    df.to_csv(part, index=index, encoding="utf-8-sig", float_format="%.6g", lineterminator="\n")
+    os.replace(part, path)  # same table side by side (perflab run --jobs) never interleave
     return path
 
 
@@ -297,13 +302,10 @@ def _headlines(out_dir: Path) -> list[tuple[str, str]]:
 
 
 def _thumbnails(out_dir: Path) -> dict[str, str]:
-    """Page number -> its key figure (``figures/keys.json``, written by :func:`perflab.plots.keep`)."""
-    keys = out_dir / "figures" / "keys.json"
-    try:
-        found = json.loads(keys.read_text(encoding="utf-8")) if keys.is_file() else {}
-    except json.JSONDecodeError:
-        return {}
-    return {k: v for k, v in found.items() if (out_dir / "figures" / v).is_file()}
+    """Page number -> its key figure (recorded by :func:`perflab.plots.keep`), where the file is there."""
+    from perflab.plots import key_figures
+
+    return {k: v for k, v in key_figures(out_dir).items() if (out_dir / "figures" / v).is_file()}
 
 
 def write_index(
@@ -349,6 +351,36 @@ border-radius:4px;padding:.5em;text-decoration:none;color:#1f2937}} .card img{{w
     return path
 
 
+def _execute_book(nb: Path, out: Path, params: Mapping[str, Any]) -> tuple[Path, Path]:
+    """One notebook: executed into ``out`` and exported as HTML; returns both paths."""
+    ex = execute(nb, out / nb.name, params)
+    return ex, export_html(ex, out / f"{nb.stem}.html")
+
+
+def _run_books(books, out: Path, params: list, jobs: int, progress) -> list[tuple[Path, Path]]:
+    """Execute the notebooks, ``jobs`` kernels at a time, in separate processes when more than one; results in the
+    notebooks' order. The first failure (in notebook order) is raised once the running notebooks finish."""
+    if jobs <= 1 or len(books) <= 1:
+        results = []
+        for nb, p in zip(books, params):
+            if progress:
+                progress(f"running {nb.name}")
+            results.append(_execute_book(nb, out, p))
+        return results
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(books)), mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        futures = []
+        for nb, p in zip(books, params):
+            if progress:
+                progress(f"running {nb.name}")
+            futures.append(pool.submit(_execute_book, nb, out, p))
+        return [f.result() for f in futures]
+
+
 def run_report(
     scheme: str | Path,
     data: str | Path,
@@ -359,10 +391,12 @@ def run_report(
     title: str = "perflab report",
     progress: Callable[[str], None] | None = None,
     extra: Mapping[str, Any] | None = None,
+    jobs: int = 1,
 ) -> RunResult:
     """Execute every notebook with (scheme, data, output, seed), export HTML, collect tables, write the index.
 
     ``extra`` parameters go to the notebooks that declare them; one that no notebook declares is an error.
+    ``jobs``: notebook kernels at a time (the notebooks are independent: each writes its own page and tables).
     """
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -391,14 +425,10 @@ def run_report(
         raise PerflabError(
             f"no notebook has the parameter(s) {', '.join(unused)}; they have: {', '.join(known) or 'none'}"
         )
-    executed, pages = [], []
-    for nb in books:
-        if progress:
-            progress(f"running {nb.name}")
-        mine = {k: v for k, v in extra.items() if k in declared[nb]}
-        ex = execute(nb, out / nb.name, {**params, **mine})
-        executed.append(ex)
-        pages.append((_title(nb), export_html(ex, out / f"{nb.stem}.html")))
+    jobs_params = [{**params, **{k: v for k, v in extra.items() if k in declared[nb]}} for nb in books]
+    done = _run_books(books, out, jobs_params, jobs, progress)
+    executed = [ex for ex, _ in done]
+    pages = [(_title(nb), html) for nb, (_, html) in zip(books, done)]
     tables = sorted((out / "tables").glob("*.csv")) if (out / "tables").is_dir() else []
     index = write_index(out, pages, tables, title, simulated=is_simulated(data))
     return RunResult(out, index, tuple(executed), tuple(p for _, p in pages), tuple(tables))

@@ -31,7 +31,7 @@ def geometric_run(tmp_path_factory):
     shutil.copytree(DEMO_DIR, data)
     out = root / "report"
     params = [x for k, v in SMALL.items() for x in ("--param", f"{k}={v}")]
-    code = main(["run", "--scheme", str(scheme), "--data", str(data), "--out", str(out), *params])
+    code = main(["run", "--scheme", str(scheme), "--data", str(data), "--out", str(out), "--jobs", "2", *params])
     assert code == 0, "perflab run failed under composite: geometric"
     return scheme, data, out
 

@@ -78,7 +78,8 @@ def test_only_simulated_data_carry_the_notice(tmp_path, capsys):
         assert ("perflab-notice" in executed.cells[0].metadata.get("tags", [])) is simulated
 
 
-def test_a_failing_notebook_exits_non_zero_naming_notebook_and_cell(tmp_path, capsys):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_failing_notebook_exits_non_zero_naming_notebook_and_cell(tmp_path, capsys, jobs):
     books = tmp_path / "nbs"
     books.mkdir()
     _notebook(books / "10_ok.ipynb", "x = 1")
@@ -94,6 +95,8 @@ def test_a_failing_notebook_exits_non_zero_naming_notebook_and_cell(tmp_path, ca
             str(tmp_path / "o"),
             "--notebooks",
             str(books),
+            "--jobs",
+            jobs,
         ]
     )
     err = capsys.readouterr().err
@@ -232,3 +235,36 @@ def test_run_with_a_notebooks_directory_without_notebooks_is_one_line_exit_2(tmp
     assert (
         err == f"perflab: error: {tmp_path / 'empty'}: no notebooks (NN_name.ipynb) in this directory (--notebooks)\n"
     )
+
+
+def test_notebooks_run_side_by_side_give_the_same_report(tmp_path, capsys):
+    """--jobs 2 runs the pages in two kernels at once: the same tables, key figures and page order as one at a time,
+    even where two pages save the same table."""
+    books = tmp_path / "nbs"
+    books.mkdir()
+    save = (
+        "import pandas as pd, matplotlib.pyplot as plt\n"
+        "from perflab.report import save_table\nfrom perflab import plots\n"
+        "save_table(pd.DataFrame({{'x': range(5)}}), output, 'shared')\n"
+        "save_table(pd.DataFrame({{'y': [{n}]}}), output, 'own_{n}')\n"
+        "fig, ax = plt.subplots(); plots.keep(fig, output, '{n}_fig', key=True)"
+    )
+    for n in (10, 20, 30):
+        _notebook(books / f"{n}_page.ipynb", save.format(n=n))
+    outs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"o{jobs}"
+        args = ["run", "--scheme", str(SCHEME_FILE), "--data", str(DEMO_DIR), "--out", str(out)]
+        assert main(args + ["--notebooks", str(books), "--jobs", jobs]) == 0, capsys.readouterr().err
+        outs[jobs] = out
+    capsys.readouterr()
+    for name in ("shared.csv", "own_10.csv", "own_20.csv", "own_30.csv"):
+        assert (outs["1"] / "tables" / name).read_bytes() == (outs["2"] / "tables" / name).read_bytes(), name
+    assert not list((outs["2"] / "tables").glob(".*part"))  # no half-written table left behind
+    from perflab.plots import key_figures
+
+    assert (
+        key_figures(outs["2"]) == key_figures(outs["1"]) == {"10": "10_fig.png", "20": "20_fig.png", "30": "30_fig.png"}
+    )
+    index = (outs["2"] / "index.html").read_text(encoding="utf-8")
+    assert index.index("10_page.html") < index.index("20_page.html") < index.index("30_page.html")

@@ -1428,7 +1428,6 @@ def test_page_figures_are_saved_with_legends_off_the_data_and_every_unit_named(l
     lies outside every plot, everything drawn lies inside the figure as saved, the y labels do not overlap, every
     unit of the share chart is named, and the Sobol input of the group's share is labelled in the figure's
     language."""
-    import json
     import re
 
     import matplotlib.pyplot as plt
@@ -1465,14 +1464,13 @@ def test_page_figures_are_saved_with_legends_off_the_data_and_every_unit_named(l
         share = next(s for s in sobol if group.lower() in s.lower())
         latin = bool(re.search(r"[A-Za-z]", share))
         assert latin == (lang == "en") and (lang == "en" or "share of" not in share)
-        keys = json.loads((tmp_path / "figures" / "keys.json").read_text(encoding="utf-8"))
-        assert keys == {"30": "30_weight_ranges_district.png"}
+        assert plots.key_figures(tmp_path) == {"30": "30_weight_ranges_district.png"}
         assert sorted(f.name for f in (tmp_path / "figures").iterdir()) == [
             "30_sobol_indices.png",
             "30_sobol_indices.svg",
             "30_weight_ranges_district.png",
             "30_weight_ranges_district.svg",
-            "keys.json",
+            "key_30.json",
         ]
     finally:
         for fig in figs.values():

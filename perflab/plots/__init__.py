@@ -104,7 +104,7 @@ FIGURE_DPI = 100
 def keep(fig: plt.Figure, output: str | Path, stem: str, key: bool = False) -> list[Path]:
     """Save a page's figure as ``output/figures/STEM.png`` and ``.svg`` (deterministic bytes) and leave it open
     for the page. Stems start with the notebook's number (``10_scores_by_zone``); ``key=True`` makes it the
-    page's thumbnail on the run's index (recorded in ``figures/keys.json``).
+    page's thumbnail on the run's index (recorded in ``figures/key_NN.json``, read by :func:`key_figures`).
 
     Parameters
     ----------
@@ -115,7 +115,7 @@ def keep(fig: plt.Figure, output: str | Path, stem: str, key: bool = False) -> l
     stem : str
         The file name without extension, starting with the notebook's number.
     key : bool
-        Record the PNG as the page's thumbnail in ``figures/keys.json`` (keyed by the stem's first two characters).
+        Record the PNG as the page's thumbnail (``figures/key_NN.json``, NN the stem's first two characters).
 
     Returns
     -------
@@ -131,7 +131,7 @@ def keep(fig: plt.Figure, output: str | Path, stem: str, key: bool = False) -> l
     >>> [p.name for p in keep(fig, out, "10_example", key=True)]
     ['10_example.png', '10_example.svg']
     >>> sorted(p.name for p in (Path(out) / "figures").iterdir())
-    ['10_example.png', '10_example.svg', 'keys.json']
+    ['10_example.png', '10_example.svg', 'key_10.json']
     >>> plt.close(fig)
     """
     import json
@@ -148,12 +148,44 @@ def keep(fig: plt.Figure, output: str | Path, stem: str, key: bool = False) -> l
             path = directory / f"{stem}.{ext}"
             fig.savefig(path, dpi=FIGURE_DPI, metadata=meta)
             out.append(path)
-    if key:
-        keys_file = directory / "keys.json"
-        keys = json.loads(keys_file.read_text(encoding="utf-8")) if keys_file.is_file() else {}
-        keys[stem[:2]] = f"{stem}.png"
-        keys_file.write_text(json.dumps(keys, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    if key:  # one small file per page, so pages executed side by side (perflab run --jobs) never race
+        (directory / f"key_{stem[:2]}.json").write_text(json.dumps(f"{stem}.png") + "\n", encoding="utf-8")
     return out
+
+
+def key_figures(output: str | Path) -> dict[str, str]:
+    """Page number → the file name of its key figure, as :func:`keep` recorded them under ``output/figures``.
+
+    Parameters
+    ----------
+    output : str or pathlib.Path
+        The run's output directory.
+
+    Returns
+    -------
+    dict
+        ``{"10": "10_scores_by_zone.png", ...}``; empty when no page recorded one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> out = tempfile.mkdtemp()
+    >>> fig, ax = plt.subplots()
+    >>> _ = keep(fig, out, "30_example", key=True)
+    >>> key_figures(out)
+    {'30': '30_example.png'}
+    >>> plt.close(fig)
+    """
+    import json
+
+    found = {}
+    for f in sorted((Path(output) / "figures").glob("key_*.json")):
+        try:
+            found[f.stem[4:]] = str(json.loads(f.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, OSError):
+            continue
+    return found
 
 
 def find_cjk_font() -> str | None:
