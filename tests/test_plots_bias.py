@@ -282,7 +282,7 @@ def test_table_headers_are_english_words_when_the_figures_are_chinese(chinese_la
     iccs = pd.DataFrame(
         [
             {"Type": f, "rank_group": k, "k": 3.0, "ICC": 0.5, "ci95_low": 0.4, "ci95_high": 0.6}
-            for f in rel_plots._FORMS
+            for f in rel_plots.ICC_FORMS
             for k in ("department", "district", "all")
         ]
     )

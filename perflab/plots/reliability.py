@@ -158,7 +158,7 @@ def table(
     return _finish(sty, d.columns, caption)
 
 
-_FORMS = {
+ICC_FORMS = {  # the six ICC forms and their words, in the order the tables show them
     "ICC1": ("一位评委，单向随机", "One rater, one-way"),
     "ICC2": ("一位评委，绝对一致", "One rater, absolute agreement"),
     "ICC3": ("一位评委，一致性", "One rater, consistency"),
@@ -238,7 +238,7 @@ def icc_table(iccs, caption: str | None = None):
         + [k for k in found if k == "all"]
     )
     rows = []
-    for form, (_zh, en) in _FORMS.items():
+    for form, (_zh, en) in ICC_FORMS.items():
         sub = iccs[iccs["Type"] == form].set_index(by)
         ks = sub["k"].reindex(levels)
         lo, hi = f"{ks.min():.0f}", f"{ks.max():.0f}"
