@@ -389,7 +389,7 @@ saved = plots.keep(fig, output, "40_adjacent_gaps")
 # %% [markdown]
 # ### How many evaluators would a ranking need? The D-study of the composite
 #
-# The on-site score is a composite: each evaluator group's mean, weighted by the group's share. Its D-study is that of multivariate generalizability theory (Brennan 2001, ch. 9–10): units × (evaluators nested in groups), the groups fixed with a-priori weights = the shares, the indicators fixed (an evaluator's score of a unit is the weighted mean of their indicator scores). The universe-score variance of the composite is a′Σa (Σ: the units' variances and covariances across groups), the relative error Σ a²·σ²(unit × evaluator)/n per group. Panels are scaled with every group in its current proportion; the optimal allocation puts n ∝ share × evaluator SD in each group. The scores the trimmed mean drops are counted as lost (conservative).
+# The on-site score is a composite: each evaluator group's mean, weighted by the group's share. Its D-study is that of multivariate generalizability theory (Brennan 2001, ch. 9–10): units × (evaluators nested in groups), the groups fixed with a-priori weights = the shares, the indicators fixed (an evaluator's score of a unit combines their indicator scores by the scheme's composite, the weighted mean by default). The universe-score variance of the composite is a′Σa (Σ: the units' variances and covariances across groups), the relative error Σ a²·σ²(unit × evaluator)/n per group. Panels are scaled with every group in its current proportion; the optimal allocation puts n ∝ share × evaluator SD in each group. The scores the trimmed mean drops are counted as lost (conservative).
 
 # %%
 kinds = dataset.units.set_index("unit")["kind"]
