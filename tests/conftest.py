@@ -174,7 +174,7 @@ def full_run(tmp_path_factory) -> Path:
     shutil.copytree(DEMO_DIR, data)
     out = root / "report"
     # the pages' sampling sizes cut (nbval runs every notebook with its defaults): the report is whole, and cheaper
-    small = ["n_draws=2000", "n_rater_replicates=50", "n_sobol=256", "alpha_boot=200"]
+    small = ["n_draws=1000", "n_rater_replicates=30", "n_sobol=128", "alpha_boot=100"]
     code = main(
         ["run", "--scheme", str(SCHEME_FILE), "--data", str(data), "--out", str(out), "--jobs", "2"]
         + [x for p in small for x in ("--param", p)]
