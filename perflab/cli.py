@@ -230,8 +230,16 @@ def _seed(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``perflab: error: ...`` and exit status 2; the usage block on --help only."""
+
+    def error(self, message: str):
+        sub = self.prog.split(" ", 1)[1] + " " if " " in self.prog else ""
+        self.exit(EXIT_BAD_INPUT, f"perflab: error: {sub}{message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="perflab",
         description="perflab: a research workbench for the methodology of government performance evaluation.",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,33 @@ def test_simulate_finds_its_default_scheme_from_any_directory(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     assert main(["simulate", "--out", "d", "--seed", "3"]) == 0
     assert (tmp_path / "d" / "ratings.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--scheme", "params/beijing_2016.yaml", "--param", "n_draws"],
+        ["run"],
+        ["frobnicate"],
+        ["sweep"],
+        ["memo"],
+        ["score", "--no-such-flag"],
+    ],
+)
+def test_a_command_line_mistake_is_one_line_and_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.count("\n") == 1 and err.startswith("perflab: error: ") and "usage:" not in err, err
+
+
+def test_nothing_is_written_anywhere_under_the_raw_data_tree(tmp_path, capsys):
+    raw = tmp_path / "data" / "raw"
+    shutil.copytree(DEMO_DIR, raw / "demo")
+    before = sorted(p.relative_to(raw) for p in raw.rglob("*"))
+    for out in (raw / "report", raw / "demo" / "report", raw):
+        code = main(["run", "--scheme", str(SCHEME_FILE), "--data", str(raw / "demo"), "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2 and "raw-data tree" in err and err.count("\n") == 1, err
+    assert sorted(p.relative_to(raw) for p in raw.rglob("*")) == before

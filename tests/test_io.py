@@ -87,7 +87,7 @@ def test_validate_writes_parquet_and_provenance_without_touching_raw(tiny_dir, t
 def test_validate_refuses_to_write_into_the_raw_directory(tiny_dir, capsys):
     before = tree_hashes(tiny_dir)
     assert main(["validate", str(tiny_dir), "--scheme", str(SCHEME_FILE), "--processed", str(tiny_dir / "p")]) == 2
-    assert "refusing to write inside the raw data directory" in capsys.readouterr().err
+    assert "refusing to write inside the raw-data tree" in capsys.readouterr().err
     assert tree_hashes(tiny_dir) == before
 
 

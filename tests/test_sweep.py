@@ -664,7 +664,7 @@ def test_the_sweep_never_writes_into_the_raw_data(tmp_path, capsys):
     shutil.copytree(DEMO_DIR, data)
     sweep = write_sweep(tmp_path, {"data": "raw"})
     assert main(["sweep", str(sweep), "--out", str(data / "out"), "--quiet"]) == 2
-    assert "refusing to write inside the raw data directory" in capsys.readouterr().err
+    assert "refusing to write inside the raw-data tree" in capsys.readouterr().err
     assert not (data / "out").exists()
 
 

@@ -68,11 +68,29 @@ def default_processed_dir(data_dir: str | Path) -> Path:
     return Path("data") / "processed" / raw.name
 
 
+def raw_tree(raw_dir: str | Path) -> Path:
+    """The tree raw data live in: the ``data/raw`` folder that holds ``raw_dir``, else ``raw_dir`` itself.
+
+    Examples
+    --------
+    >>> raw_tree("data/raw/demo") == Path("data/raw").resolve()
+    True
+    >>> raw_tree("/tmp/my_tables") == Path("/tmp/my_tables").resolve()
+    True
+    """
+    raw = Path(raw_dir).resolve()
+    for parent in (raw, *raw.parents):
+        if parent.name == "raw" and parent.parent.name == "data":
+            return parent
+    return raw
+
+
 def ensure_outside(raw_dir: str | Path, target: str | Path) -> None:
-    """Raw data is never written: refuse a target inside the raw data directory."""
-    raw, t = Path(raw_dir).resolve(), Path(target).resolve()
-    if t == raw or raw in t.parents:
-        raise DataError("refusing to write inside the raw data directory", file=target)
+    """Raw data are never written: refuse a target inside the raw-data tree (``data/raw/`` when the data set lives
+    there, else the data directory itself)."""
+    tree, t = raw_tree(raw_dir), Path(target).resolve()
+    if t == tree or tree in t.parents:
+        raise DataError(f"refusing to write inside the raw-data tree {tree}", file=target)
 
 
 def write_processed(
