@@ -9,7 +9,7 @@ OUT    ?= reports/$(basename $(notdir $(SCHEME)))
 SWEEP  ?= params/sweeps/grassroots_share.yaml
 JOBS   ?= 2
 
-.PHONY: report test venv bench demo clean sweep memo lab lint
+.PHONY: report test venv bench demo clean sweep memo lab lint format
 
 venv: $(STAMP)
 
