@@ -80,6 +80,7 @@ def test_the_memo_of_a_geometric_run_names_the_composite(geometric_run):
     from perflab.memo import load_inputs
 
     _, _, out = geometric_run
-    caveats = next(f for f in findings(load_inputs(out), "en") if f.topic == "caveats")
+    found = findings(load_inputs(out), "en")
+    caveats = next(f for f in found if f.topic == "caveats")
     assert "indicators combine by the weighted geometric mean" in caveats.text
-    assert not any(f.topic == "share" for f in findings(load_inputs(out), "en"))  # no exact share range to report
+    assert not any(f.topic == "share" for f in found)  # no exact share range to report
