@@ -4,6 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+QUOTE_LIMIT = 40
+
+
+def quote(value, limit: int = QUOTE_LIMIT) -> str:
+    """A value quoted for a one-line message: ``repr`` of its first ``limit`` characters, and its length when cut.
+
+    Examples
+    --------
+    >>> quote("eighty")
+    "'eighty'"
+    >>> quote("x" * 1000, limit=5)
+    "'xxxxx…' (1000 characters)"
+    """
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit] + '…'!r} ({len(text)} characters)"
+
+
+class DataNote(UserWarning):
+    """Something in the input worth one line on stderr that is not an error (e.g. extra columns kept as they are).
+
+    The ``perflab`` command shows each distinct note once as ``perflab: note: ...``.
+    """
+
 
 class PerflabError(Exception):
     """Base class of the errors the `perflab` command reports in one line (exit 2)."""
