@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 
 import perflab.scheme_check as sc
+import perflab.tree as T
 from perflab.composite import COMPOSITES
 from perflab.errors import SchemeError
-from perflab.scheme_check import Check, check_weights, named, read_yaml
+from perflab.scheme_check import Check, read_yaml
+from perflab.tree import Node
 
 KINDS = ("district", "department")
 DIRECTIONS = ("higher", "lower")
@@ -34,6 +36,8 @@ SCALE = (0.0, 100.0)
 
 @dataclass(frozen=True)
 class Indicator:
+    """A leaf of the indicator tree, as scored: ``weight`` is its effective weight (see :attr:`Scheme.weights`)."""
+
     id: str
     name_zh: str
     name_en: str
@@ -156,6 +160,69 @@ class Scheme:
     source: str | None = None
     # how indicator scores combine into the on-site score: arithmetic (default) or geometric (perflab.composite)
     composite: str = "arithmetic"
+    # the indicator tree (top-level nodes); `indicators` are its leaves. Derived from `indicators` when flat.
+    tree: tuple[Node, ...] = ()
+
+    def __post_init__(self):
+        if not self.tree or T.is_flat(self.tree):  # a flat scheme's tree is its list of indicators
+            object.__setattr__(self, "tree", T.flat_nodes(self.indicators))
+
+    # -- the tree -----------------------------------------------------------
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        """Every node of the indicator tree, depth first, each before its children (a flat scheme: its indicators)."""
+        return tuple(T.walk(self.tree))
+
+    @property
+    def is_tree(self) -> bool:
+        """True when some indicator has children (a flat scheme is a tree of depth one)."""
+        return not T.is_flat(self.tree)
+
+    def node(self, where: str | tuple[str, ...]) -> Node:
+        """The node named by its id (unique at any depth), its key path or its path of ids.
+
+        Examples
+        --------
+        >>> s = load_scheme("params/beijing_2016.yaml")
+        >>> s.node("indicators.service").name_en, s.node("service").path
+        ('Service improvement', ('service',))
+        """
+        return T.find(self.tree, where)
+
+    def with_node_weight(self, where: str | tuple[str, ...], weight: float) -> Scheme:
+        """A copy with one node's weight set (its siblings keep theirs) and the leaves' effective weights recomputed.
+
+        Parameters
+        ----------
+        where : str or tuple of str
+            The node's id, key path (``indicators.management.children.capacity_building``) or path of ids.
+        weight : float
+            The node's weight as in the file: relative to its siblings, >= 0.
+
+        Returns
+        -------
+        Scheme
+
+        Raises
+        ------
+        SchemeError
+            For an unknown node, a negative weight, or siblings left all zero.
+
+        Examples
+        --------
+        >>> s = load_scheme("params/beijing_2016.yaml").with_node_weight("service", 20)
+        >>> float(s.weights["service"]), float(s.weights["rectification"])
+        (20.0, 10.0)
+        """
+        n = self.node(where)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not np.isfinite(weight):
+            raise SchemeError(f"expected a number, got {weight!r}", key=f"{n.key}.weight")
+        return self._with_tree(T.with_weights(self.tree, {n.path: float(weight)}))
+
+    def _with_tree(self, tree: tuple[Node, ...]) -> Scheme:
+        """A copy with this tree (its weights checked) and its leaves as the indicators."""
+        sc.check_indicator_weights(tree, None)
+        return dataclasses.replace(self, tree=tree, indicators=_leaf_indicators(tree))
 
     # -- convenient views -------------------------------------------------
     @property
@@ -173,7 +240,9 @@ class Scheme:
 
     @property
     def weights(self) -> pd.Series:
-        """Indicator weights as given (not normalised), indexed by indicator id."""
+        """Indicator (leaf) weights, indexed by indicator id, used relative to their sum: in a flat scheme the
+        weights as given; in a tree each leaf's effective weight, the product of the normalised weights on its
+        path (they sum to 1)."""
         return pd.Series({i.id: i.weight for i in self.indicators}, name="weight", dtype=float)
 
     @property
@@ -198,7 +267,15 @@ class Scheme:
         return {m.id: m.direction for m in self.measures}
 
     def zone_indicator_weights(self, zone: str | None = None) -> pd.Series:
-        """Indicator weights for a zone: the base weights with the zone's overrides applied."""
+        """Indicator weights for a zone: the base weights with the zone's overrides applied (in a tree, the
+        overridden nodes at any depth, and the leaves' effective weights recomputed)."""
+        if self.is_tree:
+            given = {}
+            for zw in self.differentiated.zones if self.differentiated else ():
+                if zw.zone == zone:
+                    given = {self.node(i).path: v for i, v in zw.indicators}
+            eff = T.effective_weights(T.with_weights(self.tree, given))
+            return pd.Series(eff, name="weight", dtype=float)
         w = self.weights
         for zw in self.differentiated.zones if self.differentiated else ():
             if zw.zone == zone:
@@ -264,17 +341,48 @@ class Scheme:
         return dataclasses.replace(self, groups=groups)
 
     def with_weights(self, weights: Mapping[str, float]) -> Scheme:
-        """A copy with some indicator weights replaced (validated like the file)."""
-        unknown = set(weights) - set(self.indicator_ids)
+        """A copy with some indicator weights replaced (validated like the file).
+
+        In a tree the ids may name nodes at any depth; each weight is as in the file, relative to its siblings
+        (see :meth:`with_node_weight`).
+        """
+        ids = [n.id for n in self.nodes]
+        unknown = set(weights) - set(ids)
         if unknown:
-            raise SchemeError(f"unknown indicator(s) {sorted(unknown)}; known: {', '.join(self.indicator_ids)}")
-        inds = tuple(dataclasses.replace(i, weight=float(weights.get(i.id, i.weight))) for i in self.indicators)
-        check_weights([i.weight for i in inds], "indicators", None, "weight")
-        return dataclasses.replace(self, indicators=inds)
+            raise SchemeError(f"unknown indicator(s) {sorted(unknown)}; known: {', '.join(ids)}")
+        return self._with_tree(T.with_weights(self.tree, {self.node(i).path: float(w) for i, w in weights.items()}))
+
+    def flattened(self) -> Scheme:
+        """The same scheme as a flat list of its leaves with their effective weights (itself when flat).
+
+        Examples
+        --------
+        >>> s = load_scheme("params/beijing_2016.yaml")
+        >>> s.flattened() == s
+        True
+        """
+        if not self.is_tree:
+            return self
+        return dataclasses.replace(self, tree=(), indicators=self.indicators, differentiated=self._flat_zones())
+
+    def _flat_zones(self) -> Differentiated | None:
+        """The zones' overrides as effective leaf weights (on the scale of the base weights, which sum to 1)."""
+        d = self.differentiated
+        if d is None:
+            return None
+        zones = tuple(
+            dataclasses.replace(
+                zw, indicators=tuple(self.zone_indicator_weights(zw.zone).items()) if zw.indicators else ()
+            )
+            for zw in d.zones
+        )
+        return dataclasses.replace(d, zones=zones)
 
     def to_dict(self) -> dict[str, Any]:
         d = _plain(self)
         d.pop("source")
+        if not self.is_tree:  # a flat scheme's tree is its indicators: its dict (and digest) stay as they were
+            d.pop("tree")
         return d
 
     def digest(self) -> str:
@@ -384,11 +492,8 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     year = raw.get("year")
     if year is not None:
         year = c.integer(year, "year", 1900, 2200)
-    inds = [
-        Indicator(id=i, name_zh=zh, name_en=en, weight=c.number(it["weight"], f"{k}.weight"))
-        for k, it, i, zh, en in named(c, raw["indicators"], "indicators", ("weight",))
-    ]
-    check_weights([i.weight for i in inds], "indicators", source, "weight")
+    tree = sc.check_indicators(c, raw["indicators"])
+    sc.check_indicator_weights(tree, source)
     bands = sc.check_bands(c, raw["bands"])  # the sections in the file's order: the first error is the first met
     groups = sc.check_groups(c, raw["groups"], source)
     aggregation = sc.check_aggregation(c, raw["aggregation"])
@@ -396,6 +501,7 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     routine = sc.check_routine(c, raw, year, components)
     missing = c.choice(raw.get("missing_components", "impute_mean"), "missing_components", MISSING_POLICIES)
     composite = c.choice(raw.get("composite", "arithmetic"), "composite", tuple(COMPOSITES))
+    sc.check_node_aggregations(c, tree, composite)
     rk = c.mapping(raw.get("ranking", {}), "ranking", (), ("within", "zone"))
     within = c.choice(rk.get("within", "kind"), "ranking.within", ("kind", "all"))
     zone_rank = rk.get("zone", True)
@@ -404,13 +510,13 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
     zones, measures = sc.check_zones_and_measures(c, raw)
     differentiated = None
     if "differentiated" in raw:
-        differentiated = sc.check_differentiated(c, raw["differentiated"], year, routine, inds, zones, measures)
+        differentiated = sc.check_differentiated(c, raw["differentiated"], year, routine, tree, zones, measures)
     return Scheme(
         name=name,
         title_zh=c.text(raw.get("title_zh", name), "title_zh"),
         title_en=c.text(raw.get("title_en", name), "title_en"),
         year=year,
-        indicators=tuple(inds),
+        indicators=_leaf_indicators(tree),
         bands=bands,
         groups=groups,
         aggregation=aggregation,
@@ -424,4 +530,14 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
         published_satisfaction=sc.check_published(c, raw.get("published")),
         source=source,
         composite=composite,
+        tree=tree,
     )
+
+
+def _leaf_indicators(tree: tuple[Node, ...]) -> tuple[Indicator, ...]:
+    """The leaves as indicators, depth first: a flat list with its weights as given, a tree's with their
+    effective weights (the products of the normalised weights on their paths)."""
+    if T.is_flat(tree):
+        return tuple(Indicator(n.id, n.name_zh, n.name_en, n.weight) for n in tree)
+    eff = T.effective_weights(tree)
+    return tuple(Indicator(n.id, n.name_zh, n.name_en, eff[n.id]) for n in T.leaves(tree))

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+import perflab.tree as T
+from perflab.composite import COMPOSITES
 from perflab.errors import SchemeError
 
 
@@ -105,6 +107,74 @@ def check_weights(values, key, file, what):
         raise SchemeError(f"all {what}s are zero; at least one must be positive", file=file, key=key)
 
 
+def check_indicators(c: Check, raw) -> tuple[T.Node, ...]:
+    """The indicator tree: each node an id, names and a weight, and either ``children`` (a node) or none (a leaf).
+
+    Ids are unique at any depth; a node's ``aggregation`` names how its children combine (checked against the
+    composite by :func:`check_node_aggregations`). In a tree, a node is named by the ids on its path
+    (``indicators.management.children.capacity_building``); a flat list names its items by position.
+    """
+    items = c.seq(raw, "indicators")
+    flat = not any(isinstance(it, dict) and "children" in it for it in items)
+    seen: dict[str, str] = {}  # id -> the key path where it was first met
+
+    def nodes(items, list_key: str, above: tuple[str, ...]) -> tuple[T.Node, ...]:
+        out = []
+        for n, it in enumerate(items):
+            k = f"{list_key}[{n}]"  # by position until the id is known
+            given = it.get("id") if isinstance(it, dict) else None
+            if not flat and isinstance(given, str) and given.strip() and given.strip() not in seen:
+                k = T.node_key(above + (given.strip(),))
+            c.mapping(it, k, ("id", "weight"), ("name_zh", "name_en", "aggregation", "children"))
+            iid = c.text(it["id"], f"{k}.id")
+            if iid in seen:
+                c.fail(f"{k}.id", f"duplicated id {iid!r} (also at {seen[iid]}); ids must be unique at any depth")
+            seen[iid] = k
+            zh, en = c.text(it.get("name_zh", iid), f"{k}.name_zh"), c.text(it.get("name_en", iid), f"{k}.name_en")
+            weight = c.number(it["weight"], f"{k}.weight")
+            children = ()
+            if "children" in it:
+                if not isinstance(it["children"], list) or not it["children"]:
+                    c.fail(
+                        f"{k}.children",
+                        "expected a list of at least one node (remove `children:` to make this node a leaf)",
+                    )
+                children = nodes(it["children"], f"{k}.children", above + (iid,))
+            aggregation = None
+            if "aggregation" in it:
+                if not children:
+                    c.fail(
+                        f"{k}.aggregation",
+                        "only a node with children has an aggregation (how its children combine); a leaf has none",
+                    )
+                aggregation = c.choice(it["aggregation"], f"{k}.aggregation", tuple(COMPOSITES))
+            out.append(T.Node(iid, zh, en, weight, aggregation, children, above + (iid,)))
+        return tuple(out)
+
+    return nodes(items, "indicators", ())
+
+
+def check_indicator_weights(tree: tuple[T.Node, ...], file) -> None:
+    """No negative weight, and siblings not all zero: a flat list as it always was checked, a tree node by node."""
+    if T.is_flat(tree):
+        check_weights([n.weight for n in tree], "indicators", file, "weight")
+    else:
+        T.check_weights(tree, file)
+
+
+def check_node_aggregations(c: Check, tree: tuple[T.Node, ...], composite: str) -> None:
+    """For now a node may only name the scheme's composite: the tree is scored through its leaves'
+    path-product weights, which equals scoring it level by level only when every level combines the same way."""
+    for n in T.walk(tree):
+        if n.aggregation is not None and n.aggregation != composite:
+            c.fail(
+                f"{n.key}.aggregation",
+                f"{n.aggregation} differs from the scheme's composite ({composite}); a node combining its children "
+                "otherwise than the composite is not supported yet (remove the key, or set composite: "
+                f"{n.aggregation} for the whole scheme)",
+            )
+
+
 def read_yaml(path: Path, error: Callable[[str], Exception], missing: str = "file not found") -> Any:
     """A YAML file's content; a missing file, text that is not UTF-8 or not YAML raises ``error(message)``."""
     if not path.is_file():
@@ -119,7 +189,7 @@ def read_yaml(path: Path, error: Callable[[str], Exception], missing: str = "fil
         raise error(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
 
 
-def check_differentiated(c: Check, raw, year, routine, inds, zones, measures) -> S.Differentiated:
+def check_differentiated(c: Check, raw, year, routine, tree, zones, measures) -> S.Differentiated:
     d = c.mapping(
         raw, "differentiated", ("baseline", "attainment_share"), ("year", "zones", "min_zone_size", "vetting")
     )
@@ -139,8 +209,8 @@ def check_differentiated(c: Check, raw, year, routine, inds, zones, measures) ->
         )
     known_zones = [z.id for z in zones]
     zone_kind = {z.id: z.kind for z in zones}
-    ind_ids = [i.id for i in inds]
-    base_ind = {i.id: i.weight for i in inds}
+    ind_ids = [n.id for n in T.walk(tree)]  # a tree's zone may reweigh a node at any depth
+    base_ind = {n.id: n.weight for n in T.walk(tree)}
     overrides = []
     zmap = d.get("zones", {}) or {}
     if not isinstance(zmap, dict):
@@ -174,7 +244,9 @@ def check_differentiated(c: Check, raw, year, routine, inds, zones, measures) ->
                 merged[iid] = c.number(w, f"{key}.{part}.{iid}")
                 if merged[iid] < 0:
                     c.fail(f"{key}.{part}.{iid}", f"negative weight {merged[iid]:g}")
-            if merged and sum(merged.values()) <= 0:
+            if part == "indicators" and not T.is_flat(tree):
+                _zone_siblings(c, tree, merged, f"{key}.{part}")
+            elif merged and sum(merged.values()) <= 0:
                 c.fail(f"{key}.{part}", "all weights are zero for this zone; at least one must be positive")
             parts[part] = tuple((i, float(w)) for i, w in given.items())
         overrides.append(S.ZoneWeights(zone=str(zone), **parts))
@@ -186,6 +258,15 @@ def check_differentiated(c: Check, raw, year, routine, inds, zones, measures) ->
         min_zone_size=c.integer(d.get("min_zone_size", 5), "differentiated.min_zone_size", 1, 1000),
         **check_vetting(c, d.get("vetting")),
     )
+
+
+def _zone_siblings(c: Check, tree, merged: dict, key: str) -> None:
+    """A zone's indicator weights in a tree: under every node (and at the top), not all zero."""
+    for siblings, where in [(tree, "at the top level")] + [
+        (n.children, f"under {n.key}") for n in T.walk(tree) if n.children
+    ]:
+        if sum(merged[n.id] for n in siblings) <= 0:
+            c.fail(key, f"all weights {where} are zero for this zone; at least one must be positive")
 
 
 def check_vetting(c: Check, raw) -> dict:

@@ -24,11 +24,13 @@ from perflab.scheme import (
     TOO_FEW_YEARS,
     VETTING_ACTIONS,
 )
+from perflab.tree import parse_key
 
 #: The override paths a scenario may set, with what they take (ids in angle brackets).
 PATHS = {
     "groups.<group>.share": "a share in [0, 1]; the other groups are rescaled proportionally so the shares sum to 1",
-    "indicators.<indicator>.weight": "a weight >= 0 (weights are used relative to their sum)",
+    "indicators.<indicator>.weight": "a weight >= 0, relative to its siblings (<indicator>: an id at any depth)",
+    "indicators.<node>.children.<node>.weight": "the same, the node named by its path in the tree (any depth)",
     "components.<onsite|routine|satisfaction>": "a component weight >= 0",
     "aggregation.method": "mean | trimmed_mean",
     "composite": "arithmetic | geometric (how indicator scores combine into the on-site score)",
@@ -194,11 +196,55 @@ def _groups(raw, segs, value, shape):
     return lambda r: None  # set together in apply_overrides
 
 
+def indicator_node(items, ids) -> dict:
+    """The indicator node (as a dict of the scheme file) a path of ids names; one id names a node at any depth.
+
+    Examples
+    --------
+    >>> items = [{"id": "management", "weight": 15, "children": [{"id": "capacity_building", "weight": 7}]}]
+    >>> indicator_node(items, ["capacity_building"]) is indicator_node(items, ["management", "capacity_building"])
+    True
+    >>> indicator_node(items, ["management", "capacity"])
+    Traceback (most recent call last):
+    ...
+    perflab.sweep.overrides._Fail: unknown indicator 'capacity' under 'management' (did you mean 'capacity_building'?)
+    """
+    if len(ids) == 1:
+        every = list(_walk(items))
+        for it in every:
+            if str(it.get("id")) == ids[0]:
+                return it
+        raise _Fail(f"unknown indicator {ids[0]!r}" + _close(ids[0], [it.get("id") for it in every]))
+    node = _item(items, "id", ids[0], "indicator")
+    for above, ident in zip(ids, ids[1:]):
+        kids = node.get("children") if isinstance(node.get("children"), list) else []
+        if not kids:
+            raise _Fail(f"indicator {above!r} has no children (it is a leaf)")
+        try:
+            node = _item(kids, "id", ident, "indicator")
+        except _Fail:
+            raise _Fail(
+                f"unknown indicator {ident!r} under {above!r}" + _close(ident, [k.get("id") for k in kids])
+            ) from None
+    return node
+
+
+def _walk(items):
+    for it in items or []:
+        if isinstance(it, dict):
+            yield it
+            yield from _walk(it.get("children") if isinstance(it.get("children"), list) else [])
+
+
 def _indicators(raw, segs, value, shape):
-    shape(len(segs) == 3 and segs[2] == "weight", "indicators.<indicator>.weight")
-    _item(raw.get("indicators"), "id", segs[1], "indicator")
+    ids = (segs[1],) if len(segs) == 3 else parse_key(".".join(segs[:-1]))
+    shape(
+        len(segs) >= 3 and segs[-1] == "weight" and bool(ids),
+        "indicators.<indicator>.weight or indicators.<node>.children.<node>.weight (a node at any depth)",
+    )
+    indicator_node(raw.get("indicators"), ids)
     v = _number(value, 0.0)
-    return lambda r: _item(r["indicators"], "id", segs[1], "indicator").__setitem__("weight", v)
+    return lambda r: indicator_node(r["indicators"], ids).__setitem__("weight", v)
 
 
 def _components(raw, segs, value, shape):
@@ -296,7 +342,10 @@ def _differentiated(raw, segs, value, shape):
 def _zone_weight(raw, segs, value):
     zone, part, ident = segs[2], segs[3], segs[4]
     _item(raw.get("zones"), "id", zone, "zone")
-    _item(raw.get(part), "id", ident, part[:-1])
+    if part == "indicators":
+        indicator_node(raw.get(part), [ident])  # a node at any depth of the tree
+    else:
+        _item(raw.get(part), "id", ident, part[:-1])
     v = _number(value, 0.0)
 
     def apply(r):
