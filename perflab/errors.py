@@ -10,14 +10,23 @@ QUOTE_LIMIT = 40
 def quote(value, limit: int = QUOTE_LIMIT) -> str:
     """A value quoted for a one-line message: ``repr`` of its first ``limit`` characters, and its length when cut.
 
+    Text is quoted; other values (numbers, None) are shown as Python shows them.
+
     Examples
     --------
     >>> quote("eighty")
     "'eighty'"
+    >>> quote(1.5), quote(None)
+    ('1.5', 'None')
     >>> quote("x" * 1000, limit=5)
     "'xxxxx…' (1000 characters)"
     """
-    text = str(value)
+    if not isinstance(value, str):  # a number, None...: as Python shows it, quoted only when cut
+        shown = repr(value.item() if hasattr(value, "item") else value)
+        if len(shown) <= limit:
+            return shown
+        value = shown
+    text = value
     if len(text) <= limit:
         return repr(text)
     return f"{text[:limit] + '…'!r} ({len(text)} characters)"

@@ -6,10 +6,12 @@ page reads ``page.scheme``, ``page.dataset`` and the label helpers, so a new not
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from perflab import plots
+from perflab.errors import DataNote
 from perflab.io import Dataset, load_dataset
 from perflab.scheme import Scheme, load_scheme
 
@@ -73,5 +75,7 @@ def setup(scheme: str | Path, data: str | Path, output: str | Path, lang: str | 
     """
     used = plots.theme(lang)
     the_scheme = load_scheme(scheme)
-    dataset = load_dataset(data, the_scheme)
+    with warnings.catch_warnings():  # notes on the input (extra columns...) are for the command line, not the page
+        warnings.simplefilter("ignore", DataNote)
+        dataset = load_dataset(data, the_scheme)
     return Page(the_scheme, dataset, Path(output), used, "name_zh" if used == "zh" else "name_en")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perflab.errors import DataError
+from perflab.errors import DataError, quote
 from perflab.io import ENCODINGS, find_table_file, load_dataset, read_raw_table, validate_table
 from perflab.io.validate import _check_assessments, _check_units
 from perflab.scheme import Scheme
@@ -267,7 +267,7 @@ def make_workbook(inputs: SheetInputs, scheme: Scheme, units: Iterable[str] | No
     wanted = list(units) if units is not None else list(u.index[u["presented"]])
     unknown = [x for x in wanted if x not in u.index]
     if unknown:
-        raise DataError(f"unknown unit {unknown[0]!r}", column="unit")
+        raise DataError(f"unknown unit {quote(unknown[0])}", column="unit")
     slots = {}
     if inputs.ratings is not None:
         first = inputs.ratings.drop_duplicates("unit").set_index("unit")
@@ -427,7 +427,7 @@ def _read_sheet(
     if unit is None:
         problems.append((_addr(UNIT_ROW, 2), "no unit id"))
     elif known_units is not None and unit not in known_units:
-        problems.append((_addr(UNIT_ROW, 2), f"sheet for an unknown unit {unit!r}"))
+        problems.append((_addr(UNIT_ROW, 2), f"sheet for an unknown unit {quote(unit)}"))
     if rater is None:
         problems.append((_addr(RATER_ROW, 2), "missing evaluator id"))
     slot = {}
@@ -435,7 +435,7 @@ def _read_sheet(
         raw = _cell(grid, SLOT_ROW, col)
         v = _number(raw)
         if raw is not None and (v is None or not np.isfinite(v) or v != int(v) or not 1 <= v < 1e9):
-            problems.append((_addr(SLOT_ROW, col), f"{name} {raw!r} is not a whole number >= 1"))
+            problems.append((_addr(SLOT_ROW, col), f"{name} {quote(raw)} is not a whole number >= 1"))
             v = None
         slot[name] = None if v is None else int(v)
     session, order = slot["session"], slot["order"]
@@ -450,7 +450,7 @@ def _read_sheet(
         g_addr, s_addr = _addr(r, lay["grade"]), _addr(r, lay["score"])
         grade_raw, score_raw = _cell(grid, r, lay["grade"]), _cell(grid, r, lay["score"])
         if ind not in scheme.indicator_ids:
-            problems.append((_addr(r, COL_ID), f"unknown indicator {ind!r}"))
+            problems.append((_addr(r, COL_ID), f"unknown indicator {quote(ind)}"))
         elif ind in seen:
             problems.append((_addr(r, COL_ID), f"indicator {ind} appears twice (first at {seen[ind]})"))
         seen.setdefault(ind, _addr(r, COL_ID))
@@ -459,11 +459,11 @@ def _read_sheet(
         if score_raw is None:
             problems.append((s_addr, f"blank score for {ind}"))
         elif score is None or not np.isfinite(score):
-            problems.append((s_addr, f"score {score_raw!r} for {ind} is not a number"))
+            problems.append((s_addr, f"score {quote(score_raw)} for {ind} is not a number"))
         elif not 0 <= score <= 100:
             problems.append((s_addr, f"score {score:g} for {ind} is outside 0–100"))
         if grade is not None and grade not in bands:
-            problems.append((g_addr, f"grade {grade_raw!r} for {ind} is not one of {', '.join(scheme.grades)}"))
+            problems.append((g_addr, f"grade {quote(grade_raw)} for {ind} is not one of {', '.join(scheme.grades)}"))
         elif grade is not None and score is not None and 0 <= score <= 100 and scheme.grade_of([score])[0] != grade:
             b = bands[grade]
             problems.append(
@@ -529,7 +529,7 @@ def read_sheets(paths: Iterable[str | Path], scheme: Scheme, units: pd.DataFrame
                 continue
             unit, rater, rows, found = _read_sheet(grid, scheme, lay, known)
             if known is None and unit is not None:
-                found.insert(0, (_addr(UNIT_ROW, 2), f"cannot check unit {unit!r}: no units table (give --data)"))
+                found.insert(0, (_addr(UNIT_ROW, 2), f"cannot check unit {quote(unit)}: no units table (give --data)"))
             problems += [(str(path), sheet, cell, msg) for cell, msg in found]
             sheets.append((str(path), sheet, unit, rater, "invalid" if found else "ok"))
             parts.append((len(sheets) - 1, rows))

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import hypothesis.strategies as st
 import pandas as pd
 import pytest
 from conftest import ROOT, SCHEME_FILE, tiny_tables, write_tables
+from hypothesis import given
 
 from perflab.cli import main
 from perflab.io import dataset_from_tables, load_dataset, read_raw_table
@@ -192,6 +194,43 @@ BAD_INPUTS = {
         lambda p: _edit_csv(p, lambda d: d.assign(grade="").pipe(_set("grade", 0, "E"))),
         "ratings.csv, row 2, column grade: grade E does not match score 90",
     ),
+    "huge value shortened": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, _set("score", 9, "x" * (1 << 20))),
+        "ratings.csv, row 11, column score: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (1048576 characters) is not a number",
+    ),
+    "huge unknown id shortened": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, _set("unit", 5, "D" * 100_000)),
+        "ratings.csv, row 7, column unit: unknown unit 'DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD…' (100000 characters)",
+    ),
+    "blank first line": (
+        "units.csv",
+        lambda p: p.write_text("\n" + p.read_text()),
+        "units.csv, row 1: the first row is blank: the column names must be on row 1 (the first non-blank row is row 2)",
+    ),
+    "misspelt optional column": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, lambda d: d.assign(grade="").rename(columns={"grade": "grdae"})),
+        "ratings.csv, row 1, column grdae: unknown column 'grdae': did you mean 'grade'?",
+    ),
+    "optional column in capitals": (
+        "units.csv",
+        lambda p: _edit_csv(p, lambda d: d.drop(columns="presented", errors="ignore").assign(Presented="true")),
+        "units.csv, row 1, column Presented: unknown column 'Presented': did you mean 'presented'?",
+    ),
+    "misspelt required column": (
+        "ratings.csv",
+        lambda p: _edit_csv(p, lambda d: d.rename(columns={"score": "scroe"})),
+        "row 1, column score: missing column 'score' (found: rater, unit, indicator, scroe, session, order); "
+        "is 'scroe' meant to be 'score'?",
+    ),
+    "Latin-1 read as GB18030": (
+        "raters.csv",
+        lambda p: p.write_bytes(p.read_text().replace("R3,", "Müller,").encode("latin-1")),
+        "column rater: unknown rater 'R3' (known: M黮ler, R1, R2, R4) (raters.csv is not UTF-8 and was read "
+        "as GB18030, a guess",
+    ),
 }
 
 
@@ -357,3 +396,52 @@ def test_negative_seed_is_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["simulate", "--out", "x", "--seed", "-1"])
     assert exc.value.code == 2 and "seeds are whole numbers >= 0" in capsys.readouterr().err
+
+
+def test_extra_columns_are_kept_and_named_once_as_a_note(tiny_dir, scheme):
+    from perflab.errors import DataNote
+
+    _edit_csv(tiny_dir / "raters.csv", lambda d: d.assign(comment="checked", note="x"))
+    _edit_csv(tiny_dir / "units.csv", lambda d: d.assign(source="yearbook"))
+    with pytest.warns(DataNote) as notes:
+        ds = load_dataset(tiny_dir, scheme)
+    said = [str(n.message) for n in notes if n.category is DataNote]
+    assert len(said) == 2  # one note a file, all its extra columns in it
+    assert said[0].endswith("units.csv: extra column(s) kept as they are, not used by perflab: 'source'")
+    assert said[1].endswith("raters.csv: extra column(s) kept as they are, not used by perflab: 'comment', 'note'")
+    assert ds.raters["comment"].eq("checked").all() and ds.units["source"].eq("yearbook").all()
+
+
+def test_text_that_decodes_as_gb18030_only_through_rare_characters_gives_a_note(tiny_dir, scheme):
+    from perflab.errors import DataNote
+
+    units = tiny_dir / "units.csv"
+    text = units.read_text(encoding="utf-8").replace("Dongcheng", "Dongchéng Müller")
+    units.write_bytes(text.encode("latin-1", errors="replace"))  # a Latin-1 export: the Chinese names become "?"
+    with pytest.warns(DataNote, match=r"units.csv: not UTF-8, read as GB18030; it holds rare characters"):
+        ds = load_dataset(tiny_dir, scheme)
+    assert "Müller" not in " ".join(ds.units["name_en"])  # read wrongly, as the note warns
+
+
+def test_real_gb18030_text_gives_no_note(tiny_dir, scheme):
+    import warnings
+
+    units = tiny_dir / "units.csv"
+    units.write_bytes(units.read_text(encoding="utf-8").encode("gb18030"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = load_dataset(tiny_dir, scheme)
+    assert "东城区" in set(ds.units["name_zh"])
+
+
+@given(st.text(alphabet="abcdeg_", max_size=8), st.text(alphabet="abcdeg_", max_size=8))
+def test_edit_distance_is_a_symmetric_count_of_edits(a, b):
+    from perflab.io.columns import edit_distance
+
+    d = edit_distance(a, b)
+    assert d == edit_distance(b, a)
+    assert (d == 0) == (a == b)
+    assert abs(len(a) - len(b)) <= d <= max(len(a), len(b))
+    if len(a) >= 2:
+        swapped = a[1] + a[0] + a[2:]
+        assert edit_distance(a, swapped) == (0 if swapped == a else 1)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from perflab.errors import DataError
+from perflab.errors import DataError, quote
 from perflab.scheme import BASELINE_METHODS, TOO_FEW_YEARS, Scheme
 
 MIN_YEARS = {"mean": 1, "trend": 2, "zscore": 3}  # past years each method needs
@@ -23,20 +23,26 @@ def _check_panel(history: pd.DataFrame, directions: Mapping[str, str] | Scheme) 
     bad = year.isna() | (year != year.round())
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
-        raise DataError(f"year {history['year'].iloc[i]!r} is not a whole number", row=history.index[i], column="year")
+        raise DataError(
+            f"year {quote(history['year'].iloc[i])} is not a whole number", row=history.index[i], column="year"
+        )
     value = pd.to_numeric(history["value"], errors="coerce")
     bad = value.isna() & history["value"].notna()
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
-        raise DataError(f"value {history['value'].iloc[i]!r} is not a number", row=history.index[i], column="value")
+        raise DataError(
+            f"value {quote(history['value'].iloc[i])} is not a number", row=history.index[i], column="value"
+        )
     missing = sorted(set(history["measure"]) - set(dirs))
     if missing:
         raise DataError(
-            f"measure {missing[0]!r} has no direction (higher or lower is better) in the scheme", column="measure"
+            f"measure {quote(missing[0])} has no direction (higher or lower is better) in the scheme", column="measure"
         )
     for m, d in dirs.items():
         if d not in ("higher", "lower"):
-            raise DataError(f"measure {m!r} has direction {d!r}; it must be higher or lower", column="measure")
+            raise DataError(
+                f"measure {quote(m)} has direction {quote(d)}; it must be higher or lower", column="measure"
+            )
     h = history.assign(year=year.astype(int), value=value.astype(float))
     return h, dirs
 
@@ -110,7 +116,7 @@ def _check_baseline_input(history, method, years, directions, too_few_years, uni
             raise ValueError("too_few_years='zone' needs the units table (for each unit's zone)")
         unknown = sorted(set(h["unit"]) - set(units["unit"]))
         if unknown:
-            raise DataError(f"unit {unknown[0]!r} is in the history but not in the units table", column="unit")
+            raise DataError(f"unit {quote(unknown[0])} is in the history but not in the units table", column="unit")
     return h, dirs
 
 

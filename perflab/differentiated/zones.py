@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from perflab.errors import DataError
+from perflab.errors import DataError, quote
 
 
 def zone_relative(
@@ -55,11 +55,11 @@ def zone_relative(
     out = table.copy()
     unknown = ~out["unit"].isin(zone_of.index)
     if unknown.any():
-        raise DataError(f"unit {out.loc[unknown, 'unit'].iloc[0]!r} is not in the units table", column="unit")
+        raise DataError(f"unit {quote(out.loc[unknown, 'unit'].iloc[0])} is not in the units table", column="unit")
     out["zone"] = out["unit"].map(zone_of)
     if out["zone"].isna().any():
         raise DataError(
-            f"unit {out.loc[out['zone'].isna(), 'unit'].iloc[0]!r} has no zone in the units table", column="zone"
+            f"unit {quote(out.loc[out['zone'].isna(), 'unit'].iloc[0])} has no zone in the units table", column="zone"
         )
     keys = ["zone"] + list(by or [])
     x = out[value].astype(float).round(9)  # equal to 9 decimals is equal (as in perflab.scoring.rank_desc)

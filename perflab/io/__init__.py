@@ -8,11 +8,12 @@ can still name the file, row and column of a bad value. Raw files are only
 ever read.
 
 Modules: :mod:`~perflab.io.tables` (the data model and :class:`Dataset`),
-:mod:`~perflab.io.read` (files to text tables), :mod:`~perflab.io.validate`
+:mod:`~perflab.io.read` (files to text tables), :mod:`~perflab.io.columns` (misspelt and extra columns), :mod:`~perflab.io.validate`
 (typing and cross-checks, :func:`load_dataset`) and :mod:`~perflab.io.processed`
 (parquet and provenance); every name is importable from ``perflab.io``.
 """
 
+from perflab.io.columns import edit_distance, misspelt
 from perflab.io.processed import (
     default_processed_dir,
     ensure_outside,
@@ -22,7 +23,7 @@ from perflab.io.processed import (
     sha256_file,
     write_processed,
 )
-from perflab.io.read import find_table_file, read_raw_table
+from perflab.io.read import RawTable, find_table_file, read_raw, read_raw_table
 from perflab.io.tables import (
     ENCODINGS,
     KEYS,
@@ -38,6 +39,7 @@ from perflab.io.tables import (
 )
 from perflab.io.validate import (
     dataset_from_tables,
+    extra_columns,
     load_dataset,
     validate_panel,
     validate_table,
@@ -45,7 +47,7 @@ from perflab.io.validate import (
 
 __all__ = [
     "TABLES", "REQUIRED_TABLES", "SUFFIXES", "ENCODINGS", "SIMULATED_MARKER", "SPEC", "KEYS", "Column", "Dataset",
-    "DatasetSummary", "describe_dataset", "find_table_file", "read_raw_table", "validate_table", "load_dataset",
+    "DatasetSummary", "describe_dataset", "find_table_file", "read_raw_table", "read_raw", "RawTable", "extra_columns", "edit_distance", "misspelt", "validate_table", "load_dataset",
     "dataset_from_tables", "validate_panel", "sha256_file", "is_simulated", "provenance", "default_processed_dir",
     "ensure_outside", "write_processed", "read_processed",
 ]  # fmt: skip

@@ -8,11 +8,21 @@ import io as _io
 import re
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
-from perflab.errors import DataError
+from perflab.errors import DataError, DataNote
 from perflab.io.tables import ENCODINGS, SUFFIXES
+
+GUESSED = "gb18030"  # the fallback when a file is not UTF-8: a guess, named in messages about values that do not match
+
+
+class RawTable(NamedTuple):
+    """A raw table read as text, and the encoding its bytes were decoded with (None for a workbook)."""
+
+    frame: pd.DataFrame
+    encoding: str | None
 
 
 def find_table_file(root: Path, table: str) -> Path | None:
@@ -23,10 +33,10 @@ def find_table_file(root: Path, table: str) -> Path | None:
     return found[0] if found else None
 
 
-def _decode(raw: bytes, path: Path) -> str:
+def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     for enc in ENCODINGS:
         try:
-            return raw.decode(enc)
+            return raw.decode(enc), enc
         except UnicodeDecodeError:
             continue
     try:
@@ -48,9 +58,93 @@ def _decode(raw: bytes, path: Path) -> str:
     )
 
 
+def _rare_characters(text: str) -> str:
+    """Characters outside GB2312's common set: text that decodes as GB18030 only as a mix of these is likely
+    Latin-1 or Windows-1252 read wrongly (``Müller`` becomes ``M黮ler``)."""
+    rare = []
+    for ch in dict.fromkeys(c for c in text if ord(c) > 0x7F):
+        try:
+            ch.encode("gb2312")
+        except UnicodeEncodeError:
+            rare.append(ch)
+    return "".join(rare)
+
+
+def guessed_encoding_hint(encoding: str | None, file: str | Path | None = None) -> str:
+    """The words added to a message about a value that does not match when a file's encoding was guessed.
+
+    Parameters
+    ----------
+    encoding : str or None
+        The encoding a table was decoded with (:attr:`RawTable.encoding`).
+    file : str or Path, optional
+        The file read so, when it is not the file the message is about (e.g. ``raters.csv`` for an unknown
+        rater in ``ratings.csv``).
+
+    Returns
+    -------
+    str
+        ``""`` for UTF-8 and workbooks; otherwise a sentence naming the encoding used.
+
+    Examples
+    --------
+    >>> guessed_encoding_hint("utf-8-sig")
+    ''
+    >>> guessed_encoding_hint("gb18030")[:45]
+    ' (the file is not UTF-8 and was read as GB180'
+    >>> guessed_encoding_hint("gb18030", "data/raw/x/raters.csv")[:30]
+    ' (raters.csv is not UTF-8 and '
+    """
+    if encoding != GUESSED:
+        return ""
+    which = Path(file).name if file is not None else "the file"
+    return (
+        f" ({which} is not UTF-8 and was read as GB18030, a guess: if it was saved in another encoding, "
+        "e.g. Latin-1 or Windows-1252, save it as UTF-8)"
+    )
+
+
+def _first_line_blank(text: str, path: Path) -> None:
+    """A blank first line would make pandas read no columns at all: say so, and where the header is."""
+    lines = text.lstrip("\ufeff").split("\n")
+    if lines[0].strip():
+        return
+    header = next((i for i, line in enumerate(lines, 1) if line.strip()), None)
+    raise DataError(
+        f"the first row is blank: the column names must be on row 1 (the first non-blank row is row {header})",
+        file=path,
+        row=1,
+    )
+
+
 def read_raw_table(path: str | Path) -> pd.DataFrame:
     """Read one raw table as text (blank cells as ""), index = row number in the file (header = 1)."""
+    return read_raw(path).frame
+
+
+def read_raw(path: str | Path) -> RawTable:
+    """Read one raw table as text, with the encoding used; see :func:`read_raw_table`.
+
+    Text read as GB18030 that holds characters outside the common GB2312 set gives a :class:`DataNote`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.csv.gz`` or ``.xlsx`` file.
+
+    Returns
+    -------
+    RawTable
+        The text table and the encoding (None for a workbook).
+
+    Examples
+    --------
+    >>> raw = read_raw("data/raw/demo/units.csv")
+    >>> raw.encoding, raw.frame.index[0], raw.frame.columns[:2].tolist()
+    ('utf-8-sig', 2, ['unit', 'kind'])
+    """
     path = Path(path)
+    encoding = None
     if not path.is_file():
         raise DataError("file not found", file=path)
     if path.name.endswith(".xlsx"):
@@ -70,9 +164,18 @@ def read_raw_table(path: str | Path) -> pd.DataFrame:
                 raw = gzip.decompress(raw)
             except (OSError, EOFError) as exc:
                 raise DataError(f"not a valid gzip file ({exc})", file=path) from None
-        text = _decode(raw, path)
+        text, encoding = _decode(raw, path)
         if not text.strip():
             raise DataError("the file is empty", file=path)
+        _first_line_blank(text, path)
+        rare = _rare_characters(text) if encoding == GUESSED else ""
+        if rare:
+            warnings.warn(
+                f"{path}: not UTF-8, read as GB18030; it holds rare characters ({rare[:10]}): "
+                "if the file is Latin-1 or Windows-1252, save it as UTF-8",
+                DataNote,
+                stacklevel=2,
+            )
         try:
             # keep blank lines while parsing so the index stays the file's line number; drop them after
             with warnings.catch_warnings():
@@ -98,7 +201,7 @@ def read_raw_table(path: str | Path) -> pd.DataFrame:
     _check_header(df.columns, path)
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     df = df.fillna("").apply(lambda s: s.str.strip())
-    return df[(df != "").any(axis=1)] if len(df.columns) else df
+    return RawTable(df[(df != "").any(axis=1)] if len(df.columns) else df, encoding)
 
 
 def _record_lines(text: str, n_records: int) -> pd.Index:

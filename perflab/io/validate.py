@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from perflab.errors import DataError
-from perflab.io.read import find_table_file, read_raw_table
+from perflab.errors import DataError, DataNote, quote
+from perflab.io.columns import misspelt
+from perflab.io.read import find_table_file, guessed_encoding_hint, read_raw
 from perflab.io.tables import KEYS, REQUIRED_TABLES, SPEC, TABLES, Column, Dataset
 from perflab.scheme import KINDS, Scheme
 
@@ -33,18 +36,18 @@ def _typed_column(df: pd.DataFrame, col: Column, file) -> pd.Series:
         bad = ~blank & ~low.isin(_TRUE | _FALSE)
         if bad.any():
             r = _first(bad)
-            raise DataError(f"{s[r]!r} is not true or false", file=file, row=r, column=col.name)
+            raise DataError(f"{quote(s[r])} is not true or false", file=file, row=r, column=col.name)
         return low.map(lambda v: True if v in _TRUE else (False if v in _FALSE else pd.NA)).astype("boolean")
     num = pd.to_numeric(s.where(~blank), errors="coerce")
     bad = ~blank & (num.isna() | ~np.isfinite(num.fillna(0)))
     if bad.any():
         r = _first(bad)
-        raise DataError(f"{s[r]!r} is not a number", file=file, row=r, column=col.name)
+        raise DataError(f"{quote(s[r])} is not a number", file=file, row=r, column=col.name)
     if col.kind == "int":
         frac = ~blank & (num != num.round())
         if frac.any():
             r = _first(frac)
-            raise DataError(f"{s[r]!r} is not a whole number", file=file, row=r, column=col.name)
+            raise DataError(f"{quote(s[r])} is not a whole number", file=file, row=r, column=col.name)
     for bound, op, word in ((col.minimum, np.less, "below"), (col.maximum, np.greater, "above")):
         if bound is not None:
             out = ~blank & op(num.fillna(bound), bound)
@@ -53,7 +56,12 @@ def _typed_column(df: pd.DataFrame, col: Column, file) -> pd.Series:
                 lo = "" if col.minimum is None else f"{col.minimum:g}"
                 hi = "" if col.maximum is None else f"{col.maximum:g}"
                 allowed = f"{lo}–{hi}" if lo and hi else (f">= {lo}" if lo else f"<= {hi}")
-                raise DataError(f"{s[r]} is {word} the allowed range {allowed}", file=file, row=r, column=col.name)
+                raise DataError(
+                    f"{s[r] if len(s[r]) <= 40 else quote(s[r])} is {word} the allowed range {allowed}",
+                    file=file,
+                    row=r,
+                    column=col.name,
+                )
     return num.astype("Int64") if col.kind == "int" else num.astype(float)
 
 
@@ -65,14 +73,7 @@ def validate_table(name: str, raw: pd.DataFrame, file=None) -> pd.DataFrame:
     cols = {c.name: c for c in SPEC[name]}
     if all(str(c).startswith("Unnamed:") or not str(c) for c in raw.columns):
         raise DataError("the first row holds no column names: the header must be on row 1", file=file, row=1)
-    for c in SPEC[name]:
-        if c.required and c.name not in raw.columns:
-            raise DataError(
-                f"missing column {c.name!r} (found: {', '.join(map(str, raw.columns))})",
-                file=file,
-                row=1,
-                column=c.name,
-            )
+    _check_column_names(name, raw.columns, file)
     dup = pd.Index(raw.columns).duplicated()
     if dup.any():
         raise DataError("duplicated column", file=file, row=1, column=str(raw.columns[int(np.argmax(dup))]))
@@ -91,9 +92,56 @@ def validate_table(name: str, raw: pd.DataFrame, file=None) -> pd.DataFrame:
     if dup.any():
         r = _first(dup)
         first = df.index[(df[key] == df.loc[r, key]).all(axis=1)][0]
-        what = " × ".join(f"{k} {df.loc[r, k]}" for k in key)
+        what = " × ".join(f"{k} {v if len(v := str(df.loc[r, k])) <= 40 else quote(v)}" for k in key)
         raise DataError(f"duplicated row for {what} (first at row {first})", file=file, row=r, column=key[-1])
     return df
+
+
+def _check_column_names(name: str, columns, file) -> None:
+    """Every required column present, and no extra column that is a slip for a known one (``grdae``)."""
+    names = [str(c) for c in columns]
+    absent = [c.name for c in SPEC[name] if c.name not in names]
+    extras = [c for c in names if c not in {c.name for c in SPEC[name]}]
+    for c in SPEC[name]:
+        if c.required and c.name not in names:
+            slip = next((e for e in extras if misspelt(e, [c.name])), None)
+            hint = f"; is {quote(slip)} meant to be {c.name!r}?" if slip else ""
+            found = ", ".join(quote(n)[1:-1] for n in names[:20]) + ("…" if len(names) > 20 else "")
+            raise DataError(f"missing column {c.name!r} (found: {found}){hint}", file=file, row=1, column=c.name)
+    for extra in extras:
+        meant = misspelt(extra, absent)
+        if meant:
+            raise DataError(
+                f"unknown column {quote(extra)}: did you mean {meant!r}? (perflab reads an optional column {meant!r}; "
+                "rename the column, or name it further from that to keep it as an extra column)",
+                file=file,
+                row=1,
+                column=extra,
+            )
+
+
+def extra_columns(name: str, columns) -> list[str]:
+    """The columns of a table that the data model does not name (kept as text, not used).
+
+    Parameters
+    ----------
+    name : str
+        The table (``units``, ``ratings``…).
+    columns : iterable of str
+        Its column names.
+
+    Returns
+    -------
+    list of str
+        The extra names, in their order.
+
+    Examples
+    --------
+    >>> extra_columns("raters", ["rater", "group", "home_unit", "comment"])
+    ['comment']
+    """
+    known = {c.name for c in SPEC[name]}
+    return [str(c) for c in columns if str(c) not in known]
 
 
 def _empty_dtype(kind: str) -> str:
@@ -106,7 +154,7 @@ def _check_in(df, column, allowed, file, what, allowed_text=None):
     if bad.any():
         r = _first(bad)
         known = allowed_text or ", ".join(sorted(map(str, allowed))[:12]) + ("…" if len(allowed) > 12 else "")
-        raise DataError(f"unknown {what} {s[r]!r} (known: {known})", file=file, row=r, column=column)
+        raise DataError(f"unknown {what} {quote(s[r])} (known: {known})", file=file, row=r, column=column)
 
 
 def _check_units(units: pd.DataFrame, scheme: Scheme, file) -> None:
@@ -128,7 +176,7 @@ def _check_history(h: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -
     if bad.any():
         row = _first(bad)
         raise DataError(
-            f"measure {h.loc[row, 'measure']!r} is for {mk[row]}s but unit {h.loc[row, 'unit']} is a {hk[row]}",
+            f"measure {quote(h.loc[row, 'measure'])} is for {mk[row]}s but unit {h.loc[row, 'unit']} is a {hk[row]}",
             file=file,
             row=row,
             column="measure",
@@ -295,6 +343,7 @@ def load_dataset(path: str | Path, scheme: Scheme) -> Dataset:
         raise DataError("data directory not found", file=root)
     files: dict[str, str] = {}
     tables: dict[str, pd.DataFrame] = {}
+    encodings: dict[str, str | None] = {}
     for name in TABLES:
         p = find_table_file(root, name)
         if p is None:
@@ -305,10 +354,41 @@ def load_dataset(path: str | Path, scheme: Scheme) -> Dataset:
                 )
             continue
         files[name] = str(p)
-        tables[name] = validate_table(name, read_raw_table(p), file=p)
+        raw = read_raw(p)
+        encodings[str(p)] = raw.encoding
+        with _name_the_encoding(encodings):
+            tables[name] = validate_table(name, raw.frame, file=p)
+        extra = extra_columns(name, raw.frame.columns)
+        if extra:
+            warnings.warn(
+                f"{p}: extra column(s) kept as they are, not used by perflab: {', '.join(map(quote, extra))}",
+                DataNote,
+                stacklevel=2,
+            )
     _check_needed(tables, scheme, root)
-    _cross_check(tables, scheme, files)
+    with _name_the_encoding(encodings, across=True):
+        _cross_check(tables, scheme, files)
     return _dataset(_finish(tables, scheme), scheme, files, root)
+
+
+@contextlib.contextmanager
+def _name_the_encoding(encodings: Mapping[str, str | None], across: bool = False):
+    """A value that does not match, when a file's encoding was guessed: the message says which encoding was used.
+
+    ``across``: the checks across tables, where the guessed file may be the one holding the known values (a rater
+    in ``ratings.csv`` unknown in a ``raters.csv`` read as GB18030).
+    """
+    try:
+        yield
+    except DataError as exc:
+        if exc.row is None or exc.row == 1:
+            raise
+        hint = guessed_encoding_hint(encodings.get(str(exc.file)))
+        if not hint and across:
+            hint = "".join(guessed_encoding_hint(e, f) for f, e in encodings.items() if f != str(exc.file))
+        if not hint:
+            raise
+        raise DataError(exc.message + hint, file=exc.file, row=exc.row, column=exc.column) from None
 
 
 def _check_needed(tables, scheme: Scheme, root) -> None:
