@@ -444,6 +444,37 @@ def assessments_unknown_indicator(e):
 
 
 @case("tables")
+def units_unterminated_quote(e):
+    p = e.f("units.csv")
+    lines = p.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("D02", '"D02')  # line 3: a quote opened and never closed
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return e.score(), [f"{p}, row 3"]
+
+
+@case("tables")
+def raters_xlsx_header_only(e):
+    p = to_xlsx(e.f("raters.csv"), lambda d: d.iloc[:0])
+    return e.score(), [f"{p}, row 2: the file has a header but no data rows"]
+
+
+@case("tables")
+def raters_xlsx_blank_workbook(e):
+    from openpyxl import Workbook
+
+    e.f("raters.csv").unlink()
+    p = e.f("raters.xlsx")
+    Workbook().save(p)
+    return e.score(), [f"{p}: the file is empty"]
+
+
+@case("tables")
+def history_target_not_a_number(e):
+    set_cell(e.f("history.csv"), 3, "target", "sixty")
+    return e.score(), [f"{e.f('history.csv')}, row 3, column target: 'sixty' is not a number"]
+
+
+@case("tables")
 def data_directory_missing(e):
     shutil.rmtree(e.data)
     return e.score(), [f"{e.data}: data directory not found"]
@@ -558,6 +589,25 @@ def scheme_latin1(e):
 def scheme_missing_file(e):
     p = e.params / "nope.yaml"
     return e.score(p), [f"{p}: scheme file not found"]
+
+
+@case("scheme")
+def scheme_tab_indent(e):
+    p = e.params / "tab.yaml"
+    p.write_text(SCHEME_FILE.read_text(encoding="utf-8").replace("  method: trimmed_mean", "\tmethod: trimmed_mean"))
+    return e.score(p), [f"{p}: not valid YAML at line "]
+
+
+@case("scheme")
+def scheme_weight_as_text(e):
+    p = e.write_scheme(lambda d: d["indicators"][1].update(weight="25"))
+    return e.score(p), [f"{p}, key indicators[1].weight: expected a number, got '25'"]
+
+
+@case("scheme")
+def scheme_zone_kind(e):
+    p = e.write_scheme(lambda d: d["zones"][0].update(kind="city"))
+    return e.score(p), [f"{p}, key zones[0].kind: must be one of district, department, got 'city'"]
 
 
 @case("scheme")
@@ -788,6 +838,66 @@ def sweep_file_missing(e):
     return e.sweep(p), [f"{p}: file not found"]
 
 
+@case("sweep")
+def sweep_malformed_ahp_matrix(e):
+    (e.params / "sweeps" / "pairs.csv").parent.mkdir(parents=True, exist_ok=True)
+    (e.params / "sweeps" / "pairs.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    p = e.sweep_file({"scenarios": {"expert": {"weights": {"ahp": "pairs.csv"}}}})
+    return e.sweep(p), [
+        f"{p}, scenario 'expert', key weights: {e.params / 'sweeps' / 'pairs.csv'}, row 1, column b: unknown indicator"
+    ]
+
+
+@case("sweep")
+def sweep_scenario_not_a_mapping(e):
+    p = e.sweep_file({"scenarios": {"y": [1, 2]}})
+    return e.sweep(p), [f"{p}, scenario 'y': expected a mapping of overrides"]
+
+
+@case("sweep")
+def sweep_unknown_band(e):
+    p = e.sweep_file({"scenarios": {"b": {"bands.F.lower": 10}}})
+    return e.sweep(p), [f"{p}, scenario 'b', key bands.F.lower: unknown grade 'F'"]
+
+
+@case("sweep")
+def sweep_all_components_zero(e):
+    p = e.sweep_file({"scenarios": {"z": {"components.onsite": 0, "components.routine": 0}}})
+    return e.sweep(p), [f"{p}, scenario 'z', key components.onsite, components.routine: the scheme it gives is invalid"]
+
+
+@case("sweep")
+def sweep_data_with_a_bad_table(e):
+    set_cell(e.f("raters.csv"), 4, "group", "aliens")
+    p = e.sweep_file({})
+    return e.sweep(p), [f"{e.f('raters.csv')}, row 4, column group: unknown evaluator group 'aliens'"]
+
+
+# -- memo: the run directory it reads ----------------------------------------------
+
+
+@case("memo")
+def memo_missing_directory(e):
+    d = e.out / "run"
+    return ["memo", str(d), "--lang", "en"], [f"{d}: no such directory"]
+
+
+@case("memo")
+def memo_undecodable_scores(e):
+    d = e.out / "run"
+    (d / "tables").mkdir(parents=True)
+    (d / "tables" / "scores.csv").write_bytes(b"\xff\xfe\x00\x01 not a table")
+    return ["memo", str(d), "--lang", "en"], [f"{d / 'tables' / 'scores.csv'}: cannot be read as a table"]
+
+
+@case("memo")
+def memo_foreign_scores(e):
+    d = e.out / "run"
+    (d / "tables").mkdir(parents=True)
+    (d / "tables" / "scores.csv").write_text("unit,final\nD01,abc\n", encoding="utf-8")
+    return ["memo", str(d), "--lang", "en"], [f"{d / 'tables' / 'scores.csv'}: no column kind"]
+
+
 # -- run parameters: refused before any kernel starts ----------------------------
 
 
@@ -903,6 +1013,22 @@ def sheets_read_out_beside_the_workbooks(e):
 
 
 @case("output")
+def sheets_make_out_not_xlsx(e):
+    target = e.out / "sheets.csv"
+    return ["sheets", "make", "--scheme", str(e.scheme), "--data", str(e.data), "--out", str(target)], [
+        f"{target}: the output must be an .xlsx file"
+    ]
+
+
+@case("output")
+def sheets_make_rater_id_with_a_slash(e):
+    # an evaluator id becomes a file name: 'R1/a' cannot be one
+    target = e.out / "sheets"
+    argv = ["sheets", "make", "--scheme", str(e.scheme), "--data", str(e.data), "--out", str(target)]
+    return argv + ["--per-rater", "--raters", "R1", "R1/a"], ["R1/a"]
+
+
+@case("output")
 def memo_into_the_raw_data(e):
     return ["memo", str(e.data), "--lang", "en"], [str(e.data)]
 
@@ -973,7 +1099,7 @@ def no_kernels(monkeypatch, filled_book):
 
     monkeypatch.setattr(perflab.report, "_run_books", kernel)
     monkeypatch.setattr(perflab.report, "execute", kernel)
-    monkeypatch.setattr(perflab.sweep.run, "_run_notebooks", kernel)
+    monkeypatch.setattr(perflab.sweep.run, "_execute", kernel)
     SHEETS["book"] = filled_book
 
 
@@ -1010,7 +1136,7 @@ def test_bad_input_is_one_line_exit_2_and_raw_files_untouched(name, env, capsys)
 def test_the_corpus_spans_every_kind_of_input():
     counts = pd.Series([c for c, _ in CASES.values()]).value_counts()
     assert len(CASES) >= 45
-    assert set(counts.index) == {"tables", "scheme", "sheets", "sweep", "run", "output"}
+    assert set(counts.index) == {"tables", "scheme", "sheets", "sweep", "run", "memo", "output"}
 
 
 def test_the_installed_command_says_the_same_as_main(env, capsys):
