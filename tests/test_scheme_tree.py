@@ -326,3 +326,34 @@ def test_zone_overrides_in_a_sweep_reach_nodes_at_any_depth(tree_dict):
     tree = _overridden(tree_dict, "differentiated.zones.core.indicators.conduct", 60)
     # core already sets key_tasks 30 and service 15 (within their parents)
     assert tree.zone_indicator_weights("core")["service"] == pytest.approx(0.5 * 15 / 45)
+
+
+# ---------------------------------------------------------------------------
+# the second shipped scheme: 三效一创 for the municipal departments
+# ---------------------------------------------------------------------------
+
+SANXIAO_POINTS = {
+    "statutory_duties": 40,
+    "law_based_admin": 8,
+    "capacity_building": 7,
+    "serving_central": 5,
+    "public_evaluation": 20,
+    "leaders_evaluation": 10,
+    "coordination": 5,
+    "innovation": 5,
+}
+
+
+def test_the_sanxiao_scheme_gives_the_frameworks_points_and_scores_simulated_data():
+    from perflab.io import dataset_from_tables
+    from perflab.scheme import load_scheme
+    from perflab.simulate import simulate
+
+    s = load_scheme(SCHEME_FILE.parent / "beijing_departments_sanxiao.yaml")
+    assert [n.id for n in s.tree] == ["duties", "management", "service_results", "innovation"]
+    np.testing.assert_allclose(s.weights * 100, pd.Series(SANXIAO_POINTS), rtol=1e-12)
+    assert s.node("indicators.service_results.children.public_evaluation").depth == 2
+    assert "tree" in s.to_dict() and s.digest() != s.flattened().digest()
+    scores = score_units(dataset_from_tables(simulate(s, seed=7).tables, s), s)
+    assert scores.groupby("kind")["rank"].max().to_dict() == {"department": 60, "district": 16}
+    assert scores["final"].notna().all()
