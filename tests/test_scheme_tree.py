@@ -357,3 +357,24 @@ def test_the_sanxiao_scheme_gives_the_frameworks_points_and_scores_simulated_dat
     scores = score_units(dataset_from_tables(simulate(s, seed=7).tables, s), s)
     assert scores.groupby("kind")["rank"].max().to_dict() == {"department": 60, "district": 16}
     assert scores["final"].notna().all()
+
+
+def test_a_weight_set_applies_to_a_tree_through_its_leaves(tree_dict):
+    from perflab.sweep.overrides import flat_indicators
+
+    tree_dict.pop("differentiated")  # its zones would name the tree's nodes
+    tree = make_scheme(tree_dict)
+    flat = dict(tree_dict, indicators=flat_indicators(tree_dict["indicators"], tree.weights.to_dict()))
+    assert make_scheme(flat) == tree.flattened()
+    equal = dict(tree_dict, indicators=flat_indicators(tree_dict["indicators"], dict.fromkeys(FLAT_IDS, 1.0)))
+    assert make_scheme(equal).weights.tolist() == [1.0] * 7
+
+
+def test_the_base_number_of_a_node_path_is_its_weight(tree_dict):
+    from perflab.sweep.overrides import base_number
+
+    assert base_number(tree_dict, "indicators.results.children.key_tasks.weight") == 25
+    assert base_number(tree_dict, "indicators.key_tasks.weight") == 25
+    assert base_number(tree_dict, "indicators.conduct.weight") == 40
+    assert base_number(tree_dict, "indicators.results.children.nope.weight") is None
+    assert base_number(tree_dict, "groups.grassroots.share") == 0.25

@@ -229,6 +229,54 @@ def indicator_node(items, ids) -> dict:
     return node
 
 
+def flat_indicators(items, weights: Mapping[str, float]) -> list[dict]:
+    """The leaves of an indicator list (a tree or flat), depth first, as a flat list weighing as ``weights`` says
+    (a leaf not named keeps its weight): how a weight set, which weighs the leaves, applies to a tree.
+
+    Examples
+    --------
+    >>> items = [{"id": "management", "weight": 15, "children": [{"id": "law", "weight": 8}, {"id": "cap", "weight": 7}]}]
+    >>> flat_indicators(items, {"law": 0.5})
+    [{'id': 'law', 'weight': 0.5}, {'id': 'cap', 'weight': 7}]
+    """
+    return [
+        {
+            **{k: v for k, v in it.items() if k not in ("children", "aggregation")},
+            "weight": weights.get(it["id"], it["weight"]),
+        }
+        for it in _walk(items)
+        if not it.get("children")
+    ]
+
+
+def base_number(raw: dict, path: str):
+    """The base scheme's number at an override path (a node at any depth of the indicator tree), or None when
+    the path holds no single number.
+
+    Examples
+    --------
+    >>> import yaml
+    >>> raw = yaml.safe_load(open("params/beijing_departments_sanxiao.yaml", encoding="utf-8"))
+    >>> base_number(raw, "indicators.management.children.capacity_building.weight"), base_number(raw, "composite")
+    (7, None)
+    """
+    segs = path.split(".")
+    try:
+        if segs[0] == "indicators":
+            ids = (segs[1],) if len(segs) == 3 else parse_key(".".join(segs[:-1]))
+            value = indicator_node(raw["indicators"], ids).get(segs[-1]) if ids else None
+        elif segs[0] in ("groups", "measures", "bands"):
+            key = "grade" if segs[0] == "bands" else "id"
+            value = next(it for it in raw[segs[0]] if str(it.get(key)) == segs[1]).get(segs[2])
+        else:
+            value = raw
+            for seg in segs:
+                value = value[seg]
+    except (_Fail, KeyError, StopIteration, TypeError, IndexError):
+        return None
+    return value if _is_number(value) else None
+
+
 def _walk(items):
     for it in items or []:
         if isinstance(it, dict):
