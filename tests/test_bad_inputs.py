@@ -39,6 +39,7 @@ class Env:
     params: Path  # root/params: scheme and sweep files
     scheme: Path  # root/params/scheme.yaml: a copy of the Beijing scheme
     out: Path  # root/out: where outputs go (must stay untouched)
+    book: Path  # a workbook of scoring sheets for the tiny data, filled in by evaluator R1 (outside the project)
 
     def f(self, name: str) -> Path:
         """A file of the data set."""
@@ -90,12 +91,17 @@ def edit_csv(path: Path, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
 
 def set_cell(path: Path, row: int, col: str, value: str) -> None:
     """Set one cell, ``row`` being the line number in the file (header = 1)."""
+    edit_csv(path, _at(row - 2, col, value))
+
+
+def _at(idx: int, col: str, value: str):
+    """An edit for :func:`edit_csv`: one cell set, by index (line number - 2)."""
 
     def fn(d):
-        d.loc[row - 2, col] = value
+        d.loc[idx, col] = value
         return d
 
-    edit_csv(path, fn)
+    return fn
 
 
 def append_copy(path: Path, row: int) -> None:
@@ -301,20 +307,33 @@ def ratings_undecodable_score(e):
 
 
 @case("tables")
-def ratings_grade_not_a_band(e):
-    edit_csv(e.f("ratings.csv"), lambda d: d.assign(grade="").pipe(_at(60, "grade", "A+")))
-    return e.score(), [f"{e.f('ratings.csv')}, row 62, column grade: unknown grade 'A+'"]
+def raters_row_deleted(e):
+    p = e.f("raters.csv")
+    p.write_text("\n".join(p.read_text(encoding="utf-8").splitlines()[:4]) + "\n", encoding="utf-8")  # R4 gone
+    return e.score(), [f"{e.f('ratings.csv')}, row 23, column rater: unknown rater 'R4'"]
 
 
-def _at(idx: int, col: str, value: str):
-    def fn(d):
-        d.loc[idx, col] = value
-        return d
+@case("tables")
+def units_xlsx_title_row(e):
+    from openpyxl import Workbook
 
-    return fn
+    df = pd.read_csv(e.f("units.csv"), dtype=str, keep_default_na=False)
+    e.f("units.csv").unlink()
+    wb = Workbook()
+    wb.active.append(["Units of the 2016 evaluation"])  # a title above the header
+    for row in [list(df.columns), *df.itertuples(index=False)]:
+        wb.active.append(list(row))
+    p = e.f("units.xlsx")
+    wb.save(p)
+    return e.score(), [f"{p}, row 1, column unit: missing column 'unit'"]
 
 
-# -- tables: history, survey, verification, assessments ----------------------------
+@case("tables")
+def survey_gzip_of_nothing(e):
+    e.f("survey.csv").unlink()
+    p = e.f("survey.csv.gz")
+    p.write_bytes(gzip.compress(b"", mtime=0))
+    return e.score(), [f"{p}: the file is empty"]
 
 
 @case("tables")
@@ -649,9 +668,6 @@ def filled_book(tmp_path_factory) -> Path:
     return path
 
 
-SHEETS: dict[str, Path] = {}  # filled by the autouse fixture below: the filled workbook of this module
-
-
 def _book(e, edit=None) -> Path:
     """The filled workbook copied into the raw tree (data/raw/sheets/), optionally edited with openpyxl."""
     from openpyxl import load_workbook
@@ -659,7 +675,7 @@ def _book(e, edit=None) -> Path:
     d = e.raw / "sheets"
     d.mkdir(parents=True, exist_ok=True)
     p = d / "book.xlsx"
-    shutil.copy(SHEETS["book"], p)
+    shutil.copy(e.book, p)
     if edit:
         wb = load_workbook(p)
         edit(wb.worksheets[1])
@@ -717,6 +733,15 @@ def sheet_score_not_a_number(e):
 def sheet_missing_file(e):
     p = e.raw / "sheets" / "nowhere.xlsx"
     return _read(e, p), [f"{p}: file not found"]
+
+
+@case("sheets", writes_output=True)
+def sheet_csv_export_undecodable(e):
+    d = e.raw / "sheets"
+    d.mkdir(parents=True)
+    p = d / "D01.csv"
+    p.write_bytes(b"\xff\xfe\x00\x81 a sheet saved as UTF-16")
+    return _read(e, p), [f"{p}: undecodable bytes"]
 
 
 @case("sheets")
@@ -873,6 +898,12 @@ def sweep_data_with_a_bad_table(e):
     return e.sweep(p), [f"{e.f('raters.csv')}, row 4, column group: unknown evaluator group 'aliens'"]
 
 
+@case("sweep")
+def sweep_grid_value_not_a_number(e):
+    p = e.sweep_file({"grid": {"components.onsite": [0.5, True]}})
+    return e.sweep(p), [f"{p}, scenario 'components.onsite=true', key components.onsite: expected a number, got True"]
+
+
 # -- memo: the run directory it reads ----------------------------------------------
 
 
@@ -898,18 +929,30 @@ def memo_foreign_scores(e):
     return ["memo", str(d), "--lang", "en"], [f"{d / 'tables' / 'scores.csv'}: no column kind"]
 
 
+@case("memo")
+def memo_provenance_not_json(e):
+    d = e.out / "run"
+    (d / "tables").mkdir(parents=True)
+    (d / "tables" / "scores.csv").write_text(
+        "unit,kind,name_zh,name_en,presented,grade,rank,final\nD01,district,东城区,Dongcheng,true,A,1,90\n",
+        encoding="utf-8",
+    )
+    (d / "provenance.json").write_text("{not json", encoding="utf-8")
+    return ["memo", str(d), "--lang", "en"], [f"{d / 'provenance.json'}: not valid JSON"]
+
+
 # -- run parameters: refused before any kernel starts ----------------------------
 
 
 @case("run")
 def run_unknown_parameter(e):
-    return e.run("--param", "n_drawz=100", "--only", "10"), ["n_drawz"]
+    return e.run("--param", "n_drawz=100", "--only", "10"), ["--param", "n_drawz"]
 
 
 @case("run")
 def run_reserved_parameter(e):
     # `output` is set by the run itself: as --param it would send the notebooks' tables elsewhere
-    return e.run("--param", f"output={e.root / 'elsewhere'}", "--only", "10"), ["output"]
+    return e.run("--param", f"output={e.root / 'elsewhere'}", "--only", "10"), ["--param", "output"]
 
 
 @case("run")
@@ -1029,6 +1072,46 @@ def sheets_make_rater_id_with_a_slash(e):
 
 
 @case("output")
+def score_out_is_the_ratings_file(e):
+    target = e.f("ratings.csv")
+    return ["score", str(e.data), "--scheme", str(e.scheme), "--out", str(target)], [
+        f"{target}: refusing to write inside the raw-data tree {e.raw}"
+    ]
+
+
+@case("output")
+def score_out_through_a_symlink_into_raw(e):
+    (e.root / "link").symlink_to(e.data, target_is_directory=True)
+    target = e.root / "link" / "s.csv"
+    return ["score", str(e.data), "--scheme", str(e.scheme), "--out", str(target)], [
+        f"{target}: refusing to write inside the raw-data tree {e.raw}"
+    ]
+
+
+@case("output")
+def data_through_a_symlink_out_in_raw(e):
+    (e.root / "mydata").symlink_to(e.data, target_is_directory=True)
+    target = e.raw / "s.csv"
+    return ["score", str(e.root / "mydata"), "--scheme", str(e.scheme), "--out", str(target)], [
+        f"{target}: refusing to write inside the raw-data tree {e.raw}"
+    ]
+
+
+@case("output")
+def simulate_over_the_raw_data(e):
+    return ["simulate", "--out", str(e.data)], [f"{e.data}: output directory is not empty (use --force to overwrite)"]
+
+
+@case("output")
+def sweep_out_is_a_file(e):
+    p = e.sweep_file({})
+    e.out.mkdir()
+    target = e.out / "sweep"
+    target.write_text("a file where the sweep's folder should be")
+    return ["sweep", str(p), "--out", str(target), "--quiet", "--no-figures"], [str(target)]
+
+
+@case("output")
 def memo_into_the_raw_data(e):
     return ["memo", str(e.data), "--lang", "en"], [str(e.data)]
 
@@ -1078,18 +1161,17 @@ def sweep_unwritable_output(e):
 
 
 @pytest.fixture
-def env(tmp_path) -> Env:
+def env(tmp_path, filled_book) -> Env:
     raw = tmp_path / "data" / "raw"
     params = tmp_path / "params"
     params.mkdir()
     shutil.copy(SCHEME_FILE, params / "scheme.yaml")
-    return Env(
-        tmp_path, raw, write_tables(tiny_tables(), raw / "tiny"), params, params / "scheme.yaml", tmp_path / "out"
-    )
+    data = write_tables(tiny_tables(), raw / "tiny")
+    return Env(tmp_path, raw, data, params, params / "scheme.yaml", tmp_path / "out", filled_book)
 
 
 @pytest.fixture(autouse=True)
-def no_kernels(monkeypatch, filled_book):
+def no_kernels(monkeypatch):
     """Every case fails before a notebook runs: the functions that would start a kernel fail the test."""
     import perflab.report
     import perflab.sweep.run
@@ -1100,7 +1182,6 @@ def no_kernels(monkeypatch, filled_book):
     monkeypatch.setattr(perflab.report, "_run_books", kernel)
     monkeypatch.setattr(perflab.report, "execute", kernel)
     monkeypatch.setattr(perflab.sweep.run, "_execute", kernel)
-    SHEETS["book"] = filled_book
 
 
 def run_main(argv: list[str]) -> int:
