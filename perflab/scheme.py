@@ -4,6 +4,11 @@ A scheme is read from a params YAML file into a frozen :class:`Scheme`; every
 invalid or unknown key is a :class:`~perflab.errors.SchemeError` that names
 the file and the key path, so a methodologist editing the file sees at once
 what to fix.
+
+The indicators form a tree (:mod:`perflab.tree`): ``Scheme.tree`` holds its
+nodes, ``Scheme.indicators`` its leaves (what is scored) with their effective
+weights, so everything that reads the indicators works on a tree as on a flat
+list. A flat list is a tree of depth one and is exactly what it always was.
 """
 
 from __future__ import annotations
@@ -249,6 +254,32 @@ class Scheme:
     def shares(self) -> pd.Series:
         """Evaluator-group shares in the on-site score, indexed by group id."""
         return pd.Series({g.id: g.share for g in self.groups}, name="share", dtype=float)
+
+    def node_table(self) -> pd.DataFrame:
+        """Every node of the indicator tree, depth first: its id, parent (empty at the top), depth, names, weight
+        as given (relative to its siblings), effective weight (its share of the score, summing to 1 over the
+        leaves and over each node's children to the node's) and whether it is a leaf.
+
+        Examples
+        --------
+        >>> t = load_scheme("params/beijing_departments_sanxiao.yaml").node_table()
+        >>> t.loc[t["node"] == "management", ["parent", "depth", "weight", "effective_weight", "leaf"]].values.tolist()
+        [['', 1, 15.0, 0.15, False]]
+        """
+        eff = T.effective_weights(self.tree, leaves_only=False)
+        nodes = self.nodes
+        return pd.DataFrame(
+            {
+                "node": [n.id for n in nodes],
+                "parent": [n.path[-2] if n.depth > 1 else "" for n in nodes],
+                "depth": [n.depth for n in nodes],
+                "name_zh": [n.name_zh for n in nodes],
+                "name_en": [n.name_en for n in nodes],
+                "weight": [n.weight for n in nodes],
+                "effective_weight": [eff[n.id] for n in nodes],
+                "leaf": [n.is_leaf for n in nodes],
+            }
+        )
 
     def indicator_table(self) -> pd.DataFrame:
         """The `indicators` table of the data model."""

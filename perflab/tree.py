@@ -87,18 +87,20 @@ def is_flat(nodes: Sequence[Node]) -> bool:
     return all(n.is_leaf for n in nodes)
 
 
-def effective_weights(nodes: Sequence[Node]) -> dict[str, float]:
+def effective_weights(nodes: Sequence[Node], leaves_only: bool = True) -> dict[str, float]:
     """Each leaf's effective weight: the product of the normalised sibling weights on its path (they sum to 1).
 
     Parameters
     ----------
     nodes : sequence of Node
         The top-level nodes (``Scheme.tree``).
+    leaves_only : bool, default True
+        False gives every node's share of the score (a node's is the sum of its leaves').
 
     Returns
     -------
     dict
-        Leaf id -> effective weight, depth first.
+        Node id -> effective weight, depth first.
 
     Examples
     --------
@@ -111,6 +113,8 @@ def effective_weights(nodes: Sequence[Node]) -> dict[str, float]:
     ... )
     >>> {k: round(v, 6) for k, v in effective_weights(t).items()}
     {'law': 0.4, 'capacity': 0.35, 'innovation': 0.25}
+    >>> round(effective_weights(t, leaves_only=False)["management"], 6)
+    0.75
     """
     out: dict[str, float] = {}
 
@@ -118,10 +122,9 @@ def effective_weights(nodes: Sequence[Node]) -> dict[str, float]:
         total = sum(n.weight for n in siblings)
         for n in siblings:
             w = above * (n.weight / total)
-            if n.is_leaf:
+            if n.is_leaf or not leaves_only:
                 out[n.id] = w
-            else:
-                down(n.children, w)
+            down(n.children, w)
 
     down(nodes, 1.0)
     return out

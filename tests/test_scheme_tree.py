@@ -378,3 +378,17 @@ def test_the_base_number_of_a_node_path_is_its_weight(tree_dict):
     assert base_number(tree_dict, "indicators.conduct.weight") == 40
     assert base_number(tree_dict, "indicators.results.children.nope.weight") is None
     assert base_number(tree_dict, "groups.grassroots.share") == 0.25
+
+
+def test_the_node_table_gives_every_nodes_share_of_the_score(tree_dict, scheme):
+    t = make_scheme(tree_dict).node_table().set_index("node")
+    assert t.index.tolist() == ["results", *FLAT_IDS[:3], "conduct", *FLAT_IDS[3:]]
+    assert t.loc["results", "effective_weight"] == pytest.approx(0.6) and not t.loc["results", "leaf"]
+    assert t.loc["key_tasks", "parent"] == "results" and t.loc["key_tasks", "depth"] == 2
+    leaves = t[t["leaf"]]
+    assert leaves["effective_weight"].sum() == pytest.approx(1.0)
+    for parent in ("results", "conduct"):
+        kids = t[t["parent"] == parent]["effective_weight"].sum()
+        assert kids == pytest.approx(t.loc[parent, "effective_weight"])
+    flat = scheme.node_table()
+    assert flat["leaf"].all() and flat["effective_weight"].tolist() == pytest.approx((scheme.weights / 100).tolist())
