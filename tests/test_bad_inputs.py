@@ -717,6 +717,9 @@ def sheet_wrong_unit(e):
     return _read(e, p), [f"{p}, sheet D01, cell B2: sheet for an unknown unit 'M02X'"]
 
 
+# the sheet's columns (layout(scheme) for the Beijing bands): N = grade, O = score; rows 7-13 the indicators
+
+
 @case("sheets", writes_output=True)
 def sheet_bad_grade(e):
     p = _book(e, lambda ws: ws.cell(9, 14, "Z"))
@@ -1212,6 +1215,19 @@ def test_bad_input_is_one_line_exit_2_and_raw_files_untouched(name, env, capsys)
     assert tree_hashes(env.raw, env.params) == inputs, "an input file was changed, added or removed"
     if name not in WRITES_OUTPUT:
         assert tree_hashes(env.out) == outputs, "something was written to the output of a refused command"
+
+
+def test_the_unspoiled_project_passes(env, capsys):
+    """The control: before a case spoils it, the project scores, its filled workbook imports, its sweep file loads."""
+    from perflab.sweep import load_sweep
+
+    assert run_main(env.score()) == 0
+    assert run_main(_read(env, _book(env))) == 0
+    assert [s.name for s in load_sweep(env.sweep_file({"grid": {"components.onsite": [0.5]}})).scenarios] == [
+        "base",
+        "components.onsite=0.5",
+    ]
+    assert "perflab: error" not in capsys.readouterr().err
 
 
 def test_the_corpus_spans_every_kind_of_input():
