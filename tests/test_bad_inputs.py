@@ -552,6 +552,12 @@ def scheme_bands_gap(e):
 
 
 @case("scheme")
+def scheme_band_upside_down(e):
+    p = e.write_scheme(lambda d: d["bands"][3].update(lower=70, upper=60))
+    return e.score(p), [f"{p}, key bands[3].upper: upper 60.0 must be greater than lower 70.0"]
+
+
+@case("scheme")
 def scheme_band_score_outside(e):
     p = e.write_scheme(lambda d: d["bands"][2].update(score=85))
     return e.score(p), [f"{p}, key bands[2].score: score 85.0 lies outside its band [70.0, 80.0]"]
@@ -767,6 +773,15 @@ def sweep_invalid_yaml(e):
 def sweep_unknown_key_path(e):
     p = e.sweep_file({"scenarios": {"x": {"componets.onsite": 0.7}}})
     return e.sweep(p), [f"{p}, scenario 'x', key componets.onsite: unknown path"]
+
+
+@case("sweep")
+def sweep_unknown_group(e):
+    p = e.sweep_file({"scenarios": {"leaders": {"groups.city_leader.share": 0.3}}})
+    return e.sweep(p), [
+        f"{p}, scenario 'leaders', key groups.city_leader.share: unknown evaluator group 'city_leader' "
+        "(did you mean 'city_leaders'?)"
+    ]
 
 
 @case("sweep")
