@@ -24,6 +24,9 @@ import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
+from perflab.composite import aggregate
 from perflab.errors import SchemeError
 
 
@@ -201,3 +204,56 @@ def check_weights(nodes: Sequence[Node], file=None) -> None:
 def flat_nodes(items) -> tuple[Node, ...]:
     """The depth-one tree of a flat list of indicators (objects with id, name_zh, name_en, weight)."""
     return tuple(Node(i.id, i.name_zh, i.name_en, float(i.weight), path=(i.id,)) for i in items)
+
+
+def node_scores(leaf_scores: pd.DataFrame, nodes: Sequence[Node], composite: str = "arithmetic") -> pd.DataFrame:
+    """Each unit's score at every node of the tree: a leaf's as given, a node's its children's combined by
+    their weights (by its ``aggregation``, else ``composite``), a missing child dropping out with its siblings
+    rescaled.
+
+    With every leaf present, the top-level nodes combined by their weights give the flat on-site score
+    (the leaves combined by their effective weights); where a leaf is missing the two differ, since the flat
+    score rescales all the other leaves and this one only the leaf's siblings.
+
+    Parameters
+    ----------
+    leaf_scores : pandas.DataFrame
+        Units x leaf ids (e.g. :func:`perflab.scoring.indicator_scores`).
+    nodes : sequence of Node
+        The top-level nodes (``Scheme.tree``).
+    composite : str
+        The scheme's composite, for the nodes that name no aggregation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Units x every node id, depth first.
+
+    Examples
+    --------
+    >>> t = (
+    ...     Node("management", "管理效能", "Management", 15.0, children=(
+    ...         Node("law", "依法行政", "Law", 8.0, path=("management", "law")),
+    ...         Node("capacity", "能力建设", "Capacity", 7.0, path=("management", "capacity")),
+    ...     ), path=("management",)),
+    ...     Node("innovation", "创新创优", "Innovation", 5.0, path=("innovation",)),
+    ... )
+    >>> x = pd.DataFrame({"law": [80.0, 80.0], "capacity": [95.0, float("nan")], "innovation": [70.0, 70.0]})
+    >>> node_scores(x, t).round(2).values.tolist()
+    [[87.0, 80.0, 95.0, 70.0], [80.0, 80.0, nan, 70.0]]
+    """
+    out: dict[str, pd.Series] = {}
+
+    def score(n: Node) -> pd.Series:
+        if n.is_leaf:
+            out[n.id] = leaf_scores[n.id].astype(float)
+        else:
+            kids = [score(c) for c in n.children]
+            values = pd.concat(kids, axis=1).to_numpy(float)
+            w = [c.weight for c in n.children]
+            out[n.id] = pd.Series(aggregate(values, w, n.aggregation or composite), index=leaf_scores.index)
+        return out[n.id].rename(n.id)
+
+    for n in nodes:
+        score(n)
+    return pd.DataFrame({n.id: out[n.id] for n in walk(nodes)}, index=leaf_scores.index)

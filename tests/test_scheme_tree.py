@@ -392,3 +392,22 @@ def test_the_node_table_gives_every_nodes_share_of_the_score(tree_dict, scheme):
         assert kids == pytest.approx(t.loc[parent, "effective_weight"])
     flat = scheme.node_table()
     assert flat["leaf"].all() and flat["effective_weight"].tolist() == pytest.approx((scheme.weights / 100).tolist())
+
+
+@pytest.mark.parametrize("composite", ["arithmetic", "geometric"])
+def test_node_scores_combine_to_the_onsite_score_when_every_leaf_is_scored(tree_dict, demo, composite):
+    from perflab.composite import aggregate
+    from perflab.scoring import indicator_scores, onsite_scores
+    from perflab.tree import node_scores
+
+    tree_dict["composite"] = composite
+    tree = make_scheme(tree_dict)
+    leaves = indicator_scores(demo, tree)
+    nodes = node_scores(leaves, tree.tree, tree.composite)
+    assert nodes.columns.tolist() == [n.id for n in tree.nodes]
+    pd.testing.assert_frame_equal(nodes[tree.indicator_ids], leaves, check_names=False)
+    whole = leaves.notna().all(axis=1)
+    assert whole.sum() >= 50
+    top = aggregate(nodes[["results", "conduct"]].to_numpy(float), [60, 40], composite)
+    np.testing.assert_allclose(top[whole], onsite_scores(demo, tree, leaves)[whole], rtol=1e-12)
+    assert nodes.loc[whole, "results"].between(0, 100).all()
