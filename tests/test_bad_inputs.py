@@ -1191,15 +1191,17 @@ def env(tmp_path, filled_book) -> Env:
 @pytest.fixture(autouse=True)
 def no_kernels(monkeypatch):
     """Every case fails before a notebook runs: the functions that would start a kernel fail the test."""
+    import papermill
+
     import perflab.report
     import perflab.sweep.run
 
     def kernel(*args, **kwargs):
         raise AssertionError("a notebook kernel would start: the input was not refused before the run")
 
-    monkeypatch.setattr(perflab.report, "_run_books", kernel)
-    monkeypatch.setattr(perflab.report, "execute", kernel)
-    monkeypatch.setattr(perflab.sweep.run, "_execute", kernel)
+    monkeypatch.setattr(papermill, "execute_notebook", kernel)  # every notebook of a run, a sweep or a memo
+    for module, name in ((perflab.report, "_run_books"), (perflab.report, "execute"), (perflab.sweep.run, "_execute")):
+        monkeypatch.setattr(module, name, kernel, raising=False)  # and before: the pools that would start them
 
 
 def run_main(argv: list[str]) -> int:
