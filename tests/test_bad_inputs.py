@@ -472,6 +472,15 @@ def units_unterminated_quote(e):
 
 
 @case("tables")
+def units_old_mac_line_endings(e):
+    # "CSV (Macintosh)" from a spreadsheet: lines end in a carriage return alone
+    p = e.f("units.csv")
+    text = p.read_text(encoding="utf-8").replace("M02,department,economy", "M02,department,moon")
+    p.write_bytes(text.replace("\n", "\r").encode("utf-8"))
+    return e.score(), [str(p)]
+
+
+@case("tables")
 def raters_xlsx_header_only(e):
     p = to_xlsx(e.f("raters.csv"), lambda d: d.iloc[:0])
     return e.score(), [f"{p}, row 2: the file has a header but no data rows"]
@@ -920,6 +929,17 @@ def sweep_data_with_a_bad_table(e):
 def sweep_grid_value_not_a_number(e):
     p = e.sweep_file({"grid": {"components.onsite": [0.5, True]}})
     return e.sweep(p), [f"{p}, scenario 'components.onsite=true', key components.onsite: expected a number, got True"]
+
+
+@case("sweep")
+def sweep_two_scenarios_of_one_name(e):
+    # a scenario copied and edited, its name left the same: YAML keeps the last silently, the first is lost
+    body = "onsite_70: {components.onsite: 0.7, components.routine: 0.3}\n"
+    p = e.sweep_file(
+        "base: ../scheme.yaml\ndata: ../../data/raw/tiny\nnotebooks: []\nscenarios:\n"
+        f"  {body}  {body.replace('0.7', '0.8').replace('0.3', '0.2')}"
+    )
+    return e.sweep(p), [str(p), "onsite_70"]
 
 
 # -- memo: the run directory it reads ----------------------------------------------
