@@ -11,7 +11,8 @@ The tree is flattened into its leaves, each with its effective weight, and score
 exact when every node combines its children as the scheme's ``composite`` does (arithmetic sums of sums are a
 sum, geometric products of products a product), and as long as no leaf is missing: a unit without a leaf has
 the other *leaves'* weights rescaled, not its siblings'. Nodes that combine otherwise are follow-up work (the
-scheme refuses them with one message naming the node).
+scheme refuses them with one message naming the node). :func:`node_scores` scores every node level by level
+(a missing leaf rescaling its siblings): with every leaf scored, its top level combines to the flat score.
 
 Key paths name a node by the ids on its path: ``indicators.management.children.capacity_building``; a flat
 list keeps naming its items by position (``indicators[2]``), as its messages always have.
