@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -481,6 +482,13 @@ def units_old_mac_line_endings(e):
 
 
 @case("tables")
+def units_carriage_return_in_a_field(e):
+    p = e.f("units.csv")
+    p.write_text(p.read_text(encoding="utf-8").replace("Huairou", "Huai\rrou"), encoding="utf-8", newline="")
+    return e.score(), [str(p)]
+
+
+@case("tables")
 def raters_xlsx_header_only(e):
     p = to_xlsx(e.f("raters.csv"), lambda d: d.iloc[:0])
     return e.score(), [f"{p}, row 2: the file has a header but no data rows"]
@@ -932,6 +940,13 @@ def sweep_grid_value_not_a_number(e):
 
 
 @case("sweep")
+def sweep_a_million_scenarios(e):
+    # a step typed one zero too many times: a million scenarios are built and scored, for minutes, instead of refused
+    p = e.sweep_file({"grid": {"components.onsite": {"from": 0.0, "to": 1.0, "step": 0.000001}}})
+    return e.sweep(p), [str(p), "grid"]
+
+
+@case("sweep")
 def sweep_two_scenarios_of_one_name(e):
     # a scenario copied and edited, its name left the same: YAML keeps the last silently, the first is lost
     body = "onsite_70: {components.onsite: 0.7, components.routine: 0.3}\n"
@@ -1224,11 +1239,28 @@ def no_kernels(monkeypatch):
         monkeypatch.setattr(module, name, kernel, raising=False)  # and before: the pools that would start them
 
 
+CASE_SECONDS = 6  # a case refuses its input in well under a second; one that runs on is stopped and fails
+
+
+class Hung(BaseException):  # not an Exception: no `except Exception` in perflab can swallow it
+    pass
+
+
 def run_main(argv: list[str]) -> int:
+    """``perflab.cli.main(argv)``: its exit status (argparse's included), stopped after CASE_SECONDS."""
+
+    def stop(signum, frame):
+        raise Hung(f"perflab {' '.join(argv[:1])} did not finish within {CASE_SECONDS} s: the input was not refused")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, CASE_SECONDS)
     try:
         return main(argv)
     except SystemExit as exc:  # argparse's errors
         return exc.code
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def check_one_line(code, out: str, err: str, expected: list[str]):
