@@ -411,3 +411,32 @@ def test_node_scores_combine_to_the_onsite_score_when_every_leaf_is_scored(tree_
     top = aggregate(nodes[["results", "conduct"]].to_numpy(float), [60, 40], composite)
     np.testing.assert_allclose(top[whole], onsite_scores(demo, tree, leaves)[whole], rtol=1e-12)
     assert nodes.loc[whole, "results"].between(0, 100).all()
+
+
+def test_a_sweep_weight_set_on_a_tree_weighs_every_leaf_and_a_partial_set_keeps_the_others_points(tmp_path):
+    import yaml
+
+    from perflab.scheme import load_scheme
+    from perflab.sweep import build_scenarios, load_sweep
+    from perflab.sweep.figures import base_value
+
+    base = SCHEME_FILE.parent / "beijing_departments_sanxiao.yaml"
+    body = {
+        "base": str(base),
+        "scenarios": {"equal": {"weights": dict.fromkeys(SANXIAO_POINTS, 1)}, "more_public": {"weights": {"public_evaluation": 30}}},
+        "grid": {
+            "indicators.service_results.weight": [30, 40],
+            "indicators.management.children.capacity_building.weight": [7, 14],
+        },
+    }
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
+    spec = load_sweep(tmp_path / "s.yaml")
+    built = {b.name: b for b in build_scenarios(spec, None)}  # .weights(): the leaves' weights, normalised
+    np.testing.assert_allclose(built["equal"].weights(), 1 / 8)
+    points = pd.Series(dict(SANXIAO_POINTS, public_evaluation=30))
+    np.testing.assert_allclose(built["more_public"].weights(), points / points.sum(), rtol=1e-12)
+    nested = "indicators.management.children.capacity_building.weight=14"
+    name = next(n for n in built if nested in n and "service_results.weight=40" in n)
+    expected = load_scheme(base).with_node_weight("capacity_building", 14)
+    np.testing.assert_allclose(built[name].weights(), expected.weights, rtol=1e-12)
+    assert base_value(spec.base_raw, "indicators.management.children.capacity_building.weight") == 7

@@ -15,7 +15,7 @@ import yaml
 
 from perflab.errors import PerflabError, SchemeError, SweepError
 from perflab.scheme import Scheme, scheme_from_dict
-from perflab.sweep.overrides import _copy, _Fail, apply_overrides, check_override
+from perflab.sweep.overrides import _copy, _Fail, apply_overrides, check_override, flat_indicators
 from perflab.sweep.spec import BuiltScenario, Scenario, SweepSpec
 
 
@@ -113,15 +113,25 @@ def build_scenario(spec: SweepSpec, scenario: Scenario, scorers: Scorers | None)
         except (PerflabError, ValueError) as exc:
             fail("weights", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         if new is not None:
-            raw["indicators"] = _copy(raw["indicators"])  # the base's own list may be shared (see apply_overrides)
-            for it in raw["indicators"]:
-                if it["id"] in new:
-                    it["weight"] = new[it["id"]]
+            raw["indicators"] = _weigh_leaves(raw["indicators"], new, scheme)
             try:
                 scheme = scheme_from_dict(raw, source=str(spec.base))
             except SchemeError as exc:
                 fail("weights", f"the weights it gives are invalid: {exc.message}")
     return BuiltScenario(scenario, raw, scheme)
+
+
+def _weigh_leaves(items: list, new: Mapping[str, float], scheme) -> list:
+    """A weight set weighs the leaves: a flat list keeps its shape; a tree becomes the flat list of its leaves, an
+    unnamed leaf keeping its effective weight in the points of the tree's first level (e.g. out of 100)."""
+    if not any(isinstance(it, dict) and it.get("children") for it in items):
+        items = _copy(items)  # the base's own list may be shared (see apply_overrides)
+        for it in items:
+            if it["id"] in new:
+                it["weight"] = new[it["id"]]
+        return items
+    points = sum(float(it["weight"]) for it in items)
+    return flat_indicators(items, {leaf: new.get(leaf, w * points) for leaf, w in scheme.weights.items()})
 
 
 def _check_trim(raw: dict, scenario: Scenario) -> None:

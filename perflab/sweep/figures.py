@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from perflab.sweep.compare import Comparison
+from perflab.sweep.overrides import base_number
 from perflab.sweep.spec import BASE, BuiltScenario, SweepSpec
 
 
@@ -48,19 +49,9 @@ def axis_slices(spec: SweepSpec, built: Sequence[BuiltScenario]) -> dict[str, li
 
 
 def base_value(raw: dict, path: str):
-    """The base scheme's value at an override path, or None when the path holds no single number."""
-    segs = path.split(".")
-    try:
-        if segs[0] in ("groups", "indicators", "measures", "bands"):
-            key = "grade" if segs[0] == "bands" else "id"
-            item = next(it for it in raw[segs[0]] if str(it.get(key)) == segs[1])
-            return item.get(segs[2])
-        node = raw
-        for s in segs:
-            node = node[s]
-        return node if isinstance(node, (int, float)) and not isinstance(node, bool) else None
-    except (KeyError, StopIteration, TypeError, IndexError):
-        return None
+    """The base scheme's value at an override path (a node at any depth of a tree), or None when the path holds
+    no single number."""
+    return base_number(raw, path)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from perflab.sweep.overrides import (
     _close,
     _Fail,
     _is_number,
+    _walk,
     _weight_label,
     check_override,
     format_value,
@@ -288,7 +289,7 @@ def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> Swe
     parameters = _parameters(raw.get("parameters"), fail, "parameters")
     if parameters and not notebooks:
         fail("parameters", "notebook parameters are given but no notebooks run (notebooks: [])")
-    indicators = [str(i.get("id")) for i in base_raw["indicators"]]
+    indicators = [str(i.get("id")) for i in _walk(base_raw["indicators"]) if not i.get("children")]  # leaves weigh
     spec_context = (base_raw, file, indicators, notebooks, parameters)
 
     axes = _grid_axes(raw.get("grid") or {}, base_raw, file, indicators, fail)
