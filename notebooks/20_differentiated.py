@@ -25,8 +25,8 @@ scheme = "../params/beijing_2016.yaml"
 data = "../data/raw/demo"
 output = "../reports/notebooks"
 seed = 2016
-baseline_method = ""  # mean, trend or zscore; empty: as the scheme says
-baseline_years = 0  # previous years in the own baseline; 0: as the scheme says
+baseline_method = ""  # empty: as the scheme says; one of: "", mean, trend, zscore
+baseline_years = 0  # previous years in the own baseline, 0: as the scheme says; range: at least 0
 unit = ""  # the unit whose history to show; empty: the district that moves most
 
 # %%

@@ -25,15 +25,15 @@ scheme = "../params/beijing_2016.yaml"
 data = "../data/raw/demo"
 output = "../reports/notebooks"
 seed = 2016
-n_draws = 20000  # Monte Carlo weight draws (and SMAA draws)
-spread = 0.2  # every input moves by up to ±spread of its value: each weight, the one-at-a-time step, the share
-method = "uniform"  # uniform (COINr convention) or dirichlet
-n_rater_replicates = 500  # rater bootstrap replicates paired with the weight draws (the page shows their error)
-top_k = 3  # the "top k" whose stability we track
+n_draws = 20000  # Monte Carlo weight draws (and SMAA draws); range: at least 1
+spread = 0.2  # every input moves by up to ±spread of its value: each weight, the one-at-a-time step, the share; range: (0, 1)
+method = "uniform"  # uniform is the COINr convention; one of: uniform, dirichlet
+n_rater_replicates = 500  # rater bootstrap replicates paired with the weight draws; range: at least 1
+top_k = 3  # the "top k" whose stability we track; range: at least 1
 group = "grassroots"  # evaluator group whose share enters the Sobol analysis
-n_sobol = 4096  # Sobol base points, the same default on both sensitivity pages; model runs: n_sobol x (inputs + 2)
+n_sobol = 4096  # Sobol base points, the same default on both sensitivity pages, model runs: n_sobol x (inputs + 2); range: at least 1
 sobol_share_range = None  # None: the group's share moves ±spread of its value, like each weight; or (low, high), e.g. (0.0, 0.6): the page then says how much wider that is
-bound_rel = 0.5  # "defensible" weights: each within ±50 % of the scheme's
+bound_rel = 0.5  # "defensible" weights: each within ±50 % of the scheme's; range: above 0
 
 # %%
 import numpy as np

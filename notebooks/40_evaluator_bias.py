@@ -27,10 +27,10 @@ scheme = "../params/beijing_2016.yaml"
 data = "../data/raw/demo"
 output = "../reports/notebooks"
 seed = 2016
-alpha = 0.05  # chance that a rater with no real effect gets any flag (split over the six tests)
-fdr = 0.05  # false-discovery rate across the panel for the raters left out of the "without flagged raters" ranks
-z_gap = 2.0  # adjacent units count as told apart when their gap is at least z_gap standard errors of the difference
-alpha_boot = 1000  # bootstrap draws for the interval of Krippendorff's alpha
+alpha = 0.05  # chance that a rater with no real effect gets any flag (split over the six tests); range: (0, 1)
+fdr = 0.05  # false-discovery rate across the panel for the raters left out of the "without flagged raters" ranks; range: (0, 1)
+z_gap = 2.0  # adjacent units count as told apart when their gap is at least z_gap standard errors of the difference; range: above 0
+alpha_boot = 1000  # bootstrap draws for the interval of Krippendorff's alpha; range: at least 1
 
 # %%
 import numpy as np

@@ -26,11 +26,11 @@ data = "../data/raw/demo"
 output = "../reports/notebooks"
 seed = 2016
 group = "grassroots"  # the evaluator group whose share moves
-share_min = 0.0  # its share goes from share_min ...
-share_max = 0.6  # ... to share_max (the other groups rescaled): exact breakpoints, so a wide range costs nothing
-top_k = 3  # the "top k" whose changes are marked
-spread = 0.2  # the Sobol comparison: every input (each weight, the share) moves by ±spread of its value
-n_sobol = 4096  # Sobol base points, the same default on both sensitivity pages; model runs: n_sobol x (inputs + 2)
+share_min = 0.0  # its share goes from share_min ...; range: [0, 1]
+share_max = 0.6  # ... to share_max, the others rescaled (exact breakpoints: a wide range is cheap); range: [0, 1]
+top_k = 3  # the "top k" whose changes are marked; range: at least 1
+spread = 0.2  # the Sobol comparison: every input (each weight, the share) moves by ±spread of its value; range: (0, 1)
+n_sobol = 4096  # Sobol base points, the same default on both sensitivity pages, model runs: n_sobol x (inputs + 2); range: at least 1
 sobol_share_range = None  # None: the group's share moves ±spread of its value, like each weight; or (low, high), e.g. (0.0, 0.6): the page then says how much wider that is
 
 # %%

@@ -21,7 +21,7 @@
 # %% tags=["parameters"]
 # parameters: perflab memo sets these
 directory = "../reports/beijing_2016"  # output directory of perflab run or perflab sweep
-lang = ""  # zh or en; empty: zh when a CJK font is installed
+lang = ""  # empty: zh when a CJK font is installed; one of: "", zh, en
 
 # %%
 from IPython.display import HTML, Markdown, display

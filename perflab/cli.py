@@ -8,17 +8,23 @@ the notebook and the cell.
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import signal
 import sys
+import warnings
 from pathlib import Path
 
 from perflab import __version__
-from perflab.errors import DataError, PerflabError
+from perflab.errors import DataError, DataNote, PerflabError
 from perflab.io import ensure_outside
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEME = PROJECT / "params" / "beijing_2016.yaml"
 EXIT_BAD_INPUT = 2
 EXIT_NOTEBOOK = 1
+EXIT_INTERRUPTED = 130
+LINE_LIMIT = 500  # characters of a message line: the start (file, row, column) kept, the rest cut with its length
 
 
 def _load(data: str, scheme_path: str):
@@ -78,7 +84,7 @@ def cmd_score(args) -> int:
 
 def cmd_run(args) -> int:
     from perflab.io import default_processed_dir, provenance, write_processed
-    from perflab.report import discover_notebooks, notebook_dir, run_report
+    from perflab.report import check_run, discover_notebooks, notebook_dir, run_report
 
     if args.jobs < 1:
         raise PerflabError(f"--jobs must be at least 1, got {args.jobs}")
@@ -88,9 +94,11 @@ def cmd_run(args) -> int:
         books = [b for b in books if b.stem in wanted or b.stem.split("_", 1)[0] in wanted]
         if not books:
             raise PerflabError(f"no notebook matches {', '.join(args.only)}")
+    check_run(books, dict(args.param or []), args.out)  # before the data are read or anything is written
     scheme, ds = _load(args.data, args.scheme)
     out = Path(args.out) if args.out else Path("reports") / scheme.name
     ensure_outside(args.data, out)
+    check_run(books, dict(args.param or []), out)
     processed = default_processed_dir(args.data)
     write_processed(ds, scheme, processed, seed=args.seed)
     result = run_report(
@@ -142,7 +150,7 @@ def cmd_sweep(args) -> int:
     print(f"comparison: {result.out_dir / 'comparison'}/ (ranks, scores, grades, summary, movers)")
     print(f"HTML: {result.index}")
     for r in result.failures:
-        print(f"perflab: error: scenario {r.scenario!r}: {r.error}", file=sys.stderr)
+        _say(f"perflab: error: scenario {r.scenario!r}: {r.error}")
     return EXIT_NOTEBOOK if result.failures else 0
 
 
@@ -196,7 +204,7 @@ def cmd_sheets_read(args) -> int:
     result.problems.to_csv(out / "sheet_problems.csv", index=False, lineterminator="\n")
     bad = int((result.sheets["status"] != "ok").sum())  # invalid sheets and unreadable files
     for line in problem_lines(result):
-        print(f"perflab: sheet problem: {line}", file=sys.stderr)
+        _say(f"perflab: sheet problem: {line}")
     print(
         f"perflab: error: {bad} sheet(s) or file(s) not imported, {len(result.problems)} problem(s): see {out / 'sheet_problems.csv'}",
         file=sys.stderr,
@@ -376,23 +384,74 @@ def _add_sheets(sub) -> None:
     rd.set_defaults(func=cmd_sheets_read)
 
 
+def one_line(text: str, limit: int = LINE_LIMIT) -> str:
+    """A message as one line: line breaks collapsed, and cut after ``limit`` characters with ``…`` and its length
+    (the start, which names the file, row and column, is kept).
+
+    Examples
+    --------
+    >>> one_line("units.csv, row 3:\\n  bad value")
+    'units.csv, row 3: bad value'
+    >>> one_line("a.csv: " + "x" * 50, limit=10)
+    'a.csv: xxx… (57 characters)'
+    """
+    text = re.sub(r"\s*[\r\n]+\s*", " ", str(text)).strip()
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def _say(line: str) -> None:
+    print(one_line(line), file=sys.stderr, flush=True)
+
+
+def _notes():
+    """A ``warnings.showwarning`` that prints each distinct :class:`perflab.errors.DataNote` once as ``perflab: note:``
+    and leaves other warnings to the one it replaces."""
+    seen: set[str] = set()
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, DataNote):
+            return shown(message, category, filename, lineno, file, line)
+        text = one_line(str(message))
+        if text not in seen:
+            seen.add(text)
+            _say(f"perflab: note: {text}")
+
+    return show
+
+
+def _quiet_exit() -> None:
+    """After Ctrl-C: a second one is ignored, and nothing more reaches stderr (threads and exit handlers of the
+    kernel clients being torn down would otherwise print their tracebacks)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except PerflabError as exc:
-        from perflab.report import NotebookError
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DataNote)  # each distinct note once per command, however often it is raised
+        warnings.showwarning = _notes()
+        try:
+            return args.func(args)
+        except PerflabError as exc:
+            from perflab.report import NotebookError
 
-        print(f"perflab: error: {exc}", file=sys.stderr)
-        return EXIT_NOTEBOOK if isinstance(exc, NotebookError) else EXIT_BAD_INPUT
-    except OSError as exc:  # unwritable output, a file where a directory should be, ...
-        where = exc.filename if exc.filename is not None else ""
-        print(f"perflab: error: {where}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("perflab: interrupted", file=sys.stderr)
-        return 130
+            _say(f"perflab: error: {exc}")
+            return EXIT_NOTEBOOK if isinstance(exc, NotebookError) else EXIT_BAD_INPUT
+        except OSError as exc:  # unwritable output, a file where a directory should be, ...
+            where = exc.filename if exc.filename is not None else ""
+            _say(f"perflab: error: {where}: {exc.strerror or exc}")
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            _say("perflab: interrupted")
+            if argv is None:  # the command itself, not a caller in the same process
+                _quiet_exit()
+            return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -357,6 +357,22 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
 # ---------------------------------------------------------------------------
 
 
+def check_complete(directory: str | Path, kind: str | None = None) -> None:
+    """Refuse a directory that is not a finished report: a run in progress, interrupted or failed (it holds an
+    ``INCOMPLETE`` file) or, ``kind`` being ``run``, one without ``index.html`` (a run writes it last)."""
+    from perflab.report import INCOMPLETE
+
+    d = Path(directory)
+    marker = d / INCOMPLETE
+    if marker.is_file():
+        why = marker.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        raise MemoError(f"{d}: not a complete report ({why[0] if why else 'INCOMPLETE'}): rerun perflab run")
+    if kind == "run" and not (d / "index.html").is_file():
+        raise MemoError(
+            f"{d}: not a complete report (no index.html: the run was interrupted or failed): rerun perflab run"
+        )
+
+
 @dataclass(frozen=True)
 class MemoResult:
     html: Path
@@ -386,7 +402,9 @@ def run_memo(
     lang = lang or default_lang()
     if lang not in LANGS:
         raise MemoError(f"--lang must be zh or en, got {lang!r}")
+    check_complete(directory)
     inputs = load_inputs(directory)  # checks the tables before a kernel starts
+    check_complete(directory, inputs.kind)
     d = inputs.directory.resolve()
     executed = execute(notebook, d / "memo.ipynb", {"directory": str(d), "lang": lang}, cwd=d)
     title = {"zh": "咨询备忘录", "en": "Advisory memo"}[lang] + (

@@ -4,14 +4,22 @@ A run writes into one output directory: each executed notebook (``NN_name.ipynb`
 an HTML copy with the code hidden (``NN_name.html``), the result tables the
 notebooks save under ``tables/``, an ``index.html`` linking them, and a
 ``provenance.json`` (scheme and data hashes, versions, seed).
+
+A run is written into a hidden sibling, ``.NAME.partial-PID``, moved into place only once every notebook ran:
+until then the previous report stays as it was. Interrupted (Ctrl-C), the partial run is deleted; failed (a notebook
+raised), it is kept for reading as ``NAME.failed/`` with an ``INCOMPLETE`` file saying why, and the previous report
+is left in place. Nothing in a finished report names the temporary directory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import json
 import os
+import shutil
+import signal
 import sys
 import sysconfig
 import time
@@ -28,6 +36,8 @@ from perflab.io import is_simulated
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"  # the checkout's (an editable install)
 INSTALLED_NOTEBOOKS = Path("share") / "perflab" / "notebooks"  # under the install prefix (pyproject's data-files)
 PARAMETERS = ("scheme", "data", "output", "seed")
+INCOMPLETE = "INCOMPLETE"  # in a directory that is not a finished report (a run in progress, or one that failed)
+REPORT_FILES = ("index.html", "provenance.json", INCOMPLETE)  # any of them: a directory a run may replace
 
 # nbformat imports jsonschema, which imports its optional IRI checker rfc3987_syntax when installed (JupyterLab's
 # dependencies install it); that compiles a grammar at import: 2.8 s of every `perflab run` and of every process
@@ -188,7 +198,8 @@ def save_table(df: pd.DataFrame, output: str | Path, name: str, index: bool = Fa
 def _declared(notebook: Path) -> dict:
     import papermill
 
-    return papermill.inspect_notebook(str(notebook))
+    with _quiet_logs():  # a line it cannot read (two "=") is skipped: tests/test_report.py checks every one is read
+        return papermill.inspect_notebook(str(notebook))
 
 
 def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
@@ -220,13 +231,36 @@ def execute(
     directory alone (papermill changes it for the whole process: not safe with several threads);
     ``check=False`` skips the parameter check (done already, e.g. by a sweep for all its scenarios).
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     if check:
         check_parameters(notebook, parameters)
     params = {k: (v.item() if hasattr(v, "item") else v) for k, v in parameters.items()}  # native values only
     executed.parent.mkdir(parents=True, exist_ok=True)
+    with _quiet_logs():
+        return _execute(notebook, executed, params, cwd, chdir)
+
+
+@contextlib.contextmanager
+def _quiet_logs():
+    """papermill's and the kernel client's log lines (a notebook's parameters it cannot parse, "Kernel died while
+    waiting for execute reply" as a run is interrupted) are noise on a command's stderr: what matters comes back
+    as an exception."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("papermill", "traitlets", "nbclient")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def _execute(notebook: Path, executed: Path, params: dict, cwd: Path | None, chdir: bool) -> Path:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     for attempt in (1, 2):
         try:
             papermill.execute_notebook(
@@ -309,9 +343,17 @@ def _thumbnails(out_dir: Path) -> dict[str, str]:
 
 
 def write_index(
-    out_dir: Path, pages: list[tuple[str, Path]], tables: list[Path], title: str, simulated: bool = False
+    out_dir: Path,
+    pages: list[tuple[str, Path]],
+    tables: list[Path],
+    title: str,
+    simulated: bool = False,
+    name: str | None = None,
 ) -> Path:
-    """The run's front page: headline numbers, a card per page with its key figure, the tables, provenance."""
+    """The run's front page: headline numbers, a card per page with its key figure, the tables, provenance.
+
+    ``name``: the report directory's name as the user knows it (``out_dir`` may be the run's temporary directory).
+    """
     thumbs = _thumbnails(out_dir)
     cards = []
     for t, p in pages:
@@ -339,7 +381,7 @@ border-radius:4px;padding:.5em;text-decoration:none;color:#1f2937}} .card img{{w
 <h2>Reports</h2><div class="cards">
 {chr(10).join(cards)}
 </div>
-<p>The advisory memo of this run: <code>perflab memo {html.escape(out_dir.name)}</code> writes <a href="memo.html">memo.html</a>.</p>
+<p>The advisory memo of this run: <code>perflab memo {html.escape(name or out_dir.name)}</code> writes <a href="memo.html">memo.html</a>.</p>
 <h2>Tables (CSV)</h2><ul>
 {tabs}
 </ul>
@@ -367,18 +409,155 @@ def _run_books(books, out: Path, params: list, jobs: int, progress) -> list[tupl
                 progress(f"running {nb.name}")
             results.append(_execute_book(nb, out, p))
         return results
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(books)), mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
+    pool = spawn_pool(min(jobs, len(books)))
+    try:
         futures = []
         for nb, p in zip(books, params):
             if progress:
                 progress(f"running {nb.name}")
             futures.append(pool.submit(_execute_book, nb, out, p))
-        return [f.result() for f in futures]
+        results = [f.result() for f in futures]
+    except NotebookError:
+        try:
+            pool.shutdown()  # the other pages finish: the failed run's pages are whole
+        except BaseException:
+            stop_pool(pool)
+            raise
+        raise
+    except BaseException:  # Ctrl-C: the pool's processes and their kernels are stopped now
+        stop_pool(pool)
+        raise
+    pool.shutdown()
+    return results
+
+
+def _worker_start() -> None:
+    """A pool process leaves Ctrl-C to the command (which stops it); stopped, it takes its kernels with it, quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+
+
+def _worker_stop(signum, frame) -> None:  # pragma: no cover - runs in a pool process being stopped
+    try:
+        import psutil
+
+        for child in psutil.Process().children(recursive=True):  # the notebook kernels it started
+            child.kill()
+    except Exception:  # noqa: BLE001, S110 - the kernels also notice their parent is gone
+        pass
+    os._exit(1)
+
+
+def spawn_pool(workers: int):
+    """A pool of ``workers`` fresh processes (spawn) that ignore Ctrl-C: :func:`stop_pool` ends them and their kernels."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
+    )
+
+
+def stop_pool(pool) -> None:
+    """Stop a pool now (Ctrl-C, or an error): queued tasks cancelled, running ones ended with their kernels."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
+
+
+def check_run(books: list[Path], extra: Mapping[str, Any], out_dir: str | Path | None) -> dict[Path, dict]:
+    """What a run is given, checked before anything starts or is written: each ``--param`` against the notebooks'
+    ``parameters`` cells (:func:`perflab.sweep.check_parameters`: name, type, range) and the output directory, if
+    given (one the run may replace: none yet, empty, or an earlier report). Returns the parameters per notebook."""
+    from perflab.sweep.run import check_parameters as check_values
+
+    if not books:
+        raise NotebookError(str(notebook_dir()), None, "no notebooks found")
+    declared = {nb: _declared(nb) for nb in books}
+    for nb, d in declared.items():  # the notebook's fault, not the command line's: exit 1, as when it fails
+        missing = [p for p in PARAMETERS if p not in d]
+        if not d or missing:
+            check_parameters(nb, dict.fromkeys(PARAMETERS))
+    per_book = check_values(books, dict(extra or {}), "--param", declared, scope="")
+    if out_dir is None:
+        return per_book
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise PerflabError(f"{out}: exists and is not a directory (--out names the report's directory)")
+    if out.is_dir() and any(out.iterdir()) and not any((out / f).exists() for f in REPORT_FILES):
+        raise PerflabError(
+            f"{out}: not empty and not a perflab report (no index.html or provenance.json): a run replaces its "
+            "output directory whole; choose another --out"
+        )
+    return per_book
+
+
+def _stage_name(out: Path, what: str, pid: int) -> Path:
+    return out.parent / f".{out.name}.{what}-{pid}"
+
+
+def _clear_stale(out: Path) -> None:
+    """Remove what a run that was killed outright (no chance to clean up) left beside ``out``."""
+    for path in out.parent.glob(f".{out.name}.*-*"):
+        kind, _, pid = path.name[len(out.name) + 2 :].rpartition("-")
+        if kind not in ("partial", "old") or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # alive, someone else's
+            continue
+
+
+def _relocate(stage: Path, target: Path) -> None:
+    """Every text file of a run written into ``stage`` names ``target`` instead (injected parameters, papermill's
+    metadata, printed paths, the HTML made from them)."""
+    old, new = str(stage), str(target)
+    pairs = [(old, new), (json.dumps(old)[1:-1], json.dumps(new)[1:-1])]
+    for path in stage.rglob("*"):
+        if path.suffix.lower() not in (".ipynb", ".html", ".json", ".csv", ".svg", ".txt", ".md", ".yaml"):
+            continue
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        fixed = data
+        for a, b in pairs:
+            fixed = fixed.replace(a.encode("utf-8"), b.encode("utf-8"))
+        if fixed != data:
+            path.write_bytes(fixed)
+
+
+def _swap(stage: Path, out: Path) -> None:
+    """Move the finished run into place: the previous report out, the new one in, then the previous one deleted."""
+    old = _stage_name(out, "old", os.getpid())
+    blocked = hasattr(signal, "pthread_sigmask")
+    if blocked:  # a Ctrl-C now waits until both renames are done
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        if out.exists():
+            os.replace(out, old)
+        os.replace(stage, out)
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(out.with_name(f"{out.name}.failed"), ignore_errors=True)
+
+
+def _keep_failed(stage: Path, out: Path, error: NotebookError) -> NotebookError:
+    """A failed run's pages, moved to ``NAME.failed/`` (marked INCOMPLETE) for reading; the error says where."""
+    failed = out.with_name(f"{out.name}.failed")
+    (stage / INCOMPLETE).write_text(f"perflab run failed: {error}\n", encoding="utf-8")
+    shutil.rmtree(failed, ignore_errors=True)
+    _relocate(stage, failed)
+    os.replace(stage, failed)
+    kept = "the previous report is unchanged" if out.exists() else "no report written"
+    return NotebookError(error.notebook, error.cell, f"{error.message} ({kept}; this run's pages: {failed}/)")
 
 
 def run_report(
@@ -395,40 +574,42 @@ def run_report(
 ) -> RunResult:
     """Execute every notebook with (scheme, data, output, seed), export HTML, collect tables, write the index.
 
-    ``extra`` parameters go to the notebooks that declare them; one that no notebook declares is an error.
+    ``extra`` parameters go to the notebooks that declare them; one that no notebook declares, or a value of the
+    wrong type or out of range, is an error before anything is written (:func:`check_run`).
     ``jobs``: notebook kernels at a time (the notebooks are independent: each writes its own page and tables).
+    The run is written beside ``out_dir`` and moved into place when complete (see the module's doc).
     """
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    if provenance is not None:
-        (out / "provenance.json").write_text(
-            json.dumps(dict(provenance), indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
-        )
-    params = {
-        "scheme": str(Path(scheme).resolve()),
-        "data": str(Path(data).resolve()),
-        "output": str(out),
-        "seed": int(seed),
-    }
-    if Path(scheme).resolve() != (out / "scheme.yaml").resolve():
-        (out / "scheme.yaml").write_bytes(
-            Path(scheme).read_bytes()
-        )  # the run's scheme travels with its tables (the memo reads it)
     books = notebooks if notebooks is not None else discover_notebooks()
-    if not books:
-        raise NotebookError(str(notebook_dir()), None, "no notebooks found")
-    declared = {nb: set(_declared(nb)) for nb in books}
-    extra = dict(extra or {})
-    unused = sorted(set(extra) - set().union(*declared.values()) - set(params))
-    if unused:
-        known = sorted(set().union(*declared.values()) - set(params))
-        raise PerflabError(
-            f"no notebook has the parameter(s) {', '.join(unused)}; they have: {', '.join(known) or 'none'}"
-        )
-    jobs_params = [{**params, **{k: v for k, v in extra.items() if k in declared[nb]}} for nb in books]
-    done = _run_books(books, out, jobs_params, jobs, progress)
-    executed = [ex for ex, _ in done]
-    pages = [(_title(nb), html) for nb, (_, html) in zip(books, done)]
-    tables = sorted((out / "tables").glob("*.csv")) if (out / "tables").is_dir() else []
-    index = write_index(out, pages, tables, title, simulated=is_simulated(data))
-    return RunResult(out, index, tuple(executed), tuple(p for _, p in pages), tuple(tables))
+    per_book = check_run(books, extra or {}, out_dir)
+    out = Path(out_dir).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _clear_stale(out)
+    stage = _stage_name(out, "partial", os.getpid())
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    try:
+        (stage / INCOMPLETE).write_text("perflab run in progress (or interrupted)\n", encoding="utf-8")
+        if provenance is not None:
+            (stage / "provenance.json").write_text(
+                json.dumps(dict(provenance), indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+            )
+        (stage / "scheme.yaml").write_bytes(Path(scheme).read_bytes())  # travels with the tables (the memo reads it)
+        params = {"scheme": str(Path(scheme).resolve()), "data": str(Path(data).resolve()), "seed": int(seed)}
+        params["output"] = str(stage)
+        done = _run_books(books, stage, [{**params, **per_book[nb]} for nb in books], jobs, progress)
+        pages = [(_title(nb), out / html.name) for nb, (_, html) in zip(books, done)]
+        write_index(stage, pages, _tables(stage), title, simulated=is_simulated(data), name=out.name)
+        _relocate(stage, out)
+        (stage / INCOMPLETE).unlink()
+    except NotebookError as exc:
+        raise _keep_failed(stage, out, exc) from None
+    except BaseException:  # Ctrl-C, a full disk...: nothing half-done is left behind
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    _swap(stage, out)
+    executed = tuple(out / ex.name for ex, _ in done)
+    return RunResult(out, out / "index.html", executed, tuple(p for _, p in pages), tuple(_tables(out)))
+
+
+def _tables(out: Path) -> list[Path]:
+    return sorted((out / "tables").glob("*.csv")) if (out / "tables").is_dir() else []

@@ -102,7 +102,7 @@ def test_a_failing_notebook_exits_non_zero_naming_notebook_and_cell(tmp_path, ca
         "perflab: error: notebook 20_broken.ipynb, cell 4 (In [4]): ZeroDivisionError" in err
     )  # 4th cell, after the injected parameters
     assert "Traceback" not in err
-    assert (tmp_path / "o" / "20_broken.ipynb").is_file()  # the executed copy shows where it failed
+    assert (tmp_path / "o.failed" / "20_broken.ipynb").is_file()  # the executed copy shows where it failed
 
 
 def test_a_notebook_without_the_run_parameters_is_refused(tmp_path, capsys):
@@ -208,7 +208,7 @@ def test_param_goes_to_the_notebooks_that_declare_it(tmp_path, capsys):
             "drawz=5",
         ]
     )
-    assert code == 2 and "no notebook has the parameter(s) drawz; they have: draws, method" in capsys.readouterr().err
+    assert code == 2 and "no notebook has the parameter 'drawz'; they have: draws, method" in capsys.readouterr().err
 
 
 def test_the_notebooks_are_found_in_the_checkout_then_in_the_installed_copy(tmp_path):
@@ -260,6 +260,8 @@ def test_notebooks_run_side_by_side_give_the_same_report(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "perflab: error: notebook 30_broken.ipynb, cell 4 (In [4]): ZeroDivisionError" in err
     assert "Traceback" not in err
+    assert not out.exists()  # no report: the failed run's pages are set aside, whole
+    out = tmp_path / "o.failed"
     expected = tmp_path / "expected"
     save_table(pd.DataFrame({"x": range(5000)}), expected, "shared")
     for n in (10, 20):

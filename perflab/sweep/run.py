@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import multiprocessing
+import re
 import sys
 import time
 import uuid
@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from perflab import __version__
-from perflab.errors import PerflabError
+from perflab.errors import PerflabError, quote
+from perflab.report import spawn_pool, stop_pool
 from perflab.sweep.build import Scorers, build_scenarios, directory_name, scheme_yaml
 from perflab.sweep.compare import Comparison, compare
 from perflab.sweep.spec import BuiltScenario, SweepSpec, load_sweep
@@ -73,6 +74,14 @@ class SweepResult:
 # ---------------------------------------------------------------------------
 
 _TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+# a parameters cell's trailing comment may end in a rule the value must follow: "; range: at least 1" (above, at
+# most, below), "; range: (0, 1)" (a bracket: the bound is included), "; one of: uniform, dirichlet" ("" for the
+# empty text); no "=" in it (papermill reads no line with two); see the README
+_RULE = re.compile(r"(?:^|;)\s*(range|one of):\s*(.+?)\s*$")
+_BOUND = re.compile(r"^(at least|above|at most|below)\s+(\S+)$")
+_INTERVAL = re.compile(r"^([\[(])\s*([^,]+?)\s*,\s*([^,]+?)\s*([\])])$")
+_OPS = {">=": float.__ge__, ">": float.__gt__, "<=": float.__le__, "<": float.__lt__}
+_WORDS = {"at least": ">=", "above": ">", "at most": "<=", "below": "<"}
 
 
 def _declared_type(info: Mapping[str, Any]) -> str | None:
@@ -87,13 +96,98 @@ def _declared_type(info: Mapping[str, Any]) -> str | None:
     return type(default).__name__ if isinstance(default, (bool, int, float, str)) else None
 
 
-def check_parameters(
-    notebooks: Sequence[Path], parameters: Mapping[str, Any], where: str, declared: Mapping[Path, dict] | None = None
-) -> dict[Path, dict]:
-    """Which parameters go to which notebook; an unknown name or a value of the wrong type is refused before anything starts.
+def parameter_rule(comment: str) -> tuple[str, Any] | None:
+    """The rule a parameter's trailing comment states: ``("bounds", [(op, number), ...])``, ``("choices", [...])``
+    or None; a rule that cannot be read raises ValueError.
 
-    papermill itself only logs an unknown parameter and injects whatever it is given; here each
-    value is checked against the type of the default in the notebook's ``parameters`` cell.
+    Examples
+    --------
+    >>> parameter_rule("Monte Carlo weight draws; range: at least 1")
+    ('bounds', [('>=', 1.0)])
+    >>> parameter_rule("share of the value; range: (0, 1]")
+    ('bounds', [('>', 0.0), ('<=', 1.0)])
+    >>> parameter_rule('empty: as the scheme says; one of: "", mean, trend')
+    ('choices', ['', 'mean', 'trend'])
+    >>> parameter_rule("the unit to show") is None
+    True
+    """
+    m = _RULE.search(comment or "")
+    if not m:
+        return None
+    kind, text = m.groups()
+    if kind == "one of":
+        return "choices", [c.strip().strip('"') for c in text.split(",")]
+    bound, interval = _BOUND.match(text), _INTERVAL.match(text)
+    if bound:
+        return "bounds", [(_WORDS[bound[1]], float(bound[2]))]
+    if interval:
+        low, high = float(interval[2]), float(interval[3])
+        return "bounds", [(">=" if interval[1] == "[" else ">", low), ("<=" if interval[4] == "]" else "<", high)]
+    raise ValueError(
+        f"cannot read the range {text!r} (write e.g. 'range: at least 1', 'range: (0, 1)' or 'range: [0, 1]')"
+    )
+
+
+def _rule_text(kind: str, rule: list) -> str:
+    if kind == "choices":
+        return "one of: " + ", ".join(repr(c) if not c else c for c in rule)
+    if len(rule) == 2 and rule[0][0] in (">", ">=") and rule[1][0] in ("<", "<="):
+        (lo_op, lo), (hi_op, hi) = rule
+        return f"in {'[' if lo_op == '>=' else '('}{lo:g}, {hi:g}{']' if hi_op == '<=' else ')'}"
+    names = {op: word for word, op in _WORDS.items()}
+    return " and ".join(f"{names[op]} {x:g}" for op, x in rule)
+
+
+def _shown(value) -> str:
+    return quote(value) if isinstance(value, str) else repr(value)
+
+
+def _check_value(name: str, value, info: Mapping[str, Any], notebook: str) -> str | None:
+    """What is wrong with ``value`` for the parameter ``name`` of ``notebook`` (its type, then its rule), or None."""
+    typ = _declared_type(info)
+    ok = _TYPES.get(typ)
+    if ok and (not isinstance(value, ok) or (typ != "bool" and isinstance(value, bool))):
+        return f"notebook {notebook} expects {typ} (its default is {info.get('default')})"
+    try:
+        rule = parameter_rule(info.get("help", ""))
+    except ValueError as exc:
+        return f"notebook {notebook}: the comment on {name} {exc}"
+    if rule is None:
+        return None
+    kind, spec = rule
+    if kind == "choices":
+        fits = str(value) in spec
+    else:
+        fits = isinstance(value, (int, float)) and all(_OPS[op](float(value), x) for op, x in spec)
+    text = _rule_text(kind, spec)
+    wanted = text if kind == "choices" else f"{typ or 'a number'}{' ' if text.startswith('in ') else ', '}{text}"
+    return None if fits else f"notebook {notebook} expects {wanted}"
+
+
+def check_parameters(
+    notebooks: Sequence[Path],
+    parameters: Mapping[str, Any],
+    where: str,
+    declared: Mapping[Path, dict] | None = None,
+    scope: str = "of the sweep ",
+) -> dict[Path, dict]:
+    """Which parameters go to which notebook; an unknown name, a value of the wrong type or outside the rule its
+    comment states is refused before anything starts (``perflab run --param`` and ``perflab sweep`` alike).
+
+    papermill itself only logs an unknown parameter and injects whatever it is given; here each value is checked
+    against the type of the default in the notebook's ``parameters`` cell and the rule (``range: at least 1``,
+    ``one of: uniform, dirichlet``) that ends the default's comment, if any.
+
+    Examples
+    --------
+    >>> from perflab.report import discover_notebooks
+    >>> books = discover_notebooks()
+    >>> sorted(check_parameters(books, {"n_draws": 100}, "--param")[books[2]])
+    ['n_draws']
+    >>> check_parameters(books, {"n_draws": 0}, "--param")
+    Traceback (most recent call last):
+    ...
+    perflab.errors.PerflabError: --param: parameter 'n_draws' = 0: notebook 30_weight_sensitivity.ipynb expects int, at least 1
     """
     from perflab.report import PARAMETERS, _declared
 
@@ -106,19 +200,19 @@ def check_parameters(
             raise PerflabError(f"{where}: notebook {nb.name} does not declare the parameter(s) {', '.join(missing)}")
     known = sorted(set().union(*[set(d) for d in declared.values()]) - set(PARAMETERS)) if declared else []
     for name, value in parameters.items():
+        if name in PARAMETERS:
+            raise PerflabError(
+                f"{where}: parameter {name!r} is set by the run itself (--scheme, --data, --out, --seed)"
+            )
         owners = [nb for nb, d in declared.items() if name in d]
         if not owners:
             raise PerflabError(
-                f"{where}: no notebook of the sweep has the parameter {name!r}; they have: {', '.join(known) or 'none'}"
+                f"{where}: no notebook {scope}has the parameter {name!r}; they have: {', '.join(known) or 'none'}"
             )
         for nb in owners:
-            typ = _declared_type(declared[nb][name])
-            ok = _TYPES.get(typ)
-            if ok and (not isinstance(value, ok) or (typ != "bool" and isinstance(value, bool))):
-                raise PerflabError(
-                    f"{where}: parameter {name!r} = {value!r}: notebook {nb.name} expects {typ} "
-                    f"(its default is {declared[nb][name].get('default')})"
-                )
+            wrong = _check_value(name, value, declared[nb][name], nb.name)
+            if wrong:
+                raise PerflabError(f"{where}: parameter {name!r} = {_shown(value)}: {wrong}")
     return {nb: {k: v for k, v in parameters.items() if k in declared[nb]} for nb in notebooks}
 
 
@@ -213,9 +307,7 @@ def _execute(
     if jobs > 1 and len(tasks) > 1:
         own = pool is None
         if own:  # fresh interpreters: no threads or state inherited
-            pool = ProcessPoolExecutor(
-                max_workers=min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn")
-            )
+            pool = spawn_pool(min(jobs, len(tasks)))
         try:
             futures = {pool.submit(run_scenario, t): t for t in tasks}
             pending = set(futures)
@@ -231,9 +323,12 @@ def _execute(
                 for f in as_completed(pending):
                     results.append(_result(f, futures[f]))
                     bar.update(1)
-        finally:
+        except BaseException:  # Ctrl-C: the pool's processes and their kernels are stopped now
             if own:
-                pool.shutdown()
+                stop_pool(pool)
+            raise
+        if own:
+            pool.shutdown()
         return results
     meanwhile()
     with progress(total=len(tasks), desc="notebooks", unit="scenario") as bar:
@@ -329,7 +424,7 @@ def run_sweep(
     books = None
     if spec.notebooks and jobs > 1 and not dask and len(spec.scenarios) > 1:
         # the kernels' pool, started now: its processes import papermill while this one scores
-        books = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        books = spawn_pool(jobs)
         for _ in range(jobs):
             books.submit(warm_notebooks)
     pool = None
@@ -337,14 +432,18 @@ def run_sweep(
         # a second process draws half the figures; started now, it imports matplotlib while this one scores
         from perflab.sweep.figures import warm
 
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        pool = spawn_pool(1)
         pool.submit(warm)
+    pools = [p for p in (pool, books) if p is not None]
     try:
-        return _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, books)
-    finally:
-        for p in (pool, books):
-            if p is not None:
-                p.shutdown(cancel_futures=True)
+        result = _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, books)
+    except BaseException:  # Ctrl-C, or an error: the pools' processes (and any kernels) are stopped now
+        for p in pools:
+            stop_pool(p)
+        raise
+    for p in pools:
+        p.shutdown(cancel_futures=True)
+    return result
 
 
 def _run_sweep(spec, out, data, jobs, dask, force, seed, figures, bar, pool, books) -> SweepResult:
