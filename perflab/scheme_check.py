@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -175,12 +176,65 @@ def check_node_aggregations(c: Check, tree: tuple[T.Node, ...], composite: str) 
             )
 
 
+class StrictLoader(yaml.SafeLoader):
+    """YAML as a person means it: a key given twice is an error (PyYAML keeps the last silently), and ``5e-2`` or
+    ``1e3`` are numbers (YAML 1.1 wants ``5.0e-2``)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicated key {key!r} (first at line {seen[key]})", key_node.start_mark
+                    )
+                seen[key] = key_node.start_mark.line + 1
+            except TypeError:  # an unhashable key: PyYAML says so below
+                continue
+        return super().construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def load_yaml_text(text: str) -> Any:
+    """YAML text read with :class:`StrictLoader` (duplicated keys refused, ``5e-2`` a number).
+
+    Parameters
+    ----------
+    text : str
+        The YAML document.
+
+    Returns
+    -------
+    Any
+        Its content.
+
+    Examples
+    --------
+    >>> load_yaml_text("{weight: 5e-2, n: 1e3}")
+    {'weight': 0.05, 'n': 1000.0}
+    >>> try:
+    ...     load_yaml_text("{a: 1, a: 2}")
+    ... except yaml.YAMLError as exc:
+    ...     print(exc.problem)
+    duplicated key 'a' (first at line 1)
+    """
+    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 (a SafeLoader)
+
+
 def read_yaml(path: Path, error: Callable[[str], Exception], missing: str = "file not found") -> Any:
-    """A YAML file's content; a missing file, text that is not UTF-8 or not YAML raises ``error(message)``."""
+    """A YAML file's content; a missing file, text that is not UTF-8 or not YAML (a key given twice included) raises
+    ``error(message)``."""
     if not path.is_file():
         raise error(missing)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml_text(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise error(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except yaml.YAMLError as exc:

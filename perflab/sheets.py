@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -325,9 +326,16 @@ def write_sheets(
         return [out]
     if inputs.ratings is None and raters is None:
         raise DataError("per-evaluator workbooks need the raters: a ratings design or a list of evaluator ids")
-    out.mkdir(parents=True, exist_ok=True)
     design = inputs.ratings.groupby("rater", observed=True)["unit"].unique() if inputs.ratings is not None else None
     ids = list(raters) if raters is not None else list(design.index)
+    for rid in ids:  # each id names a file: refuse one that cannot, before any workbook is written
+        if not str(rid) or re.search(r'[/\\:*?"<>|\x00-\x1f]', str(rid)) or str(rid) in (".", ".."):
+            raise DataError(
+                f"evaluator id {quote(str(rid))} cannot name a workbook file (sheets_<id>.xlsx): "
+                'it holds one of / \\ : * ? " < > | or a control character',
+                file=out,
+            )
+    out.mkdir(parents=True, exist_ok=True)
     paths = []
     from tqdm.auto import tqdm
 

@@ -165,6 +165,7 @@ def read_raw(path: str | Path) -> RawTable:
             except (OSError, EOFError) as exc:
                 raise DataError(f"not a valid gzip file ({exc})", file=path) from None
         text, encoding = _decode(raw, path)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # old-Mac line ends, or a lone CR, are line ends
         if not text.strip():
             raise DataError("the file is empty", file=path)
         _first_line_blank(text, path)
@@ -195,6 +196,11 @@ def read_raw(path: str | Path) -> RawTable:
             if m:
                 raise DataError(
                     f"not a valid CSV row: expected {m[1]} fields, saw {m[3]}", file=path, row=int(m[2])
+                ) from None
+            m = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+            if m:  # pandas counts records from 0 (the header): the file's line is one more
+                raise DataError(
+                    'a quoted field never ends: a " opens it and no " closes it', file=path, row=int(m[1]) + 1
                 ) from None
             raise DataError(f"not a valid CSV file: {' '.join(str(exc).split())}", file=path) from None
         df.index = _record_lines(text, len(df))

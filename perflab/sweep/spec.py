@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from perflab.sweep.overrides import (
 )
 
 BASE = "base"
+MAX_SCENARIOS = 5000  # a grid beyond this is a typing slip (a step of 1e-6), not a study
 TOP_KEYS = ("base", "title", "description", "data", "notebooks", "parameters", "grid", "scenarios")
 RESERVED_PARAMETERS = ("scheme", "data", "output", "seed")
 WEIGHT_SETS = ("scheme", "equal", "entropy", "critic", "std", "pca")
@@ -166,6 +168,10 @@ def _progression(head: list, end, fail) -> list:
     n = (end - start) / step
     if n < 0 or abs(n - round(n)) > 1e-9:
         fail(f"{format_value(end)} is not reached from {format_value(start)} in steps of {format_value(step)}")
+    if n + 1 > MAX_SCENARIOS:
+        fail(
+            f"{int(round(n)) + 1} values on one axis; a sweep runs at most {MAX_SCENARIOS} scenarios: use a larger step"
+        )
     integral = all(isinstance(x, int) for x in head + [end])
     vals = [start + k * step if integral else round(start + k * step, 12) for k in range(int(round(n)) + 1)]
     for k, h in enumerate(head):
@@ -293,6 +299,13 @@ def load_sweep(path: str | Path, notebooks_dir: str | Path | None = None) -> Swe
     spec_context = (base_raw, file, indicators, notebooks, parameters)
 
     axes = _grid_axes(raw.get("grid") or {}, base_raw, file, indicators, fail)
+    sizes = [len(vals) for _, vals in axes]
+    if math.prod(sizes) > MAX_SCENARIOS:
+        fail(
+            "grid",
+            f"{math.prod(sizes)} scenarios ({' × '.join(map(str, sizes))} values); a sweep runs at most "
+            f"{MAX_SCENARIOS}: fewer values or larger steps",
+        )
     scenarios = [Scenario(BASE, "base", (), None, parameters)]
     for combo in itertools.product(*[[(p, v) for v in vals] for p, vals in axes]) if axes else ():
         over = tuple((p, v) for p, v in combo if p != "weights")
