@@ -94,6 +94,8 @@ def cmd_run(args) -> int:
         books = [b for b in books if b.stem in wanted or b.stem.split("_", 1)[0] in wanted]
         if not books:
             raise PerflabError(f"no notebook matches {', '.join(args.only)}")
+    if args.out:
+        ensure_outside(args.data, args.out)
     check_run(books, dict(args.param or []), args.out)  # before the data are read or anything is written
     scheme, ds = _load(args.data, args.scheme)
     out = Path(args.out) if args.out else Path("reports") / scheme.name
