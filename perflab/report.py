@@ -196,10 +196,17 @@ def save_table(df: pd.DataFrame, output: str | Path, name: str, index: bool = Fa
 
 
 def _declared(notebook: Path) -> dict:
+    """The parameters a notebook declares (papermill's reading of its ``parameters`` cell), read once per version."""
+    path = Path(notebook)
+    return _inspect(str(path), path.stat().st_mtime_ns if path.is_file() else 0)
+
+
+@functools.lru_cache(maxsize=64)
+def _inspect(path: str, version: int) -> dict:
     import papermill
 
     with _quiet_logs():  # a line it cannot read (two "=") is skipped: tests/test_report.py checks every one is read
-        return papermill.inspect_notebook(str(notebook))
+        return papermill.inspect_notebook(path)
 
 
 def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:

@@ -109,11 +109,13 @@ def test_a_bad_parameter_is_one_line_before_any_kernel_or_file(param, expected, 
 def test_every_rule_in_the_notebooks_reads_and_holds_for_its_default():
     import ast
 
-    from perflab.report import _declared, discover_notebooks, notebook_dir
+    import papermill
+
+    from perflab.report import discover_notebooks, notebook_dir
 
     rules = 0
     for nb in [*discover_notebooks(), notebook_dir() / "90_memo.ipynb"]:
-        for name, info in _declared(nb).items():
+        for name, info in papermill.inspect_notebook(str(nb)).items():
             rule = parameter_rule(info["help"])
             rules += rule is not None
             if nb.name != "90_memo.ipynb":  # the memo's parameters are not a run's
