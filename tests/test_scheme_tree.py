@@ -423,7 +423,10 @@ def test_a_sweep_weight_set_on_a_tree_weighs_every_leaf_and_a_partial_set_keeps_
     base = SCHEME_FILE.parent / "beijing_departments_sanxiao.yaml"
     body = {
         "base": str(base),
-        "scenarios": {"equal": {"weights": dict.fromkeys(SANXIAO_POINTS, 1)}, "more_public": {"weights": {"public_evaluation": 30}}},
+        "scenarios": {
+            "equal": {"weights": dict.fromkeys(SANXIAO_POINTS, 1)},
+            "more_public": {"weights": {"public_evaluation": 30}},
+        },
         "grid": {
             "indicators.service_results.weight": [30, 40],
             "indicators.management.children.capacity_building.weight": [7, 14],
