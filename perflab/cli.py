@@ -18,6 +18,7 @@ from pathlib import Path
 from perflab import __version__
 from perflab.errors import DataError, DataNote, PerflabError
 from perflab.io import ensure_outside
+from perflab.io.processed import raw_tree
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEME = PROJECT / "params" / "beijing_2016.yaml"
@@ -194,6 +195,10 @@ def cmd_sheets_read(args) -> int:
     out = Path(args.out)
     if args.data:
         ensure_outside(args.data, out)
+    for f in args.files:  # filled workbooks kept under data/raw/ are raw data too
+        tree = raw_tree(Path(f).parent)
+        if tree.name == "raw" and tree.parent.name == "data":
+            ensure_outside(tree, out)
     result = read_sheets(args.files, scheme, units=units)
     out.mkdir(parents=True, exist_ok=True)
     result.ratings.to_csv(out / "ratings.csv", index=False, lineterminator="\n")
@@ -205,11 +210,11 @@ def cmd_sheets_read(args) -> int:
         return 0
     result.problems.to_csv(out / "sheet_problems.csv", index=False, lineterminator="\n")
     bad = int((result.sheets["status"] != "ok").sum())  # invalid sheets and unreadable files
-    for line in problem_lines(result):
-        _say(f"perflab: sheet problem: {line}")
-    print(
-        f"perflab: error: {bad} sheet(s) or file(s) not imported, {len(result.problems)} problem(s): see {out / 'sheet_problems.csv'}",
-        file=sys.stderr,
+    lines = problem_lines(result)
+    more = f"; {len(lines) - 1} more problem(s)" if len(lines) > 1 else ""
+    _say(  # one line: the first problem where it is, then the count; every problem is in sheet_problems.csv
+        f"perflab: error: {one_line(lines[0], 300)} ({bad} sheet(s) or file(s) not imported{more}: "
+        f"see {out / 'sheet_problems.csv'})"
     )
     return EXIT_BAD_INPUT
 
@@ -405,21 +410,25 @@ def _say(line: str) -> None:
     print(one_line(line), file=sys.stderr, flush=True)
 
 
-def _notes():
-    """A ``warnings.showwarning`` that prints each distinct :class:`perflab.errors.DataNote` once as ``perflab: note:``
-    and leaves other warnings to the one it replaces."""
-    seen: set[str] = set()
-    shown = warnings.showwarning
+class _Notes:
+    """Collects each distinct :class:`perflab.errors.DataNote` (other warnings go to the ``showwarning`` it replaces);
+    the notes are shown as ``perflab: note:`` lines once the command has succeeded, and dropped when it fails, so a
+    failure stays one line (a note about the same file is in the error's words already when it matters)."""
 
-    def show(message, category, filename, lineno, file=None, line=None):
+    def __init__(self):
+        self.pending: list[str] = []
+        self.shown = warnings.showwarning
+
+    def show(self, message, category, filename, lineno, file=None, line=None):
         if not issubclass(category, DataNote):
-            return shown(message, category, filename, lineno, file, line)
+            return self.shown(message, category, filename, lineno, file, line)
         text = one_line(str(message))
-        if text not in seen:
-            seen.add(text)
-            _say(f"perflab: note: {text}")
+        if text not in self.pending:
+            self.pending.append(text)
 
-    return show
+    def say(self) -> None:
+        for text in self.pending:
+            _say(f"perflab: note: {text}")
 
 
 def _quiet_exit() -> None:
@@ -437,9 +446,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
         warnings.simplefilter("always", DataNote)  # each distinct note once per command, however often it is raised
-        warnings.showwarning = _notes()
+        notes = _Notes()
+        warnings.showwarning = notes.show
         try:
-            return args.func(args)
+            code = args.func(args)
+            if code == 0:
+                notes.say()
+            return code
         except PerflabError as exc:
             from perflab.report import NotebookError
 

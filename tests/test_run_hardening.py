@@ -301,3 +301,16 @@ def test_a_data_note_is_shown_once(capsys, monkeypatch):
     note = "perflab: note: units.csv: extra column 'comment' kept as it is\n"
     other = "perflab: note: ratings.csv: extra column 'remark' kept as it is\n"
     assert err == (note + other) * 2
+
+
+def test_notes_are_dropped_when_the_command_fails_so_the_error_stays_one_line(capsys, monkeypatch):
+    from perflab import cli
+    from perflab.errors import DataError
+
+    def failing(args):
+        warnings.warn("raters.csv: not UTF-8, read as GB18030", DataNote, stacklevel=1)
+        raise DataError("unknown rater 'R3'", file="ratings.csv", row=4, column="rater")
+
+    monkeypatch.setattr(cli, "cmd_memo", failing)
+    assert main(["memo", "x"]) == 2
+    assert capsys.readouterr().err == "perflab: error: ratings.csv, row 4, column rater: unknown rater 'R3'\n"

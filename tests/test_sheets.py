@@ -267,8 +267,10 @@ def test_cli_make_and_read(filled, scheme, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2  # nothing filled in: every sheet listed, none imported
-    assert "cell B3: missing evaluator id" in err and "not imported" in err
-    assert (tmp_path / "in2" / "sheet_problems.csv").is_file()
+    assert err.count("\n") == 1 and err.startswith("perflab: error: ")  # the first problem, then the count
+    assert "cell B3: missing evaluator id" in err and "not imported" in err and "more problem(s)" in err
+    problems = pd.read_csv(tmp_path / "in2" / "sheet_problems.csv")
+    assert f"; {len(problems) - 1} more problem(s)" in err  # every problem is in the file
 
 
 def test_spreadsheet_quirks_are_read_as_the_evaluator_meant(filled, scheme, tmp_path):
