@@ -516,6 +516,63 @@ def data_directory_missing(e):
     return e.score(), [f"{e.data}: data directory not found"]
 
 
+# -- tables: what issue 13 asked for (long values, blank first row, misspelt columns, guessed encodings) -------
+
+
+@case("tables")
+def ratings_64_mib_cell(e):
+    set_cell(e.f("ratings.csv"), 3, "score", "x" * (64 << 20))
+    quoted = "'" + "x" * 40 + "…' (67108864 characters) is not a number"
+    return e.score(), [f"{e.f('ratings.csv')}, row 3, column score: {quoted}"]
+
+
+@case("tables")
+def units_long_unknown_kind(e):
+    set_cell(e.f("units.csv"), 2, "kind", "county " * 1000)
+    return e.score(), [
+        f"{e.f('units.csv')}, row 2, column kind: unknown kind 'county county",
+        "(6999 characters)",
+    ]  # the cell is stripped
+
+
+@case("tables")
+def units_blank_first_line(e):
+    e.f("units.csv").write_text("\n" + e.f("units.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    return e.score(), [
+        f"{e.f('units.csv')}, row 1: the first row is blank: the column names must be on row 1 "
+        "(the first non-blank row is row 2)"
+    ]
+
+
+@case("tables")
+def ratings_misspelt_grade_column(e):
+    edit_csv(e.f("ratings.csv"), lambda d: d.assign(grdae="B"))
+    return e.score(), [f"{e.f('ratings.csv')}, row 1, column grdae: unknown column 'grdae': did you mean 'grade'?"]
+
+
+@case("tables")
+def units_misspelt_presented_column(e):
+    edit_csv(e.f("units.csv"), lambda d: d.drop(columns="presented").assign(presnted="true"))
+    return e.score(), [f"{e.f('units.csv')}, row 1, column presnted: unknown column 'presnted': did you mean"]
+
+
+@case("tables")
+def ratings_misspelt_required_column(e):
+    edit_csv(e.f("ratings.csv"), lambda d: d.rename(columns={"rater": "ratre"}))
+    return e.score(), [f"{e.f('ratings.csv')}, row 1, column rater: missing column 'rater'", "is 'ratre' meant to be"]
+
+
+@case("tables")
+def raters_latin1_read_as_gb18030(e):
+    raters = e.f("raters.csv")
+    raters.write_bytes(raters.read_text(encoding="utf-8").replace("R2,", "Müller,").encode("latin-1"))
+    return e.score(), [
+        f"{e.f('ratings.csv')}, row ",
+        "column rater: unknown rater 'R2' (known: M黮ler",
+        "(raters.csv is not UTF-8 and was read as GB18030",
+    ]
+
+
 # -- scheme files --------------------------------------------------------------
 
 
@@ -1037,6 +1094,31 @@ def run_param_not_name_value(e):
 @case("run")
 def run_param_without_value(e):
     return e.run("--param", "n_draws"), ["--param", "'n_draws' is not NAME=VALUE"]
+
+
+@case("run")
+def run_param_of_the_wrong_type(e):
+    return e.run("--param", "n_draws=abc"), ["--param", "'n_draws'", "'abc'", "expects int"]
+
+
+@case("run")
+def run_param_below_its_range(e):
+    return e.run("--param", "n_draws=0"), ["--param", "'n_draws'", "at least 1"]
+
+
+@case("run")
+def run_param_outside_its_interval(e):
+    return e.run("--param", "spread=2"), ["--param", "'spread'", "(0, 1)"]
+
+
+@case("run")
+def run_param_not_one_of_its_choices(e):
+    return e.run("--param", "method=gaussian"), ["--param", "'method'", "'gaussian'", "uniform, dirichlet"]
+
+
+@case("run")
+def run_param_huge_value(e):
+    return e.run("--param", "method=" + "m" * 100_000), ["--param", "'method'", "(100000 characters)"]
 
 
 @case("run")
