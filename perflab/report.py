@@ -359,7 +359,7 @@ def write_index(
 ) -> Path:
     """The run's front page: headline numbers, a card per page with its key figure, the tables, provenance.
 
-    ``name``: the report directory's name as the user knows it (``out_dir`` may be the run's temporary directory).
+    ``name``: the report directory as the user gave it (``out_dir`` may be the run's temporary directory).
     """
     thumbs = _thumbnails(out_dir)
     cards = []
@@ -605,7 +605,7 @@ def run_report(
         params["output"] = str(stage)
         done = _run_books(books, stage, [{**params, **per_book[nb]} for nb in books], jobs, progress)
         pages = [(_title(nb), out / html.name) for nb, (_, html) in zip(books, done)]
-        write_index(stage, pages, _tables(stage), title, simulated=is_simulated(data), name=out.name)
+        write_index(stage, pages, _tables(stage), title, simulated=is_simulated(data), name=str(out_dir))
         _relocate(stage, out)
         (stage / INCOMPLETE).unlink()
     except NotebookError as exc:
