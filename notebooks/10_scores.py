@@ -44,6 +44,7 @@ from perflab.narrative import (
     written_report_caveat,
 )
 from perflab.notebook import KIND_WORDS, setup
+from perflab.pillars import pillar_gaps, pillar_scores
 from perflab.plots.tables import table
 from perflab.report import save_table
 from perflab.scoring import score_units
@@ -79,6 +80,8 @@ page.say(
 )
 ind = the_scheme.indicator_table()
 ind["share"] = 100 * ind["weight"] / ind["weight"].sum()
+if the_scheme.is_tree:  # a leaf's weight is its share of the score (the product of the weights on its path)
+    ind["weight"] = ind["share"]
 display(
     table(
         ind,
@@ -118,6 +121,39 @@ display(
         caption="Components of the final score",
     )
 )
+
+# %%
+if the_scheme.is_tree:  # a scheme whose indicators form a tree: its levels and the weights on them
+    nodes = the_scheme.node_table()
+    top = nodes[nodes["depth"] == 1]
+    page.say(
+        f"The indicators form a tree of {nodes['depth'].max()} levels: {len(top)} first-level parts "
+        f"({', '.join(f'{n} {100 * w:.0f} %' for n, w in zip(top[name], top['effective_weight']))}) over "
+        f"{int(nodes['leaf'].sum())} scored indicators. Sibling weights are relative to each other; an indicator's "
+        "share of the on-site score is the product of the shares on its path."
+    )
+    nodes = nodes.assign(
+        parent=nodes["parent"].map(nodes.set_index("node")[name]).fillna(""),
+        share=100 * nodes["effective_weight"],
+        leaf=nodes["leaf"].map({True: "indicator (scored)", False: "part"}),
+    )
+    display(
+        table(
+            nodes,
+            {
+                name: "Node",
+                "parent": "Part of",
+                "depth": "Level",
+                "leaf": "Node is",
+                "weight": "Weight among its siblings",
+                "share": "Share of the on-site score (%)",
+            },
+            digits={"depth": 0, "weight": 0, "share": 1},
+            caption="The indicator tree",
+        )
+    )
+    fig = plots.scheme_icicle(the_scheme)
+    saved = plots.keep(fig, output, "10_indicator_tree")
 
 # %% [markdown]
 # ## The data
@@ -201,6 +237,21 @@ saved = plots.keep(fig, output, "10_ranking_districts", key=True)
 # %%
 fig = plots.ranking_bars(scores, the_scheme, "department")
 saved = plots.keep(fig, output, "10_ranking_departments")
+
+# %%
+if the_scheme.is_tree:  # scores and ranks at every level: where each unit's standing comes from
+    pillars = pillar_scores(dataset, the_scheme)
+    save_table(pillars, output, "node_scores")
+    page.say(
+        "### Scores at every level of the tree\n\n"
+        "Each part's score combines its children's by their weights, over the units scored on site; its rank is "
+        "among the units of the same kind. Every node's score and rank is in `tables/node_scores.csv` (and in "
+        "`perflab score`'s table as `score_<node>`, `rank_<node>`)."
+    )
+    page.say(pillar_gaps(pillars, scores, the_scheme, name))
+    for kind in [k for k in ("district", "department", "all") if k in set(pillars["rank_group"])]:
+        fig = plots.pillar_profile(pillars, scores, the_scheme, kind)
+        saved = plots.keep(fig, output, f"10_parts_{kind}")
 
 # %% [markdown]
 # ## Units that only submitted a written report

@@ -76,6 +76,10 @@ def cmd_score(args) -> int:
     out = Path(args.out)
     ensure_outside(args.data, out)
     scores = score_units(ds, scheme)
+    if scheme.is_tree:  # each unit's score and rank at every node of the tree (pillar scores), after its own
+        from perflab.pillars import pillar_columns, pillar_scores
+
+        scores = scores.join(pillar_columns(pillar_scores(ds, scheme)), on="unit")
     out.parent.mkdir(parents=True, exist_ok=True)
     scores.to_csv(out, index=False, float_format="%.6f", lineterminator="\n")
     counts = scores.groupby("kind").size()

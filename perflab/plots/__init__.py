@@ -368,3 +368,4 @@ def spread_positions(y, gap: float) -> np.ndarray:
 
 # the figures of notebook 10, importable from here (defined after the helpers they use)
 from perflab.plots.scores import components_scatter, ranking_bars, satisfaction_by_zone, scores_by_zone  # noqa: E402, F401
+from perflab.plots.tree import pillar_profile, scheme_icicle  # noqa: E402, F401
