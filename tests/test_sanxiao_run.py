@@ -1,0 +1,130 @@
+"""The 三效一创 scheme (a tree: four first-level parts over eight indicators) end to end: simulate, validate, score,
+every notebook, the memo, a sweep over a part's weight, and scoring sheets out and back in; pillar scores and
+ranks in the tables and on the pages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT
+
+from perflab.cli import main
+from perflab.io import load_dataset
+from perflab.scheme import load_scheme
+from perflab.scoring import indicator_scores
+from perflab.sweep.overrides import flat_indicators
+
+SANXIAO = ROOT / "params" / "beijing_departments_sanxiao.yaml"
+SMALL = {"n_draws": 400, "n_rater_replicates": 20, "n_sobol": 64, "alpha_boot": 50}  # the pages' numbers, cheaply
+
+
+@pytest.fixture(scope="module")
+def sanxiao_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sanxiao")
+    data = root / "data" / "raw" / "sx"
+    assert main(["simulate", "--scheme", str(SANXIAO), "--out", str(data), "--seed", "7"]) == 0
+    assert main(["validate", str(data), "--scheme", str(SANXIAO), "--processed", str(root / "processed")]) == 0
+    out = root / "report"
+    params = [x for k, v in SMALL.items() for x in ("--param", f"{k}={v}")]
+    code = main(["run", "--scheme", str(SANXIAO), "--data", str(data), "--out", str(out), "--jobs", "2", *params])
+    assert code == 0, "perflab run failed on the sanxiao scheme"
+    return root, data, out
+
+
+def test_every_page_runs_and_page_10_shows_the_tree_and_the_parts(sanxiao_run):
+    _, _, out = sanxiao_run
+    pages = sorted(p.name for p in out.glob("[0-9][0-9]_*.html"))
+    assert [p[:2] for p in pages] == ["10", "20", "30", "40", "50"]
+    html = (out / "10_scores.html").read_text(encoding="utf-8")
+    assert "The indicators form a tree of 2 levels: 4 first-level parts" in html
+    assert "Scores at every level of the tree" in html and "lie furthest apart for" in html
+    figures = {p.name for p in (out / "figures").glob("10_*.png")}
+    assert {"10_indicator_tree.png", "10_parts_district.png", "10_parts_department.png"} <= figures
+
+
+def test_the_first_level_parts_combine_to_the_onsite_score(sanxiao_run):
+    _, data, out = sanxiao_run
+    scheme = load_scheme(SANXIAO)
+    nodes = pd.read_csv(out / "tables" / "node_scores.csv", encoding="utf-8-sig")
+    assert list(dict.fromkeys(nodes["node"])) == [n.id for n in scheme.nodes]
+    top = nodes[nodes["depth"] == 1].pivot(index="unit", columns="node", values="score")[[n.id for n in scheme.tree]]
+    w = np.array([n.weight for n in scheme.tree], float)
+    scores = pd.read_csv(out / "tables" / "scores.csv", encoding="utf-8-sig").set_index("unit")
+    leaves = indicator_scores(load_dataset(data, scheme), scheme)
+    whole = leaves.index[leaves.notna().all(axis=1)]  # every leaf scored: the two combinations agree exactly
+    assert len(whole) > 50
+    np.testing.assert_allclose(
+        top.loc[whole].to_numpy() @ w / w.sum(), scores.loc[whole, "onsite"], atol=1.5e-4
+    )  # 6 digits saved
+    for (_, node), g in nodes.groupby(["rank_group", "node"]):  # ranks: 1 = best among the units scored there
+        expected = g["score"].rank(ascending=False, method="min")
+        assert (g["rank"].to_numpy() == expected.to_numpy()).all(), node
+
+
+def test_perflab_score_adds_every_nodes_score_and_rank(sanxiao_run, capsys):
+    root, data, out = sanxiao_run
+    assert main(["score", str(data), "--scheme", str(SANXIAO), "--out", str(root / "s.csv")]) == 0
+    table = pd.read_csv(root / "s.csv").set_index("unit")
+    nodes = pd.read_csv(out / "tables" / "node_scores.csv", encoding="utf-8-sig")
+    for node in ("service_results", "management", "public_evaluation"):
+        mine = nodes[nodes["node"] == node].set_index("unit")
+        np.testing.assert_allclose(table.loc[mine.index, f"score_{node}"], mine["score"], atol=1e-4)  # 6 digits saved
+        assert (table.loc[mine.index, f"rank_{node}"] == mine["rank"]).all()
+
+
+def test_the_memo_of_a_tree_run(sanxiao_run, capsys):
+    _, _, out = sanxiao_run
+    assert main(["memo", str(out), "--lang", "en"]) == 0
+    assert (out / "memo.html").is_file() and (out / "memo.xlsx").is_file()
+
+
+def test_a_sweep_over_a_parts_weight_scores_as_the_flat_scheme_of_the_product_weights(sanxiao_run, capsys):
+    root, data, _ = sanxiao_run
+    sweep = root / "part.yaml"
+    body = {
+        "base": str(SANXIAO),
+        "data": str(data),
+        "notebooks": [],
+        "grid": {"indicators.service_results.weight": [20]},
+    }
+    sweep.write_text(yaml.safe_dump(body), encoding="utf-8")
+    assert main(["sweep", str(sweep), "--out", str(root / "sweep"), "--quiet", "--no-figures"]) == 0
+    swept = pd.read_csv(root / "sweep" / "comparison" / "scores.csv").set_index("unit")
+
+    raw = yaml.safe_load(SANXIAO.read_text(encoding="utf-8"))  # the same scheme flat, with the product weights
+    product = load_scheme(SANXIAO).with_node_weight("service_results", 20).weights
+    raw["indicators"] = flat_indicators(raw["indicators"], (100 * product).to_dict())
+    flat = root / "flat.yaml"
+    flat.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert not load_scheme(flat).is_tree
+    assert main(["score", str(data), "--scheme", str(flat), "--out", str(root / "flat.csv")]) == 0
+    scored = pd.read_csv(root / "flat.csv").set_index("unit")
+    np.testing.assert_allclose(
+        swept.loc[scored.index, "indicators.service_results.weight=20"], scored["final"], atol=5e-6
+    )
+    assert not np.allclose(swept.loc[scored.index, "base"], scored["final"])  # the weight did move the scores
+
+
+def test_scoring_sheets_of_a_tree_go_out_and_come_back(sanxiao_run, capsys):
+    from test_sheets import fill
+
+    from perflab.sheets import load_sheet_inputs
+
+    root, data, _ = sanxiao_run
+    scheme = load_scheme(SANXIAO)
+    ratings = load_sheet_inputs(str(data), scheme).ratings
+    rater = str(ratings["rater"].iloc[0])
+    mine = ratings[ratings["rater"] == rater]
+    argv = ["sheets", "make", "--scheme", str(SANXIAO), "--data", str(data), "--out", str(root / "sheets")]
+    assert main([*argv, "--per-rater", "--raters", rater]) == 0
+    book = root / "sheets" / f"sheets_{rater}.xlsx"
+    fill(book, mine, scheme)
+    back = root / "back"
+    argv = ["sheets", "read", str(book), "--scheme", str(SANXIAO), "--data", str(data), "--out", str(back)]
+    assert main(argv) == 0, capsys.readouterr().err
+    read = pd.read_csv(back / "ratings.csv")
+    assert set(read["indicator"]) == set(scheme.indicator_ids)  # the leaves are what is scored
+    got = read.set_index(["unit", "indicator"])["score"].sort_index()
+    np.testing.assert_allclose(got, mine.set_index(["unit", "indicator"])["score"].loc[got.index], atol=1e-9)
