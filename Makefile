@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SCHEME ?= params/beijing_2016.yaml
-DATA   ?= data/raw/demo
+# DATA empty: the scheme's demo data (data/raw/demo, or data/raw/demo_<scheme name> simulated on first use)
+DATA   ?=
 OUT    ?= reports/$(basename $(notdir $(SCHEME)))
 SWEEP  ?= params/sweeps/grassroots_share.yaml
 JOBS   ?= 2
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 
 ## make report: run every notebook on the bundled demo data (JOBS=2 kernels at a time); prints the HTML report's path
 report: $(STAMP)
-	$(BIN)/perflab run --scheme $(SCHEME) --data $(DATA) --out $(OUT) --jobs $(JOBS)
+	$(BIN)/perflab run --scheme $(SCHEME) $(if $(strip $(DATA)),--data $(DATA)) --out $(OUT) --jobs $(JOBS)
 
 ## make memo: the advisory memo of the last `make report` (DIR=reports/<scheme name> by default)
 memo: $(STAMP)
@@ -56,8 +57,8 @@ bench: $(STAMP)
 
 ## make demo: regenerate the bundled demo data (seed 2016)
 demo: $(STAMP)
-	rm -rf $(DATA)
-	$(BIN)/perflab simulate --out $(DATA) --seed 2016 --gzip
+	rm -rf data/raw/demo
+	$(BIN)/perflab simulate --out data/raw/demo --seed 2016 --gzip
 
 clean:
 	rm -rf reports data/processed/*/ .pytest_cache

@@ -87,6 +87,51 @@ def cmd_score(args) -> int:
     return 0
 
 
+def demo_data(scheme_path: str | Path, root: str | Path = "data/raw", create: bool = True) -> Path:
+    """The demo data a scheme runs on when no ``--data`` is given: the bundled ``demo`` when its indicators and
+    evaluator groups are the scheme's, else ``demo_<scheme file name>``, simulated (seed 2016) on first use.
+
+    Parameters
+    ----------
+    scheme_path : str or Path
+        The scheme file.
+    root : str or Path
+        Where the demo data sets live (``data/raw``).
+    create : bool
+        Simulate the scheme's own demo data if they are not there yet (False: only say where they would be).
+
+    Returns
+    -------
+    Path
+        The data directory.
+
+    Examples
+    --------
+    >>> demo_data("params/beijing_2016.yaml").as_posix()
+    'data/raw/demo'
+    """
+    import pandas as pd
+
+    from perflab.io import find_table_file
+    from perflab.scheme import load_scheme
+
+    scheme, root = load_scheme(scheme_path), Path(root)
+    bundled = root / "demo"
+    ratings, raters = find_table_file(bundled, "ratings"), find_table_file(bundled, "raters")
+    if ratings is not None and raters is not None and ratings.name.endswith((".csv", ".csv.gz")):
+        indicators = set(pd.read_csv(ratings, usecols=["indicator"], dtype=str)["indicator"])
+        groups = set(pd.read_csv(raters, usecols=["group"], dtype=str)["group"])
+        if indicators == set(scheme.indicator_ids) and groups <= set(scheme.group_ids):
+            return bundled
+    own = root / f"demo_{Path(scheme_path).stem}"
+    if create and not own.is_dir():
+        from perflab.simulate import simulate, write_simulated
+
+        print(f"no demo data fit {scheme_path}: simulating it (seed 2016) -> {own}/", file=sys.stderr, flush=True)
+        write_simulated(simulate(scheme, seed=2016), own)
+    return own
+
+
 def cmd_run(args) -> int:
     from perflab.io import default_processed_dir, provenance, write_processed
     from perflab.report import check_run, discover_notebooks, notebook_dir, run_report
@@ -99,9 +144,14 @@ def cmd_run(args) -> int:
         books = [b for b in books if b.stem in wanted or b.stem.split("_", 1)[0] in wanted]
         if not books:
             raise PerflabError(f"no notebook matches {', '.join(args.only)}")
+    default_data = args.data is None
+    if default_data:
+        args.data = str(demo_data(args.scheme, create=False))
     if args.out:
         ensure_outside(args.data, args.out)
     check_run(books, dict(args.param or []), args.out)  # before the data are read or anything is written
+    if default_data:
+        demo_data(args.scheme)  # the scheme's own demo data, simulated on first use
     scheme, ds = _load(args.data, args.scheme)
     out = Path(args.out) if args.out else Path("reports") / scheme.name
     ensure_outside(args.data, out)
@@ -311,7 +361,11 @@ def _add_run(sub) -> None:
     """Run: the notebooks by papermill."""
     r = sub.add_parser("run", help="execute the notebooks with papermill: executed notebooks, HTML, tables")
     r.add_argument("--scheme", required=True, help="scheme YAML file")
-    r.add_argument("--data", default="data/raw/demo", help="directory of raw tables (default data/raw/demo)")
+    r.add_argument(
+        "--data",
+        help="directory of raw tables (default: data/raw/demo when the scheme's indicators and groups are the bundled "
+        "demo's, else data/raw/demo_<scheme name>, simulated on first use)",
+    )
     r.add_argument("--out", help="output directory (default reports/<scheme name>)")
     r.add_argument("--seed", type=_seed, default=2016, help="random seed passed to the notebooks (default 2016)")
     r.add_argument(

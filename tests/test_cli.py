@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DEMO_DIR, SCHEME_FILE
+from conftest import DEMO_DIR, ROOT, SCHEME_FILE
 
 from perflab.cli import main
 from perflab.io import load_dataset
+from perflab.scheme import load_scheme
 from perflab.scoring import group_scores, score_units
 
 EXE = Path(sys.executable).parent / "perflab"
@@ -144,3 +145,21 @@ def test_nothing_is_written_anywhere_under_the_raw_data_tree(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2 and "raw-data tree" in err and err.count("\n") == 1, err
     assert sorted(p.relative_to(raw) for p in raw.rglob("*")) == before
+
+
+def test_run_without_data_takes_the_demo_that_fits_the_scheme_and_simulates_one_once(tmp_path, capsys):
+    from perflab.cli import demo_data
+
+    root = tmp_path / "data" / "raw"
+    shutil.copytree(ROOT / "data" / "raw" / "demo", root / "demo")
+    assert demo_data(SCHEME_FILE, root) == root / "demo"  # the bundled demo fits the 2016 scheme
+    sanxiao = ROOT / "params" / "beijing_departments_sanxiao.yaml"
+    assert demo_data(sanxiao, root, create=False) == root / "demo_beijing_departments_sanxiao"
+    assert not (root / "demo_beijing_departments_sanxiao").exists()  # only said where, nothing written
+    own = demo_data(sanxiao, root)
+    assert "simulating it (seed 2016)" in capsys.readouterr().err
+    ratings = load_dataset(own, load_scheme(sanxiao)).ratings
+    assert set(ratings["indicator"]) == set(load_scheme(sanxiao).indicator_ids)
+    before = hashes(own)
+    assert demo_data(sanxiao, root) == own and hashes(own) == before  # made once, then reused as it is
+    assert capsys.readouterr().err == ""
