@@ -197,11 +197,7 @@ def stability_intervals(
     k = check_k(k)
     codes, labels = factorize_groups(rank_group, scores.index)
     S = scores.to_numpy(float)
-    edges = band_edges(bands) if bands is not None else None
-    grades = None
-    if bands is not None:
-        asc = sorted(bands, key=lambda b: b.lower)
-        grades = np.array([b.grade for b in asc], dtype=object)
+    edges, grades = grade_edges(bands)
     inds = list(scores.columns) if indicators is None else list(indicators)
     for ind in inds:
         if ind not in scores.columns:
@@ -214,8 +210,7 @@ def stability_intervals(
             if len(scores.columns) > 1
             else "stability intervals need at least two indicators, the table has one"
         )
-    unit_rows, top_rows, swap_rows = [], [], []
-    lab = np.array(labels, dtype=object)
+    tables = []
     for ind in inds:
         if ind not in scores.columns:
             raise SchemeError(f"unknown indicator {ind!r}; known: {', '.join(map(str, scores.columns))}")
@@ -223,38 +218,56 @@ def stability_intervals(
         if w.sum() - w[j] <= 0:
             continue
         path = _path_for_weight(S, w, j, codes, len(labels))
-        cr, rank, rlo, rhi, tlo, thi, band, blo, bhi = analyse_path(path, w[j], k, edges)
-        df = pd.DataFrame(
-            {
-                "indicator": ind,
-                "unit": scores.index,
-                "rank_group": lab[codes],
-                "weight": w[j],
-                "rank": rank,
-                "weight_low": rlo,
-                "weight_high": rhi,
-            }
-        )
-        if band is not None:
-            df["grade"] = grades[band]
-            df["grade_weight_low"], df["grade_weight_high"] = blo, bhi
-        unit_rows.append(df)
-        top_rows.append(
-            pd.DataFrame(
-                {"indicator": ind, "rank_group": labels, "weight": w[j], "k": k, "weight_low": tlo, "weight_high": thi}
-            )
-        )
-        swap_rows.append(_adjacent_swaps(path, rank, cr, scores.index, lab).assign(indicator=ind))
-    swaps = pd.concat(swap_rows, ignore_index=True) if swap_rows else pd.DataFrame()
+        tables.append(path_tables(path, w[j], ind, k, edges, grades, scores.index, labels))
+    return stability_result(tables, {"k": k, "total": float(w.sum()), "weights": dict(zip(scores.columns, w))})
+
+
+def grade_edges(bands) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The inner band edges and the grades from the lowest band up, or (None, None) without bands."""
+    if bands is None:
+        return None, None
+    asc = sorted(bands, key=lambda b: b.lower)
+    return band_edges(bands), np.array([b.grade for b in asc], dtype=object)
+
+
+def path_tables(path: LinearPath, w0: float, ind, k: int, edges, grades, units: pd.Index, labels):
+    """The rows of a :class:`StabilityResult` for one weight moving along ``path`` from its value ``w0``: the
+    units', the top-k's and the adjacent swaps' (``weight_at_swap``)."""
+    lab = np.array(labels, dtype=object)
+    cr, rank, rlo, rhi, tlo, thi, band, blo, bhi = analyse_path(path, w0, k, edges)
+    df = pd.DataFrame(
+        {
+            "indicator": ind,
+            "unit": units,
+            "rank_group": lab[path.codes],
+            "weight": w0,
+            "rank": rank,
+            "weight_low": rlo,
+            "weight_high": rhi,
+        }
+    )
+    if band is not None:
+        df["grade"] = grades[band]
+        df["grade_weight_low"], df["grade_weight_high"] = blo, bhi
+    top = pd.DataFrame(
+        {"indicator": ind, "rank_group": labels, "weight": w0, "k": k, "weight_low": tlo, "weight_high": thi}
+    )
+    return df, top, _adjacent_swaps(path, rank, cr, units, lab).assign(indicator=ind)
+
+
+def stability_result(tables, settings: dict) -> StabilityResult:
+    """One :class:`StabilityResult` from the :func:`path_tables` of each weight (the swaps' ``t`` named
+    ``weight_at_swap``)."""
+    swaps = pd.concat([t[2] for t in tables], ignore_index=True) if tables else pd.DataFrame()
     if len(swaps):
         swaps = swaps.rename(columns={"t": "weight_at_swap"})[
             ["indicator", "rank_group", "unit_above", "unit_below", "weight_at_swap"]
         ]
     return StabilityResult(
-        pd.concat(unit_rows, ignore_index=True),
-        pd.concat(top_rows, ignore_index=True),
+        pd.concat([t[0] for t in tables], ignore_index=True),
+        pd.concat([t[1] for t in tables], ignore_index=True),
         swaps,
-        {"k": k, "total": float(w.sum()), "weights": dict(zip(scores.columns, w))},
+        settings,
     )
 
 

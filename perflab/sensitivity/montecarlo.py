@@ -101,16 +101,35 @@ def draw_streams(seed, n: int) -> list[np.random.SeedSequence]:
     return seed_sequence(seed).spawn(math.ceil(check_n(n) / CHUNK))
 
 
+@dataclass(frozen=True)
+class LeafDraw:
+    """How a run draws its weight vectors: ``draw(rng, c)`` gives c rows of normalised weights over the columns
+    of the scores (``base`` the nominal row); ``fixed`` when every row is the nominal (no spread).
+
+    :func:`monte_carlo` draws the indicator weights themselves; :mod:`~perflab.sensitivity.nodes` draws the
+    weights of a tree's nodes and maps them to the leaves' effective weights, through the same run.
+    """
+
+    base: np.ndarray
+    method: str
+    spread: float
+    concentration: float | None = None
+    bounds: np.ndarray | None = None
+
+    def __call__(self, rng: np.random.Generator, c: int) -> np.ndarray:
+        return _draw(rng, self.base, c, self.method, self.spread, self.concentration, self.bounds)
+
+    @property
+    def fixed(self) -> bool:
+        return self.spread == 0 and self.method != "simplex"
+
+
 def _mc_chunk(job):
     """One chunk of the Monte Carlo: draws, scores, ranks → frequency counts (and ranks for tau)."""
     (
         seedseq,
         c,
-        base,
-        method,
-        spread,
-        conc,
-        bounds,
+        draw,
         S,
         draws,
         codes,
@@ -123,8 +142,8 @@ def _mc_chunk(job):
         fmap,
     ) = job
     rng = np.random.default_rng(seedseq)
-    W = _draw(rng, base, c, method, spread, conc, bounds)
-    if spread == 0 and method != "simplex" and draws is None:
+    W = draw(rng, c)
+    if draw.fixed and draws is None:
         X = np.broadcast_to(composite_scores(W[:1], S, comp, fmap), (c, S.shape[0]))  # every draw is the nominal
     elif draws is None and comp == "arithmetic":
         X = W @ S.T  # BLAS: fast; rows may differ from the nominal sums in the last bit, far below the tie resolution
@@ -252,7 +271,7 @@ def _score_draws(scores, score_draws, written_report):
     return draws, written
 
 
-def monte_carlo(  # long: draws, scores and ranks in bounded chunks, with the rater draws interleaved; one loop read top to bottom
+def monte_carlo(
     scores: pd.DataFrame,
     weights,
     n: int = 10_000,
@@ -335,18 +354,58 @@ def monte_carlo(  # long: draws, scores and ranks in bounded chunks, with the ra
     b = check_bounds(bounds, scores.columns) if bounds is not None else None
     if tau_draws is not None:
         check_n(tau_draws, "tau_draws")
+    base = w / w.sum()
+    recorded = {"method": method, "spread": float(spread), "concentration": concentration}
+    draw = LeafDraw(base, method, spread, concentration, b)
+    return run_draws(
+        scores,
+        draw,
+        n,
+        seed,
+        rank_group,
+        k,
+        score_draws,
+        tau_draws,
+        workers,
+        progress,
+        written_report,
+        composite,
+        final_map,
+        recorded,
+    )
+
+
+def run_draws(  # long: draws, scores and ranks in bounded chunks, with the rater draws interleaved; one loop read top to bottom
+    scores,
+    draw,
+    n,
+    seed,
+    rank_group,
+    k,
+    score_draws,
+    tau_draws,
+    workers,
+    progress,
+    written_report,
+    composite,
+    final_map,
+    recorded,
+) -> MonteCarloResult:
+    """The Monte Carlo run of :func:`monte_carlo` on checked inputs, its weight rows from ``draw`` (a
+    :class:`LeafDraw`, or any object with its ``base``, ``fixed`` and call); ``recorded``: the method, spread and
+    concentration for the settings."""
     codes, labels = factorize_groups(rank_group, scores.index)
     sizes = np.bincount(codes, minlength=len(labels))
     width = int(sizes.max())
     S = scores.to_numpy(float)
-    base = w / w.sum()
+    base = draw.base
     fmap = check_final_map(final_map, scores.index)
     draws, written = _score_draws(scores, score_draws, written_report)
     nominal = ranks_by_group(composite_scores(base[None, :], S, composite, fmap), codes, len(labels))[0]
     n_tau = n if tau_draws is None else min(n, tau_draws)
     root = seed_sequence(seed)
     jobs = [
-        (ss, min(CHUNK, n - ci * CHUNK), base, method, spread, concentration, b, S, draws, codes, len(labels), width)
+        (ss, min(CHUNK, n - ci * CHUNK), draw, S, draws, codes, len(labels), width)
         + (int(np.clip(n_tau - ci * CHUNK, 0, min(CHUNK, n - ci * CHUNK))), nominal, k, composite, fmap)
         for ci, ss in enumerate(root.spawn(math.ceil(n / CHUNK)))
     ]
@@ -378,9 +437,7 @@ def monte_carlo(  # long: draws, scores and ranks in bounded chunks, with the ra
     central = pd.DataFrame(cw, index=scores.index, columns=scores.columns).assign(p_first=first_n / n)
     settings = {
         "n": n,
-        "method": method,
-        "spread": float(spread),
-        "concentration": concentration,
+        **recorded,
         "seed": seed_record(seed, root),
         "k": k,
         "weights": dict(zip(scores.columns, base)),

@@ -360,20 +360,24 @@ def sobol_indices(
     return SobolResult(idx, _sobol_inputs(scores.columns, w, spread, group, s0, lo, hi), inter, settings)
 
 
-def _rank_outputs(X, base, spread, S, share, codes, n_groups, composite, fmap) -> np.ndarray:
+def _rank_outputs(X, base, spread, S, share, codes, n_groups, composite, fmap, leaf_map=None) -> np.ndarray:
     """The model on the Saltelli design: every unit's rank and each group's mean absolute rank shift, per run.
 
     ``S``: the nominal unit × indicator table; ``share``: None, or (own, rest, low, high), the group's own and
-    the other groups' tables and the range of its share (the last column of X)."""
+    the other groups' tables and the range of its share (the last column of X); ``leaf_map``: None (the inputs
+    are the indicator weights), or a function taking the inputs' normalised weights (runs × inputs, e.g. a
+    tree's nodes) to the indicators' (runs × columns of S)."""
     m = len(base)
     n_units = codes.size
-    nominal = ranks_by_group(composite_scores(base[None, :], S, composite, fmap), codes, n_groups)[0]
+    to_leaves = (lambda W: W) if leaf_map is None else leaf_map  # noqa: E731
+    nominal = ranks_by_group(composite_scores(to_leaves(base[None, :]), S, composite, fmap), codes, n_groups)[0]
     Y = np.empty((X.shape[0], n_units + n_groups))
     size = np.bincount(codes, minlength=n_groups)
     for a in range(0, X.shape[0], CHUNK):
         x = X[a : a + CHUNK]
         W = base * (1.0 - spread + 2.0 * spread * x[:, :m])
         W /= W.sum(axis=1, keepdims=True)
+        W = to_leaves(W)
         if share is None:
             Xs = composite_scores(W, S, composite, fmap)
         elif composite == "arithmetic":
