@@ -21,6 +21,8 @@ One question per module:
 * :mod:`~perflab.sensitivity.kendall` — Kendall's tau-b of many rankings against one.
 * :mod:`~perflab.sensitivity.sobol` — Sobol indices of the weights and one group's share; any composite.
 * :mod:`~perflab.sensitivity.intervals` — exact stability intervals of each weight, and one weight at a time.
+* :mod:`~perflab.sensitivity.nodes` — any node of a tree-shaped scheme: exact intervals of its weight, one at a
+  time, Monte Carlo over the weights of a node's children (or every level), their Sobol indices.
 * :mod:`~perflab.sensitivity.bestcase` — the best rank any weighting within bounds gives a unit.
 * :mod:`~perflab.sensitivity.shares` — exact breakpoints, grade changes and stable ranges of one group's share.
 * :mod:`~perflab.sensitivity.paths` — the exact machinery of a score linear in one parameter.
@@ -66,6 +68,13 @@ from perflab.sensitivity.montecarlo import (
     rank_acceptability,
     replicate_error,
 )
+from perflab.sensitivity.nodes import (
+    SIBLINGS,
+    node_monte_carlo,
+    node_one_at_a_time,
+    node_sobol_indices,
+    node_stability_intervals,
+)
 from perflab.sensitivity.shares import (
     ShareBreakpoints,
     share_breakpoints,
@@ -106,6 +115,7 @@ __all__ = [
     "SHIFT",
     "SOBOL_ESTIMATOR",
     "SOBOL_N",
+    "SIBLINGS",
     "SOBOL_RESAMPLES",
     "TIE_DECIMALS",
     "CubeArrays",
@@ -129,6 +139,10 @@ __all__ = [
     "kendall_tau_b",
     "monte_carlo",
     "moved_weights",
+    "node_monte_carlo",
+    "node_one_at_a_time",
+    "node_sobol_indices",
+    "node_stability_intervals",
     "one_at_a_time",
     "rank_acceptability",
     "rank_groups",
