@@ -517,13 +517,20 @@ def node_monte_carlo(
         raise ValueError("all_levels draws every sibling set of the tree: give no node with it")
     if bounds is not None and all_levels:
         raise ValueError("bounds apply to the children of one node, not with all_levels")
-    chosen = [(i, s) for i, s in enumerate(sets.sets) if len(s[1]) > 1] if all_levels else [(index[pid], None)]
+    chosen = [i for i, s in enumerate(sets.sets) if len(s[1]) > 1] if all_levels else [index[pid]]
     drawn = []
-    for i, _ in chosen:
+    for i in chosen:
         base = sets.sets[i][2]
         sp, conc = _check_method(base, method, spread, concentration, bounds)
         b = check_bounds(bounds, pd.Index([c.id for c in kids])) if bounds is not None else None
         drawn.append((i, LeafDraw(base, method, sp, conc, b)))
+    if not drawn:
+        raise SchemeError("the tree has no sibling set of two or more nodes whose weights could be drawn")
+    unknown = set(run) - {"score_draws", "tau_draws", "workers", "progress", "written_report"}
+    if unknown:
+        raise TypeError(f"node_monte_carlo got an unexpected argument {sorted(unknown)[0]!r}")
+    if run.get("tau_draws") is not None:
+        check_n(run["tau_draws"], "tau_draws")
     draw = NodeDraw(sets, tuple(drawn), _leaf_base(tops, cols))
     recorded = {"method": method, "spread": float(drawn[0][1].spread), "concentration": concentration}
     res = run_draws(
@@ -533,17 +540,15 @@ def node_monte_carlo(
         seed,
         rank_group,
         k,
-        run.pop("score_draws", None),
-        run.pop("tau_draws", 20_000),
-        run.pop("workers", None),
-        run.pop("progress", False),
-        run.pop("written_report", None),
+        run.get("score_draws"),
+        run.get("tau_draws", 20_000),
+        run.get("workers"),
+        run.get("progress", False),
+        run.get("written_report"),
         composite,
         final_map,
         recorded,
     )
-    if run:
-        raise TypeError(f"node_monte_carlo got an unexpected argument {next(iter(run))!r}")
     where = "every sibling set" if all_levels else key
     return dataclasses.replace(res, settings={**res.settings, "node": where, "all_levels": bool(all_levels)})
 
