@@ -221,3 +221,14 @@ def test_bad_input_gets_one_clear_error(flat_table):
     T1, _ = synthetic(SANXIAO, n=5)
     with pytest.raises(Exception, match="positive weight to rescale"):
         sv.node_stability_intervals(T1, SANXIAO, nodes="statutory_duties")  # an only child
+
+
+def test_a_node_aggregating_geometrically_above_the_moving_one_is_refused_with_the_one_message():
+    from perflab.tree import Node
+
+    kids = (Node("a", "", "", 1.0, path=("m", "a")), Node("b", "", "", 1.0, path=("m", "b")))
+    tree = (Node("m", "", "", 2.0, "geometric", kids, ("m",)), Node("c", "", "", 1.0, path=("c",)))
+    S = pd.DataFrame({"a": [90.0, 80.0], "b": [60.0, 75.0], "c": [70.0, 60.0]}, index=["X", "Y"])
+    with pytest.raises(NonLinearComposite, match=LINEAR_ONLY):
+        sv.node_stability_intervals(S, tree, nodes="a", composite="arithmetic")
+    assert len(sv.node_stability_intervals(S, tree, nodes="m", composite="arithmetic").units) == 2
