@@ -29,6 +29,7 @@ import perflab.tree as T
 from perflab.composite import COMPOSITES
 from perflab.errors import SchemeError
 from perflab.scheme_check import Check, read_yaml
+from perflab.scheme_extras import Adjustments, Challenge, check_adjustments
 from perflab.tree import Node
 
 KINDS = ("district", "department")
@@ -133,6 +134,7 @@ class Routine:
     attainment_cap: float
     satisfaction_share: float
     verification_penalty: float
+    challenge: Challenge | None = None  # how a target's challenge value scores (perflab.scheme_extras); None: unused
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ class Scheme:
     composite: str = "arithmetic"
     # the indicator tree (top-level nodes); `indicators` are its leaves. Derived from `indicators` when flat.
     tree: tuple[Node, ...] = ()
+    # bonus and deduction items outside the weighted tree (perflab.scheme_extras); None: the scheme has none
+    adjustments: Adjustments | None = None
 
     def __post_init__(self):
         if not self.tree or T.is_flat(self.tree):  # a flat scheme's tree is its list of indicators
@@ -414,6 +418,10 @@ class Scheme:
         d.pop("source")
         if not self.is_tree:  # a flat scheme's tree is its indicators: its dict (and digest) stay as they were
             d.pop("tree")
+        if self.adjustments is None:  # optional parts a scheme does not use leave its digest as it was
+            d.pop("adjustments")
+        if self.routine is not None and self.routine.challenge is None:
+            d["routine"].pop("challenge")
         return d
 
     def digest(self) -> str:
@@ -449,6 +457,7 @@ _TOP_OPTIONAL = (
     "differentiated",
     "published",
     "composite",
+    "adjustments",
 )
 BASELINE_METHODS = ("mean", "trend", "zscore")
 TOO_FEW_YEARS = ("error", "missing", "zone")
@@ -562,6 +571,7 @@ def scheme_from_dict(raw: Any, source: str | None = None) -> Scheme:
         source=source,
         composite=composite,
         tree=tree,
+        adjustments=check_adjustments(c, raw["adjustments"], KINDS) if "adjustments" in raw else None,
     )
 
 

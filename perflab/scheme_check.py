@@ -20,6 +20,7 @@ import yaml
 import perflab.tree as T
 from perflab.composite import COMPOSITES
 from perflab.errors import SchemeError
+from perflab.scheme_extras import check_challenge
 
 
 class Check:
@@ -424,7 +425,10 @@ def check_routine(c: Check, raw, year, components) -> S.Routine | None:
     routine = None
     if "routine" in raw:
         r = c.mapping(
-            raw["routine"], "routine", ("attainment_cap", "satisfaction_share", "verification_penalty"), ("year",)
+            raw["routine"],
+            "routine",
+            ("attainment_cap", "satisfaction_share", "verification_penalty"),
+            ("year", "challenge"),
         )
         ryear = r.get("year", year)
         if ryear is None:
@@ -434,6 +438,7 @@ def check_routine(c: Check, raw, year, components) -> S.Routine | None:
             attainment_cap=c.number(r["attainment_cap"], "routine.attainment_cap", 1.0),
             satisfaction_share=c.number(r["satisfaction_share"], "routine.satisfaction_share", 0.0, 1.0),
             verification_penalty=c.number(r["verification_penalty"], "routine.verification_penalty", 0.0),
+            challenge=check_challenge(c, r["challenge"]) if "challenge" in r else None,
         )
     elif components["routine"] > 0:
         c.fail("routine", "missing key 'routine' (components.routine has a positive weight)")

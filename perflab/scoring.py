@@ -31,6 +31,7 @@ from perflab.io import Dataset
 from perflab.ranking import group_codes as _codes
 from perflab.ranking import rank_codes, rank_desc  # noqa: F401  (public here too)
 from perflab.scheme import KINDS, Scheme
+from perflab.scheme_extras import Challenge
 
 
 def group_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
@@ -108,13 +109,30 @@ def onsite_scores(dataset: Dataset, scheme: Scheme, indicators: pd.DataFrame | N
 
 
 def attainment(
-    history: pd.DataFrame, directions: Mapping[str, str], cap: float = 1.0, file: str = "history"
+    history: pd.DataFrame,
+    directions: Mapping[str, str],
+    cap: float = 1.0,
+    file: str = "history",
+    challenge: Challenge | None = None,
 ) -> pd.DataFrame:
     """Achieved against target for every row of ``history`` with a target, scored 0–100.
 
     ratio = value / target (target / value when lower is better); score =
     100 · clip(ratio, 0, cap) / cap, so over-achievement is capped and meeting
     the target exactly scores 100 / cap. Targets must be positive (a ratio needs them).
+
+    With a ``challenge`` rule (the scheme's ``routine.challenge``) and a ``challenge`` column, a row with a
+    challenge value scores ``target_score`` · clip(ratio, 0, 1) up to its target, ``target_score`` at the target,
+    100 at the challenge and beyond, and between them linearly in the result (``between: linear``) or
+    ``target_score`` (``between: step``); rows without a challenge value keep the rule above.
+
+    Examples
+    --------
+    >>> from perflab.scheme_extras import Challenge
+    >>> h = pd.DataFrame({"unit": "A", "measure": "x", "year": 2016, "value": [8.0, 10.0, 11.0, 12.0, 9.0],
+    ...     "target": 10.0, "challenge": [12.0, 12.0, 12.0, 12.0, None]})
+    >>> attainment(h, {"x": "higher"}, challenge=Challenge(target_score=80))["score"].tolist()
+    [64.0, 80.0, 90.0, 100.0, 90.0]
     """
     cols = ["unit", "measure", "year", "value", "target", "ratio", "score"]
     h = history[history["target"].notna()]
@@ -140,7 +158,24 @@ def attainment(
     with np.errstate(divide="ignore"):
         ratio = np.where(lower, np.where(value > 0, target / np.where(value > 0, value, 1.0), np.inf), value / target)
     score = 100.0 * np.clip(ratio, 0.0, cap) / cap
+    if challenge is not None and "challenge" in h.columns:
+        score = _challenge_scores(score, ratio, value, target, h["challenge"].to_numpy(float), lower, challenge)
+        cols.insert(5, "challenge")
     return h.assign(ratio=ratio, score=score)[cols]
+
+
+def _challenge_scores(score, ratio, value, target, chal, lower, rule: Challenge) -> np.ndarray:
+    """The scores of the rows with a challenge value under the scheme's rule (see :func:`attainment`)."""
+    has = ~np.isnan(chal)
+    sign = np.where(lower, -1.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        progress = np.clip((value - target) * sign / ((chal - target) * sign), 0.0, 1.0)
+    if rule.between == "step":
+        progress = np.where(progress >= 1.0, 1.0, 0.0)
+    t = rule.target_score
+    above = t + (100.0 - t) * progress
+    below = t * np.clip(ratio, 0.0, 1.0)
+    return np.where(has, np.where(ratio >= 1.0, above, below), score)
 
 
 def attainment_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
@@ -148,7 +183,8 @@ def attainment_scores(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     if dataset.history is None or scheme.routine is None:
         return pd.DataFrame(columns=["unit", "measure", "year", "value", "target", "ratio", "score"])
     h = dataset.history[dataset.history["year"] == scheme.routine.year]
-    return attainment(h, scheme.directions, scheme.routine.attainment_cap, dataset.file("history")).reset_index(
+    r = scheme.routine
+    return attainment(h, scheme.directions, r.attainment_cap, dataset.file("history"), r.challenge).reset_index(
         drop=True
     )
 
@@ -289,6 +325,84 @@ def _imputed_names(missing: np.ndarray, filled: np.ndarray, names: list[str]) ->
     return [", ".join(arr[row]) for row in done] if done.any() else [""] * len(done)
 
 
+def adjustment_table(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
+    """Each unit's bonus and deduction items (加分, 扣分): the points given, the item's cap and what counts.
+
+    A unit's points for one item are summed over its rows and capped at the item's ``cap``; the counted
+    points of a unit's bonus items together are then capped at the scheme's ``bonus_cap`` (deductions at
+    ``deduction_cap``), which :func:`adjustment_points` applies.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The validated data; its ``adjustments`` table (unit, item, points, reason) may be absent.
+    scheme : Scheme
+        Its ``adjustments`` (the items, their type and cap).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit × item given points: unit, item, type (bonus or deduction), name_zh, name_en, points
+        (as given, summed), cap, counted (min(points, cap)) and reasons (the rows' reasons joined by "; ");
+        empty when the scheme or the data have none.
+
+    Examples
+    --------
+    >>> from perflab.io import load_dataset
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> len(adjustment_table(load_dataset("data/raw/demo", scheme), scheme))  # the 2016 scheme declares none
+    0
+    """
+    cols = ["unit", "item", "type", "name_zh", "name_en", "points", "cap", "counted", "reasons"]
+    a, adj = dataset.adjustments, scheme.adjustments
+    if a is None or adj is None or not len(a):
+        return pd.DataFrame(columns=cols)
+    g = a.groupby(["unit", "item"], sort=True, observed=True)
+    out = g["points"].sum().to_frame().join(g["reason"].agg(lambda r: "; ".join(map(str, r))).rename("reasons"))
+    out = out.reset_index()
+    items = {i.id: i for i in adj.items}
+    for col in ("type", "name_zh", "name_en", "cap"):
+        out[col] = [getattr(items[i], col) for i in out["item"]]
+    out["counted"] = np.minimum(out["points"].to_numpy(float), out["cap"].to_numpy(float))
+    return out[cols]
+
+
+def adjustment_points(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
+    """Per unit: the bonus and the deduction that count, after the items' caps and the scheme's total caps.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The validated data.
+    scheme : Scheme
+        Its ``adjustments``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by unit (every unit of the units table, in its order): bonus and deduction, both >= 0 (0 for a
+        unit without any), so that the final score is the weighted score + bonus − deduction.
+
+    Examples
+    --------
+    >>> from perflab.io import load_dataset
+    >>> from perflab.scheme import load_scheme
+    >>> scheme = load_scheme("params/beijing_2016.yaml")
+    >>> adjustment_points(load_dataset("data/raw/demo", scheme), scheme).abs().sum().tolist()
+    [0.0, 0.0]
+    """
+    out = pd.DataFrame(0.0, index=pd.Index(dataset.units["unit"], name="unit"), columns=["bonus", "deduction"])
+    t = adjustment_table(dataset, scheme)
+    adj = scheme.adjustments
+    for kind, cap in (("bonus", adj.bonus_cap if adj else None), ("deduction", adj.deduction_cap if adj else None)):
+        total = t[t["type"] == kind].groupby("unit")["counted"].sum()
+        if cap is not None:
+            total = np.minimum(total, cap)
+        out[kind] = total.reindex(out.index).fillna(0.0).astype(float)
+    return out
+
+
 @dataclass(frozen=True)
 class ScoreArrays:
     """One scheme's scores as arrays over the data set's units (in ``units`` order), for sweeps of many schemes."""
@@ -305,6 +419,10 @@ class ScoreArrays:
     zone_rank: np.ndarray
     rank_codes: np.ndarray  # the rank group of each unit (an index into ``rank_groups``)
     rank_groups: tuple[str, ...]
+    # with the scheme's bonus and deduction items (else None): the weighted score before them, and the points
+    weighted: np.ndarray | None = None
+    bonus: np.ndarray | None = None
+    deduction: np.ndarray | None = None
 
 
 class Scorer:
@@ -322,6 +440,7 @@ class Scorer:
         self._cubes: dict = {}
         self._routine: dict = {}
         self._routine_np: dict = {}
+        self._adjust: dict = {}
         u = dataset.units.set_index("unit")
         self._units = u[["kind", "zone", "name_zh", "name_en", "presented"]].copy()
         self.units = self._units.index
@@ -356,6 +475,13 @@ class Scorer:
             self._routine_np[key] = {c: rt[c].to_numpy(float) for c in ("routine", "satisfaction")}
         return self._routine_np[key]
 
+    def adjustment_points(self, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`adjustment_points` as (bonus, deduction) arrays in the units' order, cached by the items."""
+        if scheme.adjustments not in self._adjust:
+            p = adjustment_points(self.dataset, scheme).reindex(self.units)
+            self._adjust[scheme.adjustments] = (p["bonus"].to_numpy(float), p["deduction"].to_numpy(float))
+        return self._adjust[scheme.adjustments]
+
     def arrays(self, scheme: Scheme) -> ScoreArrays:
         """The scheme's scores as arrays: the computation behind :meth:`score`, without building tables."""
         ind = aggregate(self._cube(scheme), np.array([g.share for g in scheme.groups]))
@@ -369,6 +495,10 @@ class Scorer:
         if scheme.missing_components == "impute_mean":
             comp = _impute(comp, self._kind[0])
         final = aggregate(comp, np.array([scheme.components[c] for c in names]))
+        weighted = bonus = deduction = None
+        if scheme.adjustments is not None:  # added after the weighted composite, before grades and ranks
+            weighted, (bonus, deduction) = final, self.adjustment_points(scheme)
+            final = weighted + bonus - deduction
         grade = np.full(final.size, None, dtype=object)
         ok = ~np.isnan(final)
         grade[ok] = scheme.grade_of(np.clip(final[ok], 0, 100))
@@ -390,6 +520,9 @@ class Scorer:
             zone_rank,
             np.asarray(codes),
             groups,
+            weighted,
+            bonus,
+            deduction,
         )
 
     def score(self, scheme: Scheme) -> pd.DataFrame:
@@ -400,6 +533,8 @@ class Scorer:
         rt = self.routine_scores(scheme)
         for col in ("attainment", "routine", "satisfaction", "failed_verifications"):
             out[col] = rt[col].to_numpy()
+        if a.weighted is not None:  # only with the scheme's bonus and deduction items: other outputs stay as they were
+            out["weighted"], out["bonus"], out["deduction"] = a.weighted, a.bonus, a.deduction
         out["final"] = a.final
         out["imputed"] = pd.Series(
             _imputed_names(a.missing, a.components, list(a.component_names)), index=out.index, dtype="string"
@@ -414,8 +549,10 @@ class Scorer:
 
 
 def contribution_items(scheme: Scheme) -> list[str]:
-    """The items of :func:`contributions`: the indicators, then ``onsite_imputed``, ``routine``, ``satisfaction``."""
-    return list(scheme.indicator_ids) + ["onsite_imputed", "routine", "satisfaction"]
+    """The items of :func:`contributions`: the indicators, then ``onsite_imputed``, ``routine``, ``satisfaction``
+    (and ``adjustment``, bonus − deduction, when the scheme declares bonus and deduction items)."""
+    extra = ["adjustment"] if scheme.adjustments is not None else []
+    return list(scheme.indicator_ids) + ["onsite_imputed", "routine", "satisfaction"] + extra
 
 
 def contributions(a: ScoreArrays, scheme: Scheme) -> np.ndarray:
@@ -423,14 +560,14 @@ def contributions(a: ScoreArrays, scheme: Scheme) -> np.ndarray:
 
     Items as :func:`contribution_items`: each indicator's part of the on-site score,
     ``onsite_imputed`` (the on-site score a written-report unit was given), ``routine``
-    and ``satisfaction``. A component's contribution is its score times its effective weight
+    and ``satisfaction`` (and ``adjustment``: bonus − deduction, with the scheme's items). A component's contribution is its score times its effective weight
     in the final score (weights rescaled over what the unit has, as the scheme does); the
     on-site contribution is split among the indicators by :func:`perflab.composite.parts`:
     score × effective weight under the arithmetic composite (exact), each indicator's share of
     the log of the on-site score under the geometric one (an attribution that adds up).
     """
     n_ind = len(scheme.indicator_ids)
-    out = np.zeros((a.final.size, n_ind + 3))
+    out = np.zeros((a.final.size, len(contribution_items(scheme))))
     cw = effective_weights(a.components, np.array([scheme.components[c] for c in a.component_names]))
     vals = np.nan_to_num(a.components)
     for j, c in enumerate(a.component_names):
@@ -439,6 +576,8 @@ def contributions(a: ScoreArrays, scheme: Scheme) -> np.ndarray:
             out[:, n_ind] = np.where(a.missing[:, j], vals[:, j] * cw[:, j], 0.0)
         else:
             out[:, n_ind + 1 + ("routine", "satisfaction").index(c)] = vals[:, j] * cw[:, j]
+    if a.bonus is not None:
+        out[:, n_ind + 3] = a.bonus - a.deduction
     out[np.isnan(a.final)] = np.nan
     return out
 
@@ -462,7 +601,11 @@ def score_units(dataset: Dataset, scheme: Scheme) -> pd.DataFrame:
     pandas.DataFrame
         One row per unit, by kind and rank: unit, kind, zone, name_zh, name_en, presented, onsite,
         attainment, routine, satisfaction, failed_verifications, final, imputed (the components filled in),
-        grade, rank (within the rank group: the unit's kind, or all units) and zone_rank.
+        grade, rank (within the rank group: the unit's kind, or all units) and zone_rank. When the scheme declares
+        bonus and deduction items (``adjustments``), ``weighted`` (the weighted score of the components),
+        ``bonus`` and ``deduction`` (the points that count, after the caps) come before ``final`` = weighted +
+        bonus − deduction, which grades and ranks use; it is not clipped to 0–100 (a score above 100 gets the top
+        band's grade).
 
     Examples
     --------

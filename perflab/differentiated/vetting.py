@@ -9,6 +9,7 @@ import pandas as pd
 
 from perflab.differentiated.baseline import _check_panel
 from perflab.errors import DataError
+from perflab.io.validate import check_challenges
 from perflab.scheme import Scheme
 from perflab.scoring import attainment
 
@@ -18,7 +19,8 @@ def target_attainment(history: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
 
     The rule is the routine score's (:func:`perflab.scoring.attainment`): ratio
     achieved/target (target/achieved when lower is better), capped at the
-    scheme's ``attainment_cap`` and scaled so the cap scores 100.
+    scheme's ``attainment_cap`` and scaled so the cap scores 100; a target with a challenge value (a
+    ``challenge`` column) scores by the scheme's ``routine.challenge`` rule.
 
     Parameters
     ----------
@@ -44,7 +46,15 @@ def target_attainment(history: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     if "target" not in h.columns:
         raise DataError("missing column 'target' in the history table", column="target")
     cap = scheme.routine.attainment_cap if scheme.routine else 1.0
-    return attainment(h, scheme.directions, cap).reset_index(drop=True)
+    rule = scheme.routine.challenge if scheme.routine else None
+    if "challenge" in h.columns and h["challenge"].notna().any():
+        if rule is None:
+            raise DataError(
+                "challenge values are given but the scheme does not say how they score (routine.challenge)",
+                column="challenge",
+            )
+        check_challenges(h, scheme.directions, "history table")
+    return attainment(h, scheme.directions, cap, challenge=rule).reset_index(drop=True)
 
 
 def _target_flags(h: pd.DataFrame, dirs: dict) -> list[tuple]:
@@ -83,6 +93,8 @@ def _target_flags(h: pd.DataFrame, dirs: dict) -> list[tuple]:
                 f"target {r.target:g} repeats the result already achieved in {r.result_year}{tail}",
             )
         )
+    if "challenge" in h.columns:
+        flags += _challenge_flags(h, sign, tol)
     worse = t.notna() & prev.notna() & (ambition < -tol)
     for unit, measure, year, tgt, ref in zip(
         h["unit"][worse], h["measure"][worse], h["year"][worse], t[worse], prev[worse]
@@ -102,6 +114,27 @@ def _target_flags(h: pd.DataFrame, dirs: dict) -> list[tuple]:
             )
         )
     return flags
+
+
+def _challenge_flags(h: pd.DataFrame, sign: pd.Series, tol: pd.Series) -> list[tuple]:
+    """``challenge_achieved``: a challenge value that an earlier result of the unit already reached (a soft
+    challenge); the reference is the best earlier result."""
+    signed = h["value"].astype(float) * sign
+    best = signed.groupby([h["unit"], h["measure"]]).transform(lambda s: s.shift().cummax()) * sign
+    c = h["challenge"].astype(float)
+    soft = c.notna() & best.notna() & ((c - best) * sign <= tol)
+    return [
+        (
+            u,
+            m,
+            y,
+            "challenge_achieved",
+            ch,
+            ref,
+            f"challenge {ch:g} was already reached by an earlier result ({ref:g}): it asks for nothing new",
+        )
+        for u, m, y, ch, ref in zip(h["unit"][soft], h["measure"][soft], h["year"][soft], c[soft], best[soft])
+    ]
 
 
 def _failed_claims(verification: pd.DataFrame | None) -> list[tuple]:
@@ -135,7 +168,9 @@ def vet_targets(
     achieved in an earlier year and asks for no more than last year's result
     (the article's polluting firms "closed" years ago); ``not_ambitious`` — the
     target is below last year's result (above, when lower is better);
-    ``failed_verification`` — a claim the on-site check did not confirm.
+    ``failed_verification`` — a claim the on-site check did not confirm; with a ``challenge`` column,
+    ``challenge_achieved`` — a challenge value (its ``target`` column holds the challenge) that an earlier
+    result already reached (``reference``: the best earlier result). A challenge not beyond its target, or without one, is a DataError.
 
     Parameters
     ----------
@@ -159,6 +194,8 @@ def vet_targets(
     [[2016, 'repeats_result', 10.0]]
     """
     h, dirs = _check_panel(history, directions)
+    if "challenge" in h.columns:
+        check_challenges(h, dirs, "history table")
     cols = ["unit", "measure", "year", "flag", "target", "reference", "reason"]
     flags = _target_flags(h, dirs) if "target" in h.columns else []
     flags += _failed_claims(verification)
@@ -173,7 +210,8 @@ def vetted_attainment(
 ) -> pd.DataFrame:
     """The year's attainment with the scheme's rule for vetted targets applied (``differentiated.vetting``).
 
-    A target is vetted when :func:`vet_targets` flags it ``repeats_result`` or ``not_ambitious``. ``flag``
+    A target is vetted when :func:`vet_targets` flags it ``repeats_result`` or ``not_ambitious``, its challenge
+    value when flagged ``challenge_achieved`` (``reject`` then scores at most the target's score). ``flag``
     leaves its score; ``reject`` measures the result against the unit's own baseline instead of the target (as
     :func:`perflab.scoring.attainment`, missing when there is no baseline); ``penalty`` takes the scheme's
     points off.
@@ -217,4 +255,21 @@ def vetted_attainment(
         scored = attainment(against[ok], scheme.directions, cap) if ok.any() else against.iloc[:0].assign(score=[])
         out.loc[hit, "attainment_vetted"] = np.nan
         out.loc[scored.index, "attainment_vetted"] = scored["score"].to_numpy(float)
+    _vet_challenges(out, vetting, key, hit, action, scheme)
     return out[["unit", "measure", "year", "attainment", "attainment_vetted", "vetted"]]
+
+
+def _vet_challenges(out: pd.DataFrame, vetting: pd.DataFrame, key, hit: np.ndarray, action: str, scheme) -> None:
+    """A soft challenge (``challenge_achieved``) on a target not vetted itself: ``reject`` scores the result as if
+    the challenge were not there to earn (at most the target's score), ``penalty`` takes the points off."""
+    soft = vetting[vetting["flag"] == "challenge_achieved"]
+    if not len(soft):
+        return
+    on = key.isin(pd.MultiIndex.from_frame(soft[["unit", "measure", "year"]].astype({"measure": str}))) & ~hit
+    out.loc[on, "vetted"] = action if action != "flag" else "flagged"
+    d = scheme.differentiated
+    if action == "penalty":
+        out.loc[on, "attainment_vetted"] = np.clip(out.loc[on, "attainment"] - d.vetting_penalty, 0.0, 100.0)
+    elif action == "reject" and scheme.routine is not None and scheme.routine.challenge is not None:
+        top = scheme.routine.challenge.target_score
+        out.loc[on, "attainment_vetted"] = np.minimum(out.loc[on, "attainment"].astype(float), top)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-TABLES = ("units", "raters", "ratings", "history", "survey", "verification", "assessments")
+TABLES = ("units", "raters", "ratings", "history", "survey", "verification", "assessments", "adjustments")
 REQUIRED_TABLES = ("units", "raters", "ratings")
 SUFFIXES = (".csv", ".csv.gz", ".xlsx")
 ENCODINGS = ("utf-8-sig", "gb18030")  # utf-8-sig also reads plain UTF-8
@@ -25,6 +25,9 @@ class Column:
     nullable: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    # an optional column absent from the file is added blank, unless `added` is False: then the table keeps
+    # the columns it had (a column added later to the data model, e.g. history's challenge, changes nothing)
+    added: bool = True
 
 
 SPEC: dict[str, tuple[Column, ...]] = {
@@ -56,6 +59,7 @@ SPEC: dict[str, tuple[Column, ...]] = {
         Column("year", "int", minimum=1900, maximum=2200),
         Column("value", "float"),
         Column("target", "float", nullable=True),
+        Column("challenge", "float", required=False, nullable=True, added=False),  # 挑战值: beyond the target
     ),
     "survey": (
         Column("unit", "id"),
@@ -77,6 +81,12 @@ SPEC: dict[str, tuple[Column, ...]] = {
         Column("opinion", "text", nullable=True),
         Column("band", "id", nullable=True),
     ),
+    "adjustments": (  # bonus and deduction points (加分, 扣分) outside the weighted tree; the item's type gives the sign
+        Column("unit", "id"),
+        Column("item", "id"),
+        Column("points", "float"),
+        Column("reason", "text"),
+    ),
 }
 
 KEYS = {
@@ -87,6 +97,7 @@ KEYS = {
     "survey": ("unit", "year"),
     "verification": ("unit", "year", "claim"),
     "assessments": ("unit", "indicator", "department"),
+    "adjustments": ("unit", "item", "reason"),
 }
 
 
@@ -102,6 +113,7 @@ class Dataset:
     survey: pd.DataFrame | None = None
     verification: pd.DataFrame | None = None
     assessments: pd.DataFrame | None = None
+    adjustments: pd.DataFrame | None = None
     files: Mapping[str, Path] = field(default_factory=dict)
     root: Path | None = None
 

@@ -81,7 +81,7 @@ def validate_table(name: str, raw: pd.DataFrame, file=None) -> pd.DataFrame:
     for c in SPEC[name]:
         if c.name in raw.columns:
             out[c.name] = _typed_column(raw, c, file)
-        else:
+        elif c.added:
             out[c.name] = pd.Series(pd.NA, index=raw.index, dtype=_empty_dtype(c.kind))
     for extra in raw.columns:
         if extra not in cols:
@@ -183,6 +183,88 @@ def _check_history(h: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -
         )
 
 
+def check_challenges(h: pd.DataFrame, directions: Mapping[str, str], file) -> None:
+    """Challenge values (挑战值) ask for more than their target: a challenge needs a target, and lies beyond it
+    (above it when higher is better, below it when lower is better); a DataError names the first that does not."""
+    if "challenge" not in h.columns:
+        return
+    c = h["challenge"].astype(float)
+    orphan = c.notna() & h["target"].isna()
+    if orphan.any():
+        r = _first(orphan)
+        raise DataError(
+            f"challenge {c[r]:g} has no target: a challenge value goes beside a target", file, r, "challenge"
+        )
+    sign = h["measure"].map({m: 1.0 if d == "higher" else -1.0 for m, d in directions.items()}).astype(float)
+    short = c.notna() & ((c - h["target"].astype(float)) * sign <= 0)
+    if short.any():
+        r = _first(short)
+        word = "above" if directions[h.loc[r, "measure"]] == "higher" else "below"
+        raise DataError(
+            f"challenge {c[r]:g} must lie {word} the target {h.loc[r, 'target']:g} ({h.loc[r, 'measure']}: "
+            f"{directions[h.loc[r, 'measure']]} is better); leave it empty for a target without a challenge",
+            file,
+            r,
+            "challenge",
+        )
+
+
+def _check_challenge_scheme(h: pd.DataFrame, scheme: Scheme, file) -> None:
+    """Challenge values in the data need the scheme's rule for them (``routine.challenge``)."""
+    if "challenge" not in h.columns or not h["challenge"].notna().any():
+        return
+    if scheme.routine is None or scheme.routine.challenge is None:
+        raise DataError(
+            "challenge values are given but the scheme does not say how they score: add routine.challenge "
+            "(e.g. {target_score: 90}) to the scheme, or remove the column",
+            file,
+            _first(h["challenge"].notna()),
+            "challenge",
+        )
+    check_challenges(h, scheme.directions, file)
+
+
+def _check_adjustments(a: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -> None:
+    """Bonus and deduction rows: units known, items declared by the scheme and meant for the unit's kind,
+    points >= 0 (the item's type gives the sign); a unit's points beyond an item's cap give one note."""
+    _check_in(a, "unit", set(units["unit"]), file, "unit")
+    adj = scheme.adjustments
+    if adj is None:
+        raise DataError(
+            "the scheme declares no bonus or deduction items: declare them under `adjustments:` in the scheme "
+            "(id, type, cap), or remove the file",
+            file,
+        )
+    _check_in(a, "item", adj.ids, file, "bonus or deduction item")
+    item = a["item"].map({i.id: i for i in adj.items})
+    neg = a["points"] < 0
+    if neg.any():
+        r = _first(neg)
+        it = item[r]
+        raise DataError(
+            f"points {a.loc[r, 'points']:g} must be >= 0: the item's type ({it.type}) gives the sign", file, r, "points"
+        )
+    kind = a["unit"].map(units.set_index("unit")["kind"])
+    wrong = pd.Series([i.kind not in ("all", k) for i, k in zip(item, kind)], index=a.index)
+    if wrong.any():
+        r = _first(wrong)
+        raise DataError(
+            f"item {a.loc[r, 'item']} is for {item[r].kind}s but unit {a.loc[r, 'unit']} is a {kind[r]}",
+            file,
+            r,
+            "item",
+        )
+    sums = a.groupby(["unit", "item"], sort=True)["points"].sum()
+    over = [(u, i, p, adj.item(i).cap) for (u, i), p in sums.items() if p > adj.item(i).cap + 1e-9]
+    if over:
+        shown = "; ".join(f"{u} {i} {p:g} -> {cap:g}" for u, i, p, cap in over[:5]) + ("…" if len(over) > 5 else "")
+        warnings.warn(
+            f"{file}: {len(over)} unit × item total(s) exceed the item's cap and count as the cap: {shown}",
+            DataNote,
+            stacklevel=2,
+        )
+
+
 def _check_assessments(a: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -> None:
     _check_in(a, "unit", set(units["unit"]), file, "unit")
     _check_in(a, "indicator", scheme.indicator_ids, file, "indicator")
@@ -224,6 +306,9 @@ def _cross_check(t: dict[str, pd.DataFrame], scheme: Scheme, files: Mapping[str,
         _check_assessments(t["assessments"], units, scheme, files["assessments"])
     if "history" in t:
         _check_history(t["history"], units, scheme, files["history"])
+        _check_challenge_scheme(t["history"], scheme, files["history"])
+    if "adjustments" in t:
+        _check_adjustments(t["adjustments"], units, scheme, files["adjustments"])
 
 
 def _check_presentations(units: pd.DataFrame, ratings: pd.DataFrame, fu, fr) -> None:
@@ -302,6 +387,7 @@ def _dataset(t, scheme, files, root) -> Dataset:
         survey=t.get("survey"),
         verification=t.get("verification"),
         assessments=t.get("assessments"),
+        adjustments=t.get("adjustments"),
         files={k: Path(v) for k, v in files.items()},
         root=root,
     )
@@ -392,7 +478,15 @@ def _name_the_encoding(encodings: Mapping[str, str | None], across: bool = False
 
 
 def _check_needed(tables, scheme: Scheme, root) -> None:
-    """A component with positive weight needs its source table."""
+    """A component with positive weight needs its source table; declared bonus and deduction items without
+    their table give a note (no unit gets any)."""
+    if scheme.adjustments is not None and "adjustments" not in tables:
+        warnings.warn(
+            f"{Path(root) / 'adjustments.csv'}: no such file: the scheme declares bonus and deduction items "
+            f"({', '.join(scheme.adjustments.ids)}) but no unit gets any",
+            DataNote,
+            stacklevel=2,
+        )
     if scheme.components["routine"] > 0 and "history" not in tables:
         raise DataError(
             f"missing file: components.routine has weight {scheme.components['routine']:g} and needs history.csv",

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from perflab.scheme import Scheme
+from perflab.simulate import extras
 from perflab.simulate.design import (
     BLOC_SD,
     CENTRAL_SHRINK,
@@ -112,6 +113,11 @@ def simulate(scheme: Scheme, seed: int | np.random.Generator = 2016) -> Simulate
     # a separate stream: adding the evidence tables leaves every other table as it was for the seed
     evidence = rng.spawn(1)[0] if isinstance(seed, np.random.Generator) else np.random.default_rng([seed, 6])
     assessments = _assessments(evidence, scheme, units, quality)
+    if scheme.adjustments is not None or (scheme.routine is not None and scheme.routine.challenge is not None):
+        # a stream of its own, drawn only when the scheme asks: a scheme without these parts gets the same tables
+        more = rng.spawn(1)[0] if isinstance(seed, np.random.Generator) else np.random.default_rng([seed, 7])
+        if scheme.routine is not None and scheme.routine.challenge is not None:
+            history, planted["challenges"] = extras.challenges(more, scheme, history, year)
     tables = {
         "units": units,
         "raters": raters,
@@ -121,6 +127,8 @@ def simulate(scheme: Scheme, seed: int | np.random.Generator = 2016) -> Simulate
         "verification": verification,
         "assessments": assessments,
     }
+    if scheme.adjustments is not None:
+        tables["adjustments"], planted["adjustments"] = extras.adjustments(more, scheme, units)
     return Simulated(tables=tables, truth=truth)
 
 

@@ -18,7 +18,15 @@ from perflab.simulate.model import Simulated
 # ---------------------------------------------------------------------------
 
 # decimals of float columns when written (others: 2)
-_DECIMALS = {"satisfaction": 1, "severity_points": 3, "quality": 2, "value": 2, "target": 2}
+_DECIMALS = {
+    "satisfaction": 1,
+    "severity_points": 3,
+    "quality": 2,
+    "value": 2,
+    "target": 2,
+    "challenge": 2,
+    "points": 1,
+}
 
 
 def _fmt_float(values: np.ndarray, dec: int) -> list[str]:
@@ -92,7 +100,8 @@ def write_simulated(sim: Simulated, out_dir: str | Path, gzip_ratings: bool = Fa
         written.append(path)
 
     t = sim.tables
-    for name in ("units", "raters", "ratings", "history", "survey", "verification", "assessments"):
+    names = ("units", "raters", "ratings", "history", "survey", "verification", "assessments", "adjustments")
+    for name in (n for n in names if n in t):  # adjustments: only when the scheme declares bonus and deduction items
         data = _csv_bytes(t[name], integral_by="measure" if name == "history" else None)
         if name == "ratings" and gzip_ratings:
             (out / "ratings.csv").unlink(missing_ok=True)  # one file per table: never leave a stale twin
