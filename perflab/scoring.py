@@ -550,8 +550,8 @@ class Scorer:
 
 def contribution_items(scheme: Scheme) -> list[str]:
     """The items of :func:`contributions`: the indicators, then ``onsite_imputed``, ``routine``, ``satisfaction``
-    (and ``adjustment``, bonus − deduction, when the scheme declares bonus and deduction items)."""
-    extra = ["adjustment"] if scheme.adjustments is not None else []
+    (and ``bonus_deduction``, bonus − deduction, when the scheme declares bonus and deduction items)."""
+    extra = ["bonus_deduction"] if scheme.adjustments is not None else []
     return list(scheme.indicator_ids) + ["onsite_imputed", "routine", "satisfaction"] + extra
 
 
@@ -560,7 +560,7 @@ def contributions(a: ScoreArrays, scheme: Scheme) -> np.ndarray:
 
     Items as :func:`contribution_items`: each indicator's part of the on-site score,
     ``onsite_imputed`` (the on-site score a written-report unit was given), ``routine``
-    and ``satisfaction`` (and ``adjustment``: bonus − deduction, with the scheme's items). A component's contribution is its score times its effective weight
+    and ``satisfaction`` (and ``bonus_deduction``: bonus − deduction, with the scheme's items). A component's contribution is its score times its effective weight
     in the final score (weights rescaled over what the unit has, as the scheme does); the
     on-site contribution is split among the indicators by :func:`perflab.composite.parts`:
     score × effective weight under the arithmetic composite (exact), each indicator's share of

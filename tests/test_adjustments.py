@@ -358,3 +358,17 @@ def test_bad_challenge_settings_name_their_key(scheme_dict_module):
     r["routine"]["challenge"] = {"target_score": 90, "between": "curve"}
     with pytest.raises(SchemeError, match="linear, step"):
         make_scheme(r)
+
+
+def test_the_differentiated_evaluation_counts_the_points_alike_in_both_scores(planted):
+    from perflab.differentiated import evaluate
+
+    scheme, _, ds = planted
+    ev = evaluate(ds, scheme)
+    pts = adjustment_points(ds, scheme)
+    net = pts["bonus"] - pts["deduction"]
+    c = ev.contributions[ev.contributions["item"] == "bonus_deduction"].set_index("unit")
+    np.testing.assert_allclose(c["uniform"], net.reindex(c.index))
+    assert set(c.index) == set(net[net != 0].index) and (c["delta"] == 0).all()
+    s = ev.scores.set_index("unit")
+    np.testing.assert_allclose(s["uniform"], score_units(ds, scheme).set_index("unit")["final"].reindex(s.index))

@@ -181,7 +181,7 @@ def _weighted(
     return pd.Series(score, index=values.index), pd.DataFrame(p, index=values.index, columns=values.columns)
 
 
-def _contributions(final, comps, onsite_parts, rated, meas_parts, meas_has, routine, scheme) -> pd.DataFrame:
+def _contributions(final, comps, onsite_parts, rated, meas_parts, meas_has, routine, scheme, net=None) -> pd.DataFrame:
     """Each item's contribution to the final score; a residual item ('adjustment') makes them add up exactly.
 
     ``onsite_parts`` and ``meas_parts`` are the items' parts of the on-site score and of the objective part of the
@@ -214,6 +214,8 @@ def _contributions(final, comps, onsite_parts, rated, meas_parts, meas_has, rout
                 }
             )
         )
+    if net is not None:  # the scheme's bonus and deduction items, outside the weighted score (both evaluations)
+        pieces.append(pd.DataFrame({"bonus_deduction": net.reindex(comps.index)}))
     wide = pd.concat(pieces, axis=1)
     wide = wide.T.groupby(level=0, sort=False).sum().T  # an id used twice (indicator and measure) adds up
     wide["adjustment"] = final - wide.sum(axis=1)
@@ -283,13 +285,13 @@ def _objective(dataset: Dataset, scheme: Scheme, method: str, years: int) -> _Ob
     return _Objective(obj, obj_wide, att_wide, meas_w, pooled, base, att_all, vetting)
 
 
-def _both_contributions(out, comps_u, comps_d, rated, on_u, on_d, meas_d, ob: _Objective, routine, scheme):
+def _both_contributions(out, comps_u, comps_d, rated, on_u, on_d, meas_d, ob: _Objective, routine, scheme, net=None):
     """Each item's contribution to the uniform and to the differentiated score (unit × item tables)."""
     plain = pd.DataFrame(1.0, index=ob.wide.index, columns=ob.wide.columns)  # the uniform routine score: plain mean
     meas_u = _weighted(ob.attainment_wide, plain)[1]
     has_u, has_d = ob.attainment_wide.notna().any(axis=1).to_numpy(), ob.wide.notna().any(axis=1).to_numpy()
-    cu = _contributions(out["uniform"], comps_u, on_u, rated, meas_u, has_u, routine, scheme)
-    cd = _contributions(out["differentiated"], comps_d, on_d, rated, meas_d, has_d, routine, scheme)
+    cu = _contributions(out["uniform"], comps_u, on_u, rated, meas_u, has_u, routine, scheme, net)
+    cd = _contributions(out["differentiated"], comps_d, on_d, rated, meas_d, has_d, routine, scheme, net)
     return cu, cd
 
 
@@ -403,6 +405,11 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     )
     comps_d = pd.DataFrame({"onsite": onsite_d, "routine": routine_d, "satisfaction": routine["satisfaction"]})
     fin_d = final_scores(comps_d, scheme, kinds=units["kind"])
+    net = None
+    if scheme.adjustments is not None:  # bonus and deduction points count alike in both evaluations
+        bonus, deduction = scorer.adjustment_points(scheme)
+        net = pd.Series(bonus - deduction, index=scorer.units).reindex(fin_d.index)
+        fin_d = fin_d.assign(final=fin_d["final"] + net)
     out = _score_table(uniform, fin_d["final"], dataset, scheme, ob.pooled)
     out["onsite_uniform"], out["onsite_differentiated"] = onsite_u, onsite_d
     out["objective_differentiated"] = objective_d
@@ -411,7 +418,7 @@ def evaluate(dataset: Dataset, scheme: Scheme, method: str | None = None, years:
     comps_u = impute_components(uniform[["onsite", "routine", "satisfaction"]].reindex(units.index), scheme, kinds)
     comps_d = impute_components(comps_d, scheme, kinds)
     rated = ind.notna().any(axis=1)
-    cu, cd = _both_contributions(out, comps_u, comps_d, rated, on_u, on_d, meas_d, ob, routine, scheme)
+    cu, cd = _both_contributions(out, comps_u, comps_d, rated, on_u, on_d, meas_d, ob, routine, scheme, net)
     return Evaluation(
         scores=out.reset_index(),
         contributions=_contribution_table(cu, cd, scheme, kinds),
