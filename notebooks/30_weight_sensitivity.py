@@ -391,7 +391,99 @@ say(splots.sobol_findings(sob, sobol_labels))
 
 # %%
 fig = splots.sobol_bars(sob, {**ind_label, f"share:{group}": splots.share_label(group_label[group])})
-plots.keep(fig, output, "30_sobol_indices")
+saved = plots.keep(fig, output, "30_sobol_indices")
+# %%
+if the_scheme.is_tree:  # a tree-shaped scheme: the same questions asked of its first-level parts
+    parts = [n.id for n in the_scheme.tree]
+    node_label = {n.id: (n.name_zh if page.name == "name_zh" else n.name_en) for n in the_scheme.nodes}
+    say(
+        "## The parts of the indicator tree\n\n"
+        f"The scheme's indicators form a tree with {len(parts)} first-level parts; a methodologist may ask of a "
+        "part's weight what the sections above ask of an indicator's. Moving a part's weight moves all the "
+        "indicators under it together (each keeps its share within the part); the Monte Carlo run below draws the "
+        f"weights at every level of the tree at once, each within {pm(spread)} of its value."
+    )
+    node_oat = sv.node_one_at_a_time(
+        scores, the_scheme, step=spread, nodes=parts, rank_group=rank_group, composite=composite, final_map=to_final
+    )
+    save_table(node_oat, output, "sensitivity_node_one_at_a_time")
+    display(
+        splots.table(
+            splots.oat_table(node_oat, node_label).rename(columns={"Indicator": "Part"}),
+            caption=f"Each first-level part's weight moved by {pm(spread)} of its value, the other parts rescaled",
+        )
+    )
+    node_mc = sv.node_monte_carlo(
+        scores,
+        the_scheme,
+        all_levels=True,
+        n=n_draws,
+        method=method,
+        spread=spread,
+        seed=stream,
+        rank_group=rank_group,
+        k=top_k,
+        written_report=written,
+        composite=composite,
+        final_map=to_final,
+    )
+    save_table(node_mc.summary(), output, "sensitivity_node_rank_intervals")
+    tree_runs = {f"every weight at every level of the tree {pm(spread)} ({n_draws:,} draws)": node_mc, **runs}
+    display(
+        splots.table(
+            splots.width_table(tree_runs),
+            caption="Width of the 5–95 % rank intervals: the tree's weights drawn level by level, and the leaves' alone",
+        )
+    )
+    node_sob = sv.node_sobol_indices(
+        scores,
+        the_scheme,
+        n=n_sobol,
+        spread=spread,
+        seed=seed,
+        rank_group=rank_group,
+        composite=composite,
+        final_map=to_final,
+    )
+    save_table(node_sob.indices, output, "sensitivity_node_sobol")
+    display(
+        splots.table(
+            splots.sobol_table(node_sob, node_label),
+            digits=3,
+            caption="Sobol indices of the first-level parts' weights (each ranking group's mean absolute rank shift)",
+        )
+    )
+    say(splots.sobol_findings(node_sob, node_label))
+    if linear:
+        node_stab = sv.node_stability_intervals(
+            scores, the_scheme, nodes=parts, k=top_k, bands=the_scheme.bands, rank_group=rank_group, siblings="kept"
+        )
+        save_table(node_stab.top_k, output, "sensitivity_node_stability_top_k")
+        node_summ = node_stab.summary(rel=spread)
+        display(
+            splots.table(
+                node_summ.assign(
+                    indicator=node_summ["indicator"].map(node_label),
+                    rank_group=node_summ["rank_group"].map(kind_words),
+                    weight_high=node_summ["weight_high"].map(lambda v: "∞" if np.isinf(v) else f"{v:,.1f}"),
+                ),
+                {
+                    "indicator": "Part",
+                    "rank_group": "Ranking group",
+                    "weight": "Weight",
+                    "weight_low": f"Top {top_k} unchanged from",
+                    "weight_high": "to",
+                    "keeps_rank": f"Units keeping their exact rank over {pm(spread)}",
+                    "units": "Units",
+                },
+                digits=1,
+                caption=f"How far each part's weight can move, the other parts kept as they are, before the top "
+                f"{top_k} changes (exact; ∞: never)",
+            )
+        )
+    else:
+        say(skipped("Exact stability ranges of the parts"))
+
 # %% [markdown]
 # ## Is there any defensible weighting under which a unit comes first?
 #

@@ -232,7 +232,7 @@ say(splots.sobol_findings(sob, sobol_labels))
 
 # %%
 fig = splots.sobol_bars(sob, {**ind_label, f"share:{group}": splots.share_label(group_label[group])})
-plots.keep(fig, output, "50_sobol_indices")
+saved = plots.keep(fig, output, "50_sobol_indices")
 # %% [markdown]
 # ## Reading the result
 

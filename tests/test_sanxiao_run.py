@@ -42,6 +42,17 @@ def test_every_page_runs_and_page_10_shows_the_tree_and_the_parts(sanxiao_run):
     assert "Scores at every level of the tree" in html and "lie furthest apart for" in html
     figures = {p.name for p in (out / "figures").glob("10_*.png")}
     assert {"10_indicator_tree.png", "10_parts_district.png", "10_parts_department.png"} <= figures
+    page30 = (out / "30_weight_sensitivity.html").read_text(encoding="utf-8")
+    assert "The parts of the indicator tree" in page30 and "the other parts kept as they are" in page30
+    tables = {p.stem for p in (out / "tables").glob("sensitivity_node_*.csv")}
+    assert tables == {
+        "sensitivity_node_one_at_a_time",
+        "sensitivity_node_rank_intervals",
+        "sensitivity_node_sobol",
+        "sensitivity_node_stability_top_k",
+    }
+    for page in pages:  # no stray cell value (a list of saved paths) printed on a page
+        assert "PosixPath" not in (out / page).read_text(encoding="utf-8"), page
 
 
 def test_the_first_level_parts_combine_to_the_onsite_score(sanxiao_run):
