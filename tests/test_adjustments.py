@@ -372,3 +372,23 @@ def test_the_differentiated_evaluation_counts_the_points_alike_in_both_scores(pl
     assert set(c.index) == set(net[net != 0].index) and (c["delta"] == 0).all()
     s = ev.scores.set_index("unit")
     np.testing.assert_allclose(s["uniform"], score_units(ds, scheme).set_index("unit")["final"].reindex(s.index))
+
+
+def test_perflab_score_and_validate_with_items(tmp_path, capsys, scheme_dict_module):
+    tables = tiny_tables() | {"adjustments": ADJ}
+    data = write_tables(tables, tmp_path / "data" / "raw" / "tiny")
+    scheme_file = tmp_path / "scheme.yaml"
+    scheme_file.write_text(yaml.safe_dump(_with(scheme_dict_module, adjustments=ITEMS)), encoding="utf-8")
+    out = tmp_path / "s.csv"
+    assert main(["score", str(data), "--scheme", str(scheme_file), "--out", str(out)]) == 0
+    s = pd.read_csv(out).set_index("unit")
+    assert list(s.columns[s.columns.get_loc("weighted") :][:4]) == ["weighted", "bonus", "deduction", "final"]
+    assert (s.loc["D01", "bonus"], s.loc["D02", "deduction"]) == (1.0, 2.0)
+    processed = tmp_path / "processed"
+    assert main(["validate", str(data), "--scheme", str(scheme_file), "--processed", str(processed)]) == 0
+    from perflab.io import read_processed
+
+    assert len(read_processed(processed).adjustments) == 2
+    ADJ.iloc[:0].to_csv(data / "adjustments.csv", index=False)  # a header alone: nobody got any points
+    assert main(["score", str(data), "--scheme", str(scheme_file), "--out", str(out)]) == 0
+    assert (pd.read_csv(out)[["bonus", "deduction"]] == 0).all().all()

@@ -16,6 +16,7 @@ from perflab.io.read import find_table_file, guessed_encoding_hint, read_raw
 from perflab.io.tables import KEYS, REQUIRED_TABLES, SPEC, TABLES, Column, Dataset
 from perflab.scheme import KINDS, Scheme
 
+MAY_BE_EMPTY = ("adjustments",)  # a header alone says no unit got any bonus or deduction points
 _TRUE = {"true", "t", "yes", "y", "1", "是", "真"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "假"}
 
@@ -68,7 +69,7 @@ def _typed_column(df: pd.DataFrame, col: Column, file) -> pd.Series:
 def validate_table(name: str, raw: pd.DataFrame, file=None) -> pd.DataFrame:
     """Type-check one raw text table against the data model; returns the typed table (extra columns kept as text)."""
     file = file or f"{name} table"
-    if len(raw) == 0:
+    if len(raw) == 0 and name not in MAY_BE_EMPTY:
         raise DataError("the file has a header but no data rows", file=file, row=2)
     cols = {c.name: c for c in SPEC[name]}
     if all(str(c).startswith("Unnamed:") or not str(c) for c in raw.columns):
