@@ -186,7 +186,29 @@ def _check_history(h: pd.DataFrame, units: pd.DataFrame, scheme: Scheme, file) -
 
 def check_challenges(h: pd.DataFrame, directions: Mapping[str, str], file) -> None:
     """Challenge values (挑战值) ask for more than their target: a challenge needs a target, and lies beyond it
-    (above it when higher is better, below it when lower is better); a DataError names the first that does not."""
+    (above it when higher is better, below it when lower is better); a DataError names the first that does not.
+
+    Parameters
+    ----------
+    h : pandas.DataFrame
+        A history table (unit, measure, year, value, target and, if any, challenge), indexed by file row.
+    directions : mapping
+        Measure id -> ``higher`` or ``lower``.
+    file : str
+        The file the message names.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"measure": ["x"], "target": [10.0], "challenge": [9.0]}, index=[2])
+    >>> check_challenges(h, {"x": "higher"}, "history.csv")
+    Traceback (most recent call last):
+    ...
+    perflab.errors.DataError: history.csv, row 2, column challenge: challenge 9 must lie above the target 10 (x: higher is better); leave it empty for a target without a challenge
+    """
     if "challenge" not in h.columns:
         return
     c = h["challenge"].astype(float)
