@@ -47,7 +47,7 @@ from perflab.notebook import KIND_WORDS, setup
 from perflab.pillars import pillar_gaps, pillar_scores
 from perflab.plots.tables import table
 from perflab.report import save_table
-from perflab.scoring import score_units
+from perflab.scoring import adjustment_table, score_units
 from perflab.survey import satisfaction_summary, satisfaction_units, survey_year
 
 page = setup(scheme, data, output)
@@ -252,6 +252,43 @@ if the_scheme.is_tree:  # scores and ranks at every level: where each unit's sta
     for kind in [k for k in ("district", "department", "all") if k in set(pillars["rank_group"])]:
         fig = plots.pillar_profile(pillars, scores, the_scheme, kind)
         saved = plots.keep(fig, output, f"10_parts_{kind}")
+
+# %%
+if the_scheme.adjustments is not None:  # bonus and deduction items (加分项, 扣分项), outside the weighted score
+    adj = adjustment_table(dataset, the_scheme)
+    save_table(adj, output, "adjustments")
+    cut = adj[adj["points"] > adj["counted"]]
+    by_type = adj.groupby("type")["unit"].nunique()
+    page.say(
+        "### Bonus and deduction items\n\n"
+        f"The scheme declares {len(the_scheme.adjustments.items)} bonus and deduction items, added to or taken off "
+        "the weighted score with their caps; the final score, its grade and its rank include them. "
+        + (
+            f"{adj['unit'].nunique()} units got points: {int(by_type.get('bonus', 0))} a bonus, "
+            f"{int(by_type.get('deduction', 0))} a deduction; {len(cut)} item total"
+            f"{'' if len(cut) == 1 else 's'} exceeded the item's cap and counted as the cap."
+            if len(adj)
+            else "No unit got any points."
+        )
+    )
+    if len(adj):
+        display(
+            table(
+                adj.assign(name=adj["unit"].map(scores.set_index("unit")[name]), item=adj[name]),
+                {
+                    "unit": "Unit",
+                    "name": "Name",
+                    "item": "Item",
+                    "type": "Bonus or deduction",
+                    "points": "Points given",
+                    "cap": "Item's cap",
+                    "counted": "Points counted",
+                    "reasons": "Reasons",
+                },
+                digits={"points": 1, "cap": 1, "counted": 1},
+                caption="Bonus and deduction points (totals over a unit's rows, capped)",
+            )
+        )
 
 # %% [markdown]
 # ## Units that only submitted a written report

@@ -169,12 +169,14 @@ def effective_weights(dataset: Dataset, scheme: Scheme, frac: float = 2 / 3) -> 
     comps = [c for c in ("onsite", "routine", "satisfaction") if c in comp_w.index]
     col = {n: i for i, n in enumerate(names)}
     comp_vals = {c: a.components[:, a.component_names.index(c)] for c in comps}
+    # the weighted score the items make up: bonus and deduction points (加分, 扣分) lie outside the weights
+    weighted = a.final - (C[:, col["bonus_deduction"]] if "bonus_deduction" in col else 0.0)
     rows = []
     for g, group in enumerate(a.rank_groups):
         ranked = (a.rank_codes == g) & np.isfinite(a.final)
         if ranked.sum() < 3:
             continue
-        y = a.final[ranked]
+        y = weighted[ranked]
         # components: the on-site term is its indicators' parts plus the imputed on-site score
         terms = np.column_stack(
             [
@@ -194,7 +196,7 @@ def effective_weights(dataset: Dataset, scheme: Scheme, frac: float = 2 / 3) -> 
             terms = np.column_stack([C[on][:, :n_ind]] + [C[on][:, [col[c]]] for c in others])
             xs = np.column_stack([a.indicators[on]] + [comp_vals[c][on][:, None] for c in others])
             nominal = np.concatenate([on_w * ind_w.to_numpy(), comp_w[others].to_numpy()])
-            block += _rows("indicator", items, terms, xs, a.final[on], nominal, frac)
+            block += _rows("indicator", items, terms, xs, weighted[on], nominal, frac)
         rows += [{"rank_group": group, **r} for r in block]
     return _named_table(
         pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("name_zh", "name_en", "ratio")]), scheme

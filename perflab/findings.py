@@ -419,6 +419,20 @@ def caveats(inp: MemoInputs, say: _Say) -> Finding:
                 f"applies vetting: {rule}) and {n_v} claims failed on-site verification",
             )
         )
+    if inp.has("adjustments") and len(inp.table("adjustments")):
+        adj = inp.table("adjustments")
+        n_cut = int((adj["points"] > adj["counted"]).sum())
+        kinds = adj.groupby("type")["unit"].nunique()
+        bonus, deduction = int(kinds.get("bonus", 0)), int(kinds.get("deduction", 0))
+        bits.append(
+            say(
+                f"{adj['unit'].nunique()} 个单位的综合得分含加减分（{bonus} 个加分、{deduction} 个扣分，"
+                f"{n_cut} 项超出上限按上限计），不在权重之内，权重敏感性分析不改变它们",
+                f"the final scores of {adj['unit'].nunique()} units include bonus or deduction points ({bonus} a bonus, "
+                f"{deduction} a deduction; {n_cut} item totals cut to their cap), which lie outside the weights: "
+                "the weight-sensitivity analyses keep them fixed",
+            )
+        )
     composite = getattr(inp.scheme, "composite", "arithmetic") if inp.scheme is not None else "arithmetic"
     if composite != "arithmetic":
         bits.append(

@@ -392,3 +392,27 @@ def test_perflab_score_and_validate_with_items(tmp_path, capsys, scheme_dict_mod
     ADJ.iloc[:0].to_csv(data / "adjustments.csv", index=False)  # a header alone: nobody got any points
     assert main(["score", str(data), "--scheme", str(scheme_file), "--out", str(out)]) == 0
     assert (pd.read_csv(out)[["bonus", "deduction"]] == 0).all().all()
+
+
+def test_the_sensitivity_analyses_start_from_the_final_score_with_the_points(planted):
+    """The weight-sensitivity inputs rebuild each unit's final score, bonus and deduction included, so every
+    analysis (one at a time, Monte Carlo, Sobol, exact intervals) ranks as the scheme does."""
+    from perflab.sensitivity import unit_indicator_scores
+
+    scheme, _, ds = planted
+    scores = score_units(ds, scheme).set_index("unit")
+    points = adjustment_points(ds, scheme)
+    assert (points["bonus"] > 0).any() and (points["deduction"] > 0).any()
+    per_indicator = unit_indicator_scores(ds, scheme, "final")
+    rebuilt = per_indicator.to_numpy() @ scheme.weights.reindex(per_indicator.columns).to_numpy()
+    rebuilt = pd.Series(rebuilt / scheme.weights.sum(), index=per_indicator.index)
+    np.testing.assert_allclose(rebuilt, scores.loc[rebuilt.index, "final"], atol=1e-9)
+
+
+def test_effective_weights_describe_the_weighted_score_and_still_add_up_to_one(planted):
+    from perflab.effective import effective_weights
+
+    scheme, _, ds = planted
+    ew = effective_weights(ds, scheme)
+    sums = ew.groupby(["rank_group", "level"], sort=False)["variance_share"].sum()
+    np.testing.assert_allclose(sums, 1.0, atol=1e-9)

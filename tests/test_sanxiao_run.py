@@ -4,6 +4,9 @@ ranks in the tables and on the pages."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,21 +23,35 @@ SANXIAO = ROOT / "params" / "beijing_departments_sanxiao.yaml"
 SMALL = {"n_draws": 400, "n_rater_replicates": 20, "n_sobol": 64, "alpha_boot": 50}  # the pages' numbers, cheaply
 
 
+def with_points(root: Path) -> Path:
+    """The shipped scheme with its commented district bonus and deduction block switched on (加分, 扣分)."""
+    text = SANXIAO.read_text(encoding="utf-8")
+    block = re.search(r"^# adjustments:\n(?:^#   .*\n)+", text, flags=re.M)
+    assert block, "the sanxiao scheme no longer carries its commented adjustments block"
+    on = "".join(line[2:] + "\n" for line in block[0].splitlines())
+    path = root / "sanxiao_with_points.yaml"
+    path.write_text(text.replace(block[0], on), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def sanxiao_run(tmp_path_factory):
+    """Simulated data, validated and run through every page, on the sanxiao scheme with bonus and deduction items."""
     root = tmp_path_factory.mktemp("sanxiao")
+    scheme = with_points(root)
+    assert load_scheme(scheme).adjustments is not None
     data = root / "data" / "raw" / "sx"
-    assert main(["simulate", "--scheme", str(SANXIAO), "--out", str(data), "--seed", "7"]) == 0
-    assert main(["validate", str(data), "--scheme", str(SANXIAO), "--processed", str(root / "processed")]) == 0
+    assert main(["simulate", "--scheme", str(scheme), "--out", str(data), "--seed", "7"]) == 0
+    assert main(["validate", str(data), "--scheme", str(scheme), "--processed", str(root / "processed")]) == 0
     out = root / "report"
     params = [x for k, v in SMALL.items() for x in ("--param", f"{k}={v}")]
-    code = main(["run", "--scheme", str(SANXIAO), "--data", str(data), "--out", str(out), "--jobs", "2", *params])
+    code = main(["run", "--scheme", str(scheme), "--data", str(data), "--out", str(out), "--jobs", "2", *params])
     assert code == 0, "perflab run failed on the sanxiao scheme"
-    return root, data, out
+    return root, data, out, scheme
 
 
 def test_every_page_runs_and_page_10_shows_the_tree_and_the_parts(sanxiao_run):
-    _, _, out = sanxiao_run
+    _, _, out, scheme_file = sanxiao_run
     pages = sorted(p.name for p in out.glob("[0-9][0-9]_*.html"))
     assert [p[:2] for p in pages] == ["10", "20", "30", "40", "50"]
     html = (out / "10_scores.html").read_text(encoding="utf-8")
@@ -56,8 +73,8 @@ def test_every_page_runs_and_page_10_shows_the_tree_and_the_parts(sanxiao_run):
 
 
 def test_the_first_level_parts_combine_to_the_onsite_score(sanxiao_run):
-    _, data, out = sanxiao_run
-    scheme = load_scheme(SANXIAO)
+    _, data, out, scheme_file = sanxiao_run
+    scheme = load_scheme(scheme_file)
     nodes = pd.read_csv(out / "tables" / "node_scores.csv", encoding="utf-8-sig")
     assert list(dict.fromkeys(nodes["node"])) == [n.id for n in scheme.nodes]
     top = nodes[nodes["depth"] == 1].pivot(index="unit", columns="node", values="score")[[n.id for n in scheme.tree]]
@@ -75,8 +92,8 @@ def test_the_first_level_parts_combine_to_the_onsite_score(sanxiao_run):
 
 
 def test_perflab_score_adds_every_nodes_score_and_rank(sanxiao_run, capsys):
-    root, data, out = sanxiao_run
-    assert main(["score", str(data), "--scheme", str(SANXIAO), "--out", str(root / "s.csv")]) == 0
+    root, data, out, scheme_file = sanxiao_run
+    assert main(["score", str(data), "--scheme", str(scheme_file), "--out", str(root / "s.csv")]) == 0
     table = pd.read_csv(root / "s.csv").set_index("unit")
     nodes = pd.read_csv(out / "tables" / "node_scores.csv", encoding="utf-8-sig")
     for node in ("service_results", "management", "public_evaluation"):
@@ -86,16 +103,30 @@ def test_perflab_score_adds_every_nodes_score_and_rank(sanxiao_run, capsys):
 
 
 def test_the_memo_of_a_tree_run(sanxiao_run, capsys):
-    _, _, out = sanxiao_run
+    _, _, out, scheme_file = sanxiao_run
     assert main(["memo", str(out), "--lang", "en"]) == 0
     assert (out / "memo.html").is_file() and (out / "memo.xlsx").is_file()
+    memo = (out / "memo.html").read_text(encoding="utf-8")
+    adj = pd.read_csv(out / "tables" / "adjustments.csv", encoding="utf-8-sig")
+    assert f"the final scores of {adj['unit'].nunique()} units include bonus or deduction points" in memo
+
+
+def test_bonus_and_deduction_points_enter_the_final_score_and_page_10(sanxiao_run):
+    _, _, out, _ = sanxiao_run
+    adj = pd.read_csv(out / "tables" / "adjustments.csv", encoding="utf-8-sig")
+    assert set(adj["type"]) == {"bonus", "deduction"} and (adj["points"] > adj["counted"]).any()
+    scores = pd.read_csv(out / "tables" / "scores.csv", encoding="utf-8-sig").set_index("unit")
+    np.testing.assert_allclose(scores["final"], scores["weighted"] + scores["bonus"] - scores["deduction"], atol=2e-4)
+    assert (scores.loc[adj["unit"].unique(), ["bonus", "deduction"]].sum(axis=1) > 0).all()
+    html = (out / "10_scores.html").read_text(encoding="utf-8")
+    assert "Bonus and deduction items" in html and f"{adj['unit'].nunique()} units got points" in html
 
 
 def test_a_sweep_over_a_parts_weight_scores_as_the_flat_scheme_of_the_product_weights(sanxiao_run, capsys):
-    root, data, _ = sanxiao_run
+    root, data, _, scheme_file = sanxiao_run
     sweep = root / "part.yaml"
     body = {
-        "base": str(SANXIAO),
+        "base": str(scheme_file),
         "data": str(data),
         "notebooks": [],
         "grid": {"indicators.service_results.weight": [20]},
@@ -104,8 +135,8 @@ def test_a_sweep_over_a_parts_weight_scores_as_the_flat_scheme_of_the_product_we
     assert main(["sweep", str(sweep), "--out", str(root / "sweep"), "--quiet", "--no-figures"]) == 0
     swept = pd.read_csv(root / "sweep" / "comparison" / "scores.csv").set_index("unit")
 
-    raw = yaml.safe_load(SANXIAO.read_text(encoding="utf-8"))  # the same scheme flat, with the product weights
-    product = load_scheme(SANXIAO).with_node_weight("service_results", 20).weights
+    raw = yaml.safe_load(scheme_file.read_text(encoding="utf-8"))  # the same scheme flat, with the product weights
+    product = load_scheme(scheme_file).with_node_weight("service_results", 20).weights
     raw["indicators"] = flat_indicators(raw["indicators"], (100 * product).to_dict())
     flat = root / "flat.yaml"
     flat.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
@@ -123,17 +154,17 @@ def test_scoring_sheets_of_a_tree_go_out_and_come_back(sanxiao_run, capsys):
 
     from perflab.sheets import load_sheet_inputs
 
-    root, data, _ = sanxiao_run
-    scheme = load_scheme(SANXIAO)
+    root, data, _, scheme_file = sanxiao_run
+    scheme = load_scheme(scheme_file)
     ratings = load_sheet_inputs(str(data), scheme).ratings
     rater = str(ratings["rater"].iloc[0])
     mine = ratings[ratings["rater"] == rater]
-    argv = ["sheets", "make", "--scheme", str(SANXIAO), "--data", str(data), "--out", str(root / "sheets")]
+    argv = ["sheets", "make", "--scheme", str(scheme_file), "--data", str(data), "--out", str(root / "sheets")]
     assert main([*argv, "--per-rater", "--raters", rater]) == 0
     book = root / "sheets" / f"sheets_{rater}.xlsx"
     fill(book, mine, scheme)
     back = root / "back"
-    argv = ["sheets", "read", str(book), "--scheme", str(SANXIAO), "--data", str(data), "--out", str(back)]
+    argv = ["sheets", "read", str(book), "--scheme", str(scheme_file), "--data", str(data), "--out", str(back)]
     assert main(argv) == 0, capsys.readouterr().err
     read = pd.read_csv(back / "ratings.csv")
     assert set(read["indicator"]) == set(scheme.indicator_ids)  # the leaves are what is scored

@@ -107,7 +107,10 @@ def cube_arrays(dataset: Dataset, scheme: Scheme, scale: str = "final") -> CubeA
     offset, c_on = at[0], at[1] - at[0]
     if "onsite" not in comp.columns or scheme.components.get("onsite", 0) <= 0:
         c_on = np.zeros(len(units))
-        offset = su["final"].to_numpy(float)
+        offset = su["final"].to_numpy(float)  # the bonus and deduction points included
+    elif scheme.adjustments is not None:  # bonus and deduction points (加分, 扣分): outside the weights, a constant
+        points = scoring.adjustment_points(dataset, scheme).reindex(units).fillna(0.0)
+        offset = offset + (points["bonus"] - points["deduction"]).to_numpy(float)
     profile = np.einsum("up,pig->uig", onsite_map, onsite_cube)  # presented units as they are, imputed as the scheme
     if scale == "profile":
         return CubeArrays(
