@@ -223,6 +223,7 @@ flag_words = {
     "repeats_result": "Repeats a result already achieved",
     "not_ambitious": "Less than last year’s result",
     "failed_verification": "Claim not confirmed on site",
+    "challenge_achieved": "Challenge value already reached",
 }
 vet = ev.vetting.assign(
     flag=ev.vetting["flag"].map(flag_words).fillna(ev.vetting["flag"]),

@@ -481,7 +481,13 @@ def vetting_summary(ev, scheme: Scheme) -> str:
     text = (
         f"{len(v)} of the {int(o['attainment'].notna().sum())} targets for {d.year} were vetted "
         f"({int(counts.get('repeats_result', 0))} repeat a result already achieved, "
-        f"{int(counts.get('not_ambitious', 0))} ask less than last year's result); {full_before} of them score 100 "
+        f"{int(counts.get('not_ambitious', 0))} ask less than last year's result"
+        + (
+            f", {int(counts['challenge_achieved'])} set a challenge value an earlier result already reached"
+            if counts.get("challenge_achieved", 0)
+            else ""
+        )
+        + f"); {full_before} of them score 100 "
         f"against their own target. The scheme's rule is `vetting: {d.vetting}`"
     )
     if d.vetting == "reject":

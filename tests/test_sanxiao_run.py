@@ -122,6 +122,15 @@ def test_bonus_and_deduction_points_enter_the_final_score_and_page_10(sanxiao_ru
     assert "Bonus and deduction items" in html and f"{adj['unit'].nunique()} units got points" in html
 
 
+def test_challenge_values_are_scored_and_an_already_reached_one_is_flagged(sanxiao_run):
+    _, data, out, _ = sanxiao_run
+    history = pd.read_csv(data / "history.csv")
+    assert history["challenge"].notna().any()  # the scheme asks for challenge values: the simulation gives some
+    vetting = pd.read_csv(out / "tables" / "target_vetting.csv", encoding="utf-8-sig")
+    assert (vetting["flag"] == "challenge_achieved").any()  # the planted one
+    assert "Challenge value already reached" in (out / "20_differentiated.html").read_text(encoding="utf-8")
+
+
 def test_a_sweep_over_a_parts_weight_scores_as_the_flat_scheme_of_the_product_weights(sanxiao_run, capsys):
     root, data, _, scheme_file = sanxiao_run
     sweep = root / "part.yaml"
