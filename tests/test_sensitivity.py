@@ -1350,7 +1350,9 @@ def test_every_figure_of_the_pages_is_kept_as_png_and_svg_and_one_is_the_key(nam
     keys = 0
     for src in code:
         drawn = re.findall(r"^(\s*)fig = splots\.(\w+)\(", src, re.M)
-        kept = re.findall(r"^(\s*)(?:saved = )?plots\.keep\(fig, output, f?[\"'](\w+?)(?:_\{g\})?[\"'](.*)\)", src, re.M)
+        kept = re.findall(
+            r"^(\s*)(?:saved = )?plots\.keep\(fig, output, f?[\"'](\w+?)(?:_\{g\})?[\"'](.*)\)", src, re.M
+        )
         assert len(drawn) == len(kept), src  # one keep per figure, at the same depth (inside the loop if drawn in one)
         for (indent, func), (keep_indent, stem, rest) in zip(drawn, kept):
             assert func in FIGURES and indent == keep_indent and stem.startswith(page + "_"), src
